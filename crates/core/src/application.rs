@@ -1,0 +1,294 @@
+//! 調閱申請單: access applications. Each application is two documents: the case
+//! (what reviewers need) and its personal data (national ID, phone, address),
+//! which only the roles that handle applications receive. The case carries a
+//! salted digest of the personal data, so a signature over the case binds the
+//! personal data without showing it.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::ids::{CameraId, EntryId, PersonId};
+use crate::policy::{ApplicantKind, ApplicantRule, PolicyProfile};
+use crate::signing::{Canonical, sha256_hex};
+use crate::site::SiteRegister;
+use crate::time::{MinuteWindow, Timestamp};
+
+/// The case of an application: everything the approvers and the committee see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct ApplicationCase {
+    pub id: EntryId,
+    /// 申請日期, as the filing device's clock saw it.
+    pub filed_at: Timestamp,
+    /// The staff member who received the application and entered it.
+    pub filed_by: PersonId,
+    pub applicant_kind: ApplicantKind,
+    /// 申請人 (for an agency: the agency's name).
+    pub applicant_name: String,
+    /// 與當事人關係: relation to the person concerned.
+    pub relation: String,
+    /// 調閱單位 / 申請課室: the applicant's unit.
+    pub unit: String,
+    /// 監錄系統地點: the cameras asked for.
+    pub cameras: Vec<CameraId>,
+    /// 調閱監視畫面時段: one window, limited to the incident (001 §6(3)).
+    pub window: MinuteWindow,
+    /// 申請事由: the concrete reason.
+    pub reason: String,
+    pub category: Category,
+    /// 調閱 / 複製 / 翻攝: what is asked for.
+    pub kinds: Vec<AccessKind>,
+    pub attachments: Vec<Attachment>,
+    /// The applicant's matter has gone to court (004 §8(5)2(2)).
+    pub in_court: bool,
+    /// 重大或異常情事 (002 §10): the profile's notified role must hear of it at once.
+    pub major_or_abnormal: bool,
+    /// Salted SHA-256 of the personal-data document, in hex.
+    pub personal_data_digest: String,
+}
+
+/// 申請人個人資料: kept in its own document, read only by the roles that handle applications.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct PersonalData {
+    /// 身分證號 (or resident certificate number).
+    pub national_id: String,
+    /// 聯絡電話.
+    pub phone: String,
+    pub address: Option<String>,
+    /// Random, 32 bytes in hex: without it the digest in the case cannot be
+    /// matched against guessed ID numbers.
+    pub salt: String,
+}
+
+/// 調閱事由: kindergarten categories from 001 §6(2), office ones from 002 §7 and 004 §8(5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// 疑似不當對待事件
+    #[autosurgeon(rename = "suspected_improper_treatment")]
+    SuspectedImproperTreatment,
+    /// 性別事件
+    #[autosurgeon(rename = "gender_incident")]
+    GenderIncident,
+    /// 職場霸凌事件
+    #[autosurgeon(rename = "workplace_bullying")]
+    WorkplaceBullying,
+    /// 執行職務遭受不法侵害事件
+    #[autosurgeon(rename = "unlawful_harm_at_work")]
+    UnlawfulHarmAtWork,
+    /// 意外事故
+    #[autosurgeon(rename = "accident")]
+    Accident,
+    /// 涉及個人權益維護必要之事項
+    #[autosurgeon(rename = "personal_rights")]
+    PersonalRights,
+    /// 財物遺失、損害
+    #[autosurgeon(rename = "loss_or_damage")]
+    LossOrDamage,
+    /// 櫃檯爭議
+    #[autosurgeon(rename = "counter_dispute")]
+    CounterDispute,
+    /// 人員安全、危安事件
+    #[autosurgeon(rename = "safety")]
+    Safety,
+    /// 犯罪嫌疑或其他違法行為、民刑事案件
+    #[autosurgeon(rename = "crime_or_lawsuit")]
+    CrimeOrLawsuit,
+    /// 公務需要
+    #[autosurgeon(rename = "official_duty")]
+    OfficialDuty,
+    /// 其他
+    #[autosurgeon(rename = "other")]
+    Other,
+}
+
+/// 資料處理方式: 調閱 (view), 複製 (copy), 翻攝 (photograph).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessKind {
+    #[autosurgeon(rename = "view")]
+    View,
+    #[autosurgeon(rename = "copy")]
+    Copy,
+    #[autosurgeon(rename = "photograph")]
+    Photograph,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    /// 報案證明文件 (004 §8(5)1(1)).
+    #[autosurgeon(rename = "police_report")]
+    PoliceReport,
+    /// 公文, with its 文號 (001 §6(1), 002 §9, 004 §8(5)3).
+    #[autosurgeon(rename = "official_letter")]
+    OfficialLetter,
+    #[autosurgeon(rename = "other")]
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    /// 文號 or report number.
+    pub reference: String,
+    /// SHA-256 of a scanned copy, stored as a blob.
+    pub blob: Option<String>,
+}
+
+impl ApplicationCase {
+    /// The content hash every decision signs: SHA-256 over the canonical
+    /// JSON of the case (field order fixed by the type, no floats). Any
+    /// amendment changes it, so decisions made on the old text stop counting.
+    pub fn content_hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("case serialises");
+        let mut c = Canonical::new("custos/case/v1");
+        c.field("case", &json);
+        sha256_hex(&c.into_bytes())
+    }
+
+    /// Checks the case against the site and its profile at filing time.
+    /// Returns the applicant rule that governs it.
+    pub fn check_filing<'p>(
+        &self,
+        site: &SiteRegister,
+        profile: &'p PolicyProfile,
+        now: Timestamp,
+    ) -> Result<&'p ApplicantRule, CoreError> {
+        let rule = profile.applicant_rule(self.applicant_kind).ok_or_else(|| {
+            CoreError::Policy(format!(
+                "{} does not accept applications from {:?}",
+                profile.name_en, self.applicant_kind
+            ))
+        })?;
+        let required = |what: &'static str, s: &str| {
+            if s.trim().is_empty() { Err(CoreError::invalid(what, "is required")) } else { Ok(()) }
+        };
+        required("applicant name", &self.applicant_name)?;
+        required("reason (申請事由)", &self.reason)?;
+        required("unit", &self.unit)?;
+        if self.cameras.is_empty() {
+            return Err(CoreError::invalid("cameras", "name at least one camera"));
+        }
+        for cam in &self.cameras {
+            if site.camera(cam).is_none() {
+                return Err(CoreError::invalid("cameras", format!("{cam} is not a camera of this site")));
+            }
+        }
+        self.window.validate()?;
+        if self.window.end > now {
+            return Err(CoreError::invalid("time window", "footage can only be asked for a time that has passed"));
+        }
+        if self.kinds.is_empty() {
+            return Err(CoreError::invalid("kind", "ask for at least viewing"));
+        }
+        if let Some(kind) = self.kinds.iter().find(|k| !rule.allowed_kinds.contains(k)) {
+            return Err(CoreError::Policy(format!("{kind:?} is not allowed for {:?} applicants", rule.applicant)));
+        }
+        if !rule.categories.is_empty() && !rule.categories.contains(&self.category) {
+            return Err(CoreError::Policy(format!(
+                "{:?} is not a reason for which {:?} may apply",
+                self.category, rule.applicant
+            )));
+        }
+        for needed in &rule.required_attachments {
+            let present = self.attachments.iter().any(|a| a.kind == *needed && !a.reference.trim().is_empty());
+            if !present {
+                return Err(CoreError::Policy(format!("an attachment of kind {needed:?} with its number is required")));
+            }
+        }
+        if rule.refuse_if_in_court && self.in_court {
+            return Err(CoreError::Policy(
+                "the matter has gone to court: the agency handling it must apply by official letter".into(),
+            ));
+        }
+        if !is_hex_digest(&self.personal_data_digest) {
+            return Err(CoreError::invalid("personal data digest", "not a SHA-256 in hex"));
+        }
+        Ok(rule)
+    }
+}
+
+impl PersonalData {
+    /// The salted digest the case carries.
+    pub fn digest(&self) -> String {
+        let mut c = Canonical::new("custos/personal/v1");
+        c.str("salt", &self.salt)
+            .str("national_id", &self.national_id)
+            .str("phone", &self.phone)
+            .str("address", self.address.as_deref().unwrap_or(""));
+        sha256_hex(&c.into_bytes())
+    }
+
+    pub fn validate(&self) -> Result<(), CoreError> {
+        validate_national_id(&self.national_id)?;
+        let digits = self.phone.chars().filter(char::is_ascii_digit).count();
+        let allowed = self.phone.chars().all(|c| c.is_ascii_digit() || "+-() #".contains(c));
+        if !allowed || !(8..=15).contains(&digits) {
+            return Err(CoreError::invalid("phone", format!("{:?} is not a phone number", self.phone)));
+        }
+        if hex::decode(&self.salt).map(|s| s.len()) != Ok(32) {
+            return Err(CoreError::invalid("salt", "must be 32 random bytes in hex"));
+        }
+        Ok(())
+    }
+}
+
+fn is_hex_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// 身分證號: a letter and nine digits whose checksum holds. New-style
+/// resident certificates (second character 8 or 9) use the same checksum.
+pub fn validate_national_id(id: &str) -> Result<(), CoreError> {
+    const LETTERS: &str = "ABCDEFGHJKLMNPQRSTUVXYWZIO";
+    let bad = || CoreError::invalid("national ID (身分證號)", format!("{id:?} is not a valid number"));
+    let bytes = id.as_bytes();
+    if bytes.len() != 10 || !bytes[1..].iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    if !matches!(bytes[1], b'1' | b'2' | b'8' | b'9') {
+        return Err(bad());
+    }
+    let letter_value = LETTERS.find(bytes[0] as char).ok_or_else(bad)? + 10;
+    let mut sum = letter_value / 10 + (letter_value % 10) * 9;
+    for (i, b) in bytes[1..9].iter().enumerate() {
+        sum += usize::from(b - b'0') * (8 - i);
+    }
+    sum += usize::from(bytes[9] - b'0');
+    if sum % 10 == 0 { Ok(()) } else { Err(bad()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_id_checksum() {
+        assert!(validate_national_id("A123456789").is_ok());
+        assert!(validate_national_id("A123456788").is_err());
+        assert!(validate_national_id("a123456789").is_err());
+        assert!(validate_national_id("A12345678").is_err());
+        assert!(validate_national_id("A323456789").is_err());
+    }
+
+    #[test]
+    fn personal_digest_depends_on_salt_and_content() {
+        let p = PersonalData {
+            national_id: "A123456789".into(),
+            phone: "02-2345-6789".into(),
+            address: None,
+            salt: "11".repeat(32),
+        };
+        p.validate().unwrap();
+        let mut q = p.clone();
+        q.salt = "22".repeat(32);
+        assert_ne!(p.digest(), q.digest());
+        let mut r = p.clone();
+        r.phone = "02-2345-6788".into();
+        assert_ne!(p.digest(), r.digest());
+        let mut bad = p.clone();
+        bad.phone = "call me".into();
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,227 @@
+//! The automerge documents the registers live in, and how entries go in and
+//! out of them. Documents are split by register and period (DESIGN §3a):
+//! one site document; inspections per month; per application a case and a
+//! personal-data document; the logbook per year; one holds document.
+//!
+//! Every document starts from a *genesis* change that creates its
+//! collections. The genesis is byte-identical wherever it is made (fixed
+//! actor, time zero), so two devices that open the same month offline create
+//! the same change and their entries merge instead of one root map replacing
+//! the other.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc};
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::error::CoreError;
+use crate::ids::{DeviceId, EntryId};
+
+/// Which document: the key under which devices and the recorder name it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocKey {
+    /// 設置區位: site, people, devices, cameras.
+    Site,
+    /// 檢查及保養紀錄 for one month (Taipei calendar).
+    Inspections { year: i32, month: u32 },
+    /// 調閱申請單: the case of one application.
+    ApplicationCase(EntryId),
+    /// The personal data of one application.
+    ApplicationPersonal(EntryId),
+    /// 調閱登記簿 for one year.
+    Logbook { year: i32 },
+    /// Holds and the destruction record.
+    Holds,
+}
+
+impl DocKey {
+    /// The collections (root maps) a document of this kind holds.
+    pub fn collections(&self) -> &'static [&'static str] {
+        match self {
+            DocKey::Site => &["site", "people", "devices", "cameras"],
+            DocKey::Inspections { .. } => &[INSPECTION_ENTRIES, REPAIRS, SEALS],
+            DocKey::ApplicationCase(_) => &[CASE, EVENTS],
+            DocKey::ApplicationPersonal(_) => &[PERSONAL],
+            DocKey::Logbook { .. } => &[LOGBOOK_ENTRIES, SEALS],
+            DocKey::Holds => &[HOLDS, RELEASES, DESTRUCTIONS],
+        }
+    }
+
+    /// The application this document belongs to, if any.
+    pub fn application(&self) -> Option<&EntryId> {
+        match self {
+            DocKey::ApplicationCase(id) | DocKey::ApplicationPersonal(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+pub const INSPECTION_ENTRIES: &str = "entries";
+pub const REPAIRS: &str = "repairs";
+pub const SEALS: &str = "seals";
+pub const CASE: &str = "case";
+pub const EVENTS: &str = "events";
+pub const PERSONAL: &str = "personal";
+pub const LOGBOOK_ENTRIES: &str = "entries";
+pub const HOLDS: &str = "holds";
+pub const RELEASES: &str = "releases";
+pub const DESTRUCTIONS: &str = "destructions";
+
+impl fmt::Display for DocKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DocKey::Site => write!(f, "site"),
+            DocKey::Inspections { year, month } => write!(f, "inspections/{year:04}-{month:02}"),
+            DocKey::ApplicationCase(id) => write!(f, "applications/{id}/case"),
+            DocKey::ApplicationPersonal(id) => write!(f, "applications/{id}/personal"),
+            DocKey::Logbook { year } => write!(f, "logbook/{year:04}"),
+            DocKey::Holds => write!(f, "holds"),
+        }
+    }
+}
+
+impl FromStr for DocKey {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        let bad = || CoreError::invalid("document key", format!("{s:?} names no register document"));
+        let parts: Vec<&str> = s.split('/').collect();
+        let key = match parts.as_slice() {
+            ["site"] => DocKey::Site,
+            ["holds"] => DocKey::Holds,
+            ["inspections", ym] => {
+                let (y, m) = ym.split_once('-').ok_or_else(bad)?;
+                let (year, month) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+                if y.len() != 4 || m.len() != 2 || !(1..=12).contains(&month) {
+                    return Err(bad());
+                }
+                DocKey::Inspections { year, month }
+            }
+            ["logbook", y] if y.len() == 4 => DocKey::Logbook { year: y.parse().map_err(|_| bad())? },
+            ["applications", id, "case"] => DocKey::ApplicationCase(id.parse()?),
+            ["applications", id, "personal"] => DocKey::ApplicationPersonal(id.parse()?),
+            _ => return Err(bad()),
+        };
+        Ok(key)
+    }
+}
+
+/// The actor of genesis changes. No device has it (device actors are 16
+/// bytes of a key hash; this is a readable tag of another length).
+pub fn genesis_actor() -> ActorId {
+    ActorId::from(b"custos-genesis".as_slice())
+}
+
+/// The genesis of a document: identical bytes wherever it is made.
+pub fn genesis(key: &DocKey) -> AutoCommit {
+    let mut doc = AutoCommit::new().with_actor(genesis_actor());
+    for collection in key.collections() {
+        doc.put_object(ROOT, *collection, ObjType::Map).expect("fresh document");
+    }
+    doc.commit_with(CommitOptions::default().with_time(0).with_message(key.to_string()));
+    doc
+}
+
+/// The hash of a document's genesis change, which the recorder accepts from
+/// any device because anyone could have made it.
+pub fn genesis_hash(key: &DocKey) -> automerge::ChangeHash {
+    genesis(key).get_heads()[0]
+}
+
+/// A document opened for editing on one device: genesis (or saved bytes),
+/// with the device's fixed actor id.
+pub fn open(key: &DocKey, saved: Option<&[u8]>, device: &DeviceId) -> Result<AutoCommit, CoreError> {
+    let doc = match saved {
+        Some(bytes) => AutoCommit::load(bytes)?,
+        None => genesis(key),
+    };
+    Ok(doc.with_actor(device.actor_id()))
+}
+
+/// The map object of a collection, or an error if the document lacks it.
+pub fn collection<D: ReadDoc>(doc: &D, name: &str) -> Result<ObjId, CoreError> {
+    match doc.get(ROOT, name)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(CoreError::Malformed(format!("the document has no {name:?} collection"))),
+    }
+}
+
+/// Writes one entry (reconciling only that entry, never the whole register).
+pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, value: &T) -> Result<(), CoreError> {
+    let obj = collection(doc, coll)?;
+    autosurgeon::reconcile_prop(doc, obj, key, value)?;
+    Ok(())
+}
+
+/// Reads one entry.
+pub fn get_entry<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
+    doc: &D,
+    coll: &str,
+    key: &str,
+) -> Result<Option<T>, CoreError> {
+    let obj = collection(doc, coll)?;
+    Ok(autosurgeon::hydrate_prop(doc, &obj, key)?)
+}
+
+/// Reads every entry of a collection, keyed by their map key.
+pub fn entries<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
+    doc: &D,
+    coll: &str,
+) -> Result<BTreeMap<String, T>, CoreError> {
+    let obj = collection(doc, coll)?;
+    let keys: Vec<String> = doc.keys(&obj).collect();
+    let mut out = BTreeMap::new();
+    for key in keys {
+        let value: T = autosurgeon::hydrate_prop(doc, &obj, key.as_str())?;
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// Commits pending operations with a message saying what was done. The time
+/// is the device's own and is informative only: order comes from history.
+pub fn commit(doc: &mut AutoCommit, message: &str, now_ms: i64) -> Option<automerge::ChangeHash> {
+    doc.commit_with(CommitOptions::default().with_message(message.to_owned()).with_time(now_ms / 1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_reject_nonsense() {
+        let id = EntryId::from_parts(1, 2);
+        for key in [
+            DocKey::Site,
+            DocKey::Holds,
+            DocKey::Inspections { year: 2026, month: 11 },
+            DocKey::Logbook { year: 2026 },
+            DocKey::ApplicationCase(id.clone()),
+            DocKey::ApplicationPersonal(id),
+        ] {
+            assert_eq!(key.to_string().parse::<DocKey>().unwrap(), key);
+        }
+        for bad in ["", "sites", "inspections/2026-13", "inspections/26-1", "applications/x/case", "logbook/../x"] {
+            assert!(bad.parse::<DocKey>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn genesis_is_identical_everywhere_so_offline_entries_merge() {
+        let key = DocKey::Inspections { year: 2026, month: 11 };
+        assert_eq!(genesis(&key).save(), genesis(&key).save());
+        let a = DeviceId::for_public_key(b"a");
+        let b = DeviceId::for_public_key(b"b");
+        let mut doc_a = open(&key, None, &a).unwrap();
+        let mut doc_b = open(&key, None, &b).unwrap();
+        put_entry(&mut doc_a, INSPECTION_ENTRIES, "A", &"from a".to_string()).unwrap();
+        put_entry(&mut doc_b, INSPECTION_ENTRIES, "B", &"from b".to_string()).unwrap();
+        commit(&mut doc_a, "a", 0);
+        commit(&mut doc_b, "b", 0);
+        doc_a.merge(&mut doc_b).unwrap();
+        let all: BTreeMap<String, String> = entries(&doc_a, INSPECTION_ENTRIES).unwrap();
+        assert_eq!(all.len(), 2);
+    }
+}

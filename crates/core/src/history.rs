@@ -1,0 +1,92 @@
+//! The site register as it stood at a point of history. A decision counts if
+//! its signer held the role in the site document it was made on (DESIGN §3a),
+//! so signatures are checked against the site at the heads the signer saw,
+//! not against today's site.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use automerge::{Automerge, ChangeHash, ReadDoc};
+
+use crate::documents::DocKey;
+use crate::error::CoreError;
+use crate::site::SiteRegister;
+
+/// Heads in the text form stored in events: sorted lower-case hex.
+pub fn heads_to_hex(heads: &[ChangeHash]) -> Vec<String> {
+    let mut v: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    v.sort();
+    v
+}
+
+pub fn heads_from_hex(heads: &[String]) -> Option<Vec<ChangeHash>> {
+    heads.iter().map(|h| h.parse().ok()).collect()
+}
+
+/// Resolves site registers at given heads, caching each one it builds.
+pub struct SiteHistory {
+    doc: Automerge,
+    cache: RefCell<HashMap<Vec<String>, Option<(Automerge, SiteRegister)>>>,
+}
+
+impl SiteHistory {
+    pub fn new(doc: Automerge) -> Self {
+        SiteHistory { doc, cache: RefCell::new(HashMap::new()) }
+    }
+
+    pub fn load(bytes: &[u8]) -> Result<Self, CoreError> {
+        Ok(Self::new(Automerge::load(bytes)?))
+    }
+
+    pub fn document(&self) -> &Automerge {
+        &self.doc
+    }
+
+    /// The site as it is now, on this copy.
+    pub fn current(&self) -> Result<SiteRegister, CoreError> {
+        Ok(autosurgeon::hydrate(&self.doc)?)
+    }
+
+    pub fn current_heads_hex(&self) -> Vec<String> {
+        heads_to_hex(&self.doc.get_heads())
+    }
+
+    /// The site at `heads`, or `None` if this copy does not have that history
+    /// (yet) or it does not hold a readable site register.
+    pub fn at(&self, heads: &[String]) -> Option<SiteRegister> {
+        self.with_fork(heads, |_, site| site.clone())
+    }
+
+    /// Whether the history at `later` includes everything at `earlier`: a
+    /// signer cannot claim to have seen less of the site than the events it
+    /// builds on had seen (else a revoked signer could pick old heads).
+    pub fn includes(&self, later: &[String], earlier: &[String]) -> bool {
+        let Some(earlier) = heads_from_hex(earlier) else { return false };
+        self.with_fork(later, |fork, _| earlier.iter().all(|h| fork.get_change_by_hash(h).is_some()))
+            .unwrap_or(false)
+    }
+
+    fn with_fork<T>(&self, heads: &[String], f: impl FnOnce(&Automerge, &SiteRegister) -> T) -> Option<T> {
+        let mut key = heads.to_vec();
+        key.sort();
+        if !self.cache.borrow().contains_key(&key) {
+            let built = heads_from_hex(&key)
+                .filter(|h| !h.is_empty() && h.iter().all(|h| self.doc.get_change_by_hash(h).is_some()))
+                .and_then(|h| self.doc.fork_at(&h).ok())
+                .and_then(|fork| {
+                    let site = autosurgeon::hydrate::<_, SiteRegister>(&fork).ok()?;
+                    Some((fork, site))
+                });
+            self.cache.borrow_mut().insert(key.clone(), built);
+        }
+        let cache = self.cache.borrow();
+        let (fork, site) = cache.get(&key)?.as_ref()?;
+        Some(f(fork, site))
+    }
+}
+
+/// A site document that does not exist yet, for tests and first start.
+pub fn empty_site() -> Automerge {
+    let mut doc = crate::documents::genesis(&DocKey::Site);
+    doc.document().clone()
+}

@@ -1,0 +1,126 @@
+//! Holds and the destruction record. A hold keeps footage past retention for a
+//! case: cameras, a minute-precise window, a legal basis, a reference and a
+//! review date. Holds are counted: several cases may hold the same minute, and
+//! the footage goes only when the last is released. Every destruction is recorded.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::application::ApplicationCase;
+use crate::error::CoreError;
+use crate::ids::{CameraId, EntryId, PersonId};
+use crate::policy::{EffectiveRetention, PolicyProfile};
+use crate::roles::Role;
+use crate::seal::content_hash;
+use crate::time::{MinuteWindow, Timestamp};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Hold {
+    pub cameras: Vec<CameraId>,
+    pub window: MinuteWindow,
+    pub basis: HoldBasis,
+    /// The law or decision that requires keeping the footage, in words.
+    pub legal_basis: String,
+    /// Application id or official letter number (文號).
+    pub reference: String,
+    pub application: Option<EntryId>,
+    pub placed_at: Timestamp,
+    /// `None`: placed by the recorder itself.
+    pub placed_by: Option<PersonId>,
+    /// When someone must decide whether it is still needed.
+    pub review_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldBasis {
+    /// An application was filed for this window: the footage must not expire
+    /// while it waits (001 §6(3)).
+    #[autosurgeon(rename = "application_filed")]
+    ApplicationFiled,
+    /// 001 §6(4): a copy of what was viewed is kept on record.
+    #[autosurgeon(rename = "viewed_on_record")]
+    ViewedOnRecord,
+    /// An agency's official letter asks to keep it.
+    #[autosurgeon(rename = "official_letter")]
+    OfficialLetter,
+    /// 因調查犯罪及其他違法行為，有繼續保存之必要.
+    #[autosurgeon(rename = "investigation")]
+    Investigation,
+}
+
+/// The roles that may release a hold (the head or the profile's delegate).
+pub const RELEASE_ROLES: [Role; 2] = [Role::Head, Role::Delegate];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct DestructionRecord {
+    pub camera: CameraId,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub bytes: u64,
+    pub destroyed_at: Timestamp,
+    pub reason: DestructionReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum DestructionReason {
+    /// Older than the ceiling and not held: must go (至遲應於一年內銷毀).
+    #[autosurgeon(rename = "past_ceiling")]
+    PastCeiling,
+    /// Past the floor, oldest first, because the disk needed room.
+    #[autosurgeon(rename = "space_needed")]
+    SpaceNeeded,
+    /// 004 §7(3): a copy made for a viewing, destroyed right after it.
+    #[autosurgeon(rename = "temporary_copy_after_viewing")]
+    TemporaryCopyAfterViewing,
+}
+
+impl Hold {
+    pub fn content_hash(&self) -> String {
+        content_hash("custos/hold/v1", self)
+    }
+
+    /// The hold the recorder places the moment an application is filed,
+    /// until the decision deadline has passed.
+    pub fn for_filed_application(case: &ApplicationCase, profile: &PolicyProfile, placed_at: Timestamp) -> Hold {
+        Hold {
+            cameras: case.cameras.clone(),
+            window: case.window,
+            basis: HoldBasis::ApplicationFiled,
+            legal_basis: format!("調閱申請審查中 (application under review, {})", profile.source),
+            reference: case.id.to_string(),
+            application: Some(case.id.clone()),
+            placed_at,
+            placed_by: None,
+            review_at: placed_at.plus_days(profile.decision_deadline_days),
+        }
+    }
+
+    /// Whether this hold keeps `camera`'s footage in `[start, end)`.
+    pub fn covers(&self, camera: &CameraId, start: Timestamp, end: Timestamp) -> bool {
+        self.cameras.contains(camera) && self.window.overlaps(start, end)
+    }
+
+    /// A hold names cameras and a valid window, is reviewed after it is placed,
+    /// and states its legal basis when it keeps footage past the ceiling.
+    pub fn validate(&self, retention: &EffectiveRetention) -> Result<(), CoreError> {
+        self.window.validate()?;
+        if self.cameras.is_empty() {
+            return Err(CoreError::invalid("hold", "name at least one camera"));
+        }
+        if self.reference.trim().is_empty() {
+            return Err(CoreError::invalid("hold", "a reference (application or 文號) is required"));
+        }
+        if self.review_at <= self.placed_at {
+            return Err(CoreError::invalid("hold", "the review date must be after the hold is placed"));
+        }
+        let past_ceiling = self.review_at > self.window.start.plus_days(retention.ceiling_days);
+        if past_ceiling && self.legal_basis.trim().is_empty() {
+            return Err(CoreError::Policy(
+                "this hold keeps footage past the one-year ceiling: state its legal basis".into(),
+            ));
+        }
+        Ok(())
+    }
+}

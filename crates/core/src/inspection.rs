@@ -1,0 +1,209 @@
+//! 檢查及保養紀錄 (001 附件3) / 檢查日誌 (004 附件1): the inspection and
+//! maintenance log, one document per month. Each check records the host, each
+//! camera, and what was done; a fault opens a repair that stays open until a
+//! later entry closes it. A supervisor countersigns (核章) where the profile asks.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::ids::{CameraId, EntryId, PersonId};
+use crate::seal::content_hash;
+use crate::site::SiteRegister;
+use crate::time::Timestamp;
+
+/// One walk-around check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct InspectionEntry {
+    /// 檢查日期 / 日期及時間.
+    pub checked_at: Timestamp,
+    /// 檢(複)查人 / 檢查人員.
+    pub inspector: PersonId,
+    /// 監錄系統主機是否正常運作.
+    pub host_ok: bool,
+    /// Per camera, keyed by camera id.
+    pub cameras: BTreeMap<String, CameraCheck>,
+    /// 保養: maintenance done during the check.
+    pub maintenance: String,
+    /// 處理情形: what was done about faults.
+    pub handling: String,
+    /// 備考.
+    pub remarks: String,
+    /// SHA-256 of the fault photos, uploaded as blobs.
+    pub photos: Vec<String>,
+}
+
+/// The result for one camera.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct CameraCheck {
+    /// 監錄器材是否正常運轉: the camera is recording.
+    pub running: bool,
+    /// 視訊畫面是否清晰 (畫面異常 when not).
+    pub picture_clear: bool,
+    /// 錄音異常 when false; `None` for a camera without audio.
+    pub audio_ok: Option<bool>,
+    /// 存取異常 when false: footage could not be read back.
+    pub storage_ok: bool,
+    /// 時間之年、月、日、時、分能準點呈現 (001 §3(3)).
+    pub time_correct: bool,
+    pub note: String,
+}
+
+/// The kinds of fault a check can find; each opens a repair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    #[autosurgeon(rename = "host")]
+    Host,
+    #[autosurgeon(rename = "not_running")]
+    NotRunning,
+    #[autosurgeon(rename = "picture")]
+    Picture,
+    #[autosurgeon(rename = "audio")]
+    Audio,
+    #[autosurgeon(rename = "storage")]
+    Storage,
+    #[autosurgeon(rename = "time")]
+    Time,
+}
+
+/// 報修: a fault and, once fixed, its closing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Repair {
+    /// The check that found the fault.
+    pub found_in: EntryId,
+    /// `None` for the recording host itself.
+    pub camera: Option<CameraId>,
+    pub fault: FaultKind,
+    pub description: String,
+    pub opened_by: PersonId,
+    pub opened_at: Timestamp,
+    pub closed: Option<RepairClosure>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct RepairClosure {
+    pub closed_by: PersonId,
+    pub closed_at: Timestamp,
+    /// What was repaired and how (處理情形).
+    pub note: String,
+    pub photos: Vec<String>,
+}
+
+/// The four boxes of the 萬華 檢查日誌.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogSummary {
+    /// 均無異常
+    pub all_normal: bool,
+    /// 畫面異常
+    pub picture: bool,
+    /// 錄音異常
+    pub audio: bool,
+    /// 存取異常
+    pub storage: bool,
+}
+
+impl InspectionEntry {
+    pub fn content_hash(&self) -> String {
+        content_hash("custos/inspection/v1", self)
+    }
+
+    /// Every fault the check found, host first, then by camera.
+    pub fn faults(&self) -> Vec<(Option<CameraId>, FaultKind)> {
+        let mut out = Vec::new();
+        if !self.host_ok {
+            out.push((None, FaultKind::Host));
+        }
+        for (cam, c) in &self.cameras {
+            let cam: Option<CameraId> = cam.parse().ok();
+            let checks = [
+                (!c.running, FaultKind::NotRunning),
+                (!c.picture_clear, FaultKind::Picture),
+                (c.audio_ok == Some(false), FaultKind::Audio),
+                (!c.storage_ok, FaultKind::Storage),
+                (!c.time_correct, FaultKind::Time),
+            ];
+            out.extend(checks.into_iter().filter(|(bad, _)| *bad).map(|(_, kind)| (cam.clone(), kind)));
+        }
+        out
+    }
+
+    pub fn summary(&self) -> LogSummary {
+        let faults = self.faults();
+        let has = |kinds: &[FaultKind]| faults.iter().any(|(_, k)| kinds.contains(k));
+        LogSummary {
+            all_normal: faults.is_empty(),
+            picture: has(&[FaultKind::Picture, FaultKind::NotRunning, FaultKind::Time]),
+            audio: has(&[FaultKind::Audio]),
+            storage: has(&[FaultKind::Storage, FaultKind::Host]),
+        }
+    }
+
+    /// A check covers every camera in service, names only known cameras,
+    /// asks about audio only where a camera has it, and describes its faults.
+    pub fn validate(&self, site: &SiteRegister) -> Result<(), CoreError> {
+        for (id, cam) in site.active_cameras() {
+            let Some(check) = self.cameras.get(id) else {
+                return Err(CoreError::invalid("inspection", format!("camera {id} ({}) was not checked", cam.name)));
+            };
+            if cam.features.audio != check.audio_ok.is_some() {
+                return Err(CoreError::invalid(
+                    "inspection",
+                    format!("camera {id}: audio is checked exactly when the camera records sound"),
+                ));
+            }
+        }
+        if let Some(unknown) = self.cameras.keys().find(|id| site.cameras.get(*id).is_none()) {
+            return Err(CoreError::invalid("inspection", format!("{unknown} is not a camera of this site")));
+        }
+        if !self.faults().is_empty() && self.handling.trim().is_empty() {
+            return Err(CoreError::invalid("inspection", "a fault was found: say how it is handled (處理情形)"));
+        }
+        if let Some(bad) = self.photos.iter().find(|p| p.len() != 64 || hex::decode(p).is_err()) {
+            return Err(CoreError::invalid("photo", format!("{bad:?} is not a SHA-256")));
+        }
+        Ok(())
+    }
+
+    /// The repairs this check opens: one per fault. The caller supplies an id per fault.
+    pub fn repairs_to_open(&self, entry_id: &EntryId, ids: impl IntoIterator<Item = EntryId>) -> Vec<(EntryId, Repair)> {
+        self.faults()
+            .into_iter()
+            .zip(ids)
+            .map(|((camera, fault), id)| {
+                let note = camera.as_ref().and_then(|c| self.cameras.get(c.as_str())).map(|c| c.note.clone());
+                let repair = Repair {
+                    found_in: entry_id.clone(),
+                    camera,
+                    fault,
+                    description: note.filter(|n| !n.is_empty()).unwrap_or_else(|| self.handling.clone()),
+                    opened_by: self.inspector.clone(),
+                    opened_at: self.checked_at,
+                    closed: None,
+                };
+                (id, repair)
+            })
+            .collect()
+    }
+}
+
+impl Repair {
+    pub fn is_open(&self) -> bool {
+        self.closed.is_none()
+    }
+
+    /// A repair changes only by being closed, once, with a note.
+    pub fn check_update(before: &Repair, after: &Repair) -> Result<(), CoreError> {
+        let mut reopened = after.clone();
+        reopened.closed = None;
+        if &reopened != before || before.closed.is_some() {
+            return Err(CoreError::Policy("a repair can only be closed, once; its finding cannot be edited".into()));
+        }
+        match &after.closed {
+            Some(c) if !c.note.trim().is_empty() => Ok(()),
+            _ => Err(CoreError::invalid("repair", "closing a repair needs a note of what was done")),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! # custos-core
+//!
+//! The Custos domain: the registers that Taiwanese kindergartens, schools and
+//! public offices must keep for their CCTV systems, the rules of the three
+//! seed regulations as policy profiles, the application workflow as signed
+//! events, and retention. It does no I/O: no disk, socket, clock, window or
+//! entropy source. The app, the recorder and the tests all share it, so every
+//! device derives the same status from the same documents.
+//!
+//! One module per register ([`site`], [`inspection`], [`application`],
+//! [`logbook`], [`holds`]) plus [`workflow`], [`policy`], [`retention`],
+//! [`signing`] and [`access`]. See `README.md` beside this crate for which
+//! type or function enforces each rule of the seeds.
+
+pub mod access;
+pub mod application;
+pub mod documents;
+pub mod error;
+pub mod history;
+pub mod holds;
+pub mod ids;
+pub mod inspection;
+pub mod logbook;
+pub mod policy;
+pub mod retention;
+pub mod roles;
+pub mod seal;
+pub mod signing;
+pub mod site;
+pub mod time;
+pub mod workflow;
+
+pub use error::CoreError;
+
+/// The version of the rules core, shown by the app and the recorder.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,501 @@
+//! Policy profiles: the rules that differ between institutions. One site runs
+//! one profile; every number a rule needs lives here, never as a literal in code.
+//! The three seeds are built in; a site may also load a custom profile (JSON).
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::application::{AccessKind, AttachmentKind, Category};
+use crate::error::CoreError;
+use crate::roles::Role;
+
+pub const KAOHSIUNG_KINDERGARTEN: &str = "kaohsiung-kindergarten";
+pub const DAHU_OFFICE: &str = "dahu-office";
+pub const WANHUA_HOUSEHOLD: &str = "wanhua-household";
+pub const BUILTIN_PROFILES: [&str; 3] = [KAOHSIUNG_KINDERGARTEN, DAHU_OFFICE, WANHUA_HOUSEHOLD];
+
+/// Roles every profile has; the others must be named in `extra_roles`.
+pub const COMMON_ROLES: [Role; 4] = [Role::Manager, Role::Inspector, Role::Supervisor, Role::Head];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyProfile {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The regulation the profile follows, for the record.
+    pub source: String,
+    pub retention: RetentionRule,
+    pub inspection: InspectionRule,
+    /// Who may see live pictures (004 §8(3)); never an applicant.
+    pub live_view_roles: Vec<Role>,
+    /// Roles this profile uses beyond [`COMMON_ROLES`].
+    pub extra_roles: Vec<Role>,
+    /// One rule per kind of applicant; a kind without a rule may not apply.
+    pub applicants: Vec<ApplicantRule>,
+    /// What happens to the footage shown in a viewing.
+    pub after_viewing: AfterViewing,
+    /// Days within which an application should be decided. No seed fixes
+    /// one; 30 days is what other Taiwanese offices use.
+    pub decision_deadline_days: u32,
+    /// Who must be told at once of a major or abnormal case (大湖 §10: 政風室).
+    pub notify_on_major: Option<Role>,
+    /// Who may read an application's personal data (national ID, phone).
+    pub personal_data_roles: Vec<Role>,
+    /// Registers (applications, logbook, inspections) are kept at least this
+    /// many days (every seed: one year).
+    pub registers_kept_days: u32,
+}
+
+/// Two-sided retention of footage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRule {
+    /// Footage younger than this is never deleted (001 §5(3): 14 days;
+    /// 004 §7(1): one month, kept as 31 days). `None`: the regulation names no
+    /// floor and the site must set one (大湖).
+    pub floor_days: Option<u32>,
+    /// Footage older than this is destroyed unless a hold covers it
+    /// (001 §5(4), 004 §7(2): within one year).
+    pub ceiling_days: u32,
+}
+
+/// A profile's retention with the floor known: what the recorder enforces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectiveRetention {
+    pub floor_days: u32,
+    pub ceiling_days: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionRule {
+    pub frequency: InspectionFrequency,
+    /// The role that countersigns each check (萬華 檢查日誌: 單位主管核章).
+    pub countersign_by: Option<Role>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "days")]
+pub enum InspectionFrequency {
+    /// 每日巡檢 (004 §6).
+    Daily,
+    /// 定期檢查 (001 §8(1)) every so many days.
+    EveryDays(u32),
+    /// 隨時檢查 (002 §6(2)): no fixed schedule.
+    Anytime,
+}
+
+/// Who may apply, with what, through which approvals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantRule {
+    pub applicant: ApplicantKind,
+    /// Attachments that must be present (報案證明, 公文).
+    pub required_attachments: Vec<AttachmentKind>,
+    /// 004 §8(5)2(2): staff whose matter has gone to court must come through
+    /// an agency's letter instead.
+    pub refuse_if_in_court: bool,
+    /// What may be asked for: view always; copy or photograph where allowed.
+    pub allowed_kinds: Vec<AccessKind>,
+    /// The categories this applicant may cite; empty means any.
+    pub categories: Vec<Category>,
+    /// The approvals, in the order the form lists them; the last step is the
+    /// final decision.
+    pub approval: Vec<ApprovalStep>,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    /// 編制內之教職員工 / 本所同仁: staff.
+    #[autosurgeon(rename = "staff")]
+    Staff,
+    /// 學生、監護人及法定代理人: students, guardians and legal representatives.
+    #[autosurgeon(rename = "guardian_or_student")]
+    GuardianOrStudent,
+    /// 一般民眾 / 當事人或利害關係人: citizens.
+    #[autosurgeon(rename = "citizen")]
+    Citizen,
+    /// 公務機關 (by official letter, 公文).
+    #[autosurgeon(rename = "public_agency")]
+    PublicAgency,
+}
+
+/// One step of an approval chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ApprovalStep {
+    /// One signature by a person holding any of these roles.
+    Sign { roles: Vec<Role> },
+    /// 專案小組: every required role casts at least one vote, and the
+    /// majority of the votes cast decides (001 §6(2) and its last paragraph).
+    Committee { required: Vec<Role> },
+}
+
+impl ApprovalStep {
+    pub fn roles(&self) -> &[Role] {
+        match self {
+            ApprovalStep::Sign { roles } => roles,
+            ApprovalStep::Committee { required } => required,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterViewing {
+    /// 001 §6(4): keep a copy of the viewed footage on record (a hold) until
+    /// it is no longer needed.
+    KeepOnRecord,
+    /// 004 §7(3): copies made for the viewing are destroyed right after.
+    DestroyTemporaryCopies,
+    /// Nothing beyond ordinary retention.
+    Nothing,
+}
+
+impl PolicyProfile {
+    pub fn builtin(id: &str) -> Option<PolicyProfile> {
+        match id {
+            KAOHSIUNG_KINDERGARTEN => Some(kaohsiung()),
+            DAHU_OFFICE => Some(dahu()),
+            WANHUA_HOUSEHOLD => Some(wanhua()),
+            _ => None,
+        }
+    }
+
+    /// A built-in by id, or a custom profile from JSON text.
+    pub fn from_json(text: &str) -> Result<PolicyProfile, CoreError> {
+        let profile: PolicyProfile = serde_json::from_str(text)
+            .map_err(|e| CoreError::invalid("policy profile", e.to_string()))?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("profile serialises")
+    }
+
+    /// The profile a site runs, with the floor it set where the profile has none.
+    pub fn with_floor(mut self, floor_days: Option<u32>) -> Result<PolicyProfile, CoreError> {
+        if let Some(days) = floor_days {
+            if let Some(fixed) = self.retention.floor_days
+                && days < fixed
+            {
+                return Err(CoreError::Policy(format!(
+                    "the {} profile keeps footage at least {fixed} days; a floor of {days} days would break it",
+                    self.id
+                )));
+            }
+            self.retention.floor_days = Some(days);
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Retention with its floor known, or an error a site can act on.
+    pub fn effective_retention(&self) -> Result<EffectiveRetention, CoreError> {
+        match self.retention.floor_days {
+            Some(floor_days) => Ok(EffectiveRetention { floor_days, ceiling_days: self.retention.ceiling_days }),
+            None => Err(CoreError::Policy(format!(
+                "the {} profile names no retention floor: the site must set one (for example --floor-days 30)",
+                self.id
+            ))),
+        }
+    }
+
+    pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
+        COMMON_ROLES.into_iter().chain(self.extra_roles.iter().copied())
+    }
+
+    pub fn uses_role(&self, role: Role) -> bool {
+        self.roles().any(|r| r == role)
+    }
+
+    pub fn applicant_rule(&self, kind: ApplicantKind) -> Option<&ApplicantRule> {
+        self.applicants.iter().find(|r| r.applicant == kind)
+    }
+
+    /// Rejects profiles that could not be enforced: no floor of zero, a
+    /// ceiling past one year or below the floor, chains without a final
+    /// signature, roles the profile does not use.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let bad = |why: String| Err(CoreError::invalid("policy profile", format!("{}: {why}", self.id)));
+        if self.id.trim().is_empty() {
+            return bad("the id is empty".into());
+        }
+        let r = self.retention;
+        if r.floor_days == Some(0) {
+            return bad("a retention floor of 0 days would allow deleting everything; set at least 1".into());
+        }
+        if r.ceiling_days == 0 || r.ceiling_days > 366 {
+            return bad(format!("ceiling of {} days: footage must be destroyed within one year", r.ceiling_days));
+        }
+        if let Some(floor) = r.floor_days
+            && floor > r.ceiling_days
+        {
+            return bad(format!("floor {floor} days is above the ceiling {} days", r.ceiling_days));
+        }
+        if let InspectionFrequency::EveryDays(0) = self.inspection.frequency {
+            return bad("inspection every 0 days".into());
+        }
+        if self.decision_deadline_days == 0 {
+            return bad("a decision deadline of 0 days".into());
+        }
+        if self.registers_kept_days < 365 {
+            return bad("registers must be kept at least one year".into());
+        }
+        let mut used: Vec<Role> = self.live_view_roles.clone();
+        used.extend(self.inspection.countersign_by);
+        used.extend(self.notify_on_major);
+        used.extend(self.personal_data_roles.iter().copied());
+        for (i, rule) in self.applicants.iter().enumerate() {
+            if self.applicants[..i].iter().any(|r| r.applicant == rule.applicant) {
+                return bad(format!("two rules for {:?}", rule.applicant));
+            }
+            let Some(ApprovalStep::Sign { .. }) = rule.approval.last() else {
+                return bad(format!("the {:?} chain must end with a signed final decision", rule.applicant));
+            };
+            if !rule.allowed_kinds.contains(&AccessKind::View) {
+                return bad(format!("{:?} may not even view", rule.applicant));
+            }
+            let mut seen: Vec<Role> = Vec::new();
+            for step in &rule.approval {
+                if step.roles().is_empty() {
+                    return bad(format!("a step of the {:?} chain names no role", rule.applicant));
+                }
+                for role in step.roles() {
+                    if seen.contains(role) {
+                        return bad(format!("{} appears in two steps of the {:?} chain", role.as_str(), rule.applicant));
+                    }
+                    seen.push(*role);
+                }
+            }
+            used.extend(seen);
+        }
+        if let Some(role) = used.into_iter().find(|r| !self.uses_role(*r)) {
+            return bad(format!("role {} is used but not listed in extra_roles", role.as_str()));
+        }
+        Ok(())
+    }
+}
+
+/// 高雄市教保服務機構監視錄影系統設置管理及運用實施要點 (seed 001).
+fn kaohsiung() -> PolicyProfile {
+    use Category::*;
+    let kindergarten_categories = vec![
+        SuspectedImproperTreatment,
+        GenderIncident,
+        WorkplaceBullying,
+        UnlawfulHarmAtWork,
+        Accident,
+        PersonalRights,
+    ];
+    // 附件1 lists 承辦人, 處室主管, 校(園)長; §6(2) adds the 專案小組 review.
+    let member_chain = vec![
+        ApprovalStep::Sign { roles: vec![Role::Manager] },
+        ApprovalStep::Sign { roles: vec![Role::Supervisor] },
+        ApprovalStep::Committee { required: vec![Role::CommitteeStaff, Role::CommitteeParent] },
+        ApprovalStep::Sign { roles: vec![Role::Head] },
+    ];
+    let member = |applicant| ApplicantRule {
+        applicant,
+        required_attachments: vec![],
+        refuse_if_in_court: false,
+        // §6(2): 不得翻攝及複製.
+        allowed_kinds: vec![AccessKind::View],
+        categories: kindergarten_categories.clone(),
+        approval: member_chain.clone(),
+    };
+    PolicyProfile {
+        id: KAOHSIUNG_KINDERGARTEN.into(),
+        name_zh: "高雄市教保服務機構".into(),
+        name_en: "Kaohsiung kindergarten".into(),
+        source: "高雄市政府教育局 教保服務機構監視錄影系統設置管理及運用實施要點".into(),
+        retention: RetentionRule { floor_days: Some(14), ceiling_days: 365 },
+        // §8(1) says 定期 without a period: weekly unless the site decides otherwise.
+        inspection: InspectionRule { frequency: InspectionFrequency::EveryDays(7), countersign_by: None },
+        live_view_roles: vec![Role::Manager, Role::Head],
+        extra_roles: vec![Role::CommitteeStaff, Role::CommitteeParent],
+        applicants: vec![
+            member(ApplicantKind::Staff),
+            member(ApplicantKind::GuardianOrStudent),
+            ApplicantRule {
+                applicant: ApplicantKind::PublicAgency,
+                // §6(1): 以公文載明法令依據、調閱目的、範圍及用途; 得複製、利用.
+                required_attachments: vec![AttachmentKind::OfficialLetter],
+                refuse_if_in_court: false,
+                allowed_kinds: vec![AccessKind::View, AccessKind::Copy],
+                categories: vec![],
+                approval: vec![ApprovalStep::Sign { roles: vec![Role::Head] }],
+            },
+        ],
+        after_viewing: AfterViewing::KeepOnRecord,
+        decision_deadline_days: 30,
+        notify_on_major: None,
+        personal_data_roles: vec![Role::Manager, Role::Head],
+        registers_kept_days: 365,
+    }
+}
+
+/// 大湖鄉公所內部監視系統管理作業要點 (seed 002).
+fn dahu() -> PolicyProfile {
+    let head = || vec![ApprovalStep::Sign { roles: vec![Role::Head, Role::Delegate] }];
+    // §8: 同仁或一般民眾 ... 調閱 (view) after the head or delegate approves.
+    let person = |applicant| ApplicantRule {
+        applicant,
+        required_attachments: vec![],
+        refuse_if_in_court: false,
+        allowed_kinds: vec![AccessKind::View],
+        categories: vec![],
+        approval: head(),
+    };
+    PolicyProfile {
+        id: DAHU_OFFICE.into(),
+        name_zh: "大湖鄉公所".into(),
+        name_en: "Dahu township office".into(),
+        source: "大湖鄉公所內部監視系統管理作業要點".into(),
+        // The rules name no floor: the site sets one at init.
+        retention: RetentionRule { floor_days: None, ceiling_days: 365 },
+        inspection: InspectionRule { frequency: InspectionFrequency::Anytime, countersign_by: None },
+        live_view_roles: vec![Role::Manager, Role::Head],
+        extra_roles: vec![Role::Delegate, Role::Auditor],
+        applicants: vec![
+            person(ApplicantKind::Staff),
+            person(ApplicantKind::Citizen),
+            ApplicantRule {
+                applicant: ApplicantKind::PublicAgency,
+                // §9: 正式公文附具申請表; §2(3) 保存 = copy or photograph.
+                required_attachments: vec![AttachmentKind::OfficialLetter],
+                refuse_if_in_court: false,
+                allowed_kinds: vec![AccessKind::View, AccessKind::Copy, AccessKind::Photograph],
+                categories: vec![],
+                approval: head(),
+            },
+        ],
+        after_viewing: AfterViewing::Nothing,
+        decision_deadline_days: 30,
+        notify_on_major: Some(Role::Auditor),
+        personal_data_roles: vec![Role::Manager, Role::Head, Role::Delegate],
+        registers_kept_days: 365,
+    }
+}
+
+/// 臺北市萬華區戶政事務所錄影監視系統管理暨影音資料處理利用作業規範 (seed 004).
+fn wanhua() -> PolicyProfile {
+    let head = || vec![ApprovalStep::Sign { roles: vec![Role::Head, Role::Delegate] }];
+    PolicyProfile {
+        id: WANHUA_HOUSEHOLD.into(),
+        name_zh: "臺北市萬華區戶政事務所".into(),
+        name_en: "Wanhua household registration office".into(),
+        source: "臺北市萬華區戶政事務所錄影監視系統管理暨影音資料處理利用作業規範".into(),
+        retention: RetentionRule { floor_days: Some(31), ceiling_days: 365 },
+        inspection: InspectionRule {
+            frequency: InspectionFrequency::Daily,
+            countersign_by: Some(Role::Supervisor),
+        },
+        live_view_roles: vec![Role::Head, Role::Delegate, Role::Manager],
+        extra_roles: vec![Role::Delegate, Role::Secretary],
+        applicants: vec![
+            ApplicantRule {
+                applicant: ApplicantKind::Citizen,
+                // §8(5)1(1): 持憑報案證明文件; (2): 不得拍攝及申請複製.
+                required_attachments: vec![AttachmentKind::PoliceReport],
+                refuse_if_in_court: false,
+                allowed_kinds: vec![AccessKind::View],
+                categories: vec![],
+                approval: head(),
+            },
+            ApplicantRule {
+                applicant: ApplicantKind::Staff,
+                // 附件3 (所內): 申請單位主管, 管理單位, 秘書, 主任.
+                required_attachments: vec![],
+                refuse_if_in_court: true,
+                allowed_kinds: vec![AccessKind::View],
+                categories: vec![],
+                approval: vec![
+                    ApprovalStep::Sign { roles: vec![Role::Supervisor] },
+                    ApprovalStep::Sign { roles: vec![Role::Manager] },
+                    ApprovalStep::Sign { roles: vec![Role::Secretary] },
+                    ApprovalStep::Sign { roles: vec![Role::Head] },
+                ],
+            },
+            ApplicantRule {
+                applicant: ApplicantKind::PublicAgency,
+                // §8(4), §8(5)3: copies only for public agencies, with reasons, once approved.
+                required_attachments: vec![AttachmentKind::OfficialLetter],
+                refuse_if_in_court: false,
+                allowed_kinds: vec![AccessKind::View, AccessKind::Copy],
+                categories: vec![],
+                approval: head(),
+            },
+        ],
+        after_viewing: AfterViewing::DestroyTemporaryCopies,
+        decision_deadline_days: 30,
+        notify_on_major: None,
+        personal_data_roles: vec![Role::Manager, Role::Head, Role::Delegate],
+        registers_kept_days: 365,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_valid_and_round_trip_through_json() {
+        for id in BUILTIN_PROFILES {
+            let p = PolicyProfile::builtin(id).unwrap();
+            p.validate().unwrap();
+            assert_eq!(PolicyProfile::from_json(&p.to_json()).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn seed_numbers_are_in_the_profiles() {
+        let k = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
+        assert_eq!(k.effective_retention().unwrap(), EffectiveRetention { floor_days: 14, ceiling_days: 365 });
+        let w = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
+        assert_eq!(w.effective_retention().unwrap().floor_days, 31);
+        assert_eq!(w.inspection.frequency, InspectionFrequency::Daily);
+        assert!(!w.live_view_roles.is_empty());
+        assert!(w.applicant_rule(ApplicantKind::GuardianOrStudent).is_none());
+        let d = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
+        assert_eq!(d.notify_on_major, Some(Role::Auditor));
+    }
+
+    #[test]
+    fn dahu_needs_a_floor_set_by_the_site() {
+        let d = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
+        let err = d.effective_retention().unwrap_err();
+        assert!(err.to_string().contains("--floor-days"), "{err}");
+        let set = d.with_floor(Some(30)).unwrap();
+        assert_eq!(set.effective_retention().unwrap().floor_days, 30);
+    }
+
+    #[test]
+    fn a_site_cannot_lower_a_regulated_floor_or_set_zero() {
+        let w = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
+        assert!(w.clone().with_floor(Some(14)).is_err());
+        assert!(w.with_floor(Some(60)).is_ok());
+        let d = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
+        assert!(d.clone().with_floor(Some(0)).is_err());
+        assert!(d.with_floor(Some(400)).is_err(), "a floor above the one-year ceiling");
+    }
+
+    #[test]
+    fn unenforceable_custom_profiles_are_refused() {
+        let mut p = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
+        p.retention.ceiling_days = 800;
+        assert!(p.validate().is_err());
+        let mut p = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
+        p.extra_roles.clear();
+        assert!(p.validate().unwrap_err().to_string().contains("committee_staff"));
+        let mut p = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
+        p.applicants[0].approval = vec![ApprovalStep::Committee { required: vec![Role::Head] }];
+        assert!(p.validate().is_err());
+        assert!(PolicyProfile::from_json("{\"id\": \"x\"}").is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! A site with people, devices and cameras, built the way the recorder will
+//! build it, for the core's integration and property tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use automerge::AutoCommit;
+use custos_core::application::{AccessKind, Attachment, AttachmentKind, ApplicationCase, Category, PersonalData};
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::history::{SiteHistory, heads_to_hex};
+use custos_core::ids::{EntryId, PersonId};
+use custos_core::policy::{ApplicantKind, PolicyProfile};
+use custos_core::roles::Role;
+use custos_core::signing::DeviceKey;
+use custos_core::site::{Camera, CameraFeatures, Device, Person, SiteInfo, Zone};
+use custos_core::time::{MINUTE_MS, MinuteWindow, Timestamp};
+use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent};
+
+/// 2026-11-24 10:00 Taipei, on a whole minute.
+pub const NOW: Timestamp = Timestamp(1_795_485_600_000);
+
+pub struct Member {
+    pub id: PersonId,
+    pub key: DeviceKey,
+}
+
+pub struct Fixture {
+    pub site: AutoCommit,
+    pub profile: PolicyProfile,
+    pub members: BTreeMap<&'static str, Member>,
+    next_id: u128,
+}
+
+impl Fixture {
+    pub fn new(profile_id: &str) -> Self {
+        let mut profile = PolicyProfile::builtin(profile_id).unwrap();
+        if profile.retention.floor_days.is_none() {
+            profile = profile.with_floor(Some(30)).unwrap();
+        }
+        let recorder = DeviceKey::from_seed(&[200; 32]);
+        let mut site = docs::open(&DocKey::Site, None, &recorder.device_id()).unwrap();
+        let info = SiteInfo {
+            name: "測試機關".into(),
+            profile_json: profile.to_json(),
+            recorder_public_key: recorder.public_key_hex(),
+        };
+        autosurgeon::reconcile_prop(&mut site, automerge::ROOT, "site", &info).unwrap();
+        for (id, audio) in [("cam-01", true), ("cam-02", false)] {
+            let camera = Camera {
+                name: format!("攝影機 {id}"),
+                location: "大門".into(),
+                zone: Zone::OutdoorPublic,
+                features: CameraFeatures { colour: true, full_angle: true, time_overlay: true, audio },
+                stream_url: format!("rtsp://127.0.0.1:8554/{id}"),
+                property_number: Some("3140101-03".into()),
+                removed_at: None,
+            };
+            docs::put_entry(&mut site, "cameras", id, &camera).unwrap();
+        }
+        docs::commit(&mut site, "site created", NOW.0);
+        Fixture { site, profile, members: BTreeMap::new(), next_id: 1 }
+    }
+
+    pub fn id(&mut self) -> EntryId {
+        self.next_id += 1;
+        EntryId::from_parts(NOW.0 as u64, self.next_id)
+    }
+
+    /// Adds a person with one enrolled device (key from `seed`).
+    pub fn add(&mut self, name: &'static str, roles: &[Role], seed: u8) -> PersonId {
+        let id: PersonId = self.id().into();
+        let key = DeviceKey::from_seed(&[seed; 32]);
+        let person = Person { name: name.into(), roles: roles.to_vec(), revoked_at: None };
+        let device =
+            Device { person: id.clone(), public_key: key.public_key_hex(), enrolled_at: NOW, revoked_at: None };
+        docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
+        docs::put_entry(&mut self.site, "devices", key.device_id().as_str(), &device).unwrap();
+        docs::commit(&mut self.site, &format!("add {name}"), NOW.0);
+        self.members.insert(name, Member { id: id.clone(), key });
+        id
+    }
+
+    pub fn revoke(&mut self, name: &str) {
+        let id = self.members[name].id.clone();
+        let mut person: Person = docs::get_entry(&self.site, "people", id.as_str()).unwrap().unwrap();
+        person.revoked_at = Some(NOW);
+        docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
+        docs::commit(&mut self.site, &format!("revoke {name}"), NOW.0);
+    }
+
+    pub fn heads(&mut self) -> Vec<String> {
+        heads_to_hex(&self.site.get_heads())
+    }
+
+    pub fn history(&mut self) -> SiteHistory {
+        SiteHistory::new(self.site.document().clone())
+    }
+
+    /// A case that the profile accepts from `kind`, with valid personal data.
+    pub fn case(&mut self, kind: ApplicantKind, filed_by: &str) -> (ApplicationCase, PersonalData) {
+        let personal = PersonalData {
+            national_id: "A123456789".into(),
+            phone: "0912-345-678".into(),
+            address: None,
+            salt: "ab".repeat(32),
+        };
+        let rule = self.profile.applicant_rule(kind).expect("profile accepts this applicant").clone();
+        let attachments = rule
+            .required_attachments
+            .iter()
+            .map(|k| Attachment { kind: *k, reference: "北市警字第1130001號".into(), blob: None })
+            .collect();
+        let category = rule.categories.first().copied().unwrap_or(Category::LossOrDamage);
+        let case = ApplicationCase {
+            id: self.id(),
+            filed_at: NOW,
+            filed_by: self.members[filed_by].id.clone(),
+            applicant_kind: kind,
+            applicant_name: "王小明".into(),
+            relation: "本人".into(),
+            unit: "總務處".into(),
+            cameras: vec!["cam-01".parse().unwrap()],
+            window: MinuteWindow::new(Timestamp(NOW.0 - 120 * MINUTE_MS), Timestamp(NOW.0 - 60 * MINUTE_MS)).unwrap(),
+            reason: "遺失錢包，需確認時段".into(),
+            category,
+            kinds: vec![AccessKind::View],
+            attachments,
+            in_court: false,
+            major_or_abnormal: false,
+            personal_data_digest: personal.digest(),
+        };
+        let _ = AttachmentKind::Other;
+        (case, personal)
+    }
+
+    /// `who` signs `decision` in `role` on `case`, having seen `seen`.
+    pub fn sign(
+        &mut self,
+        who: &str,
+        role: Role,
+        decision: Decision,
+        case: &ApplicationCase,
+        seen: &BTreeMap<String, DecisionEvent>,
+    ) -> DecisionEvent {
+        let heads = self.heads();
+        self.sign_at(who, role, decision, case, seen, heads)
+    }
+
+    pub fn sign_at(
+        &mut self,
+        who: &str,
+        role: Role,
+        decision: Decision,
+        case: &ApplicationCase,
+        seen: &BTreeMap<String, DecisionEvent>,
+        site_heads: Vec<String>,
+    ) -> DecisionEvent {
+        let id = self.id();
+        let member = &self.members[who];
+        let draft = DecisionDraft { id, decision, role, signer: member.id.clone(), signed_at: NOW };
+        DecisionEvent::sign(draft, case, site_heads, seen.values().map(|e| e.id.clone()), &member.key)
+    }
+}
+
+impl Fixture {
+    /// `who` decides on `case` having seen `events`; the event joins them.
+    pub fn decide(
+        &mut self,
+        events: &mut BTreeMap<String, DecisionEvent>,
+        who: &str,
+        role: Role,
+        decision: Decision,
+        case: &ApplicationCase,
+    ) -> DecisionEvent {
+        let e = self.sign(who, role, decision, case, events);
+        push(events, e)
+    }
+
+    pub fn decide_at(
+        &mut self,
+        events: &mut BTreeMap<String, DecisionEvent>,
+        who: &str,
+        role: Role,
+        decision: Decision,
+        case: &ApplicationCase,
+        site_heads: Vec<String>,
+    ) -> DecisionEvent {
+        let e = self.sign_at(who, role, decision, case, events, site_heads);
+        push(events, e)
+    }
+}
+
+/// Adds an event to a map the way the case document stores it.
+pub fn push(events: &mut BTreeMap<String, DecisionEvent>, e: DecisionEvent) -> DecisionEvent {
+    events.insert(e.id.to_string(), e.clone());
+    e
+}
+
+pub fn reject(reason: &str) -> Decision {
+    Decision::Reject { reason: reason.into() }
+}
+
+pub fn vote(in_favour: bool) -> Decision {
+    Decision::Vote { in_favour, reason: if in_favour { String::new() } else { "證據不足".into() } }
+}
+
+pub fn viewing(session: &str) -> Decision {
+    Decision::Viewing { session: session.into() }
+}

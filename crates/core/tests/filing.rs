@@ -1,0 +1,118 @@
+//! Filing an application: what each profile accepts, and the hold that filing places.
+
+mod common;
+
+use common::*;
+use custos_core::application::{AccessKind, Category};
+use custos_core::holds::{Hold, HoldBasis};
+use custos_core::policy::{ApplicantKind, DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
+use custos_core::roles::Role;
+use custos_core::time::Timestamp;
+
+fn site(profile: &str) -> Fixture {
+    let mut fx = Fixture::new(profile);
+    fx.add("manager", &[Role::Manager], 1);
+    fx
+}
+
+#[test]
+fn a_well_formed_application_is_accepted_by_each_profile() {
+    for (profile, kind) in [
+        (KAOHSIUNG_KINDERGARTEN, ApplicantKind::GuardianOrStudent),
+        (DAHU_OFFICE, ApplicantKind::Citizen),
+        (WANHUA_HOUSEHOLD, ApplicantKind::Citizen),
+        (WANHUA_HOUSEHOLD, ApplicantKind::PublicAgency),
+    ] {
+        let mut fx = site(profile);
+        let (case, personal) = fx.case(kind, "manager");
+        personal.validate().unwrap();
+        let site = fx.history().current().unwrap();
+        case.check_filing(&site, &fx.profile, NOW).unwrap_or_else(|e| panic!("{profile} {kind:?}: {e}"));
+    }
+}
+
+#[test]
+fn wanhua_citizens_need_a_police_report_and_may_not_copy() {
+    let mut fx = site(WANHUA_HOUSEHOLD);
+    let site_now = fx.history().current().unwrap();
+    let (mut case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    case.attachments.clear();
+    let err = case.check_filing(&site_now, &fx.profile, NOW).unwrap_err();
+    assert!(err.to_string().contains("PoliceReport"), "{err}");
+
+    let (mut case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    case.kinds.push(AccessKind::Copy);
+    assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err());
+    assert!(fx.profile.applicant_rule(ApplicantKind::GuardianOrStudent).is_none());
+}
+
+#[test]
+fn wanhua_staff_in_court_must_come_through_an_agency() {
+    let mut fx = site(WANHUA_HOUSEHOLD);
+    let site_now = fx.history().current().unwrap();
+    let (mut case, _) = fx.case(ApplicantKind::Staff, "manager");
+    case.in_court = true;
+    let err = case.check_filing(&site_now, &fx.profile, NOW).unwrap_err();
+    assert!(err.to_string().contains("official letter"), "{err}");
+}
+
+#[test]
+fn kindergarten_members_cite_a_listed_reason_and_never_copy() {
+    let mut fx = site(KAOHSIUNG_KINDERGARTEN);
+    let site_now = fx.history().current().unwrap();
+    let (mut case, _) = fx.case(ApplicantKind::Staff, "manager");
+    case.category = Category::CounterDispute;
+    assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err());
+    let (mut case, _) = fx.case(ApplicantKind::GuardianOrStudent, "manager");
+    case.kinds = vec![AccessKind::View, AccessKind::Photograph];
+    assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err(), "不得翻攝及複製");
+    assert!(fx.profile.applicant_rule(ApplicantKind::Citizen).is_none());
+}
+
+#[test]
+fn bad_cases_get_errors_a_person_can_act_on() {
+    let mut fx = site(DAHU_OFFICE);
+    let site_now = fx.history().current().unwrap();
+    let (good, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let cases: Vec<(&str, Box<dyn Fn(&mut custos_core::application::ApplicationCase)>)> = vec![
+        ("reason", Box::new(|c| c.reason = " ".into())),
+        ("camera", Box::new(|c| c.cameras.clear())),
+        ("cam-99", Box::new(|c| c.cameras = vec!["cam-99".parse().unwrap()])),
+        ("passed", Box::new(|c| c.window.end = Timestamp(NOW.0 + 60_000))),
+        ("end must be after", Box::new(|c| c.window.end = c.window.start)),
+        ("digest", Box::new(|c| c.personal_data_digest = "x".into())),
+    ];
+    for (needle, mutate) in cases {
+        let mut case = good.clone();
+        mutate(&mut case);
+        let err = case.check_filing(&site_now, &fx.profile, NOW).unwrap_err().to_string();
+        assert!(err.contains(needle), "expected {needle:?} in {err:?}");
+    }
+}
+
+#[test]
+fn filing_holds_the_requested_window_until_the_deadline() {
+    let mut fx = site(KAOHSIUNG_KINDERGARTEN);
+    let (case, _) = fx.case(ApplicantKind::Staff, "manager");
+    let hold = Hold::for_filed_application(&case, &fx.profile, NOW);
+    assert_eq!(hold.basis, HoldBasis::ApplicationFiled);
+    assert_eq!(hold.window, case.window);
+    assert_eq!(hold.cameras, case.cameras);
+    assert_eq!(hold.review_at, NOW.plus_days(fx.profile.decision_deadline_days));
+    hold.validate(&fx.profile.effective_retention().unwrap()).unwrap();
+    assert!(hold.covers(&case.cameras[0], case.window.start, case.window.end));
+    assert!(!hold.covers(&"cam-02".parse().unwrap(), case.window.start, case.window.end));
+}
+
+#[test]
+fn a_hold_past_the_ceiling_needs_a_legal_basis() {
+    let mut fx = site(WANHUA_HOUSEHOLD);
+    let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let retention = fx.profile.effective_retention().unwrap();
+    let mut hold = Hold::for_filed_application(&case, &fx.profile, NOW);
+    hold.review_at = NOW.plus_days(400);
+    hold.legal_basis = String::new();
+    assert!(hold.validate(&retention).unwrap_err().to_string().contains("legal basis"));
+    hold.legal_basis = "刑事訴訟法第133條扣押".into();
+    hold.validate(&retention).unwrap();
+}

@@ -184,6 +184,10 @@ struct Rules<'a> {
 
 impl Rules<'_> {
     fn get<T: Hydrate>(&self, doc: &Automerge, collection: &str, entry: &str) -> Result<Option<T>, Refusal> {
+        // Before its genesis a document has no collections, and so no entries.
+        if doc.get(automerge::ROOT, collection).ok().flatten().is_none() {
+            return Ok(None);
+        }
         docs::get_entry(doc, collection, entry).map_err(|e| refuse("malformed_entry", e.to_string()))
     }
 

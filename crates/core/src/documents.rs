@@ -162,7 +162,10 @@ pub fn get_entry<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
     key: &str,
 ) -> Result<Option<T>, CoreError> {
     let obj = collection(doc, coll)?;
-    Ok(autosurgeon::hydrate_prop(doc, &obj, key)?)
+    if ReadDoc::get(doc, &obj, key)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(autosurgeon::hydrate_prop(doc, &obj, key)?))
 }
 
 /// Reads every entry of a collection, keyed by their map key.

@@ -370,6 +370,31 @@ pub fn derive_status(
         }
     }
 
+    // A member's two votes where neither saw the other: both are reported.
+    let mut conflicting = Vec::new();
+    for (id, v) in &valid {
+        if !matches!(v.decision, Decision::Vote { .. }) || ignored.contains_key(id) {
+            continue;
+        }
+        let rival = valid.iter().any(|(other, w)| {
+            other != id
+                && w.signer == v.signer
+                && matches!(w.decision, Decision::Vote { .. })
+                && !ignored.contains_key(other)
+                && !past.of(id).contains(other)
+                && !past.of(other).contains(id)
+        });
+        let superseded = valid.iter().any(|(other, w)| {
+            w.signer == v.signer && matches!(w.decision, Decision::Vote { .. }) && past.of(other).contains(id)
+        });
+        if rival && !superseded {
+            conflicting.push(id.clone());
+        }
+    }
+    for id in conflicting {
+        ignored.insert(id, IgnoreReason::ConflictingVotes);
+    }
+
     let counted: Vec<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
     let counted_set: BTreeSet<EntryId> = counted.iter().cloned().collect();
     Derivation {

@@ -296,3 +296,20 @@ fn a_vote_against_must_say_why() {
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.ignored_reason(&silent.id), Some(&IgnoreReason::MissingReason));
 }
+
+#[test]
+fn two_concurrent_votes_by_one_member_are_reported_and_neither_counts() {
+    let mut fx = kindergarten();
+    let (case, _) = fx.case(ApplicantKind::Staff, "manager");
+    let none = BTreeMap::new();
+    let yes = fx.sign("parent rep", Role::CommitteeParent, vote(true), &case, &none);
+    let no = fx.sign("parent rep", Role::CommitteeParent, vote(false), &case, &none);
+    let mut events = BTreeMap::new();
+    push(&mut events, yes.clone());
+    push(&mut events, no.clone());
+    fx.decide(&mut events, "teacher rep", Role::CommitteeStaff, vote(true), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&yes.id), Some(&IgnoreReason::ConflictingVotes));
+    assert_eq!(d.ignored_reason(&no.id), Some(&IgnoreReason::ConflictingVotes));
+    assert!(!d.steps[2].done, "the parent representative's vote is unclear");
+}

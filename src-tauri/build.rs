@@ -1,3 +1,10 @@
+/// The app's own commands. Naming them makes Tauri generate `allow-<command>`
+/// permissions, so a window can call only what its capability grants.
+const COMMANDS: &[&str] = &["app_info"];
+
 fn main() {
-    tauri_build::build()
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("the Tauri build step failed");
 }

@@ -3,14 +3,14 @@
 
 pub mod commands;
 
-/// Builds the app with its commands; shared by `run` and the command tests.
-pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::new().invoke_handler(tauri::generate_handler![commands::app_info])
+/// Adds the app's commands to a builder; shared by `run` and the command tests.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![commands::app_info])
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    builder::<tauri::Wry>()
+    with_commands(tauri::Builder::default())
         .run(tauri::generate_context!())
         .expect("the Custos window could not start");
 }

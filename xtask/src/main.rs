@@ -1,1 +1,231 @@
-fn main(){}
+//! `cargo xtask <demo|test|bench>`: the project's two README commands (and
+//! the benchmarks), runnable on a fresh Debian 12 machine with Rust and Node.
+//! Each installs what the system lacks first: Debian packages (as root;
+//! otherwise it prints the exact `apt-get install` line and stops) and the
+//! UI's npm packages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+/// Debian packages the build and the tests need. Tauri's Linux build
+/// dependencies, pkg-config for -sys crates, Xvfb for running the app without
+/// a screen.
+const APT_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libssl-dev",
+    "libxdo-dev",
+    "xvfb",
+    "xauth",
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("demo") => demo(),
+        Some("bench") => bench(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|bench>");
+            eprintln!("  demo   build everything and start the app (the main job)");
+            eprintln!(
+                "  test   every check and every test: fmt, clippy, UI type check, Rust and UI tests"
+            );
+            eprintln!("  bench  benchmarks (not part of test)");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command in `dir`, echoing it, failing with its name if it fails.
+fn run(dir: &Path, program: &str, args: &[&str]) -> Result {
+    eprintln!("\n==> {program} {}", args.join(" "));
+    let started = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("could not start {program}: {e}"))?;
+    eprintln!(
+        "    ({program} took {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn missing_apt_packages() -> Vec<&'static str> {
+    APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|pkg| {
+            let out = Command::new("dpkg-query").args(["-W", "-f=${Status}", pkg]).output();
+            !matches!(out, Ok(o) if String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs what the machine lacks: Debian packages, then the UI's npm packages.
+fn ensure_dependencies() -> Result {
+    let missing = missing_apt_packages();
+    if !missing.is_empty() {
+        let line = format!("apt-get install -y {}", missing.join(" "));
+        if !is_root() {
+            return Err(format!(
+                "these Debian packages are missing; install them as root, then run again:\n  sudo apt-get update && sudo {line}"
+            ));
+        }
+        eprintln!("==> installing Debian packages: {}", missing.join(" "));
+        run_apt(&["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        args.extend(missing.iter().copied());
+        run_apt(&args)?;
+    }
+    for tool in ["node", "npm"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            return Err(format!(
+                "{tool} is not installed: install Node.js 20 or later with npm"
+            ));
+        }
+    }
+    let ui = root().join("ui");
+    let stamp = ui.join("node_modules/.package-lock.json");
+    let stale = match (
+        std::fs::metadata(&stamp),
+        std::fs::metadata(ui.join("package-lock.json")),
+    ) {
+        (Ok(installed), Ok(lock)) => installed.modified().ok() < lock.modified().ok(),
+        _ => true,
+    };
+    if stale {
+        run(&ui, "npm", &["ci", "--no-audit", "--no-fund"])?;
+    }
+    Ok(())
+}
+
+fn run_apt(args: &[&str]) -> Result {
+    let status = Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("could not start apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("apt-get {} failed ({status})", args.join(" ")))
+    }
+}
+
+/// The app embeds the built UI (frontendDist), so the UI is built before any
+/// cargo command compiles the app.
+fn build_ui() -> Result {
+    run(&root().join("ui"), "npm", &["run", "build", "--silent"])
+}
+
+fn test() -> Result {
+    let started = Instant::now();
+    ensure_dependencies()?;
+    build_ui()?;
+    let root = root();
+    let ui = root.join("ui");
+    run(&root, "cargo", &["fmt", "--all", "--check"])?;
+    run(
+        &root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run(&ui, "npm", &["run", "check", "--silent"])?;
+    run(&root, "cargo", &["test", "--workspace"])?;
+    run(&ui, "npm", &["test", "--silent"])?;
+    eprintln!(
+        "\nall checks and tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn bench() -> Result {
+    ensure_dependencies()?;
+    run(&root(), "cargo", &["bench", "--workspace"])
+}
+
+fn demo() -> Result {
+    ensure_dependencies()?;
+    build_ui()?;
+    let root = root();
+    run(
+        &root,
+        "cargo",
+        &["build", "-p", "custos-recorder", "-p", "custos-app"],
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let recorder = target.join("debug/custos-recorder");
+    let app = target.join("debug/custos-app");
+    run(&root, recorder.to_str().unwrap(), &["profile", "list"])?;
+
+    if std::env::var_os("DISPLAY").is_some() {
+        eprintln!("\n==> starting the app; close its window to end the demo");
+        return run(&root, app.to_str().unwrap(), &[]);
+    }
+    // No screen: start the app under Xvfb long enough to show it comes up.
+    eprintln!("\n==> no DISPLAY: starting the app under Xvfb for 15 s to show that it starts");
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", app.to_str().unwrap()])
+        .current_dir(&root)
+        .spawn()
+        .map_err(|e| format!("could not start xvfb-run: {e}"))?;
+    std::thread::sleep(Duration::from_secs(15));
+    match child.try_wait().map_err(|e| e.to_string())? {
+        Some(status) => Err(format!("the app exited early ({status})")),
+        None => {
+            let _ = Command::new("pkill")
+                .args(["-f", app.to_str().unwrap()])
+                .status();
+            let _ = child.wait();
+            eprintln!(
+                "the app ran for 15 s under Xvfb; run `cargo xtask demo` with a display to use it"
+            );
+            Ok(())
+        }
+    }
+}

@@ -48,14 +48,26 @@ pub fn may_read(key: &DocKey, roles: &[Role], profile: &PolicyProfile, major_cas
                 .iter()
                 .flat_map(|r| r.approval.iter())
                 .any(|step| any(step.roles()));
-            let notified = major_case && profile.notify_on_major.is_some_and(|r| roles.contains(&r));
+            let notified =
+                major_case && profile.notify_on_major.is_some_and(|r| roles.contains(&r));
             in_a_chain || notified || any(&[Role::Manager, Role::Auditor])
         }
         DocKey::ApplicationPersonal(_) => any(&profile.personal_data_roles),
-        DocKey::Logbook { .. } => {
-            any(&[Role::Manager, Role::Supervisor, Role::Head, Role::Delegate, Role::Secretary, Role::Auditor])
-        }
-        DocKey::Holds => any(&[Role::Manager, Role::Supervisor, Role::Head, Role::Delegate, Role::Auditor]),
+        DocKey::Logbook { .. } => any(&[
+            Role::Manager,
+            Role::Supervisor,
+            Role::Head,
+            Role::Delegate,
+            Role::Secretary,
+            Role::Auditor,
+        ]),
+        DocKey::Holds => any(&[
+            Role::Manager,
+            Role::Supervisor,
+            Role::Head,
+            Role::Delegate,
+            Role::Auditor,
+        ]),
     }
 }
 
@@ -72,7 +84,11 @@ pub struct Refusal {
 }
 
 fn refuse(rule: &str, message: impl Into<String>) -> Refusal {
-    Refusal { change: None, rule: rule.into(), message: message.into() }
+    Refusal {
+        change: None,
+        rule: rule.into(),
+        message: message.into(),
+    }
 }
 
 /// What the recorder knows when it checks an upload.
@@ -104,34 +120,61 @@ pub fn check_upload(
                 change: Some(change.hash().to_string()),
                 ..refuse(
                     "foreign_actor",
-                    format!("change {} was made by another device; only the recorder relays changes", change.hash()),
+                    format!(
+                        "change {} was made by another device; only the recorder relays changes",
+                        change.hash()
+                    ),
                 )
             });
         }
     }
-    let site = ctx.site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
-    let actor = site.active_actor(sender).map_err(|e| refuse("not_active", e.to_string()))?;
+    let site = ctx
+        .site
+        .current()
+        .map_err(|e| refuse("site_unreadable", e.to_string()))?;
+    let actor = site
+        .active_actor(sender)
+        .map_err(|e| refuse("not_active", e.to_string()))?;
 
     let before_heads = doc.get_heads();
     let mut after = doc.clone();
-    after.apply_changes(changes.iter().cloned()).map_err(|e| refuse("malformed_change", e.to_string()))?;
+    after
+        .apply_changes(changes.iter().cloned())
+        .map_err(|e| refuse("malformed_change", e.to_string()))?;
     let missing = after.get_missing_deps(&[]);
     if !missing.is_empty() {
         return Err(refuse(
             "missing_dependencies",
-            format!("the batch depends on {} change(s) the recorder does not have; sync first", missing.len()),
+            format!(
+                "the batch depends on {} change(s) the recorder does not have; sync first",
+                missing.len()
+            ),
         ));
     }
     if after.get_heads() == before_heads {
         return Ok(after);
     }
     if before_heads.is_empty() && !includes_genesis {
-        return Err(refuse("no_genesis", format!("{key} must start from its genesis change")));
+        return Err(refuse(
+            "no_genesis",
+            format!("{key} must start from its genesis change"),
+        ));
     }
 
-    let touched = touched_entries(&after, &before_heads, includes_genesis && before_heads.is_empty())?;
+    let touched = touched_entries(
+        &after,
+        &before_heads,
+        includes_genesis && before_heads.is_empty(),
+    )?;
     let before_doc = doc;
-    let rules = Rules { key, before: before_doc, after: &after, actor: &actor, sender, ctx };
+    let rules = Rules {
+        key,
+        before: before_doc,
+        after: &after,
+        actor: &actor,
+        sender,
+        ctx,
+    };
     for (collection, entry) in &touched {
         rules.check(collection, entry).map_err(|mut r| {
             if r.change.is_none() {
@@ -154,20 +197,32 @@ fn touched_entries(
     let mut touched = BTreeSet::new();
     for patch in after.diff(before_heads, &after.get_heads()) {
         let key_of_action = match &patch.action {
-            automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
+            automerge::PatchAction::PutMap { key, .. }
+            | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
             _ => None,
         };
         match patch.path.as_slice() {
             [] if genesis_allowed => {}
-            [] => return Err(refuse("structure", "the batch changes the document's structure")),
+            [] => {
+                return Err(refuse(
+                    "structure",
+                    "the batch changes the document's structure",
+                ));
+            }
             [(_, Prop::Map(collection))] => {
-                let entry = key_of_action.ok_or_else(|| refuse("structure", "collections are maps of entries"))?;
+                let entry = key_of_action
+                    .ok_or_else(|| refuse("structure", "collections are maps of entries"))?;
                 touched.insert((collection.clone(), entry));
             }
             [(_, Prop::Map(collection)), (_, Prop::Map(entry)), ..] => {
                 touched.insert((collection.clone(), entry.clone()));
             }
-            _ => return Err(refuse("structure", "the batch changes the document's structure")),
+            _ => {
+                return Err(refuse(
+                    "structure",
+                    "the batch changes the document's structure",
+                ));
+            }
         }
     }
     Ok(touched)
@@ -183,15 +238,30 @@ struct Rules<'a> {
 }
 
 impl Rules<'_> {
-    fn get<T: Hydrate>(&self, doc: &Automerge, collection: &str, entry: &str) -> Result<Option<T>, Refusal> {
+    fn get<T: Hydrate>(
+        &self,
+        doc: &Automerge,
+        collection: &str,
+        entry: &str,
+    ) -> Result<Option<T>, Refusal> {
         // Before its genesis a document has no collections, and so no entries.
-        if doc.get(automerge::ROOT, collection).ok().flatten().is_none() {
+        if doc
+            .get(automerge::ROOT, collection)
+            .ok()
+            .flatten()
+            .is_none()
+        {
             return Ok(None);
         }
-        docs::get_entry(doc, collection, entry).map_err(|e| refuse("malformed_entry", e.to_string()))
+        docs::get_entry(doc, collection, entry)
+            .map_err(|e| refuse("malformed_entry", e.to_string()))
     }
 
-    fn before_after<T: Hydrate>(&self, collection: &str, entry: &str) -> Result<(Option<T>, T), Refusal> {
+    fn before_after<T: Hydrate>(
+        &self,
+        collection: &str,
+        entry: &str,
+    ) -> Result<(Option<T>, T), Refusal> {
         let before = self.get(self.before, collection, entry)?;
         let after = self
             .get(self.after, collection, entry)?
@@ -206,7 +276,11 @@ impl Rules<'_> {
             let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
             Err(refuse(
                 "role",
-                format!("{} may not {what}: it needs the role {}", self.actor.person.name, names.join(" or ")),
+                format!(
+                    "{} may not {what}: it needs the role {}",
+                    self.actor.person.name,
+                    names.join(" or ")
+                ),
             ))
         }
     }
@@ -214,19 +288,27 @@ impl Rules<'_> {
     fn require_new<T>(&self, before: &Option<T>) -> Result<(), Refusal> {
         match before {
             None => Ok(()),
-            Some(_) => Err(refuse("immutable", "this entry is already recorded and cannot be changed")),
+            Some(_) => Err(refuse(
+                "immutable",
+                "this entry is already recorded and cannot be changed",
+            )),
         }
     }
 
     fn require_ulid(&self, entry: &str) -> Result<EntryId, Refusal> {
-        entry.parse().map_err(|e: crate::CoreError| refuse("key", e.to_string()))
+        entry
+            .parse()
+            .map_err(|e: crate::CoreError| refuse("key", e.to_string()))
     }
 
     fn check(&self, collection: &str, entry: &str) -> Result<(), Refusal> {
         let site = self.ctx.site;
         let me = &self.actor.person_id;
         match (self.key, collection) {
-            (DocKey::Site, _) => Err(refuse("site_readonly", "the site register is changed on the recorder only")),
+            (DocKey::Site, _) => Err(refuse(
+                "site_readonly",
+                "the site register is changed on the recorder only",
+            )),
 
             (DocKey::Inspections { year, month }, docs::INSPECTION_ENTRIES) => {
                 self.require_ulid(entry)?;
@@ -234,14 +316,26 @@ impl Rules<'_> {
                 self.require_new(&before)?;
                 self.require_role(&[Role::Inspector, Role::Manager], "record an inspection")?;
                 if &e.inspector != me {
-                    return Err(refuse("author", "an inspection is recorded by the inspector who made it"));
+                    return Err(refuse(
+                        "author",
+                        "an inspection is recorded by the inspector who made it",
+                    ));
                 }
                 let date = e.checked_at.taipei_date();
                 if (date.year, date.month) != (*year, *month) {
-                    return Err(refuse("wrong_month", format!("a check of {}-{:02} belongs in that month's log", date.year, date.month)));
+                    return Err(refuse(
+                        "wrong_month",
+                        format!(
+                            "a check of {}-{:02} belongs in that month's log",
+                            date.year, date.month
+                        ),
+                    ));
                 }
-                let site_now = site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
-                e.validate(&site_now).map_err(|e| refuse("invalid_entry", e.to_string()))
+                let site_now = site
+                    .current()
+                    .map_err(|e| refuse("site_unreadable", e.to_string()))?;
+                e.validate(&site_now)
+                    .map_err(|e| refuse("invalid_entry", e.to_string()))
             }
             (DocKey::Inspections { .. }, docs::REPAIRS) => {
                 self.require_ulid(entry)?;
@@ -250,47 +344,84 @@ impl Rules<'_> {
                 match before {
                     None => {
                         if &r.opened_by != me || r.closed.is_some() {
-                            return Err(refuse("author", "a repair is opened open, by the person recording it"));
+                            return Err(refuse(
+                                "author",
+                                "a repair is opened open, by the person recording it",
+                            ));
                         }
                         let found: Option<InspectionEntry> =
                             self.get(self.after, docs::INSPECTION_ENTRIES, r.found_in.as_str())?;
-                        found.map(|_| ()).ok_or_else(|| refuse("dangling", "a repair must name the check that found it"))
+                        found.map(|_| ()).ok_or_else(|| {
+                            refuse("dangling", "a repair must name the check that found it")
+                        })
                     }
                     Some(before) => {
-                        Repair::check_update(&before, &r).map_err(|e| refuse("repair_update", e.to_string()))?;
+                        Repair::check_update(&before, &r)
+                            .map_err(|e| refuse("repair_update", e.to_string()))?;
                         match &r.closed {
                             Some(c) if &c.closed_by == me => Ok(()),
-                            _ => Err(refuse("author", "a repair is closed in the name of who closes it")),
+                            _ => Err(refuse(
+                                "author",
+                                "a repair is closed in the name of who closes it",
+                            )),
                         }
                     }
                 }
             }
             (DocKey::Inspections { .. }, docs::SEALS) => {
-                let roles: Vec<Role> =
-                    self.ctx.profile.inspection.countersign_by.into_iter().chain([Role::Supervisor]).collect();
-                self.check_seal::<InspectionEntry>((collection, entry), docs::INSPECTION_ENTRIES, SealPurpose::Countersign, &roles, |e| {
-                    e.content_hash()
-                })
+                let roles: Vec<Role> = self
+                    .ctx
+                    .profile
+                    .inspection
+                    .countersign_by
+                    .into_iter()
+                    .chain([Role::Supervisor])
+                    .collect();
+                self.check_seal::<InspectionEntry>(
+                    (collection, entry),
+                    docs::INSPECTION_ENTRIES,
+                    SealPurpose::Countersign,
+                    &roles,
+                    |e| e.content_hash(),
+                )
             }
 
             (DocKey::ApplicationCase(id), docs::CASE) if entry == CURRENT => {
                 self.require_role(&[Role::Manager], "file or amend an application")?;
-                let (before, case): (Option<ApplicationCase>, ApplicationCase) = self.before_after(collection, entry)?;
+                let (before, case): (Option<ApplicationCase>, ApplicationCase) =
+                    self.before_after(collection, entry)?;
                 if &case.id != id {
-                    return Err(refuse("wrong_document", "the case carries another application's id"));
+                    return Err(refuse(
+                        "wrong_document",
+                        "the case carries another application's id",
+                    ));
                 }
                 if let Some(before) = &before {
-                    if before.id != case.id || before.filed_by != case.filed_by || before.filed_at != case.filed_at {
-                        return Err(refuse("immutable", "an amendment cannot change who filed the application or when"));
+                    if before.id != case.id
+                        || before.filed_by != case.filed_by
+                        || before.filed_at != case.filed_at
+                    {
+                        return Err(refuse(
+                            "immutable",
+                            "an amendment cannot change who filed the application or when",
+                        ));
                     }
                     let (status, _) = self.case_status(self.before)?;
                     if status.is_final() {
-                        return Err(refuse("decided", "the application has been decided and can no longer be amended"));
+                        return Err(refuse(
+                            "decided",
+                            "the application has been decided and can no longer be amended",
+                        ));
                     }
                 } else if &case.filed_by != me {
-                    return Err(refuse("author", "an application is filed in the name of the person entering it"));
+                    return Err(refuse(
+                        "author",
+                        "an application is filed in the name of the person entering it",
+                    ));
                 }
-                let site_now = site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
+                let site_now = site
+                    .current()
+                    .map_err(|e| refuse("site_unreadable", e.to_string()))?;
                 case.check_filing(&site_now, self.ctx.profile, self.ctx.now)
                     .map(|_| ())
                     .map_err(|e| refuse("invalid_application", e.to_string()))
@@ -300,23 +431,32 @@ impl Rules<'_> {
                 let (before, event): (_, DecisionEvent) = self.before_after(collection, entry)?;
                 self.require_new(&before)?;
                 if &event.device != self.sender || &event.signer != me {
-                    return Err(refuse("author", "a decision is uploaded by the device that signed it"));
+                    return Err(refuse(
+                        "author",
+                        "a decision is uploaded by the device that signed it",
+                    ));
                 }
                 let (_, derivation) = self.case_status(self.after)?;
                 match derivation.ignored_reason(&event.id) {
                     None | Some(IgnoreReason::OverriddenByConcurrentDecision) => Ok(()),
-                    Some(reason) => Err(refuse("decision", format!("the decision does not count: {reason:?}"))),
+                    Some(reason) => Err(refuse(
+                        "decision",
+                        format!("the decision does not count: {reason:?}"),
+                    )),
                 }
             }
             (DocKey::ApplicationPersonal(_), docs::PERSONAL) if entry == CURRENT => {
                 self.require_role(&[Role::Manager], "enter an applicant's personal data")?;
-                let (_, data): (Option<PersonalData>, PersonalData) = self.before_after(collection, entry)?;
-                data.validate().map_err(|e| refuse("invalid_personal_data", e.to_string()))
+                let (_, data): (Option<PersonalData>, PersonalData) =
+                    self.before_after(collection, entry)?;
+                data.validate()
+                    .map_err(|e| refuse("invalid_personal_data", e.to_string()))
             }
 
-            (DocKey::Logbook { .. }, docs::LOGBOOK_ENTRIES) => {
-                Err(refuse("recorder_only", "logbook entries are written by the recorder from what it served"))
-            }
+            (DocKey::Logbook { .. }, docs::LOGBOOK_ENTRIES) => Err(refuse(
+                "recorder_only",
+                "logbook entries are written by the recorder from what it served",
+            )),
             (DocKey::Logbook { .. }, docs::SEALS) => self.check_seal::<LogbookEntry>(
                 (collection, entry),
                 docs::LOGBOOK_ENTRIES,
@@ -330,22 +470,44 @@ impl Rules<'_> {
                 self.require_role(&[Role::Manager], "place a hold")?;
                 let (before, hold): (_, Hold) = self.before_after(collection, entry)?;
                 self.require_new(&before)?;
-                if !matches!(hold.basis, HoldBasis::OfficialLetter | HoldBasis::Investigation) {
-                    return Err(refuse("recorder_only", "holds for applications and viewings are placed by the recorder"));
+                if !matches!(
+                    hold.basis,
+                    HoldBasis::OfficialLetter | HoldBasis::Investigation
+                ) {
+                    return Err(refuse(
+                        "recorder_only",
+                        "holds for applications and viewings are placed by the recorder",
+                    ));
                 }
                 if hold.placed_by.as_ref() != Some(me) {
-                    return Err(refuse("author", "a hold is placed in the name of the person placing it"));
+                    return Err(refuse(
+                        "author",
+                        "a hold is placed in the name of the person placing it",
+                    ));
                 }
-                let retention = self.ctx.profile.effective_retention().map_err(|e| refuse("profile", e.to_string()))?;
-                hold.validate(&retention).map_err(|e| refuse("invalid_hold", e.to_string()))
+                let retention = self
+                    .ctx
+                    .profile
+                    .effective_retention()
+                    .map_err(|e| refuse("profile", e.to_string()))?;
+                hold.validate(&retention)
+                    .map_err(|e| refuse("invalid_hold", e.to_string()))
             }
-            (DocKey::Holds, docs::RELEASES) => {
-                self.check_seal::<Hold>((collection, entry), docs::HOLDS, SealPurpose::ReleaseHold, &RELEASE_ROLES, |h| h.content_hash())
-            }
-            (DocKey::Holds, docs::DESTRUCTIONS) => {
-                Err(refuse("recorder_only", "the destruction record is written by the recorder"))
-            }
-            _ => Err(refuse("unknown_collection", format!("{collection}/{entry} is not part of this register"))),
+            (DocKey::Holds, docs::RELEASES) => self.check_seal::<Hold>(
+                (collection, entry),
+                docs::HOLDS,
+                SealPurpose::ReleaseHold,
+                &RELEASE_ROLES,
+                |h| h.content_hash(),
+            ),
+            (DocKey::Holds, docs::DESTRUCTIONS) => Err(refuse(
+                "recorder_only",
+                "the destruction record is written by the recorder",
+            )),
+            _ => Err(refuse(
+                "unknown_collection",
+                format!("{collection}/{entry} is not part of this register"),
+            )),
         }
     }
 
@@ -360,21 +522,32 @@ impl Rules<'_> {
         self.require_ulid(entry)?;
         let (before, seal): (_, Seal) = self.before_after(seal_collection, entry)?;
         self.require_new(&before)?;
-        if seal.purpose != purpose || &seal.device != self.sender || seal.signer != self.actor.person_id {
-            return Err(refuse("author", "a seal is uploaded by the device that signed it, for its purpose"));
+        if seal.purpose != purpose
+            || &seal.device != self.sender
+            || seal.signer != self.actor.person_id
+        {
+            return Err(refuse(
+                "author",
+                "a seal is uploaded by the device that signed it, for its purpose",
+            ));
         }
         let subject: T = self
             .get(self.after, subject_collection, seal.subject.as_str())?
             .ok_or_else(|| refuse("dangling", "the sealed entry does not exist"))?;
-        seal.verify(entry, &hash(&subject), roles, self.ctx.site).map_err(|e| refuse("seal", e.to_string()))
+        seal.verify(entry, &hash(&subject), roles, self.ctx.site)
+            .map_err(|e| refuse("seal", e.to_string()))
     }
 
-    fn case_status(&self, doc: &Automerge) -> Result<(crate::workflow::Status, crate::workflow::Derivation), Refusal> {
+    fn case_status(
+        &self,
+        doc: &Automerge,
+    ) -> Result<(crate::workflow::Status, crate::workflow::Derivation), Refusal> {
         let case: ApplicationCase = self
             .get(doc, docs::CASE, CURRENT)?
             .ok_or_else(|| refuse("no_case", "the application has no case yet"))?;
         let events: std::collections::BTreeMap<String, DecisionEvent> =
-            docs::entries(doc, docs::EVENTS).map_err(|e| refuse("malformed_entry", e.to_string()))?;
+            docs::entries(doc, docs::EVENTS)
+                .map_err(|e| refuse("malformed_entry", e.to_string()))?;
         let d = derive_status(&case, &events, self.ctx.site, self.ctx.profile);
         Ok((d.status.clone(), d))
     }

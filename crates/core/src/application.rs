@@ -103,7 +103,9 @@ pub enum Category {
 }
 
 /// 資料處理方式: 調閱 (view), 複製 (copy), 翻攝 (photograph).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessKind {
     #[autosurgeon(rename = "view")]
@@ -162,7 +164,11 @@ impl ApplicationCase {
             ))
         })?;
         let required = |what: &'static str, s: &str| {
-            if s.trim().is_empty() { Err(CoreError::invalid(what, "is required")) } else { Ok(()) }
+            if s.trim().is_empty() {
+                Err(CoreError::invalid(what, "is required"))
+            } else {
+                Ok(())
+            }
         };
         required("applicant name", &self.applicant_name)?;
         required("reason (申請事由)", &self.reason)?;
@@ -172,18 +178,27 @@ impl ApplicationCase {
         }
         for cam in &self.cameras {
             if site.camera(cam).is_none() {
-                return Err(CoreError::invalid("cameras", format!("{cam} is not a camera of this site")));
+                return Err(CoreError::invalid(
+                    "cameras",
+                    format!("{cam} is not a camera of this site"),
+                ));
             }
         }
         self.window.validate()?;
         if self.window.end > now {
-            return Err(CoreError::invalid("time window", "footage can only be asked for a time that has passed"));
+            return Err(CoreError::invalid(
+                "time window",
+                "footage can only be asked for a time that has passed",
+            ));
         }
         if self.kinds.is_empty() {
             return Err(CoreError::invalid("kind", "ask for at least viewing"));
         }
         if let Some(kind) = self.kinds.iter().find(|k| !rule.allowed_kinds.contains(k)) {
-            return Err(CoreError::Policy(format!("{kind:?} is not allowed for {:?} applicants", rule.applicant)));
+            return Err(CoreError::Policy(format!(
+                "{kind:?} is not allowed for {:?} applicants",
+                rule.applicant
+            )));
         }
         if !rule.categories.is_empty() && !rule.categories.contains(&self.category) {
             return Err(CoreError::Policy(format!(
@@ -192,9 +207,14 @@ impl ApplicationCase {
             )));
         }
         for needed in &rule.required_attachments {
-            let present = self.attachments.iter().any(|a| a.kind == *needed && !a.reference.trim().is_empty());
+            let present = self
+                .attachments
+                .iter()
+                .any(|a| a.kind == *needed && !a.reference.trim().is_empty());
             if !present {
-                return Err(CoreError::Policy(format!("an attachment of kind {needed:?} with its number is required")));
+                return Err(CoreError::Policy(format!(
+                    "an attachment of kind {needed:?} with its number is required"
+                )));
             }
         }
         if rule.refuse_if_in_court && self.in_court {
@@ -203,7 +223,10 @@ impl ApplicationCase {
             ));
         }
         if !is_hex_digest(&self.personal_data_digest) {
-            return Err(CoreError::invalid("personal data digest", "not a SHA-256 in hex"));
+            return Err(CoreError::invalid(
+                "personal data digest",
+                "not a SHA-256 in hex",
+            ));
         }
         Ok(rule)
     }
@@ -223,9 +246,15 @@ impl PersonalData {
     pub fn validate(&self) -> Result<(), CoreError> {
         validate_national_id(&self.national_id)?;
         let digits = self.phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = self.phone.chars().all(|c| c.is_ascii_digit() || "+-() #".contains(c));
+        let allowed = self
+            .phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-() #".contains(c));
         if !allowed || !(8..=15).contains(&digits) {
-            return Err(CoreError::invalid("phone", format!("{:?} is not a phone number", self.phone)));
+            return Err(CoreError::invalid(
+                "phone",
+                format!("{:?} is not a phone number", self.phone),
+            ));
         }
         if hex::decode(&self.salt).map(|s| s.len()) != Ok(32) {
             return Err(CoreError::invalid("salt", "must be 32 random bytes in hex"));
@@ -235,14 +264,21 @@ impl PersonalData {
 }
 
 fn is_hex_digest(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// 身分證號: a letter and nine digits whose checksum holds. New-style
 /// resident certificates (second character 8 or 9) use the same checksum.
 pub fn validate_national_id(id: &str) -> Result<(), CoreError> {
     const LETTERS: &str = "ABCDEFGHJKLMNPQRSTUVXYWZIO";
-    let bad = || CoreError::invalid("national ID (身分證號)", format!("{id:?} is not a valid number"));
+    let bad = || {
+        CoreError::invalid(
+            "national ID (身分證號)",
+            format!("{id:?} is not a valid number"),
+        )
+    };
     let bytes = id.as_bytes();
     if bytes.len() != 10 || !bytes[1..].iter().all(u8::is_ascii_digit) {
         return Err(bad());

@@ -86,7 +86,8 @@ impl fmt::Display for DocKey {
 impl FromStr for DocKey {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, CoreError> {
-        let bad = || CoreError::invalid("document key", format!("{s:?} names no register document"));
+        let bad =
+            || CoreError::invalid("document key", format!("{s:?} names no register document"));
         let parts: Vec<&str> = s.split('/').collect();
         let key = match parts.as_slice() {
             ["site"] => DocKey::Site,
@@ -99,7 +100,9 @@ impl FromStr for DocKey {
                 }
                 DocKey::Inspections { year, month }
             }
-            ["logbook", y] if y.len() == 4 => DocKey::Logbook { year: y.parse().map_err(|_| bad())? },
+            ["logbook", y] if y.len() == 4 => DocKey::Logbook {
+                year: y.parse().map_err(|_| bad())?,
+            },
             ["applications", id, "case"] => DocKey::ApplicationCase(id.parse()?),
             ["applications", id, "personal"] => DocKey::ApplicationPersonal(id.parse()?),
             _ => return Err(bad()),
@@ -118,9 +121,14 @@ pub fn genesis_actor() -> ActorId {
 pub fn genesis(key: &DocKey) -> AutoCommit {
     let mut doc = AutoCommit::new().with_actor(genesis_actor());
     for collection in key.collections() {
-        doc.put_object(ROOT, *collection, ObjType::Map).expect("fresh document");
+        doc.put_object(ROOT, *collection, ObjType::Map)
+            .expect("fresh document");
     }
-    doc.commit_with(CommitOptions::default().with_time(0).with_message(key.to_string()));
+    doc.commit_with(
+        CommitOptions::default()
+            .with_time(0)
+            .with_message(key.to_string()),
+    );
     doc
 }
 
@@ -132,7 +140,11 @@ pub fn genesis_hash(key: &DocKey) -> automerge::ChangeHash {
 
 /// A document opened for editing on one device: genesis (or saved bytes),
 /// with the device's fixed actor id.
-pub fn open(key: &DocKey, saved: Option<&[u8]>, device: &DeviceId) -> Result<AutoCommit, CoreError> {
+pub fn open(
+    key: &DocKey,
+    saved: Option<&[u8]>,
+    device: &DeviceId,
+) -> Result<AutoCommit, CoreError> {
     let doc = match saved {
         Some(bytes) => AutoCommit::load(bytes)?,
         None => genesis(key),
@@ -144,12 +156,19 @@ pub fn open(key: &DocKey, saved: Option<&[u8]>, device: &DeviceId) -> Result<Aut
 pub fn collection<D: ReadDoc>(doc: &D, name: &str) -> Result<ObjId, CoreError> {
     match doc.get(ROOT, name)? {
         Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
-        _ => Err(CoreError::Malformed(format!("the document has no {name:?} collection"))),
+        _ => Err(CoreError::Malformed(format!(
+            "the document has no {name:?} collection"
+        ))),
     }
 }
 
 /// Writes one entry (reconciling only that entry, never the whole register).
-pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, value: &T) -> Result<(), CoreError> {
+pub fn put_entry<T: Reconcile>(
+    doc: &mut AutoCommit,
+    coll: &str,
+    key: &str,
+    value: &T,
+) -> Result<(), CoreError> {
     let obj = collection(doc, coll)?;
     autosurgeon::reconcile_prop(doc, obj, key, value)?;
     Ok(())
@@ -186,7 +205,11 @@ pub fn entries<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
 /// Commits pending operations with a message saying what was done. The time
 /// is the device's own and is informative only: order comes from history.
 pub fn commit(doc: &mut AutoCommit, message: &str, now_ms: i64) -> Option<automerge::ChangeHash> {
-    doc.commit_with(CommitOptions::default().with_message(message.to_owned()).with_time(now_ms / 1000))
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message.to_owned())
+            .with_time(now_ms / 1000),
+    )
 }
 
 #[cfg(test)]
@@ -199,21 +222,34 @@ mod tests {
         for key in [
             DocKey::Site,
             DocKey::Holds,
-            DocKey::Inspections { year: 2026, month: 11 },
+            DocKey::Inspections {
+                year: 2026,
+                month: 11,
+            },
             DocKey::Logbook { year: 2026 },
             DocKey::ApplicationCase(id.clone()),
             DocKey::ApplicationPersonal(id),
         ] {
             assert_eq!(key.to_string().parse::<DocKey>().unwrap(), key);
         }
-        for bad in ["", "sites", "inspections/2026-13", "inspections/26-1", "applications/x/case", "logbook/../x"] {
+        for bad in [
+            "",
+            "sites",
+            "inspections/2026-13",
+            "inspections/26-1",
+            "applications/x/case",
+            "logbook/../x",
+        ] {
             assert!(bad.parse::<DocKey>().is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn genesis_is_identical_everywhere_so_offline_entries_merge() {
-        let key = DocKey::Inspections { year: 2026, month: 11 };
+        let key = DocKey::Inspections {
+            year: 2026,
+            month: 11,
+        };
         assert_eq!(genesis(&key).save(), genesis(&key).save());
         let a = DeviceId::for_public_key(b"a");
         let b = DeviceId::for_public_key(b"b");

@@ -23,15 +23,22 @@ pub fn heads_from_hex(heads: &[String]) -> Option<Vec<ChangeHash>> {
     heads.iter().map(|h| h.parse().ok()).collect()
 }
 
+/// The site document forked at some heads, and the register read from it;
+/// `None` where that history is not known here.
+type ForkCache = HashMap<Vec<String>, Option<(Automerge, SiteRegister)>>;
+
 /// Resolves site registers at given heads, caching each one it builds.
 pub struct SiteHistory {
     doc: Automerge,
-    cache: RefCell<HashMap<Vec<String>, Option<(Automerge, SiteRegister)>>>,
+    cache: RefCell<ForkCache>,
 }
 
 impl SiteHistory {
     pub fn new(doc: Automerge) -> Self {
-        SiteHistory { doc, cache: RefCell::new(HashMap::new()) }
+        SiteHistory {
+            doc,
+            cache: RefCell::new(HashMap::new()),
+        }
     }
 
     pub fn load(bytes: &[u8]) -> Result<Self, CoreError> {
@@ -61,17 +68,27 @@ impl SiteHistory {
     /// signer cannot claim to have seen less of the site than the events it
     /// builds on had seen (else a revoked signer could pick old heads).
     pub fn includes(&self, later: &[String], earlier: &[String]) -> bool {
-        let Some(earlier) = heads_from_hex(earlier) else { return false };
-        self.with_fork(later, |fork, _| earlier.iter().all(|h| fork.get_change_by_hash(h).is_some()))
-            .unwrap_or(false)
+        let Some(earlier) = heads_from_hex(earlier) else {
+            return false;
+        };
+        self.with_fork(later, |fork, _| {
+            earlier.iter().all(|h| fork.get_change_by_hash(h).is_some())
+        })
+        .unwrap_or(false)
     }
 
-    fn with_fork<T>(&self, heads: &[String], f: impl FnOnce(&Automerge, &SiteRegister) -> T) -> Option<T> {
+    fn with_fork<T>(
+        &self,
+        heads: &[String],
+        f: impl FnOnce(&Automerge, &SiteRegister) -> T,
+    ) -> Option<T> {
         let mut key = heads.to_vec();
         key.sort();
         if !self.cache.borrow().contains_key(&key) {
             let built = heads_from_hex(&key)
-                .filter(|h| !h.is_empty() && h.iter().all(|h| self.doc.get_change_by_hash(h).is_some()))
+                .filter(|h| {
+                    !h.is_empty() && h.iter().all(|h| self.doc.get_change_by_hash(h).is_some())
+                })
                 .and_then(|h| self.doc.fork_at(&h).ok())
                 .and_then(|fork| {
                     let site = autosurgeon::hydrate::<_, SiteRegister>(&fork).ok()?;

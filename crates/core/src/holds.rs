@@ -83,12 +83,19 @@ impl Hold {
 
     /// The hold the recorder places the moment an application is filed,
     /// until the decision deadline has passed.
-    pub fn for_filed_application(case: &ApplicationCase, profile: &PolicyProfile, placed_at: Timestamp) -> Hold {
+    pub fn for_filed_application(
+        case: &ApplicationCase,
+        profile: &PolicyProfile,
+        placed_at: Timestamp,
+    ) -> Hold {
         Hold {
             cameras: case.cameras.clone(),
             window: case.window,
             basis: HoldBasis::ApplicationFiled,
-            legal_basis: format!("調閱申請審查中 (application under review, {})", profile.source),
+            legal_basis: format!(
+                "調閱申請審查中 (application under review, {})",
+                profile.source
+            ),
             reference: case.id.to_string(),
             application: Some(case.id.clone()),
             placed_at,
@@ -110,10 +117,16 @@ impl Hold {
             return Err(CoreError::invalid("hold", "name at least one camera"));
         }
         if self.reference.trim().is_empty() {
-            return Err(CoreError::invalid("hold", "a reference (application or 文號) is required"));
+            return Err(CoreError::invalid(
+                "hold",
+                "a reference (application or 文號) is required",
+            ));
         }
         if self.review_at <= self.placed_at {
-            return Err(CoreError::invalid("hold", "the review date must be after the hold is placed"));
+            return Err(CoreError::invalid(
+                "hold",
+                "the review date must be after the hold is placed",
+            ));
         }
         let past_ceiling = self.review_at > self.window.start.plus_days(retention.ceiling_days);
         if past_ceiling && self.legal_basis.trim().is_empty() {

@@ -56,8 +56,9 @@ macro_rules! string_id {
 
         impl Hydrate for $name {
             fn hydrate_string(s: &'_ str) -> Result<Self, HydrateError> {
-                s.parse()
-                    .map_err(|e: CoreError| HydrateError::unexpected(stringify!($name), e.to_string()))
+                s.parse().map_err(|e: CoreError| {
+                    HydrateError::unexpected(stringify!($name), e.to_string())
+                })
             }
         }
     };
@@ -89,7 +90,10 @@ fn validate_ulid(s: &str) -> Result<(), CoreError> {
         .map_err(|_| CoreError::invalid("id", format!("{s:?} is not a ULID")))?;
     // Only the canonical (upper-case) spelling, so one entry has one key.
     if parsed.to_string() != s {
-        return Err(CoreError::invalid("id", format!("{s:?} is not a canonical ULID")));
+        return Err(CoreError::invalid(
+            "id",
+            format!("{s:?} is not a canonical ULID"),
+        ));
     }
     Ok(())
 }
@@ -114,7 +118,8 @@ string_id!(CameraId, validate_camera_id);
 fn validate_camera_id(s: &str) -> Result<(), CoreError> {
     let ok = !s.is_empty()
         && s.len() <= 32
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-');
     if ok {
         Ok(())
@@ -133,11 +138,16 @@ pub struct DeviceId(String);
 string_id!(DeviceId, validate_device_id);
 
 fn validate_device_id(s: &str) -> Result<(), CoreError> {
-    let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let ok = s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(CoreError::invalid("device id", format!("{s:?} is not 32 lower-case hex digits")))
+        Err(CoreError::invalid(
+            "device id",
+            format!("{s:?} is not 32 lower-case hex digits"),
+        ))
     }
 }
 

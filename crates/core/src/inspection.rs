@@ -52,7 +52,9 @@ pub struct CameraCheck {
 }
 
 /// The kinds of fault a check can find; each opens a repair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     #[autosurgeon(rename = "host")]
@@ -125,7 +127,12 @@ impl InspectionEntry {
                 (!c.storage_ok, FaultKind::Storage),
                 (!c.time_correct, FaultKind::Time),
             ];
-            out.extend(checks.into_iter().filter(|(bad, _)| *bad).map(|(_, kind)| (cam.clone(), kind)));
+            out.extend(
+                checks
+                    .into_iter()
+                    .filter(|(bad, _)| *bad)
+                    .map(|(_, kind)| (cam.clone(), kind)),
+            );
         }
         out
     }
@@ -146,7 +153,10 @@ impl InspectionEntry {
     pub fn validate(&self, site: &SiteRegister) -> Result<(), CoreError> {
         for (id, cam) in site.active_cameras() {
             let Some(check) = self.cameras.get(id) else {
-                return Err(CoreError::invalid("inspection", format!("camera {id} ({}) was not checked", cam.name)));
+                return Err(CoreError::invalid(
+                    "inspection",
+                    format!("camera {id} ({}) was not checked", cam.name),
+                ));
             };
             if cam.features.audio != check.audio_ok.is_some() {
                 return Err(CoreError::invalid(
@@ -155,30 +165,56 @@ impl InspectionEntry {
                 ));
             }
         }
-        if let Some(unknown) = self.cameras.keys().find(|id| site.cameras.get(*id).is_none()) {
-            return Err(CoreError::invalid("inspection", format!("{unknown} is not a camera of this site")));
+        if let Some(unknown) = self
+            .cameras
+            .keys()
+            .find(|id| !site.cameras.contains_key(*id))
+        {
+            return Err(CoreError::invalid(
+                "inspection",
+                format!("{unknown} is not a camera of this site"),
+            ));
         }
         if !self.faults().is_empty() && self.handling.trim().is_empty() {
-            return Err(CoreError::invalid("inspection", "a fault was found: say how it is handled (處理情形)"));
+            return Err(CoreError::invalid(
+                "inspection",
+                "a fault was found: say how it is handled (處理情形)",
+            ));
         }
-        if let Some(bad) = self.photos.iter().find(|p| p.len() != 64 || hex::decode(p).is_err()) {
-            return Err(CoreError::invalid("photo", format!("{bad:?} is not a SHA-256")));
+        if let Some(bad) = self
+            .photos
+            .iter()
+            .find(|p| p.len() != 64 || hex::decode(p).is_err())
+        {
+            return Err(CoreError::invalid(
+                "photo",
+                format!("{bad:?} is not a SHA-256"),
+            ));
         }
         Ok(())
     }
 
     /// The repairs this check opens: one per fault. The caller supplies an id per fault.
-    pub fn repairs_to_open(&self, entry_id: &EntryId, ids: impl IntoIterator<Item = EntryId>) -> Vec<(EntryId, Repair)> {
+    pub fn repairs_to_open(
+        &self,
+        entry_id: &EntryId,
+        ids: impl IntoIterator<Item = EntryId>,
+    ) -> Vec<(EntryId, Repair)> {
         self.faults()
             .into_iter()
             .zip(ids)
             .map(|((camera, fault), id)| {
-                let note = camera.as_ref().and_then(|c| self.cameras.get(c.as_str())).map(|c| c.note.clone());
+                let note = camera
+                    .as_ref()
+                    .and_then(|c| self.cameras.get(c.as_str()))
+                    .map(|c| c.note.clone());
                 let repair = Repair {
                     found_in: entry_id.clone(),
                     camera,
                     fault,
-                    description: note.filter(|n| !n.is_empty()).unwrap_or_else(|| self.handling.clone()),
+                    description: note
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| self.handling.clone()),
                     opened_by: self.inspector.clone(),
                     opened_at: self.checked_at,
                     closed: None,
@@ -199,11 +235,16 @@ impl Repair {
         let mut reopened = after.clone();
         reopened.closed = None;
         if &reopened != before || before.closed.is_some() {
-            return Err(CoreError::Policy("a repair can only be closed, once; its finding cannot be edited".into()));
+            return Err(CoreError::Policy(
+                "a repair can only be closed, once; its finding cannot be edited".into(),
+            ));
         }
         match &after.closed {
             Some(c) if !c.note.trim().is_empty() => Ok(()),
-            _ => Err(CoreError::invalid("repair", "closing a repair needs a note of what was done")),
+            _ => Err(CoreError::invalid(
+                "repair",
+                "closing a repair needs a note of what was done",
+            )),
         }
     }
 }

@@ -106,7 +106,18 @@ pub struct ApplicantRule {
 }
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicantKind {
@@ -198,7 +209,10 @@ impl PolicyProfile {
     /// Retention with its floor known, or an error a site can act on.
     pub fn effective_retention(&self) -> Result<EffectiveRetention, CoreError> {
         match self.retention.floor_days {
-            Some(floor_days) => Ok(EffectiveRetention { floor_days, ceiling_days: self.retention.ceiling_days }),
+            Some(floor_days) => Ok(EffectiveRetention {
+                floor_days,
+                ceiling_days: self.retention.ceiling_days,
+            }),
             None => Err(CoreError::Policy(format!(
                 "the {} profile names no retention floor: the site must set one (for example --floor-days 30)",
                 self.id
@@ -207,7 +221,9 @@ impl PolicyProfile {
     }
 
     pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
-        COMMON_ROLES.into_iter().chain(self.extra_roles.iter().copied())
+        COMMON_ROLES
+            .into_iter()
+            .chain(self.extra_roles.iter().copied())
     }
 
     pub fn uses_role(&self, role: Role) -> bool {
@@ -222,21 +238,35 @@ impl PolicyProfile {
     /// ceiling past one year or below the floor, chains without a final
     /// signature, roles the profile does not use.
     pub fn validate(&self) -> Result<(), CoreError> {
-        let bad = |why: String| Err(CoreError::invalid("policy profile", format!("{}: {why}", self.id)));
+        let bad = |why: String| {
+            Err(CoreError::invalid(
+                "policy profile",
+                format!("{}: {why}", self.id),
+            ))
+        };
         if self.id.trim().is_empty() {
             return bad("the id is empty".into());
         }
         let r = self.retention;
         if r.floor_days == Some(0) {
-            return bad("a retention floor of 0 days would allow deleting everything; set at least 1".into());
+            return bad(
+                "a retention floor of 0 days would allow deleting everything; set at least 1"
+                    .into(),
+            );
         }
         if r.ceiling_days == 0 || r.ceiling_days > 366 {
-            return bad(format!("ceiling of {} days: footage must be destroyed within one year", r.ceiling_days));
+            return bad(format!(
+                "ceiling of {} days: footage must be destroyed within one year",
+                r.ceiling_days
+            ));
         }
         if let Some(floor) = r.floor_days
             && floor > r.ceiling_days
         {
-            return bad(format!("floor {floor} days is above the ceiling {} days", r.ceiling_days));
+            return bad(format!(
+                "floor {floor} days is above the ceiling {} days",
+                r.ceiling_days
+            ));
         }
         if let InspectionFrequency::EveryDays(0) = self.inspection.frequency {
             return bad("inspection every 0 days".into());
@@ -252,11 +282,17 @@ impl PolicyProfile {
         used.extend(self.notify_on_major);
         used.extend(self.personal_data_roles.iter().copied());
         for (i, rule) in self.applicants.iter().enumerate() {
-            if self.applicants[..i].iter().any(|r| r.applicant == rule.applicant) {
+            if self.applicants[..i]
+                .iter()
+                .any(|r| r.applicant == rule.applicant)
+            {
                 return bad(format!("two rules for {:?}", rule.applicant));
             }
             let Some(ApprovalStep::Sign { .. }) = rule.approval.last() else {
-                return bad(format!("the {:?} chain must end with a signed final decision", rule.applicant));
+                return bad(format!(
+                    "the {:?} chain must end with a signed final decision",
+                    rule.applicant
+                ));
             };
             if !rule.allowed_kinds.contains(&AccessKind::View) {
                 return bad(format!("{:?} may not even view", rule.applicant));
@@ -264,11 +300,18 @@ impl PolicyProfile {
             let mut seen: Vec<Role> = Vec::new();
             for step in &rule.approval {
                 if step.roles().is_empty() {
-                    return bad(format!("a step of the {:?} chain names no role", rule.applicant));
+                    return bad(format!(
+                        "a step of the {:?} chain names no role",
+                        rule.applicant
+                    ));
                 }
                 for role in step.roles() {
                     if seen.contains(role) {
-                        return bad(format!("{} appears in two steps of the {:?} chain", role.as_str(), rule.applicant));
+                        return bad(format!(
+                            "{} appears in two steps of the {:?} chain",
+                            role.as_str(),
+                            rule.applicant
+                        ));
                     }
                     seen.push(*role);
                 }
@@ -276,7 +319,10 @@ impl PolicyProfile {
             used.extend(seen);
         }
         if let Some(role) = used.into_iter().find(|r| !self.uses_role(*r)) {
-            return bad(format!("role {} is used but not listed in extra_roles", role.as_str()));
+            return bad(format!(
+                "role {} is used but not listed in extra_roles",
+                role.as_str()
+            ));
         }
         Ok(())
     }
@@ -295,10 +341,18 @@ fn kaohsiung() -> PolicyProfile {
     ];
     // 附件1 lists 承辦人, 處室主管, 校(園)長; §6(2) adds the 專案小組 review.
     let member_chain = vec![
-        ApprovalStep::Sign { roles: vec![Role::Manager] },
-        ApprovalStep::Sign { roles: vec![Role::Supervisor] },
-        ApprovalStep::Committee { required: vec![Role::CommitteeStaff, Role::CommitteeParent] },
-        ApprovalStep::Sign { roles: vec![Role::Head] },
+        ApprovalStep::Sign {
+            roles: vec![Role::Manager],
+        },
+        ApprovalStep::Sign {
+            roles: vec![Role::Supervisor],
+        },
+        ApprovalStep::Committee {
+            required: vec![Role::CommitteeStaff, Role::CommitteeParent],
+        },
+        ApprovalStep::Sign {
+            roles: vec![Role::Head],
+        },
     ];
     let member = |applicant| ApplicantRule {
         applicant,
@@ -314,9 +368,15 @@ fn kaohsiung() -> PolicyProfile {
         name_zh: "高雄市教保服務機構".into(),
         name_en: "Kaohsiung kindergarten".into(),
         source: "高雄市政府教育局 教保服務機構監視錄影系統設置管理及運用實施要點".into(),
-        retention: RetentionRule { floor_days: Some(14), ceiling_days: 365 },
+        retention: RetentionRule {
+            floor_days: Some(14),
+            ceiling_days: 365,
+        },
         // §8(1) says 定期 without a period: weekly unless the site decides otherwise.
-        inspection: InspectionRule { frequency: InspectionFrequency::EveryDays(7), countersign_by: None },
+        inspection: InspectionRule {
+            frequency: InspectionFrequency::EveryDays(7),
+            countersign_by: None,
+        },
         live_view_roles: vec![Role::Manager, Role::Head],
         extra_roles: vec![Role::CommitteeStaff, Role::CommitteeParent],
         applicants: vec![
@@ -329,7 +389,9 @@ fn kaohsiung() -> PolicyProfile {
                 refuse_if_in_court: false,
                 allowed_kinds: vec![AccessKind::View, AccessKind::Copy],
                 categories: vec![],
-                approval: vec![ApprovalStep::Sign { roles: vec![Role::Head] }],
+                approval: vec![ApprovalStep::Sign {
+                    roles: vec![Role::Head],
+                }],
             },
         ],
         after_viewing: AfterViewing::KeepOnRecord,
@@ -342,7 +404,11 @@ fn kaohsiung() -> PolicyProfile {
 
 /// 大湖鄉公所內部監視系統管理作業要點 (seed 002).
 fn dahu() -> PolicyProfile {
-    let head = || vec![ApprovalStep::Sign { roles: vec![Role::Head, Role::Delegate] }];
+    let head = || {
+        vec![ApprovalStep::Sign {
+            roles: vec![Role::Head, Role::Delegate],
+        }]
+    };
     // §8: 同仁或一般民眾 ... 調閱 (view) after the head or delegate approves.
     let person = |applicant| ApplicantRule {
         applicant,
@@ -358,8 +424,14 @@ fn dahu() -> PolicyProfile {
         name_en: "Dahu township office".into(),
         source: "大湖鄉公所內部監視系統管理作業要點".into(),
         // The rules name no floor: the site sets one at init.
-        retention: RetentionRule { floor_days: None, ceiling_days: 365 },
-        inspection: InspectionRule { frequency: InspectionFrequency::Anytime, countersign_by: None },
+        retention: RetentionRule {
+            floor_days: None,
+            ceiling_days: 365,
+        },
+        inspection: InspectionRule {
+            frequency: InspectionFrequency::Anytime,
+            countersign_by: None,
+        },
         live_view_roles: vec![Role::Manager, Role::Head],
         extra_roles: vec![Role::Delegate, Role::Auditor],
         applicants: vec![
@@ -385,13 +457,20 @@ fn dahu() -> PolicyProfile {
 
 /// 臺北市萬華區戶政事務所錄影監視系統管理暨影音資料處理利用作業規範 (seed 004).
 fn wanhua() -> PolicyProfile {
-    let head = || vec![ApprovalStep::Sign { roles: vec![Role::Head, Role::Delegate] }];
+    let head = || {
+        vec![ApprovalStep::Sign {
+            roles: vec![Role::Head, Role::Delegate],
+        }]
+    };
     PolicyProfile {
         id: WANHUA_HOUSEHOLD.into(),
         name_zh: "臺北市萬華區戶政事務所".into(),
         name_en: "Wanhua household registration office".into(),
         source: "臺北市萬華區戶政事務所錄影監視系統管理暨影音資料處理利用作業規範".into(),
-        retention: RetentionRule { floor_days: Some(31), ceiling_days: 365 },
+        retention: RetentionRule {
+            floor_days: Some(31),
+            ceiling_days: 365,
+        },
         inspection: InspectionRule {
             frequency: InspectionFrequency::Daily,
             countersign_by: Some(Role::Supervisor),
@@ -416,10 +495,18 @@ fn wanhua() -> PolicyProfile {
                 allowed_kinds: vec![AccessKind::View],
                 categories: vec![],
                 approval: vec![
-                    ApprovalStep::Sign { roles: vec![Role::Supervisor] },
-                    ApprovalStep::Sign { roles: vec![Role::Manager] },
-                    ApprovalStep::Sign { roles: vec![Role::Secretary] },
-                    ApprovalStep::Sign { roles: vec![Role::Head] },
+                    ApprovalStep::Sign {
+                        roles: vec![Role::Supervisor],
+                    },
+                    ApprovalStep::Sign {
+                        roles: vec![Role::Manager],
+                    },
+                    ApprovalStep::Sign {
+                        roles: vec![Role::Secretary],
+                    },
+                    ApprovalStep::Sign {
+                        roles: vec![Role::Head],
+                    },
                 ],
             },
             ApplicantRule {
@@ -456,7 +543,13 @@ mod tests {
     #[test]
     fn seed_numbers_are_in_the_profiles() {
         let k = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
-        assert_eq!(k.effective_retention().unwrap(), EffectiveRetention { floor_days: 14, ceiling_days: 365 });
+        assert_eq!(
+            k.effective_retention().unwrap(),
+            EffectiveRetention {
+                floor_days: 14,
+                ceiling_days: 365
+            }
+        );
         let w = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
         assert_eq!(w.effective_retention().unwrap().floor_days, 31);
         assert_eq!(w.inspection.frequency, InspectionFrequency::Daily);
@@ -482,7 +575,10 @@ mod tests {
         assert!(w.with_floor(Some(60)).is_ok());
         let d = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
         assert!(d.clone().with_floor(Some(0)).is_err());
-        assert!(d.with_floor(Some(400)).is_err(), "a floor above the one-year ceiling");
+        assert!(
+            d.with_floor(Some(400)).is_err(),
+            "a floor above the one-year ceiling"
+        );
     }
 
     #[test]
@@ -492,9 +588,16 @@ mod tests {
         assert!(p.validate().is_err());
         let mut p = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
         p.extra_roles.clear();
-        assert!(p.validate().unwrap_err().to_string().contains("committee_staff"));
+        assert!(
+            p.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("committee_staff")
+        );
         let mut p = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
-        p.applicants[0].approval = vec![ApprovalStep::Committee { required: vec![Role::Head] }];
+        p.applicants[0].approval = vec![ApprovalStep::Committee {
+            required: vec![Role::Head],
+        }];
         assert!(p.validate().is_err());
         assert!(PolicyProfile::from_json("{\"id\": \"x\"}").is_err());
     }

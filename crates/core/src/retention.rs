@@ -34,7 +34,12 @@ pub struct RetentionPlan {
 
 /// Classifies segments at `now`. A segment with any minute inside the floor
 /// is kept whole; a segment any hold touches is kept whole.
-pub fn plan(segments: &[Segment], holds: &[&Hold], rule: EffectiveRetention, now: Timestamp) -> RetentionPlan {
+pub fn plan(
+    segments: &[Segment],
+    holds: &[&Hold],
+    rule: EffectiveRetention,
+    now: Timestamp,
+) -> RetentionPlan {
     let floor_start = now.minus_days(rule.floor_days);
     let ceiling_start = now.minus_days(rule.ceiling_days);
     let mut out = RetentionPlan::default();
@@ -49,14 +54,19 @@ pub fn plan(segments: &[Segment], holds: &[&Hold], rule: EffectiveRetention, now
             out.may_destroy.push(i);
         }
     }
-    out.may_destroy.sort_by_key(|&i| (segments[i].start, segments[i].camera.clone()));
+    out.may_destroy
+        .sort_by_key(|&i| (segments[i].start, segments[i].camera.clone()));
     out
 }
 
 /// The segments to delete to free `bytes_needed`: first everything past the
 /// ceiling, then the oldest that may go, and never more. Returns the choice
 /// and whether it frees enough.
-pub fn choose_for_space(plan: &RetentionPlan, segments: &[Segment], bytes_needed: u64) -> (Vec<usize>, bool) {
+pub fn choose_for_space(
+    plan: &RetentionPlan,
+    segments: &[Segment],
+    bytes_needed: u64,
+) -> (Vec<usize>, bool) {
     let mut chosen = plan.must_destroy.clone();
     let mut freed: u64 = chosen.iter().map(|&i| segments[i].bytes).sum();
     for &i in &plan.may_destroy {
@@ -88,8 +98,15 @@ pub fn floor_check(
     bytes_per_day: u64,
 ) -> FloorCheck {
     let room = footage_capacity_bytes.saturating_sub(held_bytes) as f64;
-    let days = if bytes_per_day == 0 { f64::INFINITY } else { room / bytes_per_day as f64 };
-    FloorCheck { days_disk_can_hold: days, floor_at_risk: days < f64::from(rule.floor_days) }
+    let days = if bytes_per_day == 0 {
+        f64::INFINITY
+    } else {
+        room / bytes_per_day as f64
+    };
+    FloorCheck {
+        days_disk_can_hold: days,
+        floor_at_risk: days < f64::from(rule.floor_days),
+    }
 }
 
 /// Days between a segment's end and `now`, for reports.
@@ -104,17 +121,26 @@ mod tests {
     use crate::time::{MINUTE_MS, MinuteWindow};
 
     const NOW: Timestamp = Timestamp(1_800_000_000_000 - 1_800_000_000_000 % MINUTE_MS);
-    const RULE: EffectiveRetention = EffectiveRetention { floor_days: 14, ceiling_days: 365 };
+    const RULE: EffectiveRetention = EffectiveRetention {
+        floor_days: 14,
+        ceiling_days: 365,
+    };
 
     fn seg(cam: &str, days_ago: u32) -> Segment {
         let start = NOW.minus_days(days_ago);
-        Segment { camera: cam.parse().unwrap(), start, end: Timestamp(start.0 + MINUTE_MS), bytes: 100 }
+        Segment {
+            camera: cam.parse().unwrap(),
+            start,
+            end: Timestamp(start.0 + MINUTE_MS),
+            bytes: 100,
+        }
     }
 
     fn hold(cam: &str, from_days_ago: u32, to_days_ago: u32) -> Hold {
         Hold {
             cameras: vec![cam.parse().unwrap()],
-            window: MinuteWindow::new(NOW.minus_days(from_days_ago), NOW.minus_days(to_days_ago)).unwrap(),
+            window: MinuteWindow::new(NOW.minus_days(from_days_ago), NOW.minus_days(to_days_ago))
+                .unwrap(),
             basis: HoldBasis::Investigation,
             legal_basis: "刑事訴訟法".into(),
             reference: "北市警字第1號".into(),
@@ -127,7 +153,13 @@ mod tests {
 
     #[test]
     fn floor_ceiling_and_holds_classify_segments() {
-        let segments = vec![seg("a", 1), seg("a", 20), seg("a", 400), seg("b", 400), seg("a", 13)];
+        let segments = vec![
+            seg("a", 1),
+            seg("a", 20),
+            seg("a", 400),
+            seg("b", 400),
+            seg("a", 13),
+        ];
         let h = hold("b", 401, 399);
         let p = plan(&segments, &[&h], RULE, NOW);
         assert_eq!(p.within_floor, vec![0, 4]);
@@ -139,13 +171,24 @@ mod tests {
     #[test]
     fn a_segment_straddling_the_floor_is_kept() {
         let start = NOW.minus_days(14);
-        let s = Segment { camera: "a".parse().unwrap(), start: Timestamp(start.0 - MINUTE_MS / 2), end: Timestamp(start.0 + MINUTE_MS / 2), bytes: 1 };
+        let s = Segment {
+            camera: "a".parse().unwrap(),
+            start: Timestamp(start.0 - MINUTE_MS / 2),
+            end: Timestamp(start.0 + MINUTE_MS / 2),
+            bytes: 1,
+        };
         assert_eq!(plan(&[s], &[], RULE, NOW).within_floor, vec![0]);
     }
 
     #[test]
     fn space_comes_from_the_oldest_and_never_from_the_floor() {
-        let segments = vec![seg("a", 30), seg("a", 100), seg("a", 20), seg("a", 2), seg("a", 1)];
+        let segments = vec![
+            seg("a", 30),
+            seg("a", 100),
+            seg("a", 20),
+            seg("a", 2),
+            seg("a", 1),
+        ];
         let p = plan(&segments, &[], RULE, NOW);
         assert_eq!(p.may_destroy, vec![1, 0, 2]);
         let (chosen, enough) = choose_for_space(&p, &segments, 150);
@@ -161,7 +204,13 @@ mod tests {
         let ok = floor_check(RULE, 15_000, 0, 1000);
         assert!(!ok.floor_at_risk);
         assert!((ok.days_disk_can_hold - 15.0).abs() < 1e-9);
-        assert!(floor_check(RULE, 15_000, 2_000, 1000).floor_at_risk, "held footage does not make room");
-        assert!(!floor_check(RULE, 0, 0, 0).floor_at_risk, "nothing recorded yet");
+        assert!(
+            floor_check(RULE, 15_000, 2_000, 1000).floor_at_risk,
+            "held footage does not make room"
+        );
+        assert!(
+            !floor_check(RULE, 0, 0, 0).floor_at_risk,
+            "nothing recorded yet"
+        );
     }
 }

@@ -60,7 +60,10 @@ pub enum SealError {
 /// (fields in declaration order, no floats) under a domain tag.
 pub fn content_hash<T: Serialize>(domain: &str, entry: &T) -> String {
     let mut c = Canonical::new(domain);
-    c.field("entry", &serde_json::to_vec(entry).expect("entries serialise"));
+    c.field(
+        "entry",
+        &serde_json::to_vec(entry).expect("entries serialise"),
+    );
     sha256_hex(&c.into_bytes())
 }
 
@@ -68,10 +71,13 @@ impl Seal {
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut c = Canonical::new("custos/seal/v1");
         c.str("id", self.id.as_str())
-            .str("purpose", match self.purpose {
-                SealPurpose::Countersign => "countersign",
-                SealPurpose::ReleaseHold => "release_hold",
-            })
+            .str(
+                "purpose",
+                match self.purpose {
+                    SealPurpose::Countersign => "countersign",
+                    SealPurpose::ReleaseHold => "release_hold",
+                },
+            )
             .str("subject", self.subject.as_str())
             .str("subject_hash", &self.subject_hash)
             .str("role", self.role.as_str())
@@ -128,10 +134,19 @@ impl Seal {
         if self.subject_hash != subject_hash {
             return Err(SealError::SubjectChanged);
         }
-        let site_then = site.at(&self.site_heads).ok_or(SealError::SiteStateUnknown)?;
-        let device = site_then.device(&self.device).ok_or(SealError::NotTheSigner)?;
-        let person = site_then.person(&self.signer).ok_or(SealError::NotTheSigner)?;
-        if device.person != self.signer || device.revoked_at.is_some() || person.revoked_at.is_some() {
+        let site_then = site
+            .at(&self.site_heads)
+            .ok_or(SealError::SiteStateUnknown)?;
+        let device = site_then
+            .device(&self.device)
+            .ok_or(SealError::NotTheSigner)?;
+        let person = site_then
+            .person(&self.signer)
+            .ok_or(SealError::NotTheSigner)?;
+        if device.person != self.signer
+            || device.revoked_at.is_some()
+            || person.revoked_at.is_some()
+        {
             return Err(SealError::NotTheSigner);
         }
         if !allowed.contains(&self.role) || !person.roles.contains(&self.role) {

@@ -16,7 +16,9 @@ pub struct DeviceKey {
 
 impl std::fmt::Debug for DeviceKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceKey").field("device", &self.device_id()).finish_non_exhaustive()
+        f.debug_struct("DeviceKey")
+            .field("device", &self.device_id())
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,7 +60,9 @@ pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool
     let (Ok(key), Ok(sig)) = (hex::decode(public_key_hex), hex::decode(signature_hex)) else {
         return false;
     };
-    signature::UnparsedPublicKey::new(&signature::ED25519, key).verify(message, &sig).is_ok()
+    signature::UnparsedPublicKey::new(&signature::ED25519, key)
+        .verify(message, &sig)
+        .is_ok()
 }
 
 /// SHA-256 in hex.
@@ -91,7 +95,11 @@ impl Canonical {
     }
 
     /// A list of strings, sorted so that the order they were gathered in does not matter.
-    pub fn sorted_strs<'a>(&mut self, name: &str, values: impl IntoIterator<Item = &'a str>) -> &mut Self {
+    pub fn sorted_strs<'a>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> &mut Self {
         let mut v: Vec<&str> = values.into_iter().collect();
         v.sort_unstable();
         v.dedup();

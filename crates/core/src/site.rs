@@ -74,7 +74,9 @@ pub enum Zone {
 }
 
 /// 監錄系統設備功能 (001 §3): what the camera is expected to provide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 pub struct CameraFeatures {
     /// 畫面為彩色、清晰可辨識
     pub colour: bool,
@@ -137,19 +139,32 @@ impl SiteRegister {
     /// The device and its person, if both are enrolled and neither is revoked.
     /// Anything else cannot act, whatever it signs.
     pub fn active_actor(&self, device_id: &DeviceId) -> Result<Actor<'_>, CoreError> {
-        let device = self
-            .device(device_id)
-            .ok_or_else(|| CoreError::Policy(format!("device {device_id} is not enrolled at this site")))?;
+        let device = self.device(device_id).ok_or_else(|| {
+            CoreError::Policy(format!("device {device_id} is not enrolled at this site"))
+        })?;
         if device.revoked_at.is_some() {
-            return Err(CoreError::Policy(format!("device {device_id} has been revoked")));
+            return Err(CoreError::Policy(format!(
+                "device {device_id} has been revoked"
+            )));
         }
         let person = self.person(&device.person).ok_or_else(|| {
-            CoreError::Malformed(format!("device {device_id} belongs to unknown person {}", device.person))
+            CoreError::Malformed(format!(
+                "device {device_id} belongs to unknown person {}",
+                device.person
+            ))
         })?;
         if person.revoked_at.is_some() {
-            return Err(CoreError::Policy(format!("{} ({}) has been revoked", person.name, device.person)));
+            return Err(CoreError::Policy(format!(
+                "{} ({}) has been revoked",
+                person.name, device.person
+            )));
         }
-        Ok(Actor { person_id: device.person.clone(), person, device_id: device_id.clone(), device })
+        Ok(Actor {
+            person_id: device.person.clone(),
+            person,
+            device_id: device_id.clone(),
+            device,
+        })
     }
 
     /// The active people holding a role (for example, to notify the ethics office).
@@ -162,6 +177,9 @@ impl SiteRegister {
 
     /// Cameras in service.
     pub fn active_cameras(&self) -> impl Iterator<Item = (&str, &Camera)> {
-        self.cameras.iter().filter(|(_, c)| c.removed_at.is_none()).map(|(id, c)| (id.as_str(), c))
+        self.cameras
+            .iter()
+            .filter(|(_, c)| c.removed_at.is_none())
+            .map(|(id, c)| (id.as_str(), c))
     }
 }

@@ -32,9 +32,9 @@ impl Hydrate for Timestamp {
         Ok(Timestamp(i))
     }
     fn hydrate_uint(u: u64) -> Result<Self, autosurgeon::HydrateError> {
-        i64::try_from(u)
-            .map(Timestamp)
-            .map_err(|_| autosurgeon::HydrateError::unexpected("a timestamp", "an out-of-range integer".into()))
+        i64::try_from(u).map(Timestamp).map_err(|_| {
+            autosurgeon::HydrateError::unexpected("a timestamp", "an out-of-range integer".into())
+        })
     }
 }
 
@@ -71,10 +71,16 @@ impl MinuteWindow {
 
     pub fn validate(&self) -> Result<(), CoreError> {
         if !self.start.is_whole_minute() || !self.end.is_whole_minute() {
-            return Err(CoreError::invalid("time window", "start and end must be whole minutes"));
+            return Err(CoreError::invalid(
+                "time window",
+                "start and end must be whole minutes",
+            ));
         }
         if self.start >= self.end {
-            return Err(CoreError::invalid("time window", "the end must be after the start"));
+            return Err(CoreError::invalid(
+                "time window",
+                "the end must be after the start",
+            ));
         }
         Ok(())
     }
@@ -126,7 +132,14 @@ mod tests {
     fn taipei_date_turns_at_utc_sixteen() {
         // 2024-09-27T15:59:59Z is 23:59:59 in Taipei; one second later it is the 28th.
         let before = Timestamp(1_727_452_799_000);
-        assert_eq!(before.taipei_date(), CivilDate { year: 2024, month: 9, day: 27 });
+        assert_eq!(
+            before.taipei_date(),
+            CivilDate {
+                year: 2024,
+                month: 9,
+                day: 27
+            }
+        );
         assert_eq!(Timestamp(before.0 + 1000).taipei_date().day, 28);
         assert_eq!(before.taipei_date().roc_year(), 113);
     }

@@ -102,7 +102,8 @@ impl DecisionEvent {
                 c.str("reason", reason);
             }
             Decision::Vote { in_favour, reason } => {
-                c.str("in_favour", if *in_favour { "yes" } else { "no" }).str("reason", reason);
+                c.str("in_favour", if *in_favour { "yes" } else { "no" })
+                    .str("reason", reason);
             }
             Decision::Viewing { session } => {
                 c.str("session", session);
@@ -153,11 +154,15 @@ impl DecisionEvent {
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum Status {
     /// Waiting for step `next_step` of the approval chain (0-based).
-    InReview { next_step: usize },
+    InReview {
+        next_step: usize,
+    },
     /// Approved and not yet viewed: one viewing may be opened.
     Approved,
     /// 否准, with the reasons given.
-    Rejected { reasons: Vec<String> },
+    Rejected {
+        reasons: Vec<String>,
+    },
     Withdrawn,
     /// The one viewing has taken place; no other may.
     Viewed,
@@ -201,7 +206,9 @@ pub enum IgnoreReason {
     /// A rejection, withdrawal or vote against without a reason.
     MissingReason,
     /// A final approval before the earlier steps of the chain were complete.
-    StepsMissing { missing: Vec<usize> },
+    StepsMissing {
+        missing: Vec<usize>,
+    },
     /// Made after the application was already decided.
     AfterFinalDecision,
     /// An approval that lost to a concurrent rejection or withdrawal.
@@ -244,7 +251,10 @@ pub struct Derivation {
 
 impl Derivation {
     pub fn ignored_reason(&self, id: &EntryId) -> Option<&IgnoreReason> {
-        self.ignored.iter().find(|i| &i.event == id).map(|i| &i.reason)
+        self.ignored
+            .iter()
+            .find(|i| &i.event == id)
+            .map(|i| &i.reason)
     }
 }
 
@@ -255,8 +265,10 @@ pub fn derive_status(
     site: &SiteHistory,
     profile: &PolicyProfile,
 ) -> Derivation {
-    let chain: &[ApprovalStep] =
-        profile.applicant_rule(case.applicant_kind).map(|r| r.approval.as_slice()).unwrap_or(&[]);
+    let chain: &[ApprovalStep] = profile
+        .applicant_rule(case.applicant_kind)
+        .map(|r| r.approval.as_slice())
+        .unwrap_or(&[]);
     let case_hash = case.content_hash();
     let mut ignored: BTreeMap<EntryId, IgnoreReason> = BTreeMap::new();
     let mut valid: BTreeMap<EntryId, &DecisionEvent> = BTreeMap::new();
@@ -273,13 +285,18 @@ pub fn derive_status(
 
     let past = CausalPast::new(&valid);
     let last = chain.len().saturating_sub(1);
-    let is_final_approval =
-        |e: &DecisionEvent| matches!(e.decision, Decision::Approve) && chain.get(last).is_some_and(|s| s.roles().contains(&e.role));
+    let is_final_approval = |e: &DecisionEvent| {
+        matches!(e.decision, Decision::Approve)
+            && chain.get(last).is_some_and(|s| s.roles().contains(&e.role))
+    };
 
     // Steps before the last are met by the non-final events a final approval has seen.
     let step_progress = |ids: &BTreeSet<EntryId>| -> Vec<StepProgress> {
         let evs: Vec<&DecisionEvent> = ids.iter().filter_map(|id| valid.get(id).copied()).collect();
-        chain.iter().map(|step| progress(step, &evs, &past)).collect()
+        chain
+            .iter()
+            .map(|step| progress(step, &evs, &past))
+            .collect()
     };
 
     let mut finals: BTreeSet<EntryId> = BTreeSet::new();
@@ -307,7 +324,11 @@ pub fn derive_status(
         }
     }
     let after_final = |id: &EntryId| past.of(id).iter().any(|p| finals.contains(p));
-    let counted_finals: Vec<EntryId> = finals.iter().filter(|id| !after_final(id)).cloned().collect();
+    let counted_finals: Vec<EntryId> = finals
+        .iter()
+        .filter(|id| !after_final(id))
+        .cloned()
+        .collect();
 
     // Decisions after a counted final do not count (viewings are judged below).
     for (id, e) in &valid {
@@ -319,7 +340,10 @@ pub fn derive_status(
     }
 
     let of_kind = |pred: fn(&Decision) -> bool| -> Vec<&EntryId> {
-        counted_finals.iter().filter(|id| pred(&valid[*id].decision)).collect()
+        counted_finals
+            .iter()
+            .filter(|id| pred(&valid[*id].decision))
+            .collect()
     };
     let rejections = of_kind(|d| matches!(d, Decision::Reject { .. }));
     let withdrawals = of_kind(|d| matches!(d, Decision::Withdraw { .. }));
@@ -339,12 +363,23 @@ pub fn derive_status(
     } else if !approvals.is_empty() {
         Status::Approved
     } else {
-        let all: BTreeSet<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
-        let next_step = step_progress(&all).iter().position(|p| !p.done).unwrap_or(last);
+        let all: BTreeSet<EntryId> = valid
+            .keys()
+            .filter(|id| !ignored.contains_key(*id))
+            .cloned()
+            .collect();
+        let next_step = step_progress(&all)
+            .iter()
+            .position(|p| !p.done)
+            .unwrap_or(last);
         Status::InReview { next_step }
     };
     if !matches!(status, Status::Approved) {
-        for id in approvals.iter().chain(if rejections.is_empty() { &[][..] } else { &withdrawals[..] }) {
+        for id in approvals.iter().chain(if rejections.is_empty() {
+            &[][..]
+        } else {
+            &withdrawals[..]
+        }) {
             ignored.insert((*id).clone(), IgnoreReason::OverriddenByConcurrentDecision);
         }
     }
@@ -356,13 +391,18 @@ pub fn derive_status(
         if !matches!(e.decision, Decision::Viewing { .. }) {
             continue;
         }
-        if matches!(status, Status::Approved) && approvals.iter().any(|a| past.of(id).contains(*a)) {
+        if matches!(status, Status::Approved) && approvals.iter().any(|a| past.of(id).contains(*a))
+        {
             eligible.push(id);
         } else {
             ignored.insert(id.clone(), IgnoreReason::ViewingWithoutApproval);
         }
     }
-    let first = eligible.iter().copied().filter(|id| !eligible.iter().any(|o| past.of(id).contains(*o))).min();
+    let first = eligible
+        .iter()
+        .copied()
+        .filter(|id| !eligible.iter().any(|o| past.of(id).contains(*o)))
+        .min();
     if let Some(first) = first {
         status = Status::Viewed;
         for id in eligible.into_iter().filter(|id| *id != first) {
@@ -385,7 +425,9 @@ pub fn derive_status(
                 && !past.of(other).contains(id)
         });
         let superseded = valid.iter().any(|(other, w)| {
-            w.signer == v.signer && matches!(w.decision, Decision::Vote { .. }) && past.of(other).contains(id)
+            w.signer == v.signer
+                && matches!(w.decision, Decision::Vote { .. })
+                && past.of(other).contains(id)
         });
         if rival && !superseded {
             conflicting.push(id.clone());
@@ -395,12 +437,19 @@ pub fn derive_status(
         ignored.insert(id, IgnoreReason::ConflictingVotes);
     }
 
-    let counted: Vec<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
+    let counted: Vec<EntryId> = valid
+        .keys()
+        .filter(|id| !ignored.contains_key(*id))
+        .cloned()
+        .collect();
     let counted_set: BTreeSet<EntryId> = counted.iter().cloned().collect();
     Derivation {
         status,
         counted,
-        ignored: ignored.into_iter().map(|(event, reason)| Ignored { event, reason }).collect(),
+        ignored: ignored
+            .into_iter()
+            .map(|(event, reason)| Ignored { event, reason })
+            .collect(),
         steps: step_progress(&counted_set),
     }
 }
@@ -421,7 +470,9 @@ fn check_event(
     if e.application != case.id {
         return Err(IgnoreReason::OtherApplication);
     }
-    let site_then = site.at(&e.site_heads).ok_or(IgnoreReason::SiteStateUnknown)?;
+    let site_then = site
+        .at(&e.site_heads)
+        .ok_or(IgnoreReason::SiteStateUnknown)?;
     for seen in &e.seen {
         if let Some(prior) = all.get(seen.as_str())
             && prior.id == *seen
@@ -430,11 +481,15 @@ fn check_event(
             return Err(IgnoreReason::SiteStateRegressed);
         }
     }
-    let device = site_then.device(&e.device).ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    let device = site_then
+        .device(&e.device)
+        .ok_or(IgnoreReason::DeviceNotTheSigners)?;
     if device.person != e.signer {
         return Err(IgnoreReason::DeviceNotTheSigners);
     }
-    let person = site_then.person(&e.signer).ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    let person = site_then
+        .person(&e.signer)
+        .ok_or(IgnoreReason::DeviceNotTheSigners)?;
     if device.revoked_at.is_some() || person.revoked_at.is_some() {
         return Err(IgnoreReason::Revoked);
     }
@@ -444,9 +499,12 @@ fn check_event(
     if !verify(&device.public_key, &e.signing_bytes(), &e.signature) {
         return Err(IgnoreReason::BadSignature);
     }
-    let in_sign_step = chain.iter().any(|s| matches!(s, ApprovalStep::Sign { roles } if roles.contains(&e.role)));
-    let in_committee =
-        chain.iter().any(|s| matches!(s, ApprovalStep::Committee { required } if required.contains(&e.role)));
+    let in_sign_step = chain
+        .iter()
+        .any(|s| matches!(s, ApprovalStep::Sign { roles } if roles.contains(&e.role)));
+    let in_committee = chain
+        .iter()
+        .any(|s| matches!(s, ApprovalStep::Committee { required } if required.contains(&e.role)));
     let role_ok = match &e.decision {
         Decision::Approve | Decision::Reject { .. } => in_sign_step,
         Decision::Vote { .. } => in_committee,
@@ -457,7 +515,10 @@ fn check_event(
     }
     let missing_reason = match &e.decision {
         Decision::Reject { reason } | Decision::Withdraw { reason } => reason.trim().is_empty(),
-        Decision::Vote { in_favour: false, reason } => reason.trim().is_empty(),
+        Decision::Vote {
+            in_favour: false,
+            reason,
+        } => reason.trim().is_empty(),
         Decision::Viewing { session } => session.trim().is_empty(),
         _ => false,
     };
@@ -478,7 +539,13 @@ fn progress(step: &ApprovalStep, events: &[&DecisionEvent], past: &CausalPast) -
                 .filter(|e| matches!(e.decision, Decision::Approve) && roles.contains(&e.role))
                 .map(|e| e.signer.clone())
                 .collect();
-            StepProgress { roles: roles.clone(), done: !signers.is_empty(), signers, votes_for: 0, votes_against: 0 }
+            StepProgress {
+                roles: roles.clone(),
+                done: !signers.is_empty(),
+                signers,
+                votes_for: 0,
+                votes_against: 0,
+            }
         }
         ApprovalStep::Committee { required } => {
             // Each member's latest vote counts; two concurrent votes by one
@@ -486,11 +553,15 @@ fn progress(step: &ApprovalStep, events: &[&DecisionEvent], past: &CausalPast) -
             let votes: Vec<&DecisionEvent> = events
                 .iter()
                 .copied()
-                .filter(|e| matches!(e.decision, Decision::Vote { .. }) && required.contains(&e.role))
+                .filter(|e| {
+                    matches!(e.decision, Decision::Vote { .. }) && required.contains(&e.role)
+                })
                 .collect();
             let mut latest: BTreeMap<&PersonId, Vec<&DecisionEvent>> = BTreeMap::new();
             for v in &votes {
-                let superseded = votes.iter().any(|w| w.signer == v.signer && past.of(&w.id).contains(&v.id));
+                let superseded = votes
+                    .iter()
+                    .any(|w| w.signer == v.signer && past.of(&w.id).contains(&v.id));
                 if !superseded {
                     latest.entry(&v.signer).or_default().push(v);
                 }
@@ -503,12 +574,20 @@ fn progress(step: &ApprovalStep, events: &[&DecisionEvent], past: &CausalPast) -
                 signers.push(person.clone());
                 roles_voted.insert(v.role);
                 match v.decision {
-                    Decision::Vote { in_favour: true, .. } => yes += 1,
+                    Decision::Vote {
+                        in_favour: true, ..
+                    } => yes += 1,
                     _ => no += 1,
                 }
             }
             let done = required.iter().all(|r| roles_voted.contains(r)) && yes > no;
-            StepProgress { roles: required.clone(), done, signers, votes_for: yes, votes_against: no }
+            StepProgress {
+                roles: required.clone(),
+                done,
+                signers,
+                votes_for: yes,
+                votes_against: no,
+            }
         }
     }
 }

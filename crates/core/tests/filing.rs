@@ -27,7 +27,8 @@ fn a_well_formed_application_is_accepted_by_each_profile() {
         let (case, personal) = fx.case(kind, "manager");
         personal.validate().unwrap();
         let site = fx.history().current().unwrap();
-        case.check_filing(&site, &fx.profile, NOW).unwrap_or_else(|e| panic!("{profile} {kind:?}: {e}"));
+        case.check_filing(&site, &fx.profile, NOW)
+            .unwrap_or_else(|e| panic!("{profile} {kind:?}: {e}"));
     }
 }
 
@@ -43,7 +44,11 @@ fn wanhua_citizens_need_a_police_report_and_may_not_copy() {
     let (mut case, _) = fx.case(ApplicantKind::Citizen, "manager");
     case.kinds.push(AccessKind::Copy);
     assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err());
-    assert!(fx.profile.applicant_rule(ApplicantKind::GuardianOrStudent).is_none());
+    assert!(
+        fx.profile
+            .applicant_rule(ApplicantKind::GuardianOrStudent)
+            .is_none()
+    );
 }
 
 #[test]
@@ -65,27 +70,44 @@ fn kindergarten_members_cite_a_listed_reason_and_never_copy() {
     assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err());
     let (mut case, _) = fx.case(ApplicantKind::GuardianOrStudent, "manager");
     case.kinds = vec![AccessKind::View, AccessKind::Photograph];
-    assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err(), "不得翻攝及複製");
+    assert!(
+        case.check_filing(&site_now, &fx.profile, NOW).is_err(),
+        "不得翻攝及複製"
+    );
     assert!(fx.profile.applicant_rule(ApplicantKind::Citizen).is_none());
 }
+
+type Mutation = dyn Fn(&mut custos_core::application::ApplicationCase);
 
 #[test]
 fn bad_cases_get_errors_a_person_can_act_on() {
     let mut fx = site(DAHU_OFFICE);
     let site_now = fx.history().current().unwrap();
     let (good, _) = fx.case(ApplicantKind::Citizen, "manager");
-    let cases: Vec<(&str, Box<dyn Fn(&mut custos_core::application::ApplicationCase)>)> = vec![
+    let cases: Vec<(&str, Box<Mutation>)> = vec![
         ("reason", Box::new(|c| c.reason = " ".into())),
         ("camera", Box::new(|c| c.cameras.clear())),
-        ("cam-99", Box::new(|c| c.cameras = vec!["cam-99".parse().unwrap()])),
-        ("passed", Box::new(|c| c.window.end = Timestamp(NOW.0 + 60_000))),
-        ("end must be after", Box::new(|c| c.window.end = c.window.start)),
+        (
+            "cam-99",
+            Box::new(|c| c.cameras = vec!["cam-99".parse().unwrap()]),
+        ),
+        (
+            "passed",
+            Box::new(|c| c.window.end = Timestamp(NOW.0 + 60_000)),
+        ),
+        (
+            "end must be after",
+            Box::new(|c| c.window.end = c.window.start),
+        ),
         ("digest", Box::new(|c| c.personal_data_digest = "x".into())),
     ];
     for (needle, mutate) in cases {
         let mut case = good.clone();
         mutate(&mut case);
-        let err = case.check_filing(&site_now, &fx.profile, NOW).unwrap_err().to_string();
+        let err = case
+            .check_filing(&site_now, &fx.profile, NOW)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(needle), "expected {needle:?} in {err:?}");
     }
 }
@@ -98,10 +120,18 @@ fn filing_holds_the_requested_window_until_the_deadline() {
     assert_eq!(hold.basis, HoldBasis::ApplicationFiled);
     assert_eq!(hold.window, case.window);
     assert_eq!(hold.cameras, case.cameras);
-    assert_eq!(hold.review_at, NOW.plus_days(fx.profile.decision_deadline_days));
-    hold.validate(&fx.profile.effective_retention().unwrap()).unwrap();
+    assert_eq!(
+        hold.review_at,
+        NOW.plus_days(fx.profile.decision_deadline_days)
+    );
+    hold.validate(&fx.profile.effective_retention().unwrap())
+        .unwrap();
     assert!(hold.covers(&case.cameras[0], case.window.start, case.window.end));
-    assert!(!hold.covers(&"cam-02".parse().unwrap(), case.window.start, case.window.end));
+    assert!(!hold.covers(
+        &"cam-02".parse().unwrap(),
+        case.window.start,
+        case.window.end
+    ));
 }
 
 #[test]
@@ -112,7 +142,12 @@ fn a_hold_past_the_ceiling_needs_a_legal_basis() {
     let mut hold = Hold::for_filed_application(&case, &fx.profile, NOW);
     hold.review_at = NOW.plus_days(400);
     hold.legal_basis = String::new();
-    assert!(hold.validate(&retention).unwrap_err().to_string().contains("legal basis"));
+    assert!(
+        hold.validate(&retention)
+            .unwrap_err()
+            .to_string()
+            .contains("legal basis")
+    );
     hold.legal_basis = "刑事訴訟法第133條扣押".into();
     hold.validate(&retention).unwrap();
 }

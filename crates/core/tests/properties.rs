@@ -49,7 +49,9 @@ fn decision(kind: u8, role: Role) -> Decision {
         (10, _) => reject(""),
         (11, _) => vote(false),
         (12 | 13, _) => viewing("session"),
-        _ => Decision::Withdraw { reason: "申請人撤回".into() },
+        _ => Decision::Withdraw {
+            reason: "申請人撤回".into(),
+        },
     }
 }
 
@@ -89,12 +91,19 @@ fn past(events: &BTreeMap<String, DecisionEvent>, id: &EntryId) -> BTreeSet<Entr
 /// What the kindergarten profile requires of an approval, checked from scratch.
 fn approval_is_backed(events: &BTreeMap<String, DecisionEvent>, d: &Derivation) -> bool {
     let counted: BTreeSet<&EntryId> = d.counted.iter().collect();
-    let head_approvals = events
-        .values()
-        .filter(|e| counted.contains(&e.id) && e.role == Role::Head && e.decision == Decision::Approve);
+    let head_approvals = events.values().filter(|e| {
+        counted.contains(&e.id) && e.role == Role::Head && e.decision == Decision::Approve
+    });
     head_approvals.into_iter().any(|a| {
-        let before: Vec<&DecisionEvent> = past(events, &a.id).iter().filter_map(|id| events.get(id.as_str())).collect();
-        let approved_by = |role| before.iter().any(|e| e.role == role && e.decision == Decision::Approve);
+        let before: Vec<&DecisionEvent> = past(events, &a.id)
+            .iter()
+            .filter_map(|id| events.get(id.as_str()))
+            .collect();
+        let approved_by = |role| {
+            before
+                .iter()
+                .any(|e| e.role == role && e.decision == Decision::Approve)
+        };
         // Latest vote per member within the approval's past.
         let mut latest: BTreeMap<&str, &DecisionEvent> = BTreeMap::new();
         let committee = [Role::CommitteeStaff, Role::CommitteeParent];
@@ -103,12 +112,25 @@ fn approval_is_backed(events: &BTreeMap<String, DecisionEvent>, d: &Derivation) 
             .filter(|e| matches!(e.decision, Decision::Vote { .. }) && committee.contains(&e.role))
             .collect();
         for v in &votes {
-            let superseded = votes.iter().any(|w| w.signer == v.signer && past(events, &w.id).contains(&v.id));
+            let superseded = votes
+                .iter()
+                .any(|w| w.signer == v.signer && past(events, &w.id).contains(&v.id));
             if !superseded {
                 latest.insert(v.signer.as_str(), v);
             }
         }
-        let yes = latest.values().filter(|v| matches!(v.decision, Decision::Vote { in_favour: true, .. })).count();
+        let yes = latest
+            .values()
+            .filter(|v| {
+                matches!(
+                    v.decision,
+                    Decision::Vote {
+                        in_favour: true,
+                        ..
+                    }
+                )
+            })
+            .count();
         let no = latest.len() - yes;
         let voted = |role| latest.values().any(|v| v.role == role);
         approved_by(Role::Manager)

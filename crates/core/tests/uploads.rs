@@ -17,7 +17,10 @@ use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::workflow::{Decision, DecisionEvent};
 
-const NOVEMBER: DocKey = DocKey::Inspections { year: 2026, month: 11 };
+const NOVEMBER: DocKey = DocKey::Inspections {
+    year: 2026,
+    month: 11,
+};
 
 fn wanhua() -> Fixture {
     let mut fx = Fixture::new(WANHUA_HOUSEHOLD);
@@ -36,7 +39,9 @@ struct Device {
 impl Device {
     fn open(fx: &Fixture, who: &str, key: &DocKey, base: Option<&Automerge>) -> Device {
         let saved = base.map(|b| b.save());
-        Device { doc: docs::open(key, saved.as_deref(), &fx.members[who].key.device_id()).unwrap() }
+        Device {
+            doc: docs::open(key, saved.as_deref(), &fx.members[who].key.device_id()).unwrap(),
+        }
     }
 
     fn put<T: autosurgeon::Reconcile>(&mut self, coll: &str, key: &str, value: &T) -> &mut Self {
@@ -46,7 +51,10 @@ impl Device {
     }
 
     fn changes_since(&mut self, base: &Automerge) -> Vec<Change> {
-        self.doc.get_changes(&base.get_heads()).into_iter().collect()
+        self.doc
+            .get_changes(&base.get_heads())
+            .into_iter()
+            .collect()
     }
 }
 
@@ -57,28 +65,51 @@ fn entry(fx: &Fixture, inspector: &str, picture_clear: bool) -> InspectionEntry 
         audio_ok: audio.then_some(true),
         storage_ok: true,
         time_correct: true,
-        note: if picture_clear { String::new() } else { "鏡頭起霧".into() },
+        note: if picture_clear {
+            String::new()
+        } else {
+            "鏡頭起霧".into()
+        },
     };
     InspectionEntry {
         checked_at: NOW,
         inspector: fx.members[inspector].id.clone(),
         host_ok: true,
-        cameras: [("cam-01".to_string(), check(true)), ("cam-02".to_string(), check(false))].into(),
+        cameras: [
+            ("cam-01".to_string(), check(true)),
+            ("cam-02".to_string(), check(false)),
+        ]
+        .into(),
         maintenance: String::new(),
-        handling: if picture_clear { String::new() } else { "已通報維修".into() },
+        handling: if picture_clear {
+            String::new()
+        } else {
+            "已通報維修".into()
+        },
         remarks: String::new(),
         photos: vec![],
     }
 }
 
 fn ctx<'a>(fx: &'a Fixture, site: &'a SiteHistory) -> UploadContext<'a> {
-    UploadContext { site, profile: &fx.profile, now: NOW }
+    UploadContext {
+        site,
+        profile: &fx.profile,
+        now: NOW,
+    }
 }
 
-fn upload(fx: &mut Fixture, key: &DocKey, stored: &Automerge, changes: &[Change], who: &str) -> Result<Automerge, String> {
+fn upload(
+    fx: &mut Fixture,
+    key: &DocKey,
+    stored: &Automerge,
+    changes: &[Change],
+    who: &str,
+) -> Result<Automerge, String> {
     let site = fx.history();
     let sender = fx.members[who].key.device_id();
-    check_upload(key, stored, changes, &sender, &ctx(fx, &site)).map_err(|r| format!("{}: {}", r.rule, r.message))
+    check_upload(key, stored, changes, &sender, &ctx(fx, &site))
+        .map_err(|r| format!("{}: {}", r.rule, r.message))
 }
 
 #[test]
@@ -90,7 +121,8 @@ fn an_inspector_records_a_check_offline_and_it_is_accepted() {
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
     let changes = tablet.changes_since(&stored);
     let accepted = upload(&mut fx, &NOVEMBER, &stored, &changes, "inspector").unwrap();
-    let all: BTreeMap<String, InspectionEntry> = docs::entries(&accepted, docs::INSPECTION_ENTRIES).unwrap();
+    let all: BTreeMap<String, InspectionEntry> =
+        docs::entries(&accepted, docs::INSPECTION_ENTRIES).unwrap();
     assert_eq!(all.into_values().collect::<Vec<_>>(), vec![e]);
 }
 
@@ -99,19 +131,48 @@ fn a_recorded_check_cannot_be_edited_or_deleted() {
     let mut fx = wanhua();
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     let id = fx.id();
-    tablet.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", true));
-    let stored = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap();
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        id.as_str(),
+        &entry(&fx, "inspector", true),
+    );
+    let stored = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap();
 
     let mut edit = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
-    edit.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", false));
-    let err = upload(&mut fx, &NOVEMBER, &stored, &edit.changes_since(&stored), "inspector").unwrap_err();
+    edit.put(
+        docs::INSPECTION_ENTRIES,
+        id.as_str(),
+        &entry(&fx, "inspector", false),
+    );
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &edit.changes_since(&stored),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("immutable"), "{err}");
 
     let mut delete = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
     let obj = docs::collection(&delete.doc, docs::INSPECTION_ENTRIES).unwrap();
     automerge::transaction::Transactable::delete(&mut delete.doc, &obj, id.as_str()).unwrap();
     docs::commit(&mut delete.doc, "delete", NOW.0);
-    let err = upload(&mut fx, &NOVEMBER, &stored, &delete.changes_since(&stored), "inspector").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &delete.changes_since(&stored),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("deletion"), "{err}");
 }
 
@@ -121,10 +182,25 @@ fn a_refused_batch_changes_nothing_stored() {
     let stored = Automerge::new();
     let before = stored.save();
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
-    tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &entry(&fx, "inspector", true));
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        fx.id().as_str(),
+        &entry(&fx, "inspector", true),
+    );
     // The second entry claims to be the manager's.
-    tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &entry(&fx, "manager", true));
-    let err = upload(&mut fx, &NOVEMBER, &stored, &tablet.changes_since(&stored), "inspector").unwrap_err();
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        fx.id().as_str(),
+        &entry(&fx, "manager", true),
+    );
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &tablet.changes_since(&stored),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("author"), "{err}");
     assert_eq!(stored.save(), before, "all or nothing");
 }
@@ -136,26 +212,61 @@ fn incomplete_or_malformed_checks_are_refused_with_a_reason() {
     e.cameras.remove("cam-02");
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
-    let err = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
-    assert!(err.contains("cam-02") && err.contains("not checked"), "{err}");
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("cam-02") && err.contains("not checked"),
+        "{err}"
+    );
 
     let mut e = entry(&fx, "inspector", false);
     e.handling.clear();
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
-    let err = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.contains("處理情形"), "{err}");
 
     let mut e = entry(&fx, "inspector", true);
     e.checked_at = NOW.minus_days(40);
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
-    let err = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("wrong_month"), "{err}");
 
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
-    tablet.put(docs::INSPECTION_ENTRIES, "not-a-ulid", &entry(&fx, "inspector", true));
-    let err = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        "not-a-ulid",
+        &entry(&fx, "inspector", true),
+    );
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("key"), "{err}");
 }
 
@@ -165,30 +276,70 @@ fn a_fault_opens_a_repair_that_is_closed_once_with_a_note() {
     let entry_id = fx.id();
     let repair_id = fx.id();
     let e = entry(&fx, "inspector", false);
-    let (_, repair) = e.repairs_to_open(&entry_id, [repair_id.clone()]).pop().unwrap();
+    let (_, repair) = e
+        .repairs_to_open(&entry_id, [repair_id.clone()])
+        .pop()
+        .unwrap();
     assert_eq!(repair.camera.as_ref().map(|c| c.as_str()), Some("cam-01"));
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
-    tablet.put(docs::INSPECTION_ENTRIES, entry_id.as_str(), &e).put(docs::REPAIRS, repair_id.as_str(), &repair);
-    let stored = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap();
+    tablet
+        .put(docs::INSPECTION_ENTRIES, entry_id.as_str(), &e)
+        .put(docs::REPAIRS, repair_id.as_str(), &repair);
+    let stored = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap();
 
     let manager = fx.members["manager"].id.clone();
     let close = |note: &str| {
         let mut r: Repair = repair.clone();
-        r.closed = Some(RepairClosure { closed_by: manager.clone(), closed_at: NOW, note: note.into(), photos: vec![] });
+        r.closed = Some(RepairClosure {
+            closed_by: manager.clone(),
+            closed_at: NOW,
+            note: note.into(),
+            photos: vec![],
+        });
         r
     };
     let mut no_note = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
     no_note.put(docs::REPAIRS, repair_id.as_str(), &close(""));
-    let err = upload(&mut fx, &NOVEMBER, &stored, &no_note.changes_since(&stored), "manager").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &no_note.changes_since(&stored),
+        "manager",
+    )
+    .unwrap_err();
     assert!(err.contains("note"), "{err}");
 
     let mut ok = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
     ok.put(docs::REPAIRS, repair_id.as_str(), &close("更換鏡頭"));
-    let stored = upload(&mut fx, &NOVEMBER, &stored, &ok.changes_since(&stored), "manager").unwrap();
+    let stored = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &ok.changes_since(&stored),
+        "manager",
+    )
+    .unwrap();
 
     let mut again = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
     again.put(docs::REPAIRS, repair_id.as_str(), &close("再次更換"));
-    assert!(upload(&mut fx, &NOVEMBER, &stored, &again.changes_since(&stored), "manager").is_err());
+    assert!(
+        upload(
+            &mut fx,
+            &NOVEMBER,
+            &stored,
+            &again.changes_since(&stored),
+            "manager"
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -198,30 +349,69 @@ fn the_supervisor_countersigns_and_a_forged_seal_is_refused() {
     let e = entry(&fx, "inspector", true);
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, entry_id.as_str(), &e);
-    let stored = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap();
+    let stored = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap();
 
     let seal_by = |fx: &mut Fixture, who: &str, role: Role| {
         let heads = fx.heads();
         let id = fx.id();
         let m = &fx.members[who];
-        Seal::sign(id, SealPurpose::Countersign, entry_id.clone(), e.content_hash(), role, m.id.clone(), heads, NOW, String::new(), &m.key)
+        Seal::sign(
+            id,
+            SealPurpose::Countersign,
+            entry_id.clone(),
+            e.content_hash(),
+            role,
+            m.id.clone(),
+            heads,
+            NOW,
+            String::new(),
+            &m.key,
+        )
     };
     let seal = seal_by(&mut fx, "supervisor", Role::Supervisor);
     let mut phone = Device::open(&fx, "supervisor", &NOVEMBER, Some(&stored));
     phone.put(docs::SEALS, seal.id.as_str(), &seal);
-    upload(&mut fx, &NOVEMBER, &stored, &phone.changes_since(&stored), "supervisor").unwrap();
+    upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &phone.changes_since(&stored),
+        "supervisor",
+    )
+    .unwrap();
 
     let mut forged = seal_by(&mut fx, "supervisor", Role::Supervisor);
     forged.note = "added after signing".into();
     let mut phone = Device::open(&fx, "supervisor", &NOVEMBER, Some(&stored));
     phone.put(docs::SEALS, forged.id.as_str(), &forged);
-    let err = upload(&mut fx, &NOVEMBER, &stored, &phone.changes_since(&stored), "supervisor").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &phone.changes_since(&stored),
+        "supervisor",
+    )
+    .unwrap_err();
     assert!(err.starts_with("seal"), "{err}");
 
     let by_inspector = seal_by(&mut fx, "inspector", Role::Inspector);
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
     tablet.put(docs::SEALS, by_inspector.id.as_str(), &by_inspector);
-    let err = upload(&mut fx, &NOVEMBER, &stored, &tablet.changes_since(&stored), "inspector").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &stored,
+        &tablet.changes_since(&stored),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.contains("role"), "{err}");
 }
 
@@ -247,19 +437,43 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
     };
     let mut tablet = Device::open(&fx, "inspector", &logbook, None);
     tablet.put(docs::LOGBOOK_ENTRIES, fx.id().as_str(), &entry);
-    let err = upload(&mut fx, &logbook, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &logbook,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("recorder_only"), "{err}");
 
     let key = DocKey::ApplicationCase(case.id.clone());
     let mut tablet = Device::open(&fx, "inspector", &key, None);
     tablet.put(docs::CASE, CURRENT, &case);
-    let err = upload(&mut fx, &key, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &key,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
     assert!(err.starts_with("role"), "{err}");
 
     let profile = &fx.profile;
     assert!(!may_read(&key, &[Role::Inspector], profile, false));
-    assert!(!may_read(&DocKey::ApplicationPersonal(case.id.clone()), &[Role::Supervisor], profile, false));
-    assert!(may_read(&DocKey::ApplicationPersonal(case.id), &[Role::Manager], profile, false));
+    assert!(!may_read(
+        &DocKey::ApplicationPersonal(case.id.clone()),
+        &[Role::Supervisor],
+        profile,
+        false
+    ));
+    assert!(may_read(
+        &DocKey::ApplicationPersonal(case.id),
+        &[Role::Manager],
+        profile,
+        false
+    ));
     assert!(!may_read(&logbook, &[Role::Inspector], profile, false));
     assert!(may_read(&NOVEMBER, &[Role::Inspector], profile, false));
 }
@@ -271,14 +485,28 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     let key = DocKey::ApplicationCase(case.id.clone());
     let mut tablet = Device::open(&fx, "manager", &key, None);
     tablet.put(docs::CASE, CURRENT, &case);
-    let stored = upload(&mut fx, &key, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "manager").unwrap();
+    let stored = upload(
+        &mut fx,
+        &key,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "manager",
+    )
+    .unwrap();
 
     let personal_key = DocKey::ApplicationPersonal(case.id.clone());
     let mut bad = personal.clone();
     bad.national_id = "A123456788".into();
     let mut tablet = Device::open(&fx, "manager", &personal_key, None);
     tablet.put(docs::PERSONAL, CURRENT, &bad);
-    let err = upload(&mut fx, &personal_key, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "manager").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &personal_key,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "manager",
+    )
+    .unwrap_err();
     assert!(err.contains("身分證號"), "{err}");
 
     // The director approves on the phone; the manager's attempt to approve is refused.
@@ -286,25 +514,53 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     let by_manager = fx.sign("manager", Role::Manager, Decision::Approve, &case, &none);
     let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
     tablet.put(docs::EVENTS, by_manager.id.as_str(), &by_manager);
-    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &key,
+        &stored,
+        &tablet.changes_since(&stored),
+        "manager",
+    )
+    .unwrap_err();
     assert!(err.contains("RoleMayNotDecide"), "{err}");
 
     let approval = fx.sign("director", Role::Head, Decision::Approve, &case, &none);
     let mut phone = Device::open(&fx, "director", &key, Some(&stored));
     phone.put(docs::EVENTS, approval.id.as_str(), &approval);
-    let stored = upload(&mut fx, &key, &stored, &phone.changes_since(&stored), "director").unwrap();
+    let stored = upload(
+        &mut fx,
+        &key,
+        &stored,
+        &phone.changes_since(&stored),
+        "director",
+    )
+    .unwrap();
 
     // The decision was made: the case can no longer be amended.
     let mut amended = case.clone();
     amended.reason = "改寫事由".into();
     let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
     tablet.put(docs::CASE, CURRENT, &amended);
-    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &key,
+        &stored,
+        &tablet.changes_since(&stored),
+        "manager",
+    )
+    .unwrap_err();
     assert!(err.starts_with("decided"), "{err}");
 
     // Someone relays the director's change from another device: refused.
     let mut relay: Vec<Change> = phone.changes_since(&Automerge::new());
-    let err = upload(&mut fx, &key, &Automerge::new(), &relay.split_off(0), "manager").unwrap_err();
+    let err = upload(
+        &mut fx,
+        &key,
+        &Automerge::new(),
+        &relay.split_off(0),
+        "manager",
+    )
+    .unwrap_err();
     assert!(err.starts_with("foreign_actor"), "{err}");
     let events: BTreeMap<String, DecisionEvent> = docs::entries(&stored, docs::EVENTS).unwrap();
     assert_eq!(events.len(), 1);
@@ -315,9 +571,23 @@ fn a_revoked_device_cannot_upload_anything() {
     let mut fx = wanhua();
     fx.revoke("inspector");
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
-    tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &entry(&fx, "inspector", true));
-    let err = upload(&mut fx, &NOVEMBER, &Automerge::new(), &tablet.changes_since(&Automerge::new()), "inspector").unwrap_err();
-    assert!(err.starts_with("not_active") && err.contains("revoked"), "{err}");
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        fx.id().as_str(),
+        &entry(&fx, "inspector", true),
+    );
+    let err = upload(
+        &mut fx,
+        &NOVEMBER,
+        &Automerge::new(),
+        &tablet.changes_since(&Automerge::new()),
+        "inspector",
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("not_active") && err.contains("revoked"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -326,7 +596,22 @@ fn the_site_register_is_written_on_the_recorder_only() {
     fx.add("manager", &[Role::Manager, Role::Head], 1);
     let stored = fx.site.document().clone();
     let mut tablet = Device::open(&fx, "manager", &DocKey::Site, Some(&stored));
-    tablet.put("people", fx.id().as_str(), &custos_core::site::Person { name: "自封管理員".into(), roles: vec![Role::Manager], revoked_at: None });
-    let err = upload(&mut fx, &DocKey::Site, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
+    tablet.put(
+        "people",
+        fx.id().as_str(),
+        &custos_core::site::Person {
+            name: "自封管理員".into(),
+            roles: vec![Role::Manager],
+            revoked_at: None,
+        },
+    );
+    let err = upload(
+        &mut fx,
+        &DocKey::Site,
+        &stored,
+        &tablet.changes_since(&stored),
+        "manager",
+    )
+    .unwrap_err();
     assert!(err.starts_with("site_readonly"), "{err}");
 }

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
-use custos_core::application::{AccessKind, Attachment, AttachmentKind, ApplicationCase, Category, PersonalData};
+use custos_core::application::{
+    AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData,
+};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::{SiteHistory, heads_to_hex};
 use custos_core::ids::{EntryId, PersonId};
@@ -50,7 +52,12 @@ impl Fixture {
                 name: format!("攝影機 {id}"),
                 location: "大門".into(),
                 zone: Zone::OutdoorPublic,
-                features: CameraFeatures { colour: true, full_angle: true, time_overlay: true, audio },
+                features: CameraFeatures {
+                    colour: true,
+                    full_angle: true,
+                    time_overlay: true,
+                    audio,
+                },
                 stream_url: format!("rtsp://127.0.0.1:8554/{id}"),
                 property_number: Some("3140101-03".into()),
                 removed_at: None,
@@ -58,7 +65,12 @@ impl Fixture {
             docs::put_entry(&mut site, "cameras", id, &camera).unwrap();
         }
         docs::commit(&mut site, "site created", NOW.0);
-        Fixture { site, profile, members: BTreeMap::new(), next_id: 1 }
+        Fixture {
+            site,
+            profile,
+            members: BTreeMap::new(),
+            next_id: 1,
+        }
     }
 
     pub fn id(&mut self) -> EntryId {
@@ -70,19 +82,35 @@ impl Fixture {
     pub fn add(&mut self, name: &'static str, roles: &[Role], seed: u8) -> PersonId {
         let id: PersonId = self.id().into();
         let key = DeviceKey::from_seed(&[seed; 32]);
-        let person = Person { name: name.into(), roles: roles.to_vec(), revoked_at: None };
-        let device =
-            Device { person: id.clone(), public_key: key.public_key_hex(), enrolled_at: NOW, revoked_at: None };
+        let person = Person {
+            name: name.into(),
+            roles: roles.to_vec(),
+            revoked_at: None,
+        };
+        let device = Device {
+            person: id.clone(),
+            public_key: key.public_key_hex(),
+            enrolled_at: NOW,
+            revoked_at: None,
+        };
         docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
         docs::put_entry(&mut self.site, "devices", key.device_id().as_str(), &device).unwrap();
         docs::commit(&mut self.site, &format!("add {name}"), NOW.0);
-        self.members.insert(name, Member { id: id.clone(), key });
+        self.members.insert(
+            name,
+            Member {
+                id: id.clone(),
+                key,
+            },
+        );
         id
     }
 
     pub fn revoke(&mut self, name: &str) {
         let id = self.members[name].id.clone();
-        let mut person: Person = docs::get_entry(&self.site, "people", id.as_str()).unwrap().unwrap();
+        let mut person: Person = docs::get_entry(&self.site, "people", id.as_str())
+            .unwrap()
+            .unwrap();
         person.revoked_at = Some(NOW);
         docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
         docs::commit(&mut self.site, &format!("revoke {name}"), NOW.0);
@@ -104,13 +132,25 @@ impl Fixture {
             address: None,
             salt: "ab".repeat(32),
         };
-        let rule = self.profile.applicant_rule(kind).expect("profile accepts this applicant").clone();
+        let rule = self
+            .profile
+            .applicant_rule(kind)
+            .expect("profile accepts this applicant")
+            .clone();
         let attachments = rule
             .required_attachments
             .iter()
-            .map(|k| Attachment { kind: *k, reference: "北市警字第1130001號".into(), blob: None })
+            .map(|k| Attachment {
+                kind: *k,
+                reference: "北市警字第1130001號".into(),
+                blob: None,
+            })
             .collect();
-        let category = rule.categories.first().copied().unwrap_or(Category::LossOrDamage);
+        let category = rule
+            .categories
+            .first()
+            .copied()
+            .unwrap_or(Category::LossOrDamage);
         let case = ApplicationCase {
             id: self.id(),
             filed_at: NOW,
@@ -120,7 +160,11 @@ impl Fixture {
             relation: "本人".into(),
             unit: "總務處".into(),
             cameras: vec!["cam-01".parse().unwrap()],
-            window: MinuteWindow::new(Timestamp(NOW.0 - 120 * MINUTE_MS), Timestamp(NOW.0 - 60 * MINUTE_MS)).unwrap(),
+            window: MinuteWindow::new(
+                Timestamp(NOW.0 - 120 * MINUTE_MS),
+                Timestamp(NOW.0 - 60 * MINUTE_MS),
+            )
+            .unwrap(),
             reason: "遺失錢包，需確認時段".into(),
             category,
             kinds: vec![AccessKind::View],
@@ -157,8 +201,20 @@ impl Fixture {
     ) -> DecisionEvent {
         let id = self.id();
         let member = &self.members[who];
-        let draft = DecisionDraft { id, decision, role, signer: member.id.clone(), signed_at: NOW };
-        DecisionEvent::sign(draft, case, site_heads, seen.values().map(|e| e.id.clone()), &member.key)
+        let draft = DecisionDraft {
+            id,
+            decision,
+            role,
+            signer: member.id.clone(),
+            signed_at: NOW,
+        };
+        DecisionEvent::sign(
+            draft,
+            case,
+            site_heads,
+            seen.values().map(|e| e.id.clone()),
+            &member.key,
+        )
     }
 }
 
@@ -197,13 +253,24 @@ pub fn push(events: &mut BTreeMap<String, DecisionEvent>, e: DecisionEvent) -> D
 }
 
 pub fn reject(reason: &str) -> Decision {
-    Decision::Reject { reason: reason.into() }
+    Decision::Reject {
+        reason: reason.into(),
+    }
 }
 
 pub fn vote(in_favour: bool) -> Decision {
-    Decision::Vote { in_favour, reason: if in_favour { String::new() } else { "證據不足".into() } }
+    Decision::Vote {
+        in_favour,
+        reason: if in_favour {
+            String::new()
+        } else {
+            "證據不足".into()
+        },
+    }
 }
 
 pub fn viewing(session: &str) -> Decision {
-    Decision::Viewing { session: session.into() }
+    Decision::Viewing {
+        session: session.into(),
+    }
 }

@@ -182,6 +182,85 @@ fn test() -> Result {
     Ok(())
 }
 
+/// Crates that do I/O, which the domain core must never depend on.
+const IO_CRATES: &[&str] = &[
+    "tokio", "rusqlite", "reqwest", "tauri", "hyper", "mio", "axum",
+];
+/// Parts of std that touch the outside world.
+const IO_PATHS: &[&str] = &[
+    "std::fs",
+    "std::net",
+    "std::process",
+    "std::thread",
+    "std::env",
+    "SystemTime",
+    "Instant",
+];
+
+/// The core stays pure: no I/O crate in its dependency tree, no I/O in its source.
+fn check_core_has_no_io(root: &Path) -> Result {
+    eprintln!("\n==> checking that crates/core does no I/O");
+    let out = Command::new("cargo")
+        .args([
+            "tree",
+            "-p",
+            "custos-core",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("could not run cargo tree: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    if let Some(bad) = names.iter().find(|n| {
+        IO_CRATES
+            .iter()
+            .any(|io| *n == io || n.starts_with(&format!("{io}-")))
+    }) {
+        return Err(format!(
+            "custos-core depends on {bad}, which does I/O; the core must stay pure"
+        ));
+    }
+    let mut stack = vec![root.join("crates/core/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            for (n, line) in text.lines().enumerate() {
+                if let Some(io) = IO_PATHS.iter().find(|io| line.contains(*io)) {
+                    return Err(format!(
+                        "{}:{}: uses {io}; the core must stay free of I/O",
+                        path.display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "    no I/O crates among {} dependencies, no I/O in the source",
+        names.len()
+    );
+    Ok(())
+}
+
 fn bench() -> Result {
     ensure_dependencies()?;
     run(&root(), "cargo", &["bench", "--workspace"])

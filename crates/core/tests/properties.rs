@@ -11,6 +11,7 @@ use custos_core::access::CURRENT;
 use custos_core::application::ApplicationCase;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::EntryId;
+use custos_core::inspection::InspectionEntry;
 use custos_core::policy::{ApplicantKind, DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN};
 use custos_core::roles::Role;
 use custos_core::workflow::{Decision, DecisionEvent, Derivation, Status, derive_status};
@@ -29,6 +30,8 @@ const PEOPLE: [(&str, Role); 6] = [
 enum Op {
     /// Device `who` makes decision number `kind` on its own copy.
     Decide { who: usize, kind: u8 },
+    /// Device `who` records a walk-around check in this month's log.
+    Inspect { who: usize },
     /// Device `to` receives everything device `from` has.
     Sync { from: usize, to: usize },
 }
@@ -36,6 +39,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0..PEOPLE.len(), 0u8..15).prop_map(|(who, kind)| Op::Decide { who, kind }),
+        1 => (0..PEOPLE.len()).prop_map(|who| Op::Inspect { who }),
         2 => (0..PEOPLE.len(), 0..PEOPLE.len()).prop_map(|(from, to)| Op::Sync { from, to }),
     ]
 }
@@ -144,7 +148,7 @@ fn approval_is_backed(events: &BTreeMap<String, DecisionEvent>, d: &Derivation) 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
-    /// Six devices decide offline and sync in a random order; once everyone
+    /// Six devices record checks and decide offline and sync in a random order; once everyone
     /// has everything, every device holds the same document and derives the
     /// same status, and that status keeps every rule.
     #[test]
@@ -154,6 +158,12 @@ proptest! {
             .iter()
             .map(|(name, _)| base.fork().with_actor(fx.members[*name].key.device_id().actor_id()))
             .collect();
+        let month = DocKey::Inspections { year: 2026, month: 11 };
+        let mut logs: Vec<AutoCommit> = PEOPLE
+            .iter()
+            .map(|(name, _)| docs::open(&month, None, &fx.members[*name].key.device_id()).unwrap())
+            .collect();
+        let mut checks_made = 0;
         for op in &ops {
             match *op {
                 Op::Decide { who, kind } => {
@@ -163,9 +173,27 @@ proptest! {
                     docs::put_entry(&mut devices[who], docs::EVENTS, e.id.as_str(), &e).unwrap();
                     docs::commit(&mut devices[who], "decide", NOW.0);
                 }
+                Op::Inspect { who } => {
+                    let id = fx.id();
+                    let entry = InspectionEntry {
+                        checked_at: NOW,
+                        inspector: fx.members[PEOPLE[who].0].id.clone(),
+                        host_ok: true,
+                        cameras: Default::default(),
+                        maintenance: String::new(),
+                        handling: String::new(),
+                        remarks: format!("check {checks_made}"),
+                        photos: vec![],
+                    };
+                    docs::put_entry(&mut logs[who], docs::INSPECTION_ENTRIES, id.as_str(), &entry).unwrap();
+                    docs::commit(&mut logs[who], "check", NOW.0);
+                    checks_made += 1;
+                }
                 Op::Sync { from, to } if from != to => {
                     let mut source = devices[from].clone();
                     devices[to].merge(&mut source).unwrap();
+                    let mut source = logs[from].clone();
+                    logs[to].merge(&mut source).unwrap();
                 }
                 Op::Sync { .. } => {}
             }
@@ -178,6 +206,20 @@ proptest! {
         for i in 1..devices.len() {
             let mut all = devices[0].clone();
             devices[i].merge(&mut all).unwrap();
+        }
+        for i in 1..logs.len() {
+            let mut other = logs[i].clone();
+            logs[0].merge(&mut other).unwrap();
+        }
+        for i in 1..logs.len() {
+            let mut all = logs[0].clone();
+            logs[i].merge(&mut all).unwrap();
+        }
+        let log0: BTreeMap<String, InspectionEntry> = docs::entries(&logs[0], docs::INSPECTION_ENTRIES).unwrap();
+        prop_assert_eq!(log0.len(), checks_made, "every offline check survives the merge");
+        for log in &logs {
+            let entries: BTreeMap<String, InspectionEntry> = docs::entries(log, docs::INSPECTION_ENTRIES).unwrap();
+            prop_assert_eq!(&entries, &log0);
         }
         let history = fx.history();
         let derived: Vec<Derivation> = devices

@@ -160,6 +160,7 @@ fn test() -> Result {
     let root = root();
     let ui = root.join("ui");
     run(&root, "cargo", &["fmt", "--all", "--check"])?;
+    check_core_has_no_io(&root)?;
     run(
         &root,
         "cargo",

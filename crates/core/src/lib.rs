@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod application;
+pub mod audit;
 pub mod documents;
 pub mod error;
 pub mod history;

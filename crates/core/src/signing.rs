@@ -65,6 +65,13 @@ pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool
         .is_ok()
 }
 
+/// What a device signs to answer an authentication challenge from the recorder.
+pub fn auth_challenge_bytes(nonce: &str, device: &DeviceId) -> Vec<u8> {
+    let mut c = Canonical::new("custos/auth-challenge/v1");
+    c.str("nonce", nonce).str("device", device.as_str());
+    c.into_bytes()
+}
+
 /// SHA-256 in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())

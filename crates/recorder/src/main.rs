@@ -1,11 +1,11 @@
 //! `custos-recorder`: the site recorder daemon and its console commands.
-//! One module per subcommand under `cmds/` (DESIGN §3, after Moonfire NVR).
-
-mod cmds;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use custos_recorder::clock::SystemClock;
+use custos_recorder::cmds;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,20 +20,47 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Makes a new data directory: database, site key, TLS certificate, site register.
+    Init(cmds::init::InitArgs),
+    /// Serves the HTTPS API.
+    Serve(cmds::serve::ServeArgs),
+    /// The people of the site and their roles.
+    #[command(subcommand)]
+    Person(cmds::person::PersonCommand),
+    /// Makes a one-time enrollment code for a person's device.
+    Enroll(cmds::enroll::EnrollArgs),
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(cmds::audit::AuditCommand),
     /// Policy profiles: the rules of the regulation a site follows.
     #[command(subcommand)]
     Profile(cmds::profile::ProfileCommand),
 }
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+                .unwrap_or_else(|_| "warn,custos_recorder=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
+    let clock = SystemClock;
     let result = match cli.command {
-        Command::Profile(cmd) => cmds::profile::run(cmd),
+        Command::Init(args) => cmds::init::run(args, &clock),
+        Command::Serve(args) => cmds::serve::run(args, Arc::new(clock)),
+        Command::Person(cmd) => cmds::person::run(cmd, &clock),
+        Command::Enroll(args) => cmds::enroll::run(args, &clock),
+        Command::Audit(cmd) => cmds::audit::run(cmd),
+        Command::Profile(cmd) => {
+            cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("custos-recorder: {message}");
+        Err(e) => {
+            eprintln!("custos-recorder: {e}");
             ExitCode::FAILURE
         }
     }

@@ -1,0 +1,246 @@
+//! The audit chain: every security event the recorder sees (enrollment,
+//! revocation, refused upload, accepted decision, playback, deletion) is a
+//! row whose hash covers the row before it, so an edit, a deletion or a
+//! truncation breaks the chain. Checkpoints (tree size and head hash) are
+//! signed by the site key and countersigned by the head's and the auditor's
+//! devices, so even a rewrite by someone holding the site key shows.
+//!
+//! Here: the hashing and the checks, pure. The recorder stores the rows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::signing::{Canonical, sha256_hex};
+use crate::time::Timestamp;
+
+/// The hash before the first row.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One row of the chain as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// 1, 2, 3, ... without gaps.
+    pub seq: u64,
+    pub at: Timestamp,
+    /// What happened, e.g. `enrollment`, `revocation`, `upload_refused`.
+    pub kind: String,
+    /// Who did it (person, device, or `recorder`/`console`).
+    pub actor: String,
+    /// The details, as JSON text.
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The hash of a row given the hash before it.
+pub fn row_hash(
+    prev_hash: &str,
+    seq: u64,
+    at: Timestamp,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> String {
+    let mut c = Canonical::new("custos/audit/v1");
+    c.str("prev", prev_hash)
+        .str("seq", &seq.to_string())
+        .str("at", &at.0.to_string())
+        .str("kind", kind)
+        .str("actor", actor)
+        .str("detail", detail);
+    sha256_hex(&c.into_bytes())
+}
+
+impl AuditRow {
+    /// The row that follows `prev` (or starts the chain).
+    pub fn next(
+        prev: Option<&AuditRow>,
+        at: Timestamp,
+        kind: &str,
+        actor: &str,
+        detail: &str,
+    ) -> AuditRow {
+        let (seq, prev_hash) = match prev {
+            Some(p) => (p.seq + 1, p.hash.clone()),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let hash = row_hash(&prev_hash, seq, at, kind, actor, detail);
+        AuditRow {
+            seq,
+            at,
+            kind: kind.into(),
+            actor: actor.into(),
+            detail: detail.into(),
+            prev_hash,
+            hash,
+        }
+    }
+}
+
+/// What is wrong with a chain, naming the first bad row.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ChainError {
+    #[error("row {seq}: its content does not match its hash (edited)")]
+    Edited { seq: u64 },
+    #[error("row {seq}: does not follow row {prev} (a row was deleted or inserted)")]
+    Broken { seq: u64, prev: u64 },
+    #[error("the chain has {have} rows but a checkpoint covers {checkpoint} (truncated)")]
+    Truncated { have: u64, checkpoint: u64 },
+    #[error(
+        "checkpoint at {tree_size} rows: head hash {expected} but the chain has {actual} there (rewritten)"
+    )]
+    CheckpointMismatch {
+        tree_size: u64,
+        expected: String,
+        actual: String,
+    },
+}
+
+/// Checks every row in order. `rows` must be sorted by `seq` as stored.
+pub fn verify_chain(rows: &[AuditRow]) -> Result<(), ChainError> {
+    let mut prev_hash = GENESIS_HASH.to_string();
+    let mut prev_seq = 0;
+    for row in rows {
+        if row.seq != prev_seq + 1 || row.prev_hash != prev_hash {
+            return Err(ChainError::Broken {
+                seq: row.seq,
+                prev: prev_seq,
+            });
+        }
+        if row_hash(
+            &row.prev_hash,
+            row.seq,
+            row.at,
+            &row.kind,
+            &row.actor,
+            &row.detail,
+        ) != row.hash
+        {
+            return Err(ChainError::Edited { seq: row.seq });
+        }
+        prev_hash = row.hash.clone();
+        prev_seq = row.seq;
+    }
+    Ok(())
+}
+
+/// A signed statement of the chain's size and head: what devices countersign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub tree_size: u64,
+    pub head_hash: String,
+    pub at: Timestamp,
+}
+
+impl Checkpoint {
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut c = Canonical::new("custos/audit-checkpoint/v1");
+        c.str("tree_size", &self.tree_size.to_string())
+            .str("head_hash", &self.head_hash)
+            .str("at", &self.at.0.to_string());
+        c.into_bytes()
+    }
+
+    /// Whether the (already verified) chain agrees with this checkpoint.
+    pub fn check_against(&self, rows: &[AuditRow]) -> Result<(), ChainError> {
+        if self.tree_size == 0 {
+            return Ok(());
+        }
+        let have = rows.last().map_or(0, |r| r.seq);
+        if have < self.tree_size {
+            return Err(ChainError::Truncated {
+                have,
+                checkpoint: self.tree_size,
+            });
+        }
+        let actual = &rows[(self.tree_size - 1) as usize].hash;
+        if actual != &self.head_hash {
+            return Err(ChainError::CheckpointMismatch {
+                tree_size: self.tree_size,
+                expected: self.head_hash.clone(),
+                actual: actual.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: u64) -> Vec<AuditRow> {
+        let mut rows: Vec<AuditRow> = Vec::new();
+        for i in 0..n {
+            let row = AuditRow::next(
+                rows.last(),
+                Timestamp(i as i64),
+                "enrollment",
+                "console",
+                &format!("{{\"n\":{i}}}"),
+            );
+            rows.push(row);
+        }
+        rows
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        verify_chain(&chain(5)).unwrap();
+        verify_chain(&[]).unwrap();
+    }
+
+    #[test]
+    fn edits_deletions_and_insertions_name_the_first_bad_row() {
+        let mut edited = chain(5);
+        edited[2].detail = "{\"n\":99}".into();
+        assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: 3 }));
+
+        let mut deleted = chain(5);
+        deleted.remove(1);
+        assert_eq!(
+            verify_chain(&deleted),
+            Err(ChainError::Broken { seq: 3, prev: 1 })
+        );
+
+        // Rewriting a row and re-hashing everything after it still breaks the checkpoint.
+        let original = chain(5);
+        let checkpoint = Checkpoint {
+            tree_size: 4,
+            head_hash: original[3].hash.clone(),
+            at: Timestamp(9),
+        };
+        let mut rewritten: Vec<AuditRow> = Vec::new();
+        for (i, row) in original.iter().enumerate() {
+            let detail = if i == 1 {
+                "{\"n\":\"forged\"}"
+            } else {
+                row.detail.as_str()
+            };
+            let next = AuditRow::next(rewritten.last(), row.at, &row.kind, &row.actor, detail);
+            rewritten.push(next);
+        }
+        verify_chain(&rewritten).unwrap();
+        assert!(matches!(
+            checkpoint.check_against(&rewritten),
+            Err(ChainError::CheckpointMismatch { tree_size: 4, .. })
+        ));
+        checkpoint.check_against(&original).unwrap();
+    }
+
+    #[test]
+    fn truncation_below_a_checkpoint_shows() {
+        let rows = chain(5);
+        let checkpoint = Checkpoint {
+            tree_size: 5,
+            head_hash: rows[4].hash.clone(),
+            at: Timestamp(9),
+        };
+        assert_eq!(
+            checkpoint.check_against(&rows[..3]),
+            Err(ChainError::Truncated {
+                have: 3,
+                checkpoint: 5
+            })
+        );
+    }
+}

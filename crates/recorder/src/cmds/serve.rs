@@ -1,0 +1,77 @@
+//! `custos-recorder serve`: the HTTPS API (rustls, ring). It reads the site
+//! register from the database on every request, so console changes (a new
+//! person, a revocation) take effect at once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::open_data_dir;
+use crate::clock::Clock;
+use crate::error::{RecorderError, Result};
+use crate::keys::server_config;
+use crate::web::{AppState, router};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:7443")]
+    pub listen: SocketAddr,
+}
+
+pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
+    let (store, key) = open_data_dir(&args.data)?;
+    let tls = server_config(&args.data)?;
+    let fingerprint = store.setting("fingerprint")?.unwrap_or_default();
+    let state = AppState {
+        store: Arc::new(store),
+        clock,
+        site_key: Arc::new(key),
+        fingerprint: fingerprint.clone().into(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let handle = axum_server::Handle::new();
+        let shutdown = handle.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+        });
+        let announce = handle.clone();
+        tokio::spawn(async move {
+            if let Some(addr) = announce.listening().await {
+                println!("listening on https://{addr}");
+                println!("certificate fingerprint {fingerprint}");
+            }
+        });
+        let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
+        axum_server::bind_rustls(args.listen, config)
+            .handle(handle)
+            .serve(router(state).into_make_service())
+            .await
+            .map_err(|e| RecorderError::Usage(format!("cannot listen on {}: {e}", args.listen)))
+    })
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

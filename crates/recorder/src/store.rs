@@ -1,0 +1,317 @@
+//! The recorder's SQLite database: register documents, enrollment codes,
+//! device sessions and the audit chain. Schema in `migrations/recorder/`,
+//! applied by rusqlite_migration on every open.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use custos_core::audit::{AuditRow, Checkpoint};
+use custos_core::time::Timestamp;
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::Migrations;
+
+use crate::error::{RecorderError, Result};
+
+static MIGRATIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/recorder");
+
+pub const DATABASE_FILE: &str = "recorder.sqlite";
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database of an initialised data directory.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join(DATABASE_FILE);
+        if !path.exists() {
+            return Err(RecorderError::Usage(format!(
+                "{} is not a recorder data directory (no {DATABASE_FILE}); run `custos-recorder init` first",
+                data_dir.display()
+            )));
+        }
+        Self::open_path(&path)
+    }
+
+    /// Creates the database in a new data directory.
+    pub fn create(data_dir: &Path) -> Result<Store> {
+        Self::open_path(&data_dir.join(DATABASE_FILE))
+    }
+
+    fn open_path(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let migrations = Migrations::from_directory(&MIGRATIONS)?;
+        migrations.to_latest(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn document(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT bytes FROM documents WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn document_keys(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT key FROM documents ORDER BY key")?;
+        let keys = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(keys)
+    }
+
+    /// Saves a document and appends an audit row in one transaction: what is
+    /// stored and what the chain says about it never disagree.
+    pub fn save_document(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        now: Timestamp,
+        audit: Option<AuditEvent<'_>>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at",
+            params![key, bytes, now.0],
+        )?;
+        if let Some(event) = audit {
+            append_audit_tx(&tx, now, event)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn append_audit(&self, now: Timestamp, event: AuditEvent<'_>) -> Result<AuditRow> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let row = append_audit_tx(&tx, now, event)?;
+        tx.commit()?;
+        Ok(row)
+    }
+
+    pub fn audit_rows(&self) -> Result<Vec<AuditRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, kind, actor, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map([], row_from_sql)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn checkpoints(&self) -> Result<Vec<(Checkpoint, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT tree_size, head_hash, at, signature FROM audit_checkpoints ORDER BY tree_size",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    Checkpoint {
+                        tree_size: r.get::<_, i64>(0)? as u64,
+                        head_hash: r.get(1)?,
+                        at: Timestamp(r.get(2)?),
+                    },
+                    r.get(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn insert_checkpoint(&self, checkpoint: &Checkpoint, signature: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO audit_checkpoints (tree_size, head_hash, at, signature) VALUES (?1, ?2, ?3, ?4)",
+            params![checkpoint.tree_size as i64, checkpoint.head_hash, checkpoint.at.0, signature],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_enrollment_code(
+        &self,
+        code_hash: &str,
+        person_id: &str,
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO enrollment_codes (code_hash, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![code_hash, person_id, now.0, expires.0],
+        )?;
+        Ok(())
+    }
+
+    /// Uses a code once: returns the person it was made for, or why it cannot be used.
+    pub fn redeem_enrollment_code(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        now: Timestamp,
+    ) -> Result<Result<String, CodeProblem>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let found: Option<(String, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT person_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let outcome = match found {
+            None => Err(CodeProblem::Unknown),
+            Some((_, _, Some(_))) => Err(CodeProblem::Used),
+            Some((_, expires, None)) if expires <= now.0 => Err(CodeProblem::Expired),
+            Some((person, _, None)) => {
+                tx.execute(
+                    "UPDATE enrollment_codes SET used_at = ?1, device_id = ?2 WHERE code_hash = ?3",
+                    params![now.0, device_id, code_hash],
+                )?;
+                Ok(person)
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    pub fn insert_challenge(&self, nonce: &str, device_id: &str, expires: Timestamp) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO auth_challenges (nonce, device_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![nonce, device_id, expires.0],
+        )?;
+        Ok(())
+    }
+
+    /// Takes a challenge (each can be answered once); `None` if unknown,
+    /// expired or issued to another device.
+    pub fn take_challenge(&self, nonce: &str, device_id: &str, now: Timestamp) -> Result<bool> {
+        let conn = self.conn();
+        let removed = conn.execute(
+            "DELETE FROM auth_challenges WHERE nonce = ?1 AND device_id = ?2 AND expires_at > ?3",
+            params![nonce, device_id, now.0],
+        )?;
+        conn.execute(
+            "DELETE FROM auth_challenges WHERE expires_at <= ?1",
+            [now.0],
+        )?;
+        Ok(removed == 1)
+    }
+
+    pub fn insert_token(
+        &self,
+        token_hash: &str,
+        device_id: &str,
+        expires: Timestamp,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO auth_tokens (token_hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![token_hash, device_id, expires.0],
+        )?;
+        Ok(())
+    }
+
+    pub fn device_for_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT device_id FROM auth_tokens WHERE token_hash = ?1 AND expires_at > ?2",
+                params![token_hash, now.0],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// Why an enrollment code cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    Unknown,
+    Expired,
+    Used,
+}
+
+/// An event for the audit chain.
+pub struct AuditEvent<'a> {
+    pub kind: &'a str,
+    pub actor: &'a str,
+    pub detail: serde_json::Value,
+}
+
+fn append_audit_tx(
+    tx: &rusqlite::Transaction<'_>,
+    now: Timestamp,
+    event: AuditEvent<'_>,
+) -> Result<AuditRow> {
+    let last = tx
+        .query_row(
+            "SELECT seq, at, kind, actor, detail, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            row_from_sql,
+        )
+        .optional()?;
+    let row = AuditRow::next(
+        last.as_ref(),
+        now,
+        event.kind,
+        event.actor,
+        &event.detail.to_string(),
+    );
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, kind, actor, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![row.seq as i64, row.at.0, row.kind, row.actor, row.detail, row.prev_hash, row.hash],
+    )?;
+    Ok(row)
+}
+
+fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        at: Timestamp(r.get(1)?),
+        kind: r.get(2)?,
+        actor: r.get(3)?,
+        detail: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+    })
+}

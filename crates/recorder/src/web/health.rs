@@ -1,0 +1,31 @@
+//! `GET /v1/health`: answers without authentication, for monitoring and
+//! for a device checking that it reached the right recorder.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::problem::Problem;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: String,
+    /// The site's name, as on its forms.
+    pub site: String,
+    pub version: String,
+}
+
+#[utoipa::path(get, path = "/v1/health", tag = "health",
+    responses((status = 200, description = "The recorder is up", body = Health),
+              (status = 500, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    let site = crate::registry::site_register(&state.store)?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        site: site.site.name,
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}

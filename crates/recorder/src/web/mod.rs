@@ -1,0 +1,76 @@
+//! The HTTP API, one module per resource, described by an OpenAPI document
+//! generated from the handlers (utoipa) at `GET /v1/openapi.json`. Errors are
+//! `application/problem+json`.
+
+pub mod auth;
+pub mod enroll;
+pub mod health;
+pub mod me;
+pub mod problem;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use custos_core::signing::DeviceKey;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::clock::Clock;
+use crate::store::Store;
+
+/// Largest request body the API reads (JSON); photos get their own limit.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub site_key: Arc<DeviceKey>,
+    /// SHA-256 of the TLS certificate, which devices pin.
+    pub fingerprint: Arc<str>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Custos site recorder", description = "Registers, enrollment and sync for Custos devices."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole API with its OpenAPI document.
+pub fn router(state: AppState) -> Router {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(enroll::enroll))
+        .routes(routes!(auth::challenge))
+        .routes(routes!(auth::token))
+        .routes(routes!(me::me))
+        .split_for_parts();
+    let api = Arc::new(api);
+    router
+        .route("/v1/openapi.json", get(move || openapi_json(api.clone())))
+        .fallback(problem::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn openapi_json(api: Arc<utoipa::openapi::OpenApi>) -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json((*api).clone())
+}

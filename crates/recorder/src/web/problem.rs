@@ -1,0 +1,97 @@
+//! `application/problem+json` (RFC 9457): every error says what went wrong
+//! and what to do, in words a person can act on.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the title and status say it all.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    /// What happened and what to do about it.
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: "about:blank",
+            title: title.into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "Not signed in", detail)
+    }
+    pub fn internal(error: impl std::fmt::Display) -> Problem {
+        tracing::error!("internal error: {error}");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Recorder error",
+            "the recorder could not complete the request; it has been logged, try again or tell the system manager",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<crate::RecorderError> for Problem {
+    fn from(e: crate::RecorderError) -> Problem {
+        Problem::internal(e)
+    }
+}
+
+/// A JSON body whose rejection is a problem document, not plain text.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                Err(Problem::new(
+                    status,
+                    "Unreadable request",
+                    rejection.body_text(),
+                ))
+            }
+        }
+    }
+}
+
+pub async fn not_found() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "no such endpoint; see /v1/openapi.json",
+    )
+}

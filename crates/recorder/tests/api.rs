@@ -1,0 +1,423 @@
+//! The recorder's API over real HTTPS on loopback, with a real data
+//! directory: health, OpenAPI, enrollment, authentication, revocation, bad
+//! input, and the audit chain on disk.
+
+mod common;
+
+use common::*;
+use custos_core::signing::auth_challenge_bytes;
+use serde_json::{Value, json};
+
+const PEOPLE: &[(&str, &[&str])] = &[
+    ("王經理", &["manager"]),
+    ("李校長", &["head"]),
+    ("陳老師", &["inspector"]),
+];
+
+#[tokio::test]
+async fn health_and_openapi_answer_without_credentials() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let res = r.get("/v1/health", None).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["site"], "測試機關");
+
+    let api: Value = r.get("/v1/openapi.json", None).await.json().await.unwrap();
+    assert!(api["openapi"].as_str().unwrap().starts_with("3."));
+    let paths: Vec<&str> = api["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for expected in [
+        "/v1/health",
+        "/v1/enroll",
+        "/v1/auth/challenge",
+        "/v1/auth/token",
+        "/v1/me",
+    ] {
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {paths:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_protected_endpoint_answers_401_without_credentials() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let api: Value = r.get("/v1/openapi.json", None).await.json().await.unwrap();
+    let mut checked = 0;
+    for (path, ops) in api["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("security").is_none() {
+                continue;
+            }
+            let req = r
+                .client
+                .request(method.to_uppercase().parse().unwrap(), r.url(path));
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 401, "{method} {path}");
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+            let res = r
+                .client
+                .request(method.to_uppercase().parse().unwrap(), r.url(path))
+                .bearer_auth("forged")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "{method} {path} with a forged token");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1);
+}
+
+#[tokio::test]
+async fn a_device_enrolls_once_and_signs_in_with_its_key() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let device = r.enroll("王經理", 1).await;
+    let token = r.token(&device).await;
+    let me: Value = r.get("/v1/me", Some(&token)).await.json().await.unwrap();
+    assert_eq!(me["name"], "王經理");
+    assert_eq!(me["roles"], json!(["manager"]));
+    assert_eq!(me["device_id"], device.id.as_str());
+    assert!(me["documents"].as_array().unwrap().contains(&json!("site")));
+
+    let listed = ok(console(&[
+        "person",
+        "list",
+        "--data",
+        &r.data_str(),
+        "--json",
+    ]));
+    let people: Value = serde_json::from_str(&listed).unwrap();
+    let manager = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "王經理")
+        .unwrap();
+    assert_eq!(manager["devices"], json!([device.id.as_str()]));
+}
+
+#[tokio::test]
+async fn enrollment_codes_are_single_use_expire_and_must_be_known() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let code = r.code("陳老師");
+    let key = |seed: u8| custos_core::signing::DeviceKey::from_seed(&[seed; 32]).public_key_hex();
+
+    let first = r
+        .post("/v1/enroll", &json!({ "code": code, "public_key": key(1) }))
+        .await;
+    assert_eq!(first.status(), 200);
+    let reused = r
+        .post("/v1/enroll", &json!({ "code": code, "public_key": key(2) }))
+        .await;
+    assert_eq!(reused.status(), 409);
+    let problem: Value = reused.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("new code"),
+        "{problem}"
+    );
+
+    let unknown = r
+        .post(
+            "/v1/enroll",
+            &json!({ "code": "AAAA-BBBB-CCCC", "public_key": key(3) }),
+        )
+        .await;
+    assert_eq!(unknown.status(), 403);
+
+    // A code that expired a minute ago, written as the console would have.
+    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
+    let now = custos_recorder::clock::Clock::now(&custos_recorder::clock::SystemClock);
+    let person = ok(console(&[
+        "person",
+        "list",
+        "--data",
+        &r.data_str(),
+        "--json",
+    ]));
+    let person: Value = serde_json::from_str(&person).unwrap();
+    let person_id = person[0]["id"].as_str().unwrap().to_string();
+    let expired = "ZZZZ-ZZZZ-ZZZZ";
+    store
+        .insert_enrollment_code(
+            &custos_recorder::enrollment::code_hash(expired),
+            &person_id,
+            custos_core::time::Timestamp(now.0 - 120_000),
+            custos_core::time::Timestamp(now.0 - 60_000),
+        )
+        .unwrap();
+    let late = r
+        .post(
+            "/v1/enroll",
+            &json!({ "code": expired, "public_key": key(4) }),
+        )
+        .await;
+    assert_eq!(late.status(), 410);
+
+    // Each refusal is in the audit chain.
+    let rows = store.audit_rows().unwrap();
+    let refusals: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.kind == "enrollment_refused")
+        .map(|row| row.detail.as_str())
+        .collect();
+    assert_eq!(refusals.len(), 3, "{refusals:?}");
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_requests_get_problems_and_the_recorder_keeps_serving() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16)> = vec![
+        (
+            "not json",
+            r.client
+                .post(r.url("/v1/enroll"))
+                .header("content-type", "application/json")
+                .body("{nope"),
+            400,
+        ),
+        (
+            "no content type",
+            r.client.post(r.url("/v1/enroll")).body("{}"),
+            415,
+        ),
+        (
+            "missing field",
+            r.client
+                .post(r.url("/v1/enroll"))
+                .json(&json!({ "code": "x" })),
+            422,
+        ),
+        (
+            "short key",
+            r.client
+                .post(r.url("/v1/enroll"))
+                .json(&json!({ "code": "x", "public_key": "abcd" })),
+            400,
+        ),
+        (
+            "bad device id",
+            r.client
+                .post(r.url("/v1/auth/challenge"))
+                .json(&json!({ "device_id": "../../etc" })),
+            400,
+        ),
+        ("unknown path", r.client.get(r.url("/v1/nothing-here")), 404),
+    ];
+    for (what, req, status) in cases {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{what}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{what}"
+        );
+        let problem: Value = res.json().await.unwrap();
+        assert!(!problem["detail"].as_str().unwrap().is_empty(), "{what}");
+    }
+    // An oversized body is refused before it is read: either the 413 arrives,
+    // or the recorder closes the connection while the client is still writing.
+    let oversized = r
+        .client
+        .post(r.url("/v1/enroll"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 300 * 1024])
+        .send()
+        .await;
+    match oversized {
+        Ok(res) => {
+            assert_eq!(res.status(), 413);
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+        }
+        Err(e) => assert!(
+            e.is_request() && format!("{e:?}").contains("BodyWrite"),
+            "{e:?}"
+        ),
+    }
+    assert_eq!(r.get("/v1/health", None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_wrong_signature_or_a_replayed_challenge_is_refused() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let device = r.enroll("王經理", 1).await;
+    let impostor = custos_core::signing::DeviceKey::from_seed(&[99; 32]);
+    let challenge: Value = r
+        .post(
+            "/v1/auth/challenge",
+            &json!({ "device_id": device.id.as_str() }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let nonce = challenge["nonce"].as_str().unwrap();
+    let forged = impostor.sign(&auth_challenge_bytes(nonce, &device.id));
+    let res = r
+        .post(
+            "/v1/auth/token",
+            &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": forged }),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+
+    // The challenge was spent by the failed attempt; a genuine answer to it is refused too.
+    let genuine = device.key.sign(&auth_challenge_bytes(nonce, &device.id));
+    let res = r
+        .post(
+            "/v1/auth/token",
+            &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": genuine }),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    // A fresh challenge works.
+    r.token(&device).await;
+}
+
+#[tokio::test]
+async fn a_revoked_person_is_refused_at_once() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let device = r.enroll("陳老師", 3).await;
+    let token = r.token(&device).await;
+    assert_eq!(r.get("/v1/me", Some(&token)).await.status(), 200);
+
+    ok(console(&[
+        "person",
+        "revoke",
+        "--data",
+        &r.data_str(),
+        "--name",
+        "陳老師",
+    ]));
+    let res = r.get("/v1/me", Some(&token)).await;
+    assert_eq!(res.status(), 401);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("revoked"),
+        "{problem}"
+    );
+
+    let challenge: Value = r
+        .post(
+            "/v1/auth/challenge",
+            &json!({ "device_id": device.id.as_str() }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let nonce = challenge["nonce"].as_str().unwrap();
+    let signature = device.key.sign(&auth_challenge_bytes(nonce, &device.id));
+    let res = r
+        .post(
+            "/v1/auth/token",
+            &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": signature }),
+        )
+        .await;
+    assert_eq!(res.status(), 401, "a revoked device cannot sign in again");
+
+    let out = console(&["enroll", "--data", &r.data_str(), "--person", "陳老師"]);
+    assert!(!out.status.success(), "no code for a revoked person");
+}
+
+#[tokio::test]
+async fn the_audit_chain_catches_edits_and_deletions_in_the_database() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    r.enroll("王經理", 1).await;
+    let verified = ok(console(&["audit", "verify", "--data", &r.data_str()]));
+    assert!(verified.contains("audit chain intact"), "{verified}");
+
+    let db = rusqlite::Connection::open(r.data().join("recorder.sqlite")).unwrap();
+    let rows: i64 = db
+        .query_row("SELECT COUNT(*) FROM audit_log", [], |row| row.get(0))
+        .unwrap();
+    assert!(rows >= 5, "site, three people, code, enrollment: {rows}");
+
+    db.execute(
+        "UPDATE audit_log SET detail = replace(detail, '王經理', '某某') WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    let out = console(&["audit", "verify", "--data", &r.data_str()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("row 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    db.execute(
+        "UPDATE audit_log SET detail = replace(detail, '某某', '王經理') WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    assert!(
+        console(&["audit", "verify", "--data", &r.data_str()])
+            .status
+            .success(),
+        "restored"
+    );
+
+    db.execute("DELETE FROM audit_log WHERE seq = 3", [])
+        .unwrap();
+    let out = console(&["audit", "verify", "--data", &r.data_str()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("row 4"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_certificate_is_the_one_init_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let out = ok(console(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        "萬華戶政",
+        "--profile",
+        "wanhua-household",
+    ]));
+    let printed = out
+        .lines()
+        .find_map(|l| l.strip_prefix("TLS certificate SHA-256 fingerprint: "))
+        .unwrap();
+    assert_eq!(printed, pem_fingerprint(&data.join("tls-cert.pem")));
+    assert!(out.contains("at least 31 days"), "{out}");
+
+    let again = console(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        "x",
+        "--profile",
+        "wanhua-household",
+    ]);
+    assert!(
+        !again.status.success(),
+        "init never overwrites a data directory"
+    );
+    let dahu = dir.path().join("dahu");
+    let out = console(&[
+        "init",
+        "--data",
+        dahu.to_str().unwrap(),
+        "--site",
+        "大湖",
+        "--profile",
+        "dahu-office",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--floor-days"));
+    assert!(!dahu.exists(), "nothing half-made is left behind");
+}

@@ -1,0 +1,211 @@
+//! A real recorder for tests: a fresh data directory made by the real
+//! binary, `serve` over real HTTPS on a free loopback port, and devices that
+//! enroll and sign in with real Ed25519 keys.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use custos_core::ids::DeviceId;
+use custos_core::signing::{DeviceKey, auth_challenge_bytes, sha256_hex};
+use serde_json::{Value, json};
+
+pub fn recorder_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_custos-recorder")
+}
+
+/// Runs a console command against `data`.
+pub fn console(args: &[&str]) -> Output {
+    Command::new(recorder_bin())
+        .args(args)
+        .env("CUSTOS_LOG", "warn")
+        .output()
+        .expect("the recorder runs")
+}
+
+pub fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub struct Recorder {
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub client: reqwest::Client,
+    child: Child,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Recorder {
+    /// Initialises a site with `people` (name, roles) and starts serving.
+    pub fn start(profile: &str, people: &[(&str, &[&str])]) -> Recorder {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let data_s = data.to_str().unwrap().to_string();
+        let mut init = vec![
+            "init",
+            "--data",
+            &data_s,
+            "--site",
+            "測試機關",
+            "--profile",
+            profile,
+        ];
+        if profile == "dahu-office" {
+            init.extend(["--floor-days", "30"]);
+        }
+        ok(console(&init));
+        for (name, roles) in people {
+            let mut args = vec!["person", "add", "--data", &data_s, "--name", name];
+            for role in *roles {
+                args.extend(["--role", role]);
+            }
+            ok(console(&args));
+        }
+        let mut child = Command::new(recorder_bin())
+            .args(["serve", "--data", &data_s, "--listen", "127.0.0.1:0"])
+            .env("CUSTOS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                break rest.to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .tls_built_in_root_certs(false)
+            // A fresh connection per request: one refused mid-body must not poison the next.
+            .pool_max_idle_per_host(0)
+            .use_rustls_tls()
+            .build()
+            .unwrap();
+        Recorder {
+            dir,
+            base: addr,
+            client,
+            child,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn data_str(&self) -> String {
+        self.data().to_str().unwrap().to_string()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A one-time code for `person`, from the console.
+    pub fn code(&self, person: &str) -> String {
+        let text = ok(console(&[
+            "enroll",
+            "--data",
+            &self.data_str(),
+            "--person",
+            person,
+            "--quiet",
+        ]));
+        let payload: Value =
+            serde_json::from_str(text.trim().strip_prefix("custos-enroll:").unwrap()).unwrap();
+        payload["code"].as_str().unwrap().to_string()
+    }
+
+    /// Enrolls a new device for `person` with a key from `seed`.
+    pub async fn enroll(&self, person: &str, seed: u8) -> TestDevice {
+        let key = DeviceKey::from_seed(&[seed; 32]);
+        let code = self.code(person);
+        let res = self
+            .post(
+                "/v1/enroll",
+                &json!({ "code": code, "public_key": key.public_key_hex() }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        TestDevice {
+            id: key.device_id(),
+            key,
+        }
+    }
+
+    /// Signs in: challenge, signature, token.
+    pub async fn token(&self, device: &TestDevice) -> String {
+        let challenge: Value = self
+            .post(
+                "/v1/auth/challenge",
+                &json!({ "device_id": device.id.as_str() }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let nonce = challenge["nonce"].as_str().unwrap();
+        let signature = device.key.sign(&auth_challenge_bytes(nonce, &device.id));
+        let res = self
+            .post(
+                "/v1/auth/token",
+                &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": signature }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+}
+
+pub struct TestDevice {
+    pub key: DeviceKey,
+    pub id: DeviceId,
+}
+
+/// The SHA-256 of the certificate in a PEM file, as `init` printed it.
+pub fn pem_fingerprint(path: &Path) -> String {
+    let pem = std::fs::read_to_string(path).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine;
+    sha256_hex(
+        &base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+}

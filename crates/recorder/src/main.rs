@@ -27,6 +27,9 @@ enum Command {
     /// The people of the site and their roles.
     #[command(subcommand)]
     Person(cmds::person::PersonCommand),
+    /// The cameras of the site.
+    #[command(subcommand)]
+    Camera(cmds::camera::CameraCommand),
     /// Makes a one-time enrollment code for a person's device.
     Enroll(cmds::enroll::EnrollArgs),
     /// The audit chain.
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cmds::init::run(args, &clock),
         Command::Serve(args) => cmds::serve::run(args, Arc::new(clock)),
         Command::Person(cmd) => cmds::person::run(cmd, &clock),
+        Command::Camera(cmd) => cmds::camera::run(cmd, &clock),
         Command::Enroll(args) => cmds::enroll::run(args, &clock),
         Command::Audit(cmd) => cmds::audit::run(cmd),
         Command::Profile(cmd) => {

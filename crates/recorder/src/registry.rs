@@ -4,11 +4,11 @@
 
 use automerge::AutoCommit;
 use custos_core::documents::{self as docs, DocKey};
-use custos_core::ids::{DeviceId, EntryId, PersonId};
+use custos_core::ids::{CameraId, DeviceId, EntryId, PersonId};
 use custos_core::policy::PolicyProfile;
 use custos_core::roles::Role;
 use custos_core::signing::DeviceKey;
-use custos_core::site::{Device, Person, SiteInfo, SiteRegister};
+use custos_core::site::{Camera, Device, Person, SiteInfo, SiteRegister};
 use custos_core::time::Timestamp;
 use serde_json::json;
 
@@ -206,6 +206,65 @@ impl Registry<'_> {
             },
         )?;
         Ok((id, revoked))
+    }
+
+    /// Adds a camera to the site register (設置區位).
+    pub fn add_camera(&self, id: &CameraId, camera: Camera, now: Timestamp) -> Result<()> {
+        if camera.name.trim().is_empty() || camera.location.trim().is_empty() {
+            return Err(RecorderError::Usage(
+                "a camera needs a name and a location".into(),
+            ));
+        }
+        let url = camera.stream_url.trim();
+        if !(url.starts_with("rtsp://") || url.starts_with("rtsps://")) {
+            return Err(RecorderError::Usage(format!(
+                "{url:?} is not an RTSP address (rtsp://host:port/path)"
+            )));
+        }
+        let site = self.site()?;
+        if site.camera(id).is_some() {
+            return Err(RecorderError::Usage(format!(
+                "camera {id} already exists; camera ids are never reused"
+            )));
+        }
+        let mut doc = self.open()?;
+        docs::put_entry(&mut doc, "cameras", id.as_str(), &camera)?;
+        let detail =
+            json!({ "camera": id.as_str(), "name": camera.name, "location": camera.location });
+        self.save(
+            &mut doc,
+            "camera added",
+            now,
+            AuditEvent {
+                kind: "camera_added",
+                actor: "console",
+                detail,
+            },
+        )
+    }
+
+    /// Takes a camera out of service; its footage stays under retention.
+    pub fn remove_camera(&self, id: &CameraId, now: Timestamp) -> Result<()> {
+        let site = self.site()?;
+        let mut camera = site
+            .camera(id)
+            .filter(|c| c.removed_at.is_none())
+            .cloned()
+            .ok_or_else(|| RecorderError::Usage(format!("no camera {id} in service")))?;
+        camera.removed_at = Some(now);
+        let mut doc = self.open()?;
+        docs::put_entry(&mut doc, "cameras", id.as_str(), &camera)?;
+        let detail = json!({ "camera": id.as_str() });
+        self.save(
+            &mut doc,
+            "camera removed",
+            now,
+            AuditEvent {
+                kind: "camera_removed",
+                actor: "console",
+                detail,
+            },
+        )
     }
 
     /// Binds a device's public key to a person (enrollment).

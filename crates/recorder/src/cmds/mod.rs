@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod camera;
 pub mod enroll;
 pub mod init;
 pub mod person;

@@ -32,6 +32,8 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         clock,
         site_key: Arc::new(key),
         fingerprint: fingerprint.clone().into(),
+        sync_states: Default::default(),
+        push_lock: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

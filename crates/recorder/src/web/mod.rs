@@ -3,6 +3,7 @@
 //! `application/problem+json`.
 
 pub mod auth;
+pub mod documents;
 pub mod enroll;
 pub mod health;
 pub mod me;
@@ -22,8 +23,10 @@ use utoipa_axum::routes;
 use crate::clock::Clock;
 use crate::store::Store;
 
-/// Largest request body the API reads (JSON); photos get their own limit.
+/// Largest request body most endpoints read.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest sync or push body: a week of offline edits pushed at once fits.
+pub const MAX_SYNC_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -33,6 +36,8 @@ pub struct AppState {
     pub site_key: Arc<DeviceKey>,
     /// SHA-256 of the TLS certificate, which devices pin.
     pub fingerprint: Arc<str>,
+    pub sync_states: Arc<documents::SyncStates>,
+    pub push_lock: Arc<documents::PushLock>,
 }
 
 #[derive(OpenApi)]
@@ -62,6 +67,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(auth::challenge))
         .routes(routes!(auth::token))
         .routes(routes!(me::me))
+        .routes(routes!(documents::list))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(documents::sync))
+                .routes(routes!(documents::push))
+                .layer(DefaultBodyLimit::max(MAX_SYNC_BODY_BYTES)),
+        )
         .split_for_parts();
     let api = Arc::new(api);
     router

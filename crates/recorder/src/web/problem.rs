@@ -17,6 +17,10 @@ pub struct Problem {
     pub status: u16,
     /// What happened and what to do about it.
     pub detail: String,
+    /// For a refused upload: which change broke which write rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub refusal: Option<serde_json::Value>,
 }
 
 impl Problem {
@@ -26,10 +30,14 @@ impl Problem {
             title: title.into(),
             status: status.as_u16(),
             detail: detail.into(),
+            refusal: None,
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "Not allowed", detail)
     }
     pub fn unauthorized(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::UNAUTHORIZED, "Not signed in", detail)

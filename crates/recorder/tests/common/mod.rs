@@ -73,6 +73,30 @@ impl Recorder {
             }
             ok(console(&args));
         }
+        for (id, audio) in [("cam-01", "--audio"), ("cam-02", "")] {
+            let mut args = vec![
+                "camera",
+                "add",
+                "--data",
+                &data_s,
+                "--id",
+                id,
+                "--name",
+                "大門",
+                "--location",
+                "一樓大門口",
+                "--zone",
+                "outdoor-public",
+                "--rtsp",
+                "rtsp://127.0.0.1:8554/test",
+                "--property-number",
+                "3140101-03-0001",
+            ];
+            if !audio.is_empty() {
+                args.push(audio);
+            }
+            ok(console(&args));
+        }
         let mut child = Command::new(recorder_bin())
             .args(["serve", "--data", &data_s, "--listen", "127.0.0.1:0"])
             .env("CUSTOS_LOG", "warn")

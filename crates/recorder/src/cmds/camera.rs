@@ -1,0 +1,159 @@
+//! `custos-recorder camera add|list|remove`: the cameras of the site
+//! register (設置區位), with their zone, features and property number.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use custos_core::ids::CameraId;
+use custos_core::site::{Camera, CameraFeatures, Zone};
+
+use super::open_data_dir;
+use crate::clock::Clock;
+use crate::error::{RecorderError, Result};
+use crate::registry::Registry;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ZoneArg {
+    /// 戶外公共區域
+    OutdoorPublic,
+    /// 室內公共區域
+    IndoorPublic,
+    /// 室內活動室
+    ActivityRoom,
+}
+
+impl From<ZoneArg> for Zone {
+    fn from(z: ZoneArg) -> Zone {
+        match z {
+            ZoneArg::OutdoorPublic => Zone::OutdoorPublic,
+            ZoneArg::IndoorPublic => Zone::IndoorPublic,
+            ZoneArg::ActivityRoom => Zone::ActivityRoom,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CameraCommand {
+    /// Adds a camera.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        /// Short id used in file names, e.g. cam-01.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// Where it hangs, in words a visitor understands.
+        #[arg(long)]
+        location: String,
+        #[arg(long, value_enum)]
+        zone: ZoneArg,
+        /// The camera's RTSP address.
+        #[arg(long)]
+        rtsp: String,
+        /// 財產編號 in the asset register.
+        #[arg(long)]
+        property_number: Option<String>,
+        /// The camera records sound (附加收音功能).
+        #[arg(long)]
+        audio: bool,
+        /// The picture is black and white only.
+        #[arg(long)]
+        monochrome: bool,
+    },
+    /// Lists the cameras.
+    List {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Takes a camera out of service (its footage stays under retention).
+    Remove {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
+    match cmd {
+        CameraCommand::Add {
+            data,
+            id,
+            name,
+            location,
+            zone,
+            rtsp,
+            property_number,
+            audio,
+            monochrome,
+        } => {
+            let id: CameraId = id.parse()?;
+            let (store, key) = open_data_dir(&data)?;
+            let camera = Camera {
+                name: name.trim().into(),
+                location: location.trim().into(),
+                zone: zone.into(),
+                features: CameraFeatures {
+                    colour: !monochrome,
+                    full_angle: true,
+                    time_overlay: true,
+                    audio,
+                },
+                stream_url: rtsp.trim().into(),
+                property_number: property_number
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty()),
+                removed_at: None,
+            };
+            Registry {
+                store: &store,
+                site_key: &key,
+            }
+            .add_camera(&id, camera, clock.now())?;
+            println!("Added camera {id}");
+            Ok(())
+        }
+        CameraCommand::List { data, json } => {
+            let (store, key) = open_data_dir(&data)?;
+            let site = Registry {
+                store: &store,
+                site_key: &key,
+            }
+            .site()?;
+            if json {
+                let text = serde_json::to_string_pretty(&site.cameras)
+                    .map_err(|e| RecorderError::Usage(e.to_string()))?;
+                println!("{text}");
+            } else if site.cameras.is_empty() {
+                println!(
+                    "No cameras yet. Add one: custos-recorder camera add --data {} --id cam-01 ...",
+                    data.display()
+                );
+            } else {
+                for (id, c) in &site.cameras {
+                    let state = if c.removed_at.is_some() {
+                        "removed"
+                    } else {
+                        "in service"
+                    };
+                    println!("{id}\t{}\t{}\t{:?}\t{state}", c.name, c.location, c.zone);
+                }
+            }
+            Ok(())
+        }
+        CameraCommand::Remove { data, id } => {
+            let id: CameraId = id.parse()?;
+            let (store, key) = open_data_dir(&data)?;
+            Registry {
+                store: &store,
+                site_key: &key,
+            }
+            .remove_camera(&id, clock.now())?;
+            println!("Camera {id} is out of service; its footage stays until retention ends.");
+            Ok(())
+        }
+    }
+}

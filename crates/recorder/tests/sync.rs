@@ -1,0 +1,504 @@
+//! Sync over real HTTPS: download with the automerge sync protocol (the
+//! recorder's side read-only, need-to-know), upload by push checked against
+//! the core's write rules, all or nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{AutoCommit, Change};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use common::*;
+use custos_core::access::CURRENT;
+use custos_core::application::{
+    AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData,
+};
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::ids::{EntryId, PersonId};
+use custos_core::inspection::InspectionEntry;
+use custos_core::policy::ApplicantKind;
+use custos_core::site::SiteRegister;
+use custos_core::time::{MINUTE_MS, MinuteWindow, Timestamp};
+use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent};
+use serde_json::{Value, json};
+
+const PEOPLE: &[(&str, &[&str])] = &[
+    ("林專責", &["manager"]),
+    ("張主管", &["supervisor"]),
+    ("吳主任", &["head"]),
+    ("黃巡檢", &["inspector"]),
+];
+
+struct Phone {
+    device: TestDevice,
+    token: String,
+}
+
+async fn sign_in(r: &Recorder, person: &str, seed: u8) -> Phone {
+    let device = r.enroll(person, seed).await;
+    let token = r.token(&device).await;
+    Phone { device, token }
+}
+
+/// Runs the sync protocol until this device has everything the recorder will give it.
+async fn pull(r: &Recorder, phone: &Phone, key: &str, doc: &mut AutoCommit) -> reqwest::StatusCode {
+    let mut state = sync::State::new();
+    for _ in 0..10 {
+        let Some(message) = doc.sync().generate_sync_message(&mut state) else {
+            return reqwest::StatusCode::OK;
+        };
+        let body =
+            json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
+        let res = r
+            .client
+            .post(r.url("/v1/sync"))
+            .bearer_auth(&phone.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        if res.status() != 200 {
+            return res.status();
+        }
+        let reply: Value = res.json().await.unwrap();
+        match reply["documents"][0]["message"].as_str() {
+            Some(m) => {
+                let message = sync::Message::decode(&B64.decode(m).unwrap()).unwrap();
+                doc.sync()
+                    .receive_sync_message(&mut state, message)
+                    .unwrap();
+            }
+            None => return reqwest::StatusCode::OK,
+        }
+    }
+    panic!("sync did not finish in 10 round trips");
+}
+
+async fn push(r: &Recorder, phone: &Phone, key: &str, changes: &[Change]) -> reqwest::Response {
+    let encoded: Vec<String> = changes.iter().map(|c| B64.encode(c.raw_bytes())).collect();
+    r.client
+        .post(r.url("/v1/push"))
+        .bearer_auth(&phone.token)
+        .json(&json!({ "key": key, "changes": encoded }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn new_changes(doc: &mut AutoCommit, since: &[automerge::ChangeHash]) -> Vec<Change> {
+    doc.get_changes(since).into_iter().collect()
+}
+
+async fn site_of(r: &Recorder, phone: &Phone) -> (AutoCommit, SiteRegister) {
+    let mut site = docs::open(&DocKey::Site, None, &phone.device.id).unwrap();
+    assert_eq!(pull(r, phone, "site", &mut site).await, 200);
+    let register: SiteRegister = autosurgeon::hydrate(&site).unwrap();
+    (site, register)
+}
+
+fn person_id(site: &SiteRegister, name: &str) -> PersonId {
+    site.people
+        .iter()
+        .find(|(_, p)| p.name == name)
+        .unwrap()
+        .0
+        .parse()
+        .unwrap()
+}
+
+async fn listed(r: &Recorder, phone: &Phone) -> Vec<String> {
+    let body: Value = r
+        .get("/v1/documents", Some(&phone.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    Timestamp(ms - ms % MINUTE_MS)
+}
+
+fn case(site: &SiteRegister, filed_by: PersonId, personal: &PersonalData) -> ApplicationCase {
+    let t = now();
+    ApplicationCase {
+        id: EntryId::from_parts(t.0 as u64, 7),
+        filed_at: t,
+        filed_by,
+        applicant_kind: ApplicantKind::Citizen,
+        applicant_name: "王小明".into(),
+        relation: "本人".into(),
+        unit: "民眾".into(),
+        cameras: site
+            .cameras
+            .keys()
+            .take(1)
+            .map(|c| c.parse().unwrap())
+            .collect(),
+        window: MinuteWindow::new(
+            Timestamp(t.0 - 90 * MINUTE_MS),
+            Timestamp(t.0 - 30 * MINUTE_MS),
+        )
+        .unwrap(),
+        reason: "遺失錢包".into(),
+        category: Category::LossOrDamage,
+        kinds: vec![AccessKind::View],
+        attachments: vec![Attachment {
+            kind: AttachmentKind::PoliceReport,
+            reference: "萬華分局報案三聯單 113-001".into(),
+            blob: None,
+        }],
+        in_court: false,
+        major_or_abnormal: false,
+        personal_data_digest: personal.digest(),
+    }
+}
+
+#[tokio::test]
+async fn a_device_downloads_the_site_and_an_inspection_round_trips() {
+    let r = Recorder::start("wanhua-household", PEOPLE);
+    let tablet = sign_in(&r, "黃巡檢", 4).await;
+    let (_, site) = site_of(&r, &tablet).await;
+    assert_eq!(site.site.name, "測試機關");
+    assert_eq!(site.people.len(), 4);
+    assert_eq!(site.profile().unwrap().id, "wanhua-household");
+
+    let month = {
+        let d = now().taipei_date();
+        DocKey::Inspections {
+            year: d.year,
+            month: d.month,
+        }
+    };
+    let mut log = docs::open(&month, None, &tablet.device.id).unwrap();
+    let entry = InspectionEntry {
+        checked_at: now(),
+        inspector: person_id(&site, "黃巡檢"),
+        host_ok: true,
+        cameras: site
+            .cameras
+            .iter()
+            .map(|(id, c)| {
+                let check = custos_core::inspection::CameraCheck {
+                    running: true,
+                    picture_clear: true,
+                    audio_ok: c.features.audio.then_some(true),
+                    storage_ok: true,
+                    time_correct: true,
+                    note: String::new(),
+                };
+                (id.clone(), check)
+            })
+            .collect(),
+        maintenance: "清潔主機濾網".into(),
+        handling: String::new(),
+        remarks: String::new(),
+        photos: vec![],
+    };
+    docs::put_entry(
+        &mut log,
+        docs::INSPECTION_ENTRIES,
+        EntryId::from_parts(now().0 as u64, 1).as_str(),
+        &entry,
+    )
+    .unwrap();
+    docs::commit(&mut log, "check", now().0);
+    let res = push(&r, &tablet, &month.to_string(), &new_changes(&mut log, &[])).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let supervisor = sign_in(&r, "張主管", 2).await;
+    let mut copy = docs::open(&month, None, &supervisor.device.id).unwrap();
+    assert_eq!(
+        pull(&r, &supervisor, &month.to_string(), &mut copy).await,
+        200
+    );
+    let entries: BTreeMap<String, InspectionEntry> =
+        docs::entries(&copy, docs::INSPECTION_ENTRIES).unwrap();
+    assert_eq!(entries.into_values().collect::<Vec<_>>(), vec![entry]);
+}
+
+#[tokio::test]
+async fn applications_reach_only_the_roles_that_may_read_them() {
+    let r = Recorder::start("wanhua-household", PEOPLE);
+    let manager = sign_in(&r, "林專責", 1).await;
+    let supervisor = sign_in(&r, "張主管", 2).await;
+    let inspector = sign_in(&r, "黃巡檢", 4).await;
+    let (_, site) = site_of(&r, &manager).await;
+    let personal = PersonalData {
+        national_id: "A123456789".into(),
+        phone: "02-2306-1234".into(),
+        address: None,
+        salt: "5a".repeat(32),
+    };
+    let c = case(&site, person_id(&site, "林專責"), &personal);
+    let case_key = DocKey::ApplicationCase(c.id.clone()).to_string();
+    let personal_key = DocKey::ApplicationPersonal(c.id.clone()).to_string();
+    for (key, coll, value) in [
+        (&case_key, docs::CASE, serde_json::to_value(&c).unwrap()),
+        (
+            &personal_key,
+            docs::PERSONAL,
+            serde_json::to_value(&personal).unwrap(),
+        ),
+    ] {
+        let mut doc = docs::open(&key.parse().unwrap(), None, &manager.device.id).unwrap();
+        if coll == docs::CASE {
+            docs::put_entry(&mut doc, coll, CURRENT, &c).unwrap();
+        } else {
+            docs::put_entry(&mut doc, coll, CURRENT, &personal).unwrap();
+        }
+        let _ = value;
+        docs::commit(&mut doc, "filed", now().0);
+        let res = push(&r, &manager, key, &new_changes(&mut doc, &[])).await;
+        assert_eq!(res.status(), 200, "{key}: {}", res.text().await.unwrap());
+    }
+
+    let for_manager = listed(&r, &manager).await;
+    assert!(
+        for_manager.contains(&case_key) && for_manager.contains(&personal_key),
+        "{for_manager:?}"
+    );
+    let for_supervisor = listed(&r, &supervisor).await;
+    assert!(
+        !for_supervisor.contains(&personal_key),
+        "the supervisor never receives the ID number"
+    );
+    let for_inspector = listed(&r, &inspector).await;
+    assert!(
+        !for_inspector.contains(&case_key) && !for_inspector.contains(&personal_key),
+        "{for_inspector:?}"
+    );
+
+    let mut doc = AutoCommit::new();
+    assert_eq!(pull(&r, &inspector, &case_key, &mut doc).await, 403);
+    assert_eq!(pull(&r, &supervisor, &personal_key, &mut doc).await, 403);
+}
+
+#[tokio::test]
+async fn refused_uploads_name_the_rule_and_change_nothing() {
+    let r = Recorder::start("wanhua-household", PEOPLE);
+    let manager = sign_in(&r, "林專責", 1).await;
+    let head = sign_in(&r, "吳主任", 3).await;
+    let inspector = sign_in(&r, "黃巡檢", 4).await;
+    let (mut site_doc, site) = site_of(&r, &manager).await;
+    let personal = PersonalData {
+        national_id: "A123456789".into(),
+        phone: "0912345678".into(),
+        address: None,
+        salt: "11".repeat(32),
+    };
+    let c = case(&site, person_id(&site, "林專責"), &personal);
+    let key = DocKey::ApplicationCase(c.id.clone());
+    let mut filed = docs::open(&key, None, &manager.device.id).unwrap();
+    docs::put_entry(&mut filed, docs::CASE, CURRENT, &c).unwrap();
+    docs::commit(&mut filed, "filed", now().0);
+    assert_eq!(
+        push(
+            &r,
+            &manager,
+            &key.to_string(),
+            &new_changes(&mut filed, &[])
+        )
+        .await
+        .status(),
+        200
+    );
+    let base_heads = filed.get_heads();
+    let stored_heads = || async {
+        let body: Value = r
+            .get("/v1/documents", Some(&manager.token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["key"] == key.to_string())
+            .unwrap()["heads"]
+            .clone()
+    };
+    let before = stored_heads().await;
+
+    let site_heads = custos_core::history::heads_to_hex(&site_doc.get_heads());
+    let sign = |phone: &Phone, who: &str, role, decision| {
+        let draft = DecisionDraft {
+            id: EntryId::from_parts(now().0 as u64, 99),
+            decision,
+            role,
+            signer: person_id(&site, who),
+            signed_at: now(),
+        };
+        DecisionEvent::sign(
+            draft,
+            &c,
+            site_heads.clone(),
+            Vec::<EntryId>::new(),
+            &phone.device.key,
+        )
+    };
+
+    // The inspector may not decide, even with a genuine signature.
+    let mut doc = docs::open(&key, Some(&filed.save()), &inspector.device.id).unwrap();
+    let e = sign(
+        &inspector,
+        "黃巡檢",
+        custos_core::roles::Role::Inspector,
+        Decision::Approve,
+    );
+    docs::put_entry(&mut doc, docs::EVENTS, e.id.as_str(), &e).unwrap();
+    docs::commit(&mut doc, "approve", now().0);
+    let res = push(
+        &r,
+        &inspector,
+        &key.to_string(),
+        &new_changes(&mut doc, &base_heads),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["refusal"]["rule"], "decision", "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was applied")
+    );
+
+    // The head's approval with a forged signature.
+    let mut doc = docs::open(&key, Some(&filed.save()), &head.device.id).unwrap();
+    let mut forged = sign(
+        &head,
+        "吳主任",
+        custos_core::roles::Role::Head,
+        Decision::Reject {
+            reason: "不符".into(),
+        },
+    );
+    forged.decision = Decision::Approve;
+    docs::put_entry(&mut doc, docs::EVENTS, forged.id.as_str(), &forged).unwrap();
+    docs::commit(&mut doc, "approve", now().0);
+    let forged_changes = new_changes(&mut doc, &base_heads);
+    let res = push(&r, &head, &key.to_string(), &forged_changes).await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("BadSignature"),
+        "{problem}"
+    );
+
+    // A genuine approval, relayed by the manager's device instead of the head's.
+    let mut doc = docs::open(&key, Some(&filed.save()), &head.device.id).unwrap();
+    let genuine = sign(
+        &head,
+        "吳主任",
+        custos_core::roles::Role::Head,
+        Decision::Approve,
+    );
+    docs::put_entry(&mut doc, docs::EVENTS, genuine.id.as_str(), &genuine).unwrap();
+    docs::commit(&mut doc, "approve", now().0);
+    let genuine_changes = new_changes(&mut doc, &base_heads);
+    let res = push(&r, &manager, &key.to_string(), &genuine_changes).await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["refusal"]["rule"], "foreign_actor", "{problem}");
+    assert!(problem["refusal"]["change"].as_str().is_some());
+
+    // The site register itself is never written by a device.
+    let mut tampered = site_doc.fork().with_actor(manager.device.id.actor_id());
+    let mut me = site.people[person_id(&site, "林專責").as_str()].clone();
+    me.roles.push(custos_core::roles::Role::Head);
+    docs::put_entry(
+        &mut tampered,
+        "people",
+        person_id(&site, "林專責").as_str(),
+        &me,
+    )
+    .unwrap();
+    docs::commit(&mut tampered, "promote myself", now().0);
+    let res = push(
+        &r,
+        &manager,
+        "site",
+        &new_changes(&mut tampered, &site_doc.get_heads()),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+
+    // Malformed changes.
+    let res = r
+        .client
+        .post(r.url("/v1/push"))
+        .bearer_auth(&manager.token)
+        .json(&json!({ "key": key.to_string(), "changes": ["not base64!"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = r
+        .client
+        .post(r.url("/v1/push"))
+        .bearer_auth(&manager.token)
+        .json(&json!({ "key": key.to_string(), "changes": [B64.encode(b"garbage")] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = r
+        .client
+        .post(r.url("/v1/push"))
+        .bearer_auth(&manager.token)
+        .json(&json!({ "key": "../../etc/passwd", "changes": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+
+    assert_eq!(stored_heads().await, before, "nothing stored changed");
+
+    // The genuine approval from the head's own device is accepted.
+    let res = push(&r, &head, &key.to_string(), &genuine_changes).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_ne!(stored_heads().await, before);
+
+    // A revoked device is refused before anything is read.
+    ok(console(&[
+        "person",
+        "revoke",
+        "--data",
+        &r.data_str(),
+        "--name",
+        "黃巡檢",
+    ]));
+    let res = push(&r, &inspector, &key.to_string(), &[]).await;
+    assert_eq!(res.status(), 401);
+
+    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
+    let kinds: Vec<String> = store
+        .audit_rows()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "upload_refused").count(),
+        4,
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k == "upload_accepted"));
+    let _ = &mut site_doc;
+    assert_eq!(r.get("/v1/health", None).await.status(), 200);
+}

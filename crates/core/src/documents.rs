@@ -9,7 +9,7 @@
 //! the same change and their entries merge instead of one root map replacing
 //! the other.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -198,6 +198,40 @@ pub fn entries<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
     for key in keys {
         let value: T = autosurgeon::hydrate_prop(doc, &obj, key.as_str())?;
         out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// The blobs (photos, scanned attachments, by SHA-256) a document refers to:
+/// a device may fetch a blob only if a document it may read refers to it.
+pub fn blob_references<D: autosurgeon::ReadDoc + ReadDoc>(
+    key: &DocKey,
+    doc: &D,
+) -> Result<BTreeSet<String>, CoreError> {
+    use crate::application::ApplicationCase;
+    use crate::inspection::{InspectionEntry, Repair};
+    let mut out = BTreeSet::new();
+    match key {
+        DocKey::Inspections { .. } => {
+            let checks: BTreeMap<String, InspectionEntry> = entries(doc, INSPECTION_ENTRIES)?;
+            out.extend(checks.into_values().flat_map(|e| e.photos));
+            let repairs: BTreeMap<String, Repair> = entries(doc, REPAIRS)?;
+            out.extend(
+                repairs
+                    .into_values()
+                    .filter_map(|r| r.closed)
+                    .flat_map(|c| c.photos),
+            );
+        }
+        DocKey::ApplicationCase(_) => {
+            let case: Option<ApplicationCase> = get_entry(doc, CASE, crate::access::CURRENT)?;
+            out.extend(
+                case.into_iter()
+                    .flat_map(|c| c.attachments)
+                    .filter_map(|a| a.blob),
+            );
+        }
+        _ => {}
     }
     Ok(out)
 }

@@ -99,6 +99,16 @@ impl Store {
         Ok(keys)
     }
 
+    /// Each document's key and a version that changes on every save.
+    pub fn document_versions(&self) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT key, version FROM documents")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Saves a document and appends an audit row in one transaction: what is
     /// stored and what the chain says about it never disagree.
     pub fn save_document(
@@ -112,7 +122,8 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at",
+             ON CONFLICT(key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at,
+                                            version = version + 1",
             params![key, bytes, now.0],
         )?;
         if let Some(event) = audit {
@@ -258,6 +269,36 @@ impl Store {
                 "SELECT device_id FROM auth_tokens WHERE token_hash = ?1 AND expires_at > ?2",
                 params![token_hash, now.0],
                 |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+impl Store {
+    /// Stores a blob once; a second upload of the same bytes changes nothing.
+    pub fn put_blob(
+        &self,
+        hash: &str,
+        media_type: &str,
+        bytes: &[u8],
+        device: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let inserted = self.conn().execute(
+            "INSERT OR IGNORE INTO blobs (hash, media_type, bytes, uploaded_by, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, media_type, bytes, device, now.0],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// The blob's media type, bytes and uploading device.
+    pub fn blob(&self, hash: &str) -> Result<Option<(String, Vec<u8>, String)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT media_type, bytes, uploaded_by FROM blobs WHERE hash = ?1",
+                [hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
     }

@@ -502,3 +502,210 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     let _ = &mut site_doc;
     assert_eq!(r.get("/v1/health", None).await.status(), 200);
 }
+
+/// Reads server-sent events until one names `key`, or gives up after `secs`.
+async fn wait_for_event(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    key: &str,
+    secs: u64,
+) -> bool {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut text = String::new();
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                if text.lines().any(|l| l == format!("data: {key}")) {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn open_apps_hear_of_changes_they_may_read_and_only_those() {
+    let r = Recorder::start("wanhua-household", PEOPLE);
+    let manager = sign_in(&r, "林專責", 1).await;
+    let inspector = sign_in(&r, "黃巡檢", 4).await;
+    let (_, site) = site_of(&r, &manager).await;
+    let open = |phone: &Phone| {
+        r.client
+            .get(r.url("/v1/events"))
+            .bearer_auth(&phone.token)
+            .send()
+    };
+    let mut manager_events = open(&manager).await.unwrap().bytes_stream();
+    let mut inspector_events = open(&inspector).await.unwrap().bytes_stream();
+
+    // A camera added on the console reaches both open apps.
+    ok(console(&[
+        "camera",
+        "add",
+        "--data",
+        &r.data_str(),
+        "--id",
+        "cam-03",
+        "--name",
+        "櫃檯",
+        "--location",
+        "一樓櫃檯",
+        "--zone",
+        "indoor-public",
+        "--rtsp",
+        "rtsp://127.0.0.1:8554/c3",
+    ]));
+    assert!(wait_for_event(&mut manager_events, "site", 5).await);
+    assert!(wait_for_event(&mut inspector_events, "site", 5).await);
+
+    // A filed application reaches the manager, never the inspector.
+    let personal = PersonalData {
+        national_id: "A123456789".into(),
+        phone: "0912345678".into(),
+        address: None,
+        salt: "22".repeat(32),
+    };
+    let c = case(&site, person_id(&site, "林專責"), &personal);
+    let key = DocKey::ApplicationCase(c.id.clone()).to_string();
+    let mut doc = docs::open(&key.parse().unwrap(), None, &manager.device.id).unwrap();
+    docs::put_entry(&mut doc, docs::CASE, CURRENT, &c).unwrap();
+    docs::commit(&mut doc, "filed", now().0);
+    assert_eq!(
+        push(&r, &manager, &key, &new_changes(&mut doc, &[]))
+            .await
+            .status(),
+        200
+    );
+    assert!(wait_for_event(&mut manager_events, &key, 5).await);
+    assert!(
+        !wait_for_event(&mut inspector_events, &key, 2).await,
+        "need-to-know"
+    );
+
+    assert_eq!(r.get("/v1/events", None).await.status(), 401);
+}
+
+#[tokio::test]
+async fn photos_are_checked_and_reach_only_those_who_may_read_the_entry() {
+    let r = Recorder::start("wanhua-household", PEOPLE);
+    let tablet = sign_in(&r, "黃巡檢", 4).await;
+    let supervisor = sign_in(&r, "張主管", 2).await;
+    let (_, site) = site_of(&r, &tablet).await;
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    photo.extend(b"JFIF fault photo of cam-01".repeat(100));
+    let hash = custos_core::signing::sha256_hex(&photo);
+    let put = |phone: &Phone, name: &str, body: Vec<u8>| {
+        r.client
+            .put(r.url(&format!("/v1/blobs/{name}")))
+            .bearer_auth(&phone.token)
+            .body(body)
+            .send()
+    };
+
+    assert_eq!(
+        put(&tablet, &hash, photo.clone()).await.unwrap().status(),
+        201
+    );
+    assert_eq!(
+        put(&tablet, &hash, photo.clone()).await.unwrap().status(),
+        200,
+        "the same bytes again"
+    );
+    let mut damaged = photo.clone();
+    damaged[10] ^= 1;
+    assert_eq!(put(&tablet, &hash, damaged).await.unwrap().status(), 400);
+    let svg = b"<svg onload=alert(1)>".to_vec();
+    assert_eq!(
+        put(&tablet, &custos_core::signing::sha256_hex(&svg), svg)
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
+    assert_eq!(
+        put(&supervisor, &hash, photo.clone())
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        put(&tablet, "not-a-hash", photo.clone())
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+
+    let fetch = |phone: &Phone| {
+        r.client
+            .get(r.url(&format!("/v1/blobs/{hash}")))
+            .bearer_auth(&phone.token)
+            .send()
+    };
+    let mine = fetch(&tablet).await.unwrap();
+    assert_eq!(mine.status(), 200);
+    assert_eq!(mine.headers()["content-type"], "image/jpeg");
+    assert_eq!(mine.headers()["cache-control"], "private, no-store");
+    assert_eq!(mine.bytes().await.unwrap().to_vec(), photo);
+    assert_eq!(
+        fetch(&supervisor).await.unwrap().status(),
+        404,
+        "no entry the supervisor reads refers to it yet"
+    );
+
+    let month = {
+        let d = now().taipei_date();
+        DocKey::Inspections {
+            year: d.year,
+            month: d.month,
+        }
+    };
+    let mut log = docs::open(&month, None, &tablet.device.id).unwrap();
+    let cameras = site
+        .cameras
+        .iter()
+        .map(|(id, c)| {
+            let check = custos_core::inspection::CameraCheck {
+                running: true,
+                picture_clear: id != "cam-01",
+                audio_ok: c.features.audio.then_some(true),
+                storage_ok: true,
+                time_correct: true,
+                note: String::new(),
+            };
+            (id.clone(), check)
+        })
+        .collect();
+    let entry = InspectionEntry {
+        checked_at: now(),
+        inspector: person_id(&site, "黃巡檢"),
+        host_ok: true,
+        cameras,
+        maintenance: String::new(),
+        handling: "已通報廠商維修".into(),
+        remarks: String::new(),
+        photos: vec![hash.clone()],
+    };
+    docs::put_entry(
+        &mut log,
+        docs::INSPECTION_ENTRIES,
+        EntryId::from_parts(now().0 as u64, 5).as_str(),
+        &entry,
+    )
+    .unwrap();
+    docs::commit(&mut log, "check with a fault", now().0);
+    assert_eq!(
+        push(&r, &tablet, &month.to_string(), &new_changes(&mut log, &[]))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(fetch(&supervisor).await.unwrap().status(), 200);
+    assert_eq!(
+        r.get(&format!("/v1/blobs/{hash}"), None).await.status(),
+        401
+    );
+}

@@ -11,7 +11,8 @@ CREATE TABLE settings (
 CREATE TABLE documents (
     key        TEXT PRIMARY KEY,   -- e.g. site, inspections/2026-11
     bytes      BLOB NOT NULL,
-    updated_at INTEGER NOT NULL    -- ms since the epoch, recorder clock
+    updated_at INTEGER NOT NULL,   -- ms since the epoch, recorder clock
+    version    INTEGER NOT NULL DEFAULT 1  -- +1 on every save: the change stream watches it
 ) STRICT;
 
 -- One-time enrollment codes; only their SHA-256 is kept.
@@ -55,4 +56,13 @@ CREATE TABLE audit_checkpoints (
     head_hash TEXT NOT NULL,
     at        INTEGER NOT NULL,
     signature TEXT NOT NULL
+) STRICT;
+
+-- Content-addressed blobs (fault photos, scanned attachments) by SHA-256.
+CREATE TABLE blobs (
+    hash        TEXT PRIMARY KEY,   -- SHA-256 of the bytes, lower-case hex
+    media_type  TEXT NOT NULL,
+    bytes       BLOB NOT NULL,
+    uploaded_by TEXT NOT NULL,      -- device id
+    uploaded_at INTEGER NOT NULL
 ) STRICT;

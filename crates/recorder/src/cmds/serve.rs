@@ -27,19 +27,23 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
     let (store, key) = open_data_dir(&args.data)?;
     let tls = server_config(&args.data)?;
     let fingerprint = store.setting("fingerprint")?.unwrap_or_default();
+    let store = Arc::new(store);
+    let (changes, _) = tokio::sync::broadcast::channel(256);
     let state = AppState {
-        store: Arc::new(store),
+        store: store.clone(),
         clock,
         site_key: Arc::new(key),
         fingerprint: fingerprint.clone().into(),
         sync_states: Default::default(),
         push_lock: Default::default(),
+        changes: changes.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
+        crate::web::events::spawn_watcher(store, changes);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
         tokio::spawn(async move {

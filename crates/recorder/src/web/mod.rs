@@ -3,8 +3,10 @@
 //! `application/problem+json`.
 
 pub mod auth;
+pub mod blobs;
 pub mod documents;
 pub mod enroll;
+pub mod events;
 pub mod health;
 pub mod me;
 pub mod problem;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub fingerprint: Arc<str>,
     pub sync_states: Arc<documents::SyncStates>,
     pub push_lock: Arc<documents::PushLock>,
+    /// Keys of documents that changed, for the event stream.
+    pub changes: tokio::sync::broadcast::Sender<String>,
 }
 
 #[derive(OpenApi)]
@@ -68,10 +72,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(auth::token))
         .routes(routes!(me::me))
         .routes(routes!(documents::list))
+        .routes(routes!(events::events))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))
                 .routes(routes!(documents::push))
+                .routes(routes!(blobs::put, blobs::get))
                 .layer(DefaultBodyLimit::max(MAX_SYNC_BODY_BYTES)),
         )
         .split_for_parts();

@@ -68,6 +68,7 @@ pub fn may_read(key: &DocKey, roles: &[Role], profile: &PolicyProfile, major_cas
             Role::Delegate,
             Role::Auditor,
         ]),
+        DocKey::Audit => any(&crate::audit::COUNTERSIGN_ROLES),
     }
 }
 
@@ -500,6 +501,18 @@ impl Rules<'_> {
                 &RELEASE_ROLES,
                 |h| h.content_hash(),
             ),
+            (DocKey::Audit, docs::CHECKPOINTS) => Err(refuse(
+                "recorder_only",
+                "audit checkpoints are made and signed by the recorder",
+            )),
+            (DocKey::Audit, docs::COUNTERSIGNATURES) => self
+                .check_seal::<crate::audit::PublishedCheckpoint>(
+                    (collection, entry),
+                    docs::CHECKPOINTS,
+                    SealPurpose::AuditCheckpoint,
+                    &crate::audit::COUNTERSIGN_ROLES,
+                    |c| c.content_hash(),
+                ),
             (DocKey::Holds, docs::DESTRUCTIONS) => Err(refuse(
                 "recorder_only",
                 "the destruction record is written by the recorder",

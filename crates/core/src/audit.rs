@@ -7,8 +7,11 @@
 //!
 //! Here: the hashing and the checks, pure. The recorder stores the rows.
 
+use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::EntryId;
+use crate::roles::Role;
 use crate::signing::{Canonical, sha256_hex};
 use crate::time::Timestamp;
 
@@ -161,6 +164,41 @@ impl Checkpoint {
             });
         }
         Ok(())
+    }
+}
+
+/// A checkpoint as published in the `audit` document, signed by the site key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct PublishedCheckpoint {
+    pub tree_size: u64,
+    pub head_hash: String,
+    pub at: Timestamp,
+    /// The site key's Ed25519 signature over [`Checkpoint::signing_bytes`], hex.
+    pub signature: String,
+}
+
+/// The roles whose devices countersign checkpoints: the head (or delegate)
+/// and the ethics office (政風室).
+pub const COUNTERSIGN_ROLES: [Role; 3] = [Role::Head, Role::Delegate, Role::Auditor];
+
+impl PublishedCheckpoint {
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            tree_size: self.tree_size,
+            head_hash: self.head_hash.clone(),
+            at: self.at,
+        }
+    }
+
+    /// The key under which it is stored: a ULID made of its time and size,
+    /// so the same checkpoint always has the same key.
+    pub fn key(&self) -> EntryId {
+        EntryId::from_parts(self.at.0.max(0) as u64, u128::from(self.tree_size))
+    }
+
+    /// What a countersignature ([`crate::seal::Seal`]) signs.
+    pub fn content_hash(&self) -> String {
+        crate::seal::content_hash("custos/audit-checkpoint-entry/v1", self)
     }
 }
 

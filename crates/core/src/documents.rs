@@ -35,6 +35,8 @@ pub enum DocKey {
     Logbook { year: i32 },
     /// Holds and the destruction record.
     Holds,
+    /// The audit chain's signed checkpoints and the devices' countersignatures.
+    Audit,
 }
 
 impl DocKey {
@@ -47,6 +49,7 @@ impl DocKey {
             DocKey::ApplicationPersonal(_) => &[PERSONAL],
             DocKey::Logbook { .. } => &[LOGBOOK_ENTRIES, SEALS],
             DocKey::Holds => &[HOLDS, RELEASES, DESTRUCTIONS],
+            DocKey::Audit => &[CHECKPOINTS, COUNTERSIGNATURES],
         }
     }
 
@@ -69,6 +72,8 @@ pub const LOGBOOK_ENTRIES: &str = "entries";
 pub const HOLDS: &str = "holds";
 pub const RELEASES: &str = "releases";
 pub const DESTRUCTIONS: &str = "destructions";
+pub const CHECKPOINTS: &str = "checkpoints";
+pub const COUNTERSIGNATURES: &str = "countersignatures";
 
 impl fmt::Display for DocKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -79,6 +84,7 @@ impl fmt::Display for DocKey {
             DocKey::ApplicationPersonal(id) => write!(f, "applications/{id}/personal"),
             DocKey::Logbook { year } => write!(f, "logbook/{year:04}"),
             DocKey::Holds => write!(f, "holds"),
+            DocKey::Audit => write!(f, "audit"),
         }
     }
 }
@@ -92,6 +98,7 @@ impl FromStr for DocKey {
         let key = match parts.as_slice() {
             ["site"] => DocKey::Site,
             ["holds"] => DocKey::Holds,
+            ["audit"] => DocKey::Audit,
             ["inspections", ym] => {
                 let (y, m) = ym.split_once('-').ok_or_else(bad)?;
                 let (year, month) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);

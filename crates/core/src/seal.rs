@@ -21,6 +21,10 @@ pub enum SealPurpose {
     /// The head releases a hold: the footage may follow ordinary retention again.
     #[autosurgeon(rename = "release_hold")]
     ReleaseHold,
+    /// The head or the ethics office confirms an audit checkpoint: from now
+    /// on a recorder showing a shorter or different chain is caught.
+    #[autosurgeon(rename = "audit_checkpoint")]
+    AuditCheckpoint,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
@@ -76,6 +80,7 @@ impl Seal {
                 match self.purpose {
                     SealPurpose::Countersign => "countersign",
                     SealPurpose::ReleaseHold => "release_hold",
+                    SealPurpose::AuditCheckpoint => "audit_checkpoint",
                 },
             )
             .str("subject", self.subject.as_str())

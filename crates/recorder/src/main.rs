@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         Command::Person(cmd) => cmds::person::run(cmd, &clock),
         Command::Camera(cmd) => cmds::camera::run(cmd, &clock),
         Command::Enroll(args) => cmds::enroll::run(args, &clock),
-        Command::Audit(cmd) => cmds::audit::run(cmd),
+        Command::Audit(cmd) => cmds::audit::run(cmd, &clock),
         Command::Profile(cmd) => {
             cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage)
         }

@@ -42,8 +42,11 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
+    let site_key = state.site_key.clone();
+    let checkpoint_clock = state.clock.clone();
     runtime.block_on(async move {
-        crate::web::events::spawn_watcher(store, changes);
+        crate::web::events::spawn_watcher(store.clone(), changes);
+        spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
         tokio::spawn(async move {
@@ -65,6 +68,33 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
             .await
             .map_err(|e| RecorderError::Usage(format!("cannot listen on {}: {e}", args.listen)))
     })
+}
+
+/// Makes the daily audit checkpoint: at start, then whenever one is due.
+fn spawn_checkpointer(
+    store: Arc<crate::store::Store>,
+    key: Arc<custos_core::signing::DeviceKey>,
+    clock: Arc<dyn Clock>,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = clock.now();
+            let made = crate::checkpoints::checkpoint_due(&store, now).and_then(|due| {
+                if due {
+                    crate::checkpoints::make_checkpoint(&store, &key, now)
+                } else {
+                    Ok(None)
+                }
+            });
+            match made {
+                Ok(Some(c)) => tracing::info!("audit checkpoint signed at {} rows", c.tree_size),
+                Ok(None) => {}
+                Err(e) => tracing::error!("audit checkpoint failed: {e}"),
+            }
+        }
+    });
 }
 
 async fn wait_for_signal() {

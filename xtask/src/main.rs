@@ -280,27 +280,120 @@ fn demo() -> Result {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let recorder = target.join("debug/custos-recorder");
+    let recorder = recorder.to_str().unwrap();
     let app = target.join("debug/custos-app");
-    run(&root, recorder.to_str().unwrap(), &["profile", "list"])?;
 
-    if std::env::var_os("DISPLAY").is_some() {
-        eprintln!("\n==> starting the app; close its window to end the demo");
-        return run(&root, app.to_str().unwrap(), &[]);
+    // A fresh demo site each run: a kindergarten with its staff, committee and cameras.
+    let data = target.join("demo/recorder");
+    let _ = std::fs::remove_dir_all(&data);
+    let data_s = data.to_str().unwrap();
+    run(
+        &root,
+        recorder,
+        &[
+            "init",
+            "--data",
+            data_s,
+            "--site",
+            "Custos 示範幼兒園",
+            "--profile",
+            "kaohsiung-kindergarten",
+        ],
+    )?;
+    for (name, role) in [
+        ("林園長", "head"),
+        ("陳老師", "manager"),
+        ("王老師", "inspector"),
+        ("張主任", "supervisor"),
+        ("教保員代表 李老師", "committee_staff"),
+        ("家長代表 黃先生", "committee_parent"),
+    ] {
+        run(
+            &root,
+            recorder,
+            &[
+                "person", "add", "--data", data_s, "--name", name, "--role", role,
+            ],
+        )?;
     }
-    // No screen: start the app under Xvfb long enough to show it comes up.
+    for (id, name, location, zone) in [
+        ("cam-01", "大門", "一樓大門口", "outdoor-public"),
+        ("cam-02", "遊戲室", "一樓室內遊戲空間", "indoor-public"),
+        ("cam-03", "大班教室", "二樓大班活動室", "activity-room"),
+    ] {
+        let rtsp = format!("rtsp://127.0.0.1:8554/{id}");
+        run(
+            &root,
+            recorder,
+            &[
+                "camera",
+                "add",
+                "--data",
+                data_s,
+                "--id",
+                id,
+                "--name",
+                name,
+                "--location",
+                location,
+                "--zone",
+                zone,
+                "--rtsp",
+                &rtsp,
+                "--audio",
+            ],
+        )?;
+    }
+    let mut serve = Command::new(recorder)
+        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:7443"])
+        .spawn()
+        .map_err(|e| format!("could not start the recorder: {e}"))?;
+    std::thread::sleep(Duration::from_secs(1));
+    if let Some(status) = serve.try_wait().map_err(|e| e.to_string())? {
+        return Err(format!(
+            "the recorder stopped at once ({status}); is port 7443 in use?"
+        ));
+    }
+    let enrolled = run(
+        &root,
+        recorder,
+        &[
+            "enroll",
+            "--data",
+            data_s,
+            "--person",
+            "陳老師",
+            "--valid-minutes",
+            "60",
+        ],
+    );
+    let shown = enrolled.and_then(|_| show_app(&root, &app));
+    let _ = serve.kill();
+    let _ = serve.wait();
+    shown
+}
+
+/// Opens the app window, or, without a screen, runs it under Xvfb long
+/// enough to show that it comes up.
+fn show_app(root: &Path, app: &Path) -> Result {
+    let app_s = app.to_str().unwrap();
+    if std::env::var_os("DISPLAY").is_some() {
+        eprintln!(
+            "\n==> the recorder is at https://127.0.0.1:7443; starting the app (close its window to end the demo)"
+        );
+        return run(root, app_s, &[]);
+    }
     eprintln!("\n==> no DISPLAY: starting the app under Xvfb for 15 s to show that it starts");
     let mut child = Command::new("xvfb-run")
-        .args(["-a", app.to_str().unwrap()])
-        .current_dir(&root)
+        .args(["-a", app_s])
+        .current_dir(root)
         .spawn()
         .map_err(|e| format!("could not start xvfb-run: {e}"))?;
     std::thread::sleep(Duration::from_secs(15));
     match child.try_wait().map_err(|e| e.to_string())? {
         Some(status) => Err(format!("the app exited early ({status})")),
         None => {
-            let _ = Command::new("pkill")
-                .args(["-f", app.to_str().unwrap()])
-                .status();
+            let _ = Command::new("pkill").args(["-f", app_s]).status();
             let _ = child.wait();
             eprintln!(
                 "the app ran for 15 s under Xvfb; run `cargo xtask demo` with a display to use it"

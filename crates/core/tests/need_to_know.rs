@@ -1,0 +1,106 @@
+//! Who receives which document, role by role, written out by hand from the
+//! regulations and DESIGN §6 so that a change to the rules shows here.
+
+use custos_core::access::may_read;
+use custos_core::documents::DocKey;
+use custos_core::ids::EntryId;
+use custos_core::policy::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, PolicyProfile, WANHUA_HOUSEHOLD};
+use custos_core::roles::Role;
+
+const ROLES: [Role; 9] = [
+    Role::Manager,
+    Role::Inspector,
+    Role::Supervisor,
+    Role::Head,
+    Role::Delegate,
+    Role::CommitteeStaff,
+    Role::CommitteeParent,
+    Role::Secretary,
+    Role::Auditor,
+];
+
+/// One row per document kind: which of ROLES (in order) may read it.
+/// M I S H D Cs Cp Se Au
+fn check(profile_id: &str, table: &[(&str, [u8; 9])]) {
+    let mut profile = PolicyProfile::builtin(profile_id).unwrap();
+    profile = profile.with_floor(Some(31)).unwrap();
+    let id = EntryId::from_parts(1, 1);
+    for (doc, expected) in table {
+        let key = match *doc {
+            "site" => DocKey::Site,
+            "inspections" => DocKey::Inspections { year: 2026, month: 11 },
+            "case" => DocKey::ApplicationCase(id.clone()),
+            "personal" => DocKey::ApplicationPersonal(id.clone()),
+            "logbook" => DocKey::Logbook { year: 2026 },
+            "holds" => DocKey::Holds,
+            "audit" => DocKey::Audit,
+            other => panic!("{other}"),
+        };
+        for (role, want) in ROLES.iter().zip(expected) {
+            assert_eq!(may_read(&key, &[*role], &profile, false), *want == 1, "{profile_id}: {} reading {doc}", role.as_str());
+        }
+    }
+    assert!(!may_read(&DocKey::Site, &[], &profile, false), "no roles, nothing");
+}
+
+#[test]
+fn kaohsiung_kindergarten() {
+    check(
+        KAOHSIUNG_KINDERGARTEN,
+        &[
+            //                M  I  S  H  D  Cs Cp Se Au
+            ("site", [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+            ("inspections", [1, 1, 1, 1, 1, 0, 0, 1, 1]),
+            // The committee reviews cases; the inspector never sees one.
+            ("case", [1, 0, 1, 1, 0, 1, 1, 0, 1]),
+            // 身分證號 and phone: the manager who receives the form and the principal only.
+            ("personal", [1, 0, 0, 1, 0, 0, 0, 0, 0]),
+            ("logbook", [1, 0, 1, 1, 1, 0, 0, 1, 1]),
+            ("holds", [1, 0, 1, 1, 1, 0, 0, 0, 1]),
+            ("audit", [0, 0, 0, 1, 1, 0, 0, 0, 1]),
+        ],
+    );
+}
+
+#[test]
+fn dahu_office() {
+    check(
+        DAHU_OFFICE,
+        &[
+            ("site", [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+            ("inspections", [1, 1, 1, 1, 1, 0, 0, 1, 1]),
+            ("case", [1, 0, 0, 1, 1, 0, 0, 0, 1]),
+            ("personal", [1, 0, 0, 1, 1, 0, 0, 0, 0]),
+            ("logbook", [1, 0, 1, 1, 1, 0, 0, 1, 1]),
+            ("holds", [1, 0, 1, 1, 1, 0, 0, 0, 1]),
+            ("audit", [0, 0, 0, 1, 1, 0, 0, 0, 1]),
+        ],
+    );
+}
+
+#[test]
+fn wanhua_household() {
+    check(
+        WANHUA_HOUSEHOLD,
+        &[
+            ("site", [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+            ("inspections", [1, 1, 1, 1, 1, 0, 0, 1, 1]),
+            // The internal chain: unit head, manager, secretary, director.
+            ("case", [1, 0, 1, 1, 1, 0, 0, 1, 1]),
+            ("personal", [1, 0, 0, 1, 1, 0, 0, 0, 0]),
+            ("logbook", [1, 0, 1, 1, 1, 0, 0, 1, 1]),
+            ("holds", [1, 0, 1, 1, 1, 0, 0, 0, 1]),
+            ("audit", [0, 0, 0, 1, 1, 0, 0, 0, 1]),
+        ],
+    );
+}
+
+#[test]
+fn a_major_case_reaches_the_notified_role_at_once() {
+    // A custom profile whose notified role would not otherwise read cases.
+    let mut profile = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
+    profile.notify_on_major = Some(Role::Inspector);
+    let key = DocKey::ApplicationCase(EntryId::from_parts(1, 1));
+    assert!(!may_read(&key, &[Role::Inspector], &profile, false));
+    assert!(may_read(&key, &[Role::Inspector], &profile, true));
+}

@@ -51,8 +51,7 @@ mod tests {
         // A page from elsewhere loaded into the window may not call the app.
         let refused = get_ipc_response(&webview, request("https://example.invalid/")).unwrap_err();
         assert!(refused.to_string().contains("not allowed"), "{refused}");
-        let response =
-            get_ipc_response(&webview, request("tauri://localhost")).expect("the command answers");
+        let response = get_ipc_response(&webview, request("tauri://localhost")).expect("the command answers");
         let info: serde_json::Value = response.deserialize().unwrap();
         assert_eq!(info["profiles"][0], "kaohsiung-kindergarten");
         assert_eq!(info["coreVersion"], custos_core::VERSION);

@@ -29,13 +29,15 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench") => bench(),
+        Some("fuzz") => fuzz(),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|bench>");
             eprintln!("  demo   build everything and start the app (the main job)");
-            eprintln!(
-                "  test   every check and every test: fmt, clippy, UI type check, Rust and UI tests"
-            );
+            eprintln!("  test   every check and every test: fmt, clippy, UI type check, Rust and UI tests");
             eprintln!("  bench  benchmarks (not part of test)");
+            eprintln!(
+                "  fuzz   Schemathesis against a running recorder, without and with a device token (not part of test)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -66,10 +68,7 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Result {
         .current_dir(dir)
         .status()
         .map_err(|e| format!("could not start {program}: {e}"))?;
-    eprintln!(
-        "    ({program} took {:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("    ({program} took {:.1} s)", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {
@@ -114,9 +113,7 @@ fn ensure_dependencies() -> Result {
     }
     for tool in ["node", "npm"] {
         if Command::new(tool).arg("--version").output().is_err() {
-            return Err(format!(
-                "{tool} is not installed: install Node.js 20 or later with npm"
-            ));
+            return Err(format!("{tool} is not installed: install Node.js 20 or later with npm"));
         }
     }
     let ui = root().join("ui");
@@ -164,14 +161,7 @@ fn test() -> Result {
     run(
         &root,
         "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
     )?;
     run(&ui, "npm", &["run", "check", "--silent"])?;
     run(&root, "cargo", &["test", "--workspace"])?;
@@ -184,9 +174,7 @@ fn test() -> Result {
 }
 
 /// Crates that do I/O, which the domain core must never depend on.
-const IO_CRATES: &[&str] = &[
-    "tokio", "rusqlite", "reqwest", "tauri", "hyper", "mio", "axum",
-];
+const IO_CRATES: &[&str] = &["tokio", "rusqlite", "reqwest", "tauri", "hyper", "mio", "axum"];
 /// Parts of std that touch the outside world.
 const IO_PATHS: &[&str] = &[
     "std::fs",
@@ -202,34 +190,19 @@ const IO_PATHS: &[&str] = &[
 fn check_core_has_no_io(root: &Path) -> Result {
     eprintln!("\n==> checking that crates/core does no I/O");
     let out = Command::new("cargo")
-        .args([
-            "tree",
-            "-p",
-            "custos-core",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
+        .args(["tree", "-p", "custos-core", "-e", "normal", "--prefix", "none"])
         .current_dir(root)
         .output()
         .map_err(|e| format!("could not run cargo tree: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "cargo tree failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     let tree = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = tree
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    if let Some(bad) = names.iter().find(|n| {
-        IO_CRATES
-            .iter()
-            .any(|io| *n == io || n.starts_with(&format!("{io}-")))
-    }) {
+    let names: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    if let Some(bad) = names
+        .iter()
+        .find(|n| IO_CRATES.iter().any(|io| *n == io || n.starts_with(&format!("{io}-"))))
+    {
         return Err(format!(
             "custos-core depends on {bad}, which does I/O; the core must stay pure"
         ));
@@ -242,8 +215,7 @@ fn check_core_has_no_io(root: &Path) -> Result {
                 stack.push(path);
                 continue;
             }
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             for (n, line) in text.lines().enumerate() {
                 if let Some(io) = IO_PATHS.iter().find(|io| line.contains(*io)) {
                     return Err(format!(
@@ -267,15 +239,154 @@ fn bench() -> Result {
     run(&root(), "cargo", &["bench", "--workspace"])
 }
 
+/// Python packages `fuzz` needs, installed with pip when missing.
+const PYTHON_PACKAGES: &[(&str, &str)] = &[
+    ("schemathesis", "schemathesis"),
+    ("cryptography", "cryptography"),
+    ("requests", "requests"),
+];
+
+/// Schemathesis against a real recorder on loopback: once without
+/// credentials, once signed in as an enrolled device (the hook in
+/// xtask/fuzz). Fails on any 5xx or any response that breaks the API's schema.
+fn fuzz() -> Result {
+    let root = root();
+    let missing: Vec<&str> = PYTHON_PACKAGES
+        .iter()
+        .filter(|(module, _)| {
+            !Command::new("python3")
+                .args(["-c", &format!("import {module}")])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing.is_empty() {
+        let mut args = vec!["-m", "pip", "install", "--quiet"];
+        args.extend(missing.iter().copied());
+        run(&root, "python3", &args)?;
+    }
+    run(&root, "cargo", &["build", "-p", "custos-recorder"])?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let recorder = target.join("debug/custos-recorder");
+    let recorder = recorder.to_str().unwrap();
+    let data = target.join("fuzz/recorder");
+    let _ = std::fs::remove_dir_all(&data);
+    let data_s = data.to_str().unwrap();
+    run(
+        &root,
+        recorder,
+        &[
+            "init",
+            "--data",
+            data_s,
+            "--site",
+            "模糊測試幼兒園",
+            "--profile",
+            "kaohsiung-kindergarten",
+        ],
+    )?;
+    run(
+        &root,
+        recorder,
+        &[
+            "person",
+            "add",
+            "--data",
+            data_s,
+            "--name",
+            "測試經理",
+            "--role",
+            "manager",
+            "--role",
+            "head",
+        ],
+    )?;
+    let mut serve = Command::new(recorder)
+        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start the recorder: {e}"))?;
+    let result = (|| -> Result {
+        use std::io::BufRead;
+        let stdout = serve.stdout.take().ok_or("no stdout from the recorder")?;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        break addr.to_string();
+                    }
+                }
+                _ => return Err("the recorder stopped before listening".into()),
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let ca = data.join("tls-cert.pem");
+        let ca = ca.to_str().unwrap();
+        let schema = format!("{base}/v1/openapi.json");
+        let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+        let st = |code: Option<&str>| -> Result {
+            let label = if code.is_some() {
+                "with a device token"
+            } else {
+                "without credentials"
+            };
+            eprintln!("\n==> schemathesis {label}");
+            let mut cmd = Command::new("st");
+            cmd.args([
+                "run",
+                &schema,
+                "--tls-verify",
+                ca,
+                "--checks",
+                checks,
+                "--max-examples",
+                "25",
+            ])
+            .current_dir(root.join("xtask/fuzz"))
+            .env("PYTHONPATH", ".")
+            .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
+            .env("CUSTOS_BASE_URL", &base)
+            .env("CUSTOS_CA", ca);
+            if let Some(code) = code {
+                cmd.env("CUSTOS_ENROLL_CODE", code);
+            }
+            let status = cmd
+                .status()
+                .map_err(|e| format!("could not start schemathesis (st): {e}"))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("schemathesis {label} found failures"))
+            }
+        };
+        st(None)?;
+        let out = Command::new(recorder)
+            .args(["enroll", "--data", data_s, "--person", "測試經理", "--quiet"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let code = text
+            .split("\"code\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .ok_or_else(|| format!("no enrollment code in {text:?}"))?
+            .to_string();
+        st(Some(&code))
+    })();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    result
+}
+
 fn demo() -> Result {
     ensure_dependencies()?;
     build_ui()?;
     let root = root();
-    run(
-        &root,
-        "cargo",
-        &["build", "-p", "custos-recorder", "-p", "custos-app"],
-    )?;
+    run(&root, "cargo", &["build", "-p", "custos-recorder", "-p", "custos-app"])?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
@@ -311,9 +422,7 @@ fn demo() -> Result {
         run(
             &root,
             recorder,
-            &[
-                "person", "add", "--data", data_s, "--name", name, "--role", role,
-            ],
+            &["person", "add", "--data", data_s, "--name", name, "--role", role],
         )?;
     }
     for (id, name, location, zone) in [
@@ -350,9 +459,7 @@ fn demo() -> Result {
         .map_err(|e| format!("could not start the recorder: {e}"))?;
     std::thread::sleep(Duration::from_secs(1));
     if let Some(status) = serve.try_wait().map_err(|e| e.to_string())? {
-        return Err(format!(
-            "the recorder stopped at once ({status}); is port 7443 in use?"
-        ));
+        return Err(format!("the recorder stopped at once ({status}); is port 7443 in use?"));
     }
     let enrolled = run(
         &root,
@@ -395,9 +502,7 @@ fn show_app(root: &Path, app: &Path) -> Result {
         None => {
             let _ = Command::new("pkill").args(["-f", app_s]).status();
             let _ = child.wait();
-            eprintln!(
-                "the app ran for 15 s under Xvfb; run `cargo xtask demo` with a display to use it"
-            );
+            eprintln!("the app ran for 15 s under Xvfb; run `cargo xtask demo` with a display to use it");
             Ok(())
         }
     }

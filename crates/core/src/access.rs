@@ -48,8 +48,7 @@ pub fn may_read(key: &DocKey, roles: &[Role], profile: &PolicyProfile, major_cas
                 .iter()
                 .flat_map(|r| r.approval.iter())
                 .any(|step| any(step.roles()));
-            let notified =
-                major_case && profile.notify_on_major.is_some_and(|r| roles.contains(&r));
+            let notified = major_case && profile.notify_on_major.is_some_and(|r| roles.contains(&r));
             in_a_chain || notified || any(&[Role::Manager, Role::Auditor])
         }
         DocKey::ApplicationPersonal(_) => any(&profile.personal_data_roles),
@@ -162,11 +161,7 @@ pub fn check_upload(
         ));
     }
 
-    let touched = touched_entries(
-        &after,
-        &before_heads,
-        includes_genesis && before_heads.is_empty(),
-    )?;
+    let touched = touched_entries(&after, &before_heads, includes_genesis && before_heads.is_empty())?;
     let before_doc = doc;
     let rules = Rules {
         key,
@@ -198,31 +193,23 @@ fn touched_entries(
     let mut touched = BTreeSet::new();
     for patch in after.diff(before_heads, &after.get_heads()) {
         let key_of_action = match &patch.action {
-            automerge::PatchAction::PutMap { key, .. }
-            | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
+            automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
             _ => None,
         };
         match patch.path.as_slice() {
             [] if genesis_allowed => {}
             [] => {
-                return Err(refuse(
-                    "structure",
-                    "the batch changes the document's structure",
-                ));
+                return Err(refuse("structure", "the batch changes the document's structure"));
             }
             [(_, Prop::Map(collection))] => {
-                let entry = key_of_action
-                    .ok_or_else(|| refuse("structure", "collections are maps of entries"))?;
+                let entry = key_of_action.ok_or_else(|| refuse("structure", "collections are maps of entries"))?;
                 touched.insert((collection.clone(), entry));
             }
             [(_, Prop::Map(collection)), (_, Prop::Map(entry)), ..] => {
                 touched.insert((collection.clone(), entry.clone()));
             }
             _ => {
-                return Err(refuse(
-                    "structure",
-                    "the batch changes the document's structure",
-                ));
+                return Err(refuse("structure", "the batch changes the document's structure"));
             }
         }
     }
@@ -239,30 +226,15 @@ struct Rules<'a> {
 }
 
 impl Rules<'_> {
-    fn get<T: Hydrate>(
-        &self,
-        doc: &Automerge,
-        collection: &str,
-        entry: &str,
-    ) -> Result<Option<T>, Refusal> {
+    fn get<T: Hydrate>(&self, doc: &Automerge, collection: &str, entry: &str) -> Result<Option<T>, Refusal> {
         // Before its genesis a document has no collections, and so no entries.
-        if doc
-            .get(automerge::ROOT, collection)
-            .ok()
-            .flatten()
-            .is_none()
-        {
+        if doc.get(automerge::ROOT, collection).ok().flatten().is_none() {
             return Ok(None);
         }
-        docs::get_entry(doc, collection, entry)
-            .map_err(|e| refuse("malformed_entry", e.to_string()))
+        docs::get_entry(doc, collection, entry).map_err(|e| refuse("malformed_entry", e.to_string()))
     }
 
-    fn before_after<T: Hydrate>(
-        &self,
-        collection: &str,
-        entry: &str,
-    ) -> Result<(Option<T>, T), Refusal> {
+    fn before_after<T: Hydrate>(&self, collection: &str, entry: &str) -> Result<(Option<T>, T), Refusal> {
         let before = self.get(self.before, collection, entry)?;
         let after = self
             .get(self.after, collection, entry)?
@@ -326,15 +298,10 @@ impl Rules<'_> {
                 if (date.year, date.month) != (*year, *month) {
                     return Err(refuse(
                         "wrong_month",
-                        format!(
-                            "a check of {}-{:02} belongs in that month's log",
-                            date.year, date.month
-                        ),
+                        format!("a check of {}-{:02} belongs in that month's log", date.year, date.month),
                     ));
                 }
-                let site_now = site
-                    .current()
-                    .map_err(|e| refuse("site_unreadable", e.to_string()))?;
+                let site_now = site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
                 e.validate(&site_now)
                     .map_err(|e| refuse("invalid_entry", e.to_string()))
             }
@@ -345,26 +312,19 @@ impl Rules<'_> {
                 match before {
                     None => {
                         if &r.opened_by != me || r.closed.is_some() {
-                            return Err(refuse(
-                                "author",
-                                "a repair is opened open, by the person recording it",
-                            ));
+                            return Err(refuse("author", "a repair is opened open, by the person recording it"));
                         }
                         let found: Option<InspectionEntry> =
                             self.get(self.after, docs::INSPECTION_ENTRIES, r.found_in.as_str())?;
-                        found.map(|_| ()).ok_or_else(|| {
-                            refuse("dangling", "a repair must name the check that found it")
-                        })
+                        found
+                            .map(|_| ())
+                            .ok_or_else(|| refuse("dangling", "a repair must name the check that found it"))
                     }
                     Some(before) => {
-                        Repair::check_update(&before, &r)
-                            .map_err(|e| refuse("repair_update", e.to_string()))?;
+                        Repair::check_update(&before, &r).map_err(|e| refuse("repair_update", e.to_string()))?;
                         match &r.closed {
                             Some(c) if &c.closed_by == me => Ok(()),
-                            _ => Err(refuse(
-                                "author",
-                                "a repair is closed in the name of who closes it",
-                            )),
+                            _ => Err(refuse("author", "a repair is closed in the name of who closes it")),
                         }
                     }
                 }
@@ -392,16 +352,10 @@ impl Rules<'_> {
                 let (before, case): (Option<ApplicationCase>, ApplicationCase) =
                     self.before_after(collection, entry)?;
                 if &case.id != id {
-                    return Err(refuse(
-                        "wrong_document",
-                        "the case carries another application's id",
-                    ));
+                    return Err(refuse("wrong_document", "the case carries another application's id"));
                 }
                 if let Some(before) = &before {
-                    if before.id != case.id
-                        || before.filed_by != case.filed_by
-                        || before.filed_at != case.filed_at
-                    {
+                    if before.id != case.id || before.filed_by != case.filed_by || before.filed_at != case.filed_at {
                         return Err(refuse(
                             "immutable",
                             "an amendment cannot change who filed the application or when",
@@ -420,9 +374,7 @@ impl Rules<'_> {
                         "an application is filed in the name of the person entering it",
                     ));
                 }
-                let site_now = site
-                    .current()
-                    .map_err(|e| refuse("site_unreadable", e.to_string()))?;
+                let site_now = site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
                 case.check_filing(&site_now, self.ctx.profile, self.ctx.now)
                     .map(|_| ())
                     .map_err(|e| refuse("invalid_application", e.to_string()))
@@ -432,24 +384,17 @@ impl Rules<'_> {
                 let (before, event): (_, DecisionEvent) = self.before_after(collection, entry)?;
                 self.require_new(&before)?;
                 if &event.device != self.sender || &event.signer != me {
-                    return Err(refuse(
-                        "author",
-                        "a decision is uploaded by the device that signed it",
-                    ));
+                    return Err(refuse("author", "a decision is uploaded by the device that signed it"));
                 }
                 let (_, derivation) = self.case_status(self.after)?;
                 match derivation.ignored_reason(&event.id) {
                     None | Some(IgnoreReason::OverriddenByConcurrentDecision) => Ok(()),
-                    Some(reason) => Err(refuse(
-                        "decision",
-                        format!("the decision does not count: {reason:?}"),
-                    )),
+                    Some(reason) => Err(refuse("decision", format!("the decision does not count: {reason:?}"))),
                 }
             }
             (DocKey::ApplicationPersonal(_), docs::PERSONAL) if entry == CURRENT => {
                 self.require_role(&[Role::Manager], "enter an applicant's personal data")?;
-                let (_, data): (Option<PersonalData>, PersonalData) =
-                    self.before_after(collection, entry)?;
+                let (_, data): (Option<PersonalData>, PersonalData) = self.before_after(collection, entry)?;
                 data.validate()
                     .map_err(|e| refuse("invalid_personal_data", e.to_string()))
             }
@@ -471,10 +416,7 @@ impl Rules<'_> {
                 self.require_role(&[Role::Manager], "place a hold")?;
                 let (before, hold): (_, Hold) = self.before_after(collection, entry)?;
                 self.require_new(&before)?;
-                if !matches!(
-                    hold.basis,
-                    HoldBasis::OfficialLetter | HoldBasis::Investigation
-                ) {
+                if !matches!(hold.basis, HoldBasis::OfficialLetter | HoldBasis::Investigation) {
                     return Err(refuse(
                         "recorder_only",
                         "holds for applications and viewings are placed by the recorder",
@@ -505,14 +447,13 @@ impl Rules<'_> {
                 "recorder_only",
                 "audit checkpoints are made and signed by the recorder",
             )),
-            (DocKey::Audit, docs::COUNTERSIGNATURES) => self
-                .check_seal::<crate::audit::PublishedCheckpoint>(
-                    (collection, entry),
-                    docs::CHECKPOINTS,
-                    SealPurpose::AuditCheckpoint,
-                    &crate::audit::COUNTERSIGN_ROLES,
-                    |c| c.content_hash(),
-                ),
+            (DocKey::Audit, docs::COUNTERSIGNATURES) => self.check_seal::<crate::audit::PublishedCheckpoint>(
+                (collection, entry),
+                docs::CHECKPOINTS,
+                SealPurpose::AuditCheckpoint,
+                &crate::audit::COUNTERSIGN_ROLES,
+                |c| c.content_hash(),
+            ),
             (DocKey::Holds, docs::DESTRUCTIONS) => Err(refuse(
                 "recorder_only",
                 "the destruction record is written by the recorder",
@@ -535,10 +476,7 @@ impl Rules<'_> {
         self.require_ulid(entry)?;
         let (before, seal): (_, Seal) = self.before_after(seal_collection, entry)?;
         self.require_new(&before)?;
-        if seal.purpose != purpose
-            || &seal.device != self.sender
-            || seal.signer != self.actor.person_id
-        {
+        if seal.purpose != purpose || &seal.device != self.sender || seal.signer != self.actor.person_id {
             return Err(refuse(
                 "author",
                 "a seal is uploaded by the device that signed it, for its purpose",
@@ -551,16 +489,12 @@ impl Rules<'_> {
             .map_err(|e| refuse("seal", e.to_string()))
     }
 
-    fn case_status(
-        &self,
-        doc: &Automerge,
-    ) -> Result<(crate::workflow::Status, crate::workflow::Derivation), Refusal> {
+    fn case_status(&self, doc: &Automerge) -> Result<(crate::workflow::Status, crate::workflow::Derivation), Refusal> {
         let case: ApplicationCase = self
             .get(doc, docs::CASE, CURRENT)?
             .ok_or_else(|| refuse("no_case", "the application has no case yet"))?;
         let events: std::collections::BTreeMap<String, DecisionEvent> =
-            docs::entries(doc, docs::EVENTS)
-                .map_err(|e| refuse("malformed_entry", e.to_string()))?;
+            docs::entries(doc, docs::EVENTS).map_err(|e| refuse("malformed_entry", e.to_string()))?;
         let d = derive_status(&case, &events, self.ctx.site, self.ctx.profile);
         Ok((d.status.clone(), d))
     }

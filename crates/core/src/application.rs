@@ -103,9 +103,7 @@ pub enum Category {
 }
 
 /// 資料處理方式: 調閱 (view), 複製 (copy), 翻攝 (photograph).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessKind {
     #[autosurgeon(rename = "view")]
@@ -223,10 +221,7 @@ impl ApplicationCase {
             ));
         }
         if !is_hex_digest(&self.personal_data_digest) {
-            return Err(CoreError::invalid(
-                "personal data digest",
-                "not a SHA-256 in hex",
-            ));
+            return Err(CoreError::invalid("personal data digest", "not a SHA-256 in hex"));
         }
         Ok(rule)
     }
@@ -246,10 +241,7 @@ impl PersonalData {
     pub fn validate(&self) -> Result<(), CoreError> {
         validate_national_id(&self.national_id)?;
         let digits = self.phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = self
-            .phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || "+-() #".contains(c));
+        let allowed = self.phone.chars().all(|c| c.is_ascii_digit() || "+-() #".contains(c));
         if !allowed || !(8..=15).contains(&digits) {
             return Err(CoreError::invalid(
                 "phone",
@@ -264,21 +256,14 @@ impl PersonalData {
 }
 
 fn is_hex_digest(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// 身分證號: a letter and nine digits whose checksum holds. New-style
 /// resident certificates (second character 8 or 9) use the same checksum.
 pub fn validate_national_id(id: &str) -> Result<(), CoreError> {
     const LETTERS: &str = "ABCDEFGHJKLMNPQRSTUVXYWZIO";
-    let bad = || {
-        CoreError::invalid(
-            "national ID (身分證號)",
-            format!("{id:?} is not a valid number"),
-        )
-    };
+    let bad = || CoreError::invalid("national ID (身分證號)", format!("{id:?} is not a valid number"));
     let bytes = id.as_bytes();
     if bytes.len() != 10 || !bytes[1..].iter().all(u8::is_ascii_digit) {
         return Err(bad());

@@ -35,14 +35,7 @@ pub struct AuditRow {
 }
 
 /// The hash of a row given the hash before it.
-pub fn row_hash(
-    prev_hash: &str,
-    seq: u64,
-    at: Timestamp,
-    kind: &str,
-    actor: &str,
-    detail: &str,
-) -> String {
+pub fn row_hash(prev_hash: &str, seq: u64, at: Timestamp, kind: &str, actor: &str, detail: &str) -> String {
     let mut c = Canonical::new("custos/audit/v1");
     c.str("prev", prev_hash)
         .str("seq", &seq.to_string())
@@ -55,13 +48,7 @@ pub fn row_hash(
 
 impl AuditRow {
     /// The row that follows `prev` (or starts the chain).
-    pub fn next(
-        prev: Option<&AuditRow>,
-        at: Timestamp,
-        kind: &str,
-        actor: &str,
-        detail: &str,
-    ) -> AuditRow {
+    pub fn next(prev: Option<&AuditRow>, at: Timestamp, kind: &str, actor: &str, detail: &str) -> AuditRow {
         let (seq, prev_hash) = match prev {
             Some(p) => (p.seq + 1, p.hash.clone()),
             None => (1, GENESIS_HASH.to_string()),
@@ -88,9 +75,7 @@ pub enum ChainError {
     Broken { seq: u64, prev: u64 },
     #[error("the chain has {have} rows but a checkpoint covers {checkpoint} (truncated)")]
     Truncated { have: u64, checkpoint: u64 },
-    #[error(
-        "checkpoint at {tree_size} rows: head hash {expected} but the chain has {actual} there (rewritten)"
-    )]
+    #[error("checkpoint at {tree_size} rows: head hash {expected} but the chain has {actual} there (rewritten)")]
     CheckpointMismatch {
         tree_size: u64,
         expected: String,
@@ -109,15 +94,7 @@ pub fn verify_chain(rows: &[AuditRow]) -> Result<(), ChainError> {
                 prev: prev_seq,
             });
         }
-        if row_hash(
-            &row.prev_hash,
-            row.seq,
-            row.at,
-            &row.kind,
-            &row.actor,
-            &row.detail,
-        ) != row.hash
-        {
+        if row_hash(&row.prev_hash, row.seq, row.at, &row.kind, &row.actor, &row.detail) != row.hash {
             return Err(ChainError::Edited { seq: row.seq });
         }
         prev_hash = row.hash.clone();
@@ -235,10 +212,7 @@ mod tests {
 
         let mut deleted = chain(5);
         deleted.remove(1);
-        assert_eq!(
-            verify_chain(&deleted),
-            Err(ChainError::Broken { seq: 3, prev: 1 })
-        );
+        assert_eq!(verify_chain(&deleted), Err(ChainError::Broken { seq: 3, prev: 1 }));
 
         // Rewriting a row and re-hashing everything after it still breaks the checkpoint.
         let original = chain(5);
@@ -275,10 +249,7 @@ mod tests {
         };
         assert_eq!(
             checkpoint.check_against(&rows[..3]),
-            Err(ChainError::Truncated {
-                have: 3,
-                checkpoint: 5
-            })
+            Err(ChainError::Truncated { have: 3, checkpoint: 5 })
         );
     }
 }

@@ -92,8 +92,7 @@ impl fmt::Display for DocKey {
 impl FromStr for DocKey {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, CoreError> {
-        let bad =
-            || CoreError::invalid("document key", format!("{s:?} names no register document"));
+        let bad = || CoreError::invalid("document key", format!("{s:?} names no register document"));
         let parts: Vec<&str> = s.split('/').collect();
         let key = match parts.as_slice() {
             ["site"] => DocKey::Site,
@@ -128,14 +127,9 @@ pub fn genesis_actor() -> ActorId {
 pub fn genesis(key: &DocKey) -> AutoCommit {
     let mut doc = AutoCommit::new().with_actor(genesis_actor());
     for collection in key.collections() {
-        doc.put_object(ROOT, *collection, ObjType::Map)
-            .expect("fresh document");
+        doc.put_object(ROOT, *collection, ObjType::Map).expect("fresh document");
     }
-    doc.commit_with(
-        CommitOptions::default()
-            .with_time(0)
-            .with_message(key.to_string()),
-    );
+    doc.commit_with(CommitOptions::default().with_time(0).with_message(key.to_string()));
     doc
 }
 
@@ -147,11 +141,7 @@ pub fn genesis_hash(key: &DocKey) -> automerge::ChangeHash {
 
 /// A document opened for editing on one device: genesis (or saved bytes),
 /// with the device's fixed actor id.
-pub fn open(
-    key: &DocKey,
-    saved: Option<&[u8]>,
-    device: &DeviceId,
-) -> Result<AutoCommit, CoreError> {
+pub fn open(key: &DocKey, saved: Option<&[u8]>, device: &DeviceId) -> Result<AutoCommit, CoreError> {
     let doc = match saved {
         Some(bytes) => AutoCommit::load(bytes)?,
         None => genesis(key),
@@ -163,19 +153,12 @@ pub fn open(
 pub fn collection<D: ReadDoc>(doc: &D, name: &str) -> Result<ObjId, CoreError> {
     match doc.get(ROOT, name)? {
         Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
-        _ => Err(CoreError::Malformed(format!(
-            "the document has no {name:?} collection"
-        ))),
+        _ => Err(CoreError::Malformed(format!("the document has no {name:?} collection"))),
     }
 }
 
 /// Writes one entry (reconciling only that entry, never the whole register).
-pub fn put_entry<T: Reconcile>(
-    doc: &mut AutoCommit,
-    coll: &str,
-    key: &str,
-    value: &T,
-) -> Result<(), CoreError> {
+pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, value: &T) -> Result<(), CoreError> {
     let obj = collection(doc, coll)?;
     autosurgeon::reconcile_prop(doc, obj, key, value)?;
     Ok(())
@@ -223,20 +206,11 @@ pub fn blob_references<D: autosurgeon::ReadDoc + ReadDoc>(
             let checks: BTreeMap<String, InspectionEntry> = entries(doc, INSPECTION_ENTRIES)?;
             out.extend(checks.into_values().flat_map(|e| e.photos));
             let repairs: BTreeMap<String, Repair> = entries(doc, REPAIRS)?;
-            out.extend(
-                repairs
-                    .into_values()
-                    .filter_map(|r| r.closed)
-                    .flat_map(|c| c.photos),
-            );
+            out.extend(repairs.into_values().filter_map(|r| r.closed).flat_map(|c| c.photos));
         }
         DocKey::ApplicationCase(_) => {
             let case: Option<ApplicationCase> = get_entry(doc, CASE, crate::access::CURRENT)?;
-            out.extend(
-                case.into_iter()
-                    .flat_map(|c| c.attachments)
-                    .filter_map(|a| a.blob),
-            );
+            out.extend(case.into_iter().flat_map(|c| c.attachments).filter_map(|a| a.blob));
         }
         _ => {}
     }
@@ -263,10 +237,7 @@ mod tests {
         for key in [
             DocKey::Site,
             DocKey::Holds,
-            DocKey::Inspections {
-                year: 2026,
-                month: 11,
-            },
+            DocKey::Inspections { year: 2026, month: 11 },
             DocKey::Logbook { year: 2026 },
             DocKey::ApplicationCase(id.clone()),
             DocKey::ApplicationPersonal(id),
@@ -287,10 +258,7 @@ mod tests {
 
     #[test]
     fn genesis_is_identical_everywhere_so_offline_entries_merge() {
-        let key = DocKey::Inspections {
-            year: 2026,
-            month: 11,
-        };
+        let key = DocKey::Inspections { year: 2026, month: 11 };
         assert_eq!(genesis(&key).save(), genesis(&key).save());
         let a = DeviceId::for_public_key(b"a");
         let b = DeviceId::for_public_key(b"b");

@@ -20,10 +20,7 @@ pub enum CoreError {
 
 impl CoreError {
     pub(crate) fn invalid(what: &'static str, why: impl Into<String>) -> Self {
-        CoreError::Invalid {
-            what,
-            why: why.into(),
-        }
+        CoreError::Invalid { what, why: why.into() }
     }
 }
 

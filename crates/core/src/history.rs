@@ -77,18 +77,12 @@ impl SiteHistory {
         .unwrap_or(false)
     }
 
-    fn with_fork<T>(
-        &self,
-        heads: &[String],
-        f: impl FnOnce(&Automerge, &SiteRegister) -> T,
-    ) -> Option<T> {
+    fn with_fork<T>(&self, heads: &[String], f: impl FnOnce(&Automerge, &SiteRegister) -> T) -> Option<T> {
         let mut key = heads.to_vec();
         key.sort();
         if !self.cache.borrow().contains_key(&key) {
             let built = heads_from_hex(&key)
-                .filter(|h| {
-                    !h.is_empty() && h.iter().all(|h| self.doc.get_change_by_hash(h).is_some())
-                })
+                .filter(|h| !h.is_empty() && h.iter().all(|h| self.doc.get_change_by_hash(h).is_some()))
                 .and_then(|h| self.doc.fork_at(&h).ok())
                 .and_then(|fork| {
                     let site = autosurgeon::hydrate::<_, SiteRegister>(&fork).ok()?;

@@ -83,19 +83,12 @@ impl Hold {
 
     /// The hold the recorder places the moment an application is filed,
     /// until the decision deadline has passed.
-    pub fn for_filed_application(
-        case: &ApplicationCase,
-        profile: &PolicyProfile,
-        placed_at: Timestamp,
-    ) -> Hold {
+    pub fn for_filed_application(case: &ApplicationCase, profile: &PolicyProfile, placed_at: Timestamp) -> Hold {
         Hold {
             cameras: case.cameras.clone(),
             window: case.window,
             basis: HoldBasis::ApplicationFiled,
-            legal_basis: format!(
-                "調閱申請審查中 (application under review, {})",
-                profile.source
-            ),
+            legal_basis: format!("調閱申請審查中 (application under review, {})", profile.source),
             reference: case.id.to_string(),
             application: Some(case.id.clone()),
             placed_at,

@@ -56,9 +56,8 @@ macro_rules! string_id {
 
         impl Hydrate for $name {
             fn hydrate_string(s: &'_ str) -> Result<Self, HydrateError> {
-                s.parse().map_err(|e: CoreError| {
-                    HydrateError::unexpected(stringify!($name), e.to_string())
-                })
+                s.parse()
+                    .map_err(|e: CoreError| HydrateError::unexpected(stringify!($name), e.to_string()))
             }
         }
     };
@@ -79,21 +78,15 @@ impl EntryId {
     /// Milliseconds since the Unix epoch encoded in the id (its creation time,
     /// as the creating device's clock saw it: informative, never trusted for order).
     pub fn timestamp_ms(&self) -> u64 {
-        ulid::Ulid::from_string(&self.0)
-            .map(|u| u.timestamp_ms())
-            .unwrap_or(0)
+        ulid::Ulid::from_string(&self.0).map(|u| u.timestamp_ms()).unwrap_or(0)
     }
 }
 
 fn validate_ulid(s: &str) -> Result<(), CoreError> {
-    let parsed = ulid::Ulid::from_string(s)
-        .map_err(|_| CoreError::invalid("id", format!("{s:?} is not a ULID")))?;
+    let parsed = ulid::Ulid::from_string(s).map_err(|_| CoreError::invalid("id", format!("{s:?} is not a ULID")))?;
     // Only the canonical (upper-case) spelling, so one entry has one key.
     if parsed.to_string() != s {
-        return Err(CoreError::invalid(
-            "id",
-            format!("{s:?} is not a canonical ULID"),
-        ));
+        return Err(CoreError::invalid("id", format!("{s:?} is not a canonical ULID")));
     }
     Ok(())
 }
@@ -138,9 +131,7 @@ pub struct DeviceId(String);
 string_id!(DeviceId, validate_device_id);
 
 fn validate_device_id(s: &str) -> Result<(), CoreError> {
-    let ok = s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if ok {
         Ok(())
     } else {

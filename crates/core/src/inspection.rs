@@ -52,9 +52,7 @@ pub struct CameraCheck {
 }
 
 /// The kinds of fault a check can find; each opens a repair.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     #[autosurgeon(rename = "host")]
@@ -165,11 +163,7 @@ impl InspectionEntry {
                 ));
             }
         }
-        if let Some(unknown) = self
-            .cameras
-            .keys()
-            .find(|id| !site.cameras.contains_key(*id))
-        {
+        if let Some(unknown) = self.cameras.keys().find(|id| !site.cameras.contains_key(*id)) {
             return Err(CoreError::invalid(
                 "inspection",
                 format!("{unknown} is not a camera of this site"),
@@ -181,15 +175,8 @@ impl InspectionEntry {
                 "a fault was found: say how it is handled (處理情形)",
             ));
         }
-        if let Some(bad) = self
-            .photos
-            .iter()
-            .find(|p| p.len() != 64 || hex::decode(p).is_err())
-        {
-            return Err(CoreError::invalid(
-                "photo",
-                format!("{bad:?} is not a SHA-256"),
-            ));
+        if let Some(bad) = self.photos.iter().find(|p| p.len() != 64 || hex::decode(p).is_err()) {
+            return Err(CoreError::invalid("photo", format!("{bad:?} is not a SHA-256")));
         }
         Ok(())
     }
@@ -212,9 +199,7 @@ impl InspectionEntry {
                     found_in: entry_id.clone(),
                     camera,
                     fault,
-                    description: note
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or_else(|| self.handling.clone()),
+                    description: note.filter(|n| !n.is_empty()).unwrap_or_else(|| self.handling.clone()),
                     opened_by: self.inspector.clone(),
                     opened_at: self.checked_at,
                     closed: None,

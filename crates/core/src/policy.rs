@@ -105,20 +105,7 @@ pub struct ApplicantRule {
     pub approval: Vec<ApprovalStep>,
 }
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicantKind {
     /// 編制內之教職員工 / 本所同仁: staff.
@@ -179,8 +166,8 @@ impl PolicyProfile {
 
     /// A built-in by id, or a custom profile from JSON text.
     pub fn from_json(text: &str) -> Result<PolicyProfile, CoreError> {
-        let profile: PolicyProfile = serde_json::from_str(text)
-            .map_err(|e| CoreError::invalid("policy profile", e.to_string()))?;
+        let profile: PolicyProfile =
+            serde_json::from_str(text).map_err(|e| CoreError::invalid("policy profile", e.to_string()))?;
         profile.validate()?;
         Ok(profile)
     }
@@ -221,9 +208,7 @@ impl PolicyProfile {
     }
 
     pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
-        COMMON_ROLES
-            .into_iter()
-            .chain(self.extra_roles.iter().copied())
+        COMMON_ROLES.into_iter().chain(self.extra_roles.iter().copied())
     }
 
     pub fn uses_role(&self, role: Role) -> bool {
@@ -238,21 +223,13 @@ impl PolicyProfile {
     /// ceiling past one year or below the floor, chains without a final
     /// signature, roles the profile does not use.
     pub fn validate(&self) -> Result<(), CoreError> {
-        let bad = |why: String| {
-            Err(CoreError::invalid(
-                "policy profile",
-                format!("{}: {why}", self.id),
-            ))
-        };
+        let bad = |why: String| Err(CoreError::invalid("policy profile", format!("{}: {why}", self.id)));
         if self.id.trim().is_empty() {
             return bad("the id is empty".into());
         }
         let r = self.retention;
         if r.floor_days == Some(0) {
-            return bad(
-                "a retention floor of 0 days would allow deleting everything; set at least 1"
-                    .into(),
-            );
+            return bad("a retention floor of 0 days would allow deleting everything; set at least 1".into());
         }
         if r.ceiling_days == 0 || r.ceiling_days > 366 {
             return bad(format!(
@@ -282,10 +259,7 @@ impl PolicyProfile {
         used.extend(self.notify_on_major);
         used.extend(self.personal_data_roles.iter().copied());
         for (i, rule) in self.applicants.iter().enumerate() {
-            if self.applicants[..i]
-                .iter()
-                .any(|r| r.applicant == rule.applicant)
-            {
+            if self.applicants[..i].iter().any(|r| r.applicant == rule.applicant) {
                 return bad(format!("two rules for {:?}", rule.applicant));
             }
             let Some(ApprovalStep::Sign { .. }) = rule.approval.last() else {
@@ -300,10 +274,7 @@ impl PolicyProfile {
             let mut seen: Vec<Role> = Vec::new();
             for step in &rule.approval {
                 if step.roles().is_empty() {
-                    return bad(format!(
-                        "a step of the {:?} chain names no role",
-                        rule.applicant
-                    ));
+                    return bad(format!("a step of the {:?} chain names no role", rule.applicant));
                 }
                 for role in step.roles() {
                     if seen.contains(role) {
@@ -319,10 +290,7 @@ impl PolicyProfile {
             used.extend(seen);
         }
         if let Some(role) = used.into_iter().find(|r| !self.uses_role(*r)) {
-            return bad(format!(
-                "role {} is used but not listed in extra_roles",
-                role.as_str()
-            ));
+            return bad(format!("role {} is used but not listed in extra_roles", role.as_str()));
         }
         Ok(())
     }
@@ -575,10 +543,7 @@ mod tests {
         assert!(w.with_floor(Some(60)).is_ok());
         let d = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
         assert!(d.clone().with_floor(Some(0)).is_err());
-        assert!(
-            d.with_floor(Some(400)).is_err(),
-            "a floor above the one-year ceiling"
-        );
+        assert!(d.with_floor(Some(400)).is_err(), "a floor above the one-year ceiling");
     }
 
     #[test]
@@ -588,12 +553,7 @@ mod tests {
         assert!(p.validate().is_err());
         let mut p = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
         p.extra_roles.clear();
-        assert!(
-            p.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("committee_staff")
-        );
+        assert!(p.validate().unwrap_err().to_string().contains("committee_staff"));
         let mut p = PolicyProfile::builtin(DAHU_OFFICE).unwrap();
         p.applicants[0].approval = vec![ApprovalStep::Committee {
             required: vec![Role::Head],

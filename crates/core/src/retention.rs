@@ -34,12 +34,7 @@ pub struct RetentionPlan {
 
 /// Classifies segments at `now`. A segment with any minute inside the floor
 /// is kept whole; a segment any hold touches is kept whole.
-pub fn plan(
-    segments: &[Segment],
-    holds: &[&Hold],
-    rule: EffectiveRetention,
-    now: Timestamp,
-) -> RetentionPlan {
+pub fn plan(segments: &[Segment], holds: &[&Hold], rule: EffectiveRetention, now: Timestamp) -> RetentionPlan {
     let floor_start = now.minus_days(rule.floor_days);
     let ceiling_start = now.minus_days(rule.ceiling_days);
     let mut out = RetentionPlan::default();
@@ -62,11 +57,7 @@ pub fn plan(
 /// The segments to delete to free `bytes_needed`: first everything past the
 /// ceiling, then the oldest that may go, and never more. Returns the choice
 /// and whether it frees enough.
-pub fn choose_for_space(
-    plan: &RetentionPlan,
-    segments: &[Segment],
-    bytes_needed: u64,
-) -> (Vec<usize>, bool) {
+pub fn choose_for_space(plan: &RetentionPlan, segments: &[Segment], bytes_needed: u64) -> (Vec<usize>, bool) {
     let mut chosen = plan.must_destroy.clone();
     let mut freed: u64 = chosen.iter().map(|&i| segments[i].bytes).sum();
     for &i in &plan.may_destroy {
@@ -139,8 +130,7 @@ mod tests {
     fn hold(cam: &str, from_days_ago: u32, to_days_ago: u32) -> Hold {
         Hold {
             cameras: vec![cam.parse().unwrap()],
-            window: MinuteWindow::new(NOW.minus_days(from_days_ago), NOW.minus_days(to_days_ago))
-                .unwrap(),
+            window: MinuteWindow::new(NOW.minus_days(from_days_ago), NOW.minus_days(to_days_ago)).unwrap(),
             basis: HoldBasis::Investigation,
             legal_basis: "刑事訴訟法".into(),
             reference: "北市警字第1號".into(),
@@ -153,13 +143,7 @@ mod tests {
 
     #[test]
     fn floor_ceiling_and_holds_classify_segments() {
-        let segments = vec![
-            seg("a", 1),
-            seg("a", 20),
-            seg("a", 400),
-            seg("b", 400),
-            seg("a", 13),
-        ];
+        let segments = vec![seg("a", 1), seg("a", 20), seg("a", 400), seg("b", 400), seg("a", 13)];
         let h = hold("b", 401, 399);
         let p = plan(&segments, &[&h], RULE, NOW);
         assert_eq!(p.within_floor, vec![0, 4]);
@@ -182,13 +166,7 @@ mod tests {
 
     #[test]
     fn space_comes_from_the_oldest_and_never_from_the_floor() {
-        let segments = vec![
-            seg("a", 30),
-            seg("a", 100),
-            seg("a", 20),
-            seg("a", 2),
-            seg("a", 1),
-        ];
+        let segments = vec![seg("a", 30), seg("a", 100), seg("a", 20), seg("a", 2), seg("a", 1)];
         let p = plan(&segments, &[], RULE, NOW);
         assert_eq!(p.may_destroy, vec![1, 0, 2]);
         let (chosen, enough) = choose_for_space(&p, &segments, 150);
@@ -208,9 +186,6 @@ mod tests {
             floor_check(RULE, 15_000, 2_000, 1000).floor_at_risk,
             "held footage does not make room"
         );
-        assert!(
-            !floor_check(RULE, 0, 0, 0).floor_at_risk,
-            "nothing recorded yet"
-        );
+        assert!(!floor_check(RULE, 0, 0, 0).floor_at_risk, "nothing recorded yet");
     }
 }

@@ -64,10 +64,7 @@ pub enum SealError {
 /// (fields in declaration order, no floats) under a domain tag.
 pub fn content_hash<T: Serialize>(domain: &str, entry: &T) -> String {
     let mut c = Canonical::new(domain);
-    c.field(
-        "entry",
-        &serde_json::to_vec(entry).expect("entries serialise"),
-    );
+    c.field("entry", &serde_json::to_vec(entry).expect("entries serialise"));
     sha256_hex(&c.into_bytes())
 }
 
@@ -126,32 +123,17 @@ impl Seal {
 
     /// Checks the seal against the entry's current hash and the site the
     /// signer saw.
-    pub fn verify(
-        &self,
-        key: &str,
-        subject_hash: &str,
-        allowed: &[Role],
-        site: &SiteHistory,
-    ) -> Result<(), SealError> {
+    pub fn verify(&self, key: &str, subject_hash: &str, allowed: &[Role], site: &SiteHistory) -> Result<(), SealError> {
         if key != self.id.as_str() {
             return Err(SealError::WrongKey);
         }
         if self.subject_hash != subject_hash {
             return Err(SealError::SubjectChanged);
         }
-        let site_then = site
-            .at(&self.site_heads)
-            .ok_or(SealError::SiteStateUnknown)?;
-        let device = site_then
-            .device(&self.device)
-            .ok_or(SealError::NotTheSigner)?;
-        let person = site_then
-            .person(&self.signer)
-            .ok_or(SealError::NotTheSigner)?;
-        if device.person != self.signer
-            || device.revoked_at.is_some()
-            || person.revoked_at.is_some()
-        {
+        let site_then = site.at(&self.site_heads).ok_or(SealError::SiteStateUnknown)?;
+        let device = site_then.device(&self.device).ok_or(SealError::NotTheSigner)?;
+        let person = site_then.person(&self.signer).ok_or(SealError::NotTheSigner)?;
+        if device.person != self.signer || device.revoked_at.is_some() || person.revoked_at.is_some() {
             return Err(SealError::NotTheSigner);
         }
         if !allowed.contains(&self.role) || !person.roles.contains(&self.role) {

@@ -24,8 +24,7 @@ impl std::fmt::Debug for DeviceKey {
 
 impl DeviceKey {
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, CoreError> {
-        let pair = Ed25519KeyPair::from_pkcs8(pkcs8)
-            .map_err(|e| CoreError::invalid("device key", e.to_string()))?;
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| CoreError::invalid("device key", e.to_string()))?;
         Ok(DeviceKey { pair })
     }
 
@@ -102,11 +101,7 @@ impl Canonical {
     }
 
     /// A list of strings, sorted so that the order they were gathered in does not matter.
-    pub fn sorted_strs<'a>(
-        &mut self,
-        name: &str,
-        values: impl IntoIterator<Item = &'a str>,
-    ) -> &mut Self {
+    pub fn sorted_strs<'a>(&mut self, name: &str, values: impl IntoIterator<Item = &'a str>) -> &mut Self {
         let mut v: Vec<&str> = values.into_iter().collect();
         v.sort_unstable();
         v.dedup();

@@ -74,9 +74,7 @@ pub enum Zone {
 }
 
 /// 監錄系統設備功能 (001 §3): what the camera is expected to provide.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct CameraFeatures {
     /// 畫面為彩色、清晰可辨識
     pub colour: bool,
@@ -139,13 +137,11 @@ impl SiteRegister {
     /// The device and its person, if both are enrolled and neither is revoked.
     /// Anything else cannot act, whatever it signs.
     pub fn active_actor(&self, device_id: &DeviceId) -> Result<Actor<'_>, CoreError> {
-        let device = self.device(device_id).ok_or_else(|| {
-            CoreError::Policy(format!("device {device_id} is not enrolled at this site"))
-        })?;
+        let device = self
+            .device(device_id)
+            .ok_or_else(|| CoreError::Policy(format!("device {device_id} is not enrolled at this site")))?;
         if device.revoked_at.is_some() {
-            return Err(CoreError::Policy(format!(
-                "device {device_id} has been revoked"
-            )));
+            return Err(CoreError::Policy(format!("device {device_id} has been revoked")));
         }
         let person = self.person(&device.person).ok_or_else(|| {
             CoreError::Malformed(format!(

@@ -32,9 +32,9 @@ impl Hydrate for Timestamp {
         Ok(Timestamp(i))
     }
     fn hydrate_uint(u: u64) -> Result<Self, autosurgeon::HydrateError> {
-        i64::try_from(u).map(Timestamp).map_err(|_| {
-            autosurgeon::HydrateError::unexpected("a timestamp", "an out-of-range integer".into())
-        })
+        i64::try_from(u)
+            .map(Timestamp)
+            .map_err(|_| autosurgeon::HydrateError::unexpected("a timestamp", "an out-of-range integer".into()))
     }
 }
 
@@ -71,16 +71,10 @@ impl MinuteWindow {
 
     pub fn validate(&self) -> Result<(), CoreError> {
         if !self.start.is_whole_minute() || !self.end.is_whole_minute() {
-            return Err(CoreError::invalid(
-                "time window",
-                "start and end must be whole minutes",
-            ));
+            return Err(CoreError::invalid("time window", "start and end must be whole minutes"));
         }
         if self.start >= self.end {
-            return Err(CoreError::invalid(
-                "time window",
-                "the end must be after the start",
-            ));
+            return Err(CoreError::invalid("time window", "the end must be after the start"));
         }
         Ok(())
     }

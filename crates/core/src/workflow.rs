@@ -251,10 +251,7 @@ pub struct Derivation {
 
 impl Derivation {
     pub fn ignored_reason(&self, id: &EntryId) -> Option<&IgnoreReason> {
-        self.ignored
-            .iter()
-            .find(|i| &i.event == id)
-            .map(|i| &i.reason)
+        self.ignored.iter().find(|i| &i.event == id).map(|i| &i.reason)
     }
 }
 
@@ -286,17 +283,13 @@ pub fn derive_status(
     let past = CausalPast::new(&valid);
     let last = chain.len().saturating_sub(1);
     let is_final_approval = |e: &DecisionEvent| {
-        matches!(e.decision, Decision::Approve)
-            && chain.get(last).is_some_and(|s| s.roles().contains(&e.role))
+        matches!(e.decision, Decision::Approve) && chain.get(last).is_some_and(|s| s.roles().contains(&e.role))
     };
 
     // Steps before the last are met by the non-final events a final approval has seen.
     let step_progress = |ids: &BTreeSet<EntryId>| -> Vec<StepProgress> {
         let evs: Vec<&DecisionEvent> = ids.iter().filter_map(|id| valid.get(id).copied()).collect();
-        chain
-            .iter()
-            .map(|step| progress(step, &evs, &past))
-            .collect()
+        chain.iter().map(|step| progress(step, &evs, &past)).collect()
     };
 
     let mut finals: BTreeSet<EntryId> = BTreeSet::new();
@@ -324,11 +317,7 @@ pub fn derive_status(
         }
     }
     let after_final = |id: &EntryId| past.of(id).iter().any(|p| finals.contains(p));
-    let counted_finals: Vec<EntryId> = finals
-        .iter()
-        .filter(|id| !after_final(id))
-        .cloned()
-        .collect();
+    let counted_finals: Vec<EntryId> = finals.iter().filter(|id| !after_final(id)).cloned().collect();
 
     // Decisions after a counted final do not count (viewings are judged below).
     for (id, e) in &valid {
@@ -340,10 +329,7 @@ pub fn derive_status(
     }
 
     let of_kind = |pred: fn(&Decision) -> bool| -> Vec<&EntryId> {
-        counted_finals
-            .iter()
-            .filter(|id| pred(&valid[*id].decision))
-            .collect()
+        counted_finals.iter().filter(|id| pred(&valid[*id].decision)).collect()
     };
     let rejections = of_kind(|d| matches!(d, Decision::Reject { .. }));
     let withdrawals = of_kind(|d| matches!(d, Decision::Withdraw { .. }));
@@ -363,15 +349,8 @@ pub fn derive_status(
     } else if !approvals.is_empty() {
         Status::Approved
     } else {
-        let all: BTreeSet<EntryId> = valid
-            .keys()
-            .filter(|id| !ignored.contains_key(*id))
-            .cloned()
-            .collect();
-        let next_step = step_progress(&all)
-            .iter()
-            .position(|p| !p.done)
-            .unwrap_or(last);
+        let all: BTreeSet<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
+        let next_step = step_progress(&all).iter().position(|p| !p.done).unwrap_or(last);
         Status::InReview { next_step }
     };
     if !matches!(status, Status::Approved) {
@@ -391,8 +370,7 @@ pub fn derive_status(
         if !matches!(e.decision, Decision::Viewing { .. }) {
             continue;
         }
-        if matches!(status, Status::Approved) && approvals.iter().any(|a| past.of(id).contains(*a))
-        {
+        if matches!(status, Status::Approved) && approvals.iter().any(|a| past.of(id).contains(*a)) {
             eligible.push(id);
         } else {
             ignored.insert(id.clone(), IgnoreReason::ViewingWithoutApproval);
@@ -425,9 +403,7 @@ pub fn derive_status(
                 && !past.of(other).contains(id)
         });
         let superseded = valid.iter().any(|(other, w)| {
-            w.signer == v.signer
-                && matches!(w.decision, Decision::Vote { .. })
-                && past.of(other).contains(id)
+            w.signer == v.signer && matches!(w.decision, Decision::Vote { .. }) && past.of(other).contains(id)
         });
         if rival && !superseded {
             conflicting.push(id.clone());
@@ -437,11 +413,7 @@ pub fn derive_status(
         ignored.insert(id, IgnoreReason::ConflictingVotes);
     }
 
-    let counted: Vec<EntryId> = valid
-        .keys()
-        .filter(|id| !ignored.contains_key(*id))
-        .cloned()
-        .collect();
+    let counted: Vec<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
     let counted_set: BTreeSet<EntryId> = counted.iter().cloned().collect();
     Derivation {
         status,
@@ -470,9 +442,7 @@ fn check_event(
     if e.application != case.id {
         return Err(IgnoreReason::OtherApplication);
     }
-    let site_then = site
-        .at(&e.site_heads)
-        .ok_or(IgnoreReason::SiteStateUnknown)?;
+    let site_then = site.at(&e.site_heads).ok_or(IgnoreReason::SiteStateUnknown)?;
     for seen in &e.seen {
         if let Some(prior) = all.get(seen.as_str())
             && prior.id == *seen
@@ -481,15 +451,11 @@ fn check_event(
             return Err(IgnoreReason::SiteStateRegressed);
         }
     }
-    let device = site_then
-        .device(&e.device)
-        .ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    let device = site_then.device(&e.device).ok_or(IgnoreReason::DeviceNotTheSigners)?;
     if device.person != e.signer {
         return Err(IgnoreReason::DeviceNotTheSigners);
     }
-    let person = site_then
-        .person(&e.signer)
-        .ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    let person = site_then.person(&e.signer).ok_or(IgnoreReason::DeviceNotTheSigners)?;
     if device.revoked_at.is_some() || person.revoked_at.is_some() {
         return Err(IgnoreReason::Revoked);
     }
@@ -553,9 +519,7 @@ fn progress(step: &ApprovalStep, events: &[&DecisionEvent], past: &CausalPast) -
             let votes: Vec<&DecisionEvent> = events
                 .iter()
                 .copied()
-                .filter(|e| {
-                    matches!(e.decision, Decision::Vote { .. }) && required.contains(&e.role)
-                })
+                .filter(|e| matches!(e.decision, Decision::Vote { .. }) && required.contains(&e.role))
                 .collect();
             let mut latest: BTreeMap<&PersonId, Vec<&DecisionEvent>> = BTreeMap::new();
             for v in &votes {
@@ -574,9 +538,7 @@ fn progress(step: &ApprovalStep, events: &[&DecisionEvent], past: &CausalPast) -
                 signers.push(person.clone());
                 roles_voted.insert(v.role);
                 match v.decision {
-                    Decision::Vote {
-                        in_favour: true, ..
-                    } => yes += 1,
+                    Decision::Vote { in_favour: true, .. } => yes += 1,
                     _ => no += 1,
                 }
             }

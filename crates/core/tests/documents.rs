@@ -59,11 +59,7 @@ fn every_register_type_round_trips() {
     round_trip(&DocKey::ApplicationCase(id.clone()), docs::CASE, &case);
     let mut personal = personal;
     personal.address = Some("高雄市苓雅區四維三路2號".into());
-    round_trip(
-        &DocKey::ApplicationPersonal(id.clone()),
-        docs::PERSONAL,
-        &personal,
-    );
+    round_trip(&DocKey::ApplicationPersonal(id.clone()), docs::PERSONAL, &personal);
 
     let events = std::collections::BTreeMap::new();
     for decision in [
@@ -72,7 +68,7 @@ fn every_register_type_round_trips() {
         vote(true),
         vote(false),
         Decision::Withdraw {
-            reason: "撤回".into(),
+            reason: "撤回".into()
         },
         viewing("session-1"),
     ] {
@@ -80,10 +76,7 @@ fn every_register_type_round_trips() {
         round_trip(&DocKey::ApplicationCase(id.clone()), docs::EVENTS, &e);
     }
 
-    let month = DocKey::Inspections {
-        year: 2026,
-        month: 11,
-    };
+    let month = DocKey::Inspections { year: 2026, month: 11 };
     let entry = InspectionEntry {
         checked_at: NOW,
         inspector: manager.clone(),

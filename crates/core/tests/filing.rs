@@ -44,11 +44,7 @@ fn wanhua_citizens_need_a_police_report_and_may_not_copy() {
     let (mut case, _) = fx.case(ApplicantKind::Citizen, "manager");
     case.kinds.push(AccessKind::Copy);
     assert!(case.check_filing(&site_now, &fx.profile, NOW).is_err());
-    assert!(
-        fx.profile
-            .applicant_rule(ApplicantKind::GuardianOrStudent)
-            .is_none()
-    );
+    assert!(fx.profile.applicant_rule(ApplicantKind::GuardianOrStudent).is_none());
 }
 
 #[test]
@@ -87,27 +83,15 @@ fn bad_cases_get_errors_a_person_can_act_on() {
     let cases: Vec<(&str, Box<Mutation>)> = vec![
         ("reason", Box::new(|c| c.reason = " ".into())),
         ("camera", Box::new(|c| c.cameras.clear())),
-        (
-            "cam-99",
-            Box::new(|c| c.cameras = vec!["cam-99".parse().unwrap()]),
-        ),
-        (
-            "passed",
-            Box::new(|c| c.window.end = Timestamp(NOW.0 + 60_000)),
-        ),
-        (
-            "end must be after",
-            Box::new(|c| c.window.end = c.window.start),
-        ),
+        ("cam-99", Box::new(|c| c.cameras = vec!["cam-99".parse().unwrap()])),
+        ("passed", Box::new(|c| c.window.end = Timestamp(NOW.0 + 60_000))),
+        ("end must be after", Box::new(|c| c.window.end = c.window.start)),
         ("digest", Box::new(|c| c.personal_data_digest = "x".into())),
     ];
     for (needle, mutate) in cases {
         let mut case = good.clone();
         mutate(&mut case);
-        let err = case
-            .check_filing(&site_now, &fx.profile, NOW)
-            .unwrap_err()
-            .to_string();
+        let err = case.check_filing(&site_now, &fx.profile, NOW).unwrap_err().to_string();
         assert!(err.contains(needle), "expected {needle:?} in {err:?}");
     }
 }
@@ -120,18 +104,10 @@ fn filing_holds_the_requested_window_until_the_deadline() {
     assert_eq!(hold.basis, HoldBasis::ApplicationFiled);
     assert_eq!(hold.window, case.window);
     assert_eq!(hold.cameras, case.cameras);
-    assert_eq!(
-        hold.review_at,
-        NOW.plus_days(fx.profile.decision_deadline_days)
-    );
-    hold.validate(&fx.profile.effective_retention().unwrap())
-        .unwrap();
+    assert_eq!(hold.review_at, NOW.plus_days(fx.profile.decision_deadline_days));
+    hold.validate(&fx.profile.effective_retention().unwrap()).unwrap();
     assert!(hold.covers(&case.cameras[0], case.window.start, case.window.end));
-    assert!(!hold.covers(
-        &"cam-02".parse().unwrap(),
-        case.window.start,
-        case.window.end
-    ));
+    assert!(!hold.covers(&"cam-02".parse().unwrap(), case.window.start, case.window.end));
 }
 
 #[test]

@@ -37,7 +37,12 @@ fn check(profile_id: &str, table: &[(&str, [u8; 9])]) {
             other => panic!("{other}"),
         };
         for (role, want) in ROLES.iter().zip(expected) {
-            assert_eq!(may_read(&key, &[*role], &profile, false), *want == 1, "{profile_id}: {} reading {doc}", role.as_str());
+            assert_eq!(
+                may_read(&key, &[*role], &profile, false),
+                *want == 1,
+                "{profile_id}: {} reading {doc}",
+                role.as_str()
+            );
         }
     }
     assert!(!may_read(&DocKey::Site, &[], &profile, false), "no roles, nothing");

@@ -95,19 +95,15 @@ fn past(events: &BTreeMap<String, DecisionEvent>, id: &EntryId) -> BTreeSet<Entr
 /// What the kindergarten profile requires of an approval, checked from scratch.
 fn approval_is_backed(events: &BTreeMap<String, DecisionEvent>, d: &Derivation) -> bool {
     let counted: BTreeSet<&EntryId> = d.counted.iter().collect();
-    let head_approvals = events.values().filter(|e| {
-        counted.contains(&e.id) && e.role == Role::Head && e.decision == Decision::Approve
-    });
+    let head_approvals = events
+        .values()
+        .filter(|e| counted.contains(&e.id) && e.role == Role::Head && e.decision == Decision::Approve);
     head_approvals.into_iter().any(|a| {
         let before: Vec<&DecisionEvent> = past(events, &a.id)
             .iter()
             .filter_map(|id| events.get(id.as_str()))
             .collect();
-        let approved_by = |role| {
-            before
-                .iter()
-                .any(|e| e.role == role && e.decision == Decision::Approve)
-        };
+        let approved_by = |role| before.iter().any(|e| e.role == role && e.decision == Decision::Approve);
         // Latest vote per member within the approval's past.
         let mut latest: BTreeMap<&str, &DecisionEvent> = BTreeMap::new();
         let committee = [Role::CommitteeStaff, Role::CommitteeParent];
@@ -125,15 +121,7 @@ fn approval_is_backed(events: &BTreeMap<String, DecisionEvent>, d: &Derivation) 
         }
         let yes = latest
             .values()
-            .filter(|v| {
-                matches!(
-                    v.decision,
-                    Decision::Vote {
-                        in_favour: true,
-                        ..
-                    }
-                )
-            })
+            .filter(|v| matches!(v.decision, Decision::Vote { in_favour: true, .. }))
             .count();
         let no = latest.len() - yes;
         let voted = |role| latest.values().any(|v| v.role == role);

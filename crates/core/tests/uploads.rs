@@ -17,10 +17,7 @@ use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::workflow::{Decision, DecisionEvent};
 
-const NOVEMBER: DocKey = DocKey::Inspections {
-    year: 2026,
-    month: 11,
-};
+const NOVEMBER: DocKey = DocKey::Inspections { year: 2026, month: 11 };
 
 fn wanhua() -> Fixture {
     let mut fx = Fixture::new(WANHUA_HOUSEHOLD);
@@ -51,10 +48,7 @@ impl Device {
     }
 
     fn changes_since(&mut self, base: &Automerge) -> Vec<Change> {
-        self.doc
-            .get_changes(&base.get_heads())
-            .into_iter()
-            .collect()
+        self.doc.get_changes(&base.get_heads()).into_iter().collect()
     }
 }
 
@@ -108,8 +102,7 @@ fn upload(
 ) -> Result<Automerge, String> {
     let site = fx.history();
     let sender = fx.members[who].key.device_id();
-    check_upload(key, stored, changes, &sender, &ctx(fx, &site))
-        .map_err(|r| format!("{}: {}", r.rule, r.message))
+    check_upload(key, stored, changes, &sender, &ctx(fx, &site)).map_err(|r| format!("{}: {}", r.rule, r.message))
 }
 
 #[test]
@@ -121,8 +114,7 @@ fn an_inspector_records_a_check_offline_and_it_is_accepted() {
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
     let changes = tablet.changes_since(&stored);
     let accepted = upload(&mut fx, &NOVEMBER, &stored, &changes, "inspector").unwrap();
-    let all: BTreeMap<String, InspectionEntry> =
-        docs::entries(&accepted, docs::INSPECTION_ENTRIES).unwrap();
+    let all: BTreeMap<String, InspectionEntry> = docs::entries(&accepted, docs::INSPECTION_ENTRIES).unwrap();
     assert_eq!(all.into_values().collect::<Vec<_>>(), vec![e]);
 }
 
@@ -131,11 +123,7 @@ fn a_recorded_check_cannot_be_edited_or_deleted() {
     let mut fx = wanhua();
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     let id = fx.id();
-    tablet.put(
-        docs::INSPECTION_ENTRIES,
-        id.as_str(),
-        &entry(&fx, "inspector", true),
-    );
+    tablet.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", true));
     let stored = upload(
         &mut fx,
         &NOVEMBER,
@@ -146,33 +134,15 @@ fn a_recorded_check_cannot_be_edited_or_deleted() {
     .unwrap();
 
     let mut edit = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
-    edit.put(
-        docs::INSPECTION_ENTRIES,
-        id.as_str(),
-        &entry(&fx, "inspector", false),
-    );
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &edit.changes_since(&stored),
-        "inspector",
-    )
-    .unwrap_err();
+    edit.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", false));
+    let err = upload(&mut fx, &NOVEMBER, &stored, &edit.changes_since(&stored), "inspector").unwrap_err();
     assert!(err.starts_with("immutable"), "{err}");
 
     let mut delete = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
     let obj = docs::collection(&delete.doc, docs::INSPECTION_ENTRIES).unwrap();
     automerge::transaction::Transactable::delete(&mut delete.doc, &obj, id.as_str()).unwrap();
     docs::commit(&mut delete.doc, "delete", NOW.0);
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &delete.changes_since(&stored),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &NOVEMBER, &stored, &delete.changes_since(&stored), "inspector").unwrap_err();
     assert!(err.starts_with("deletion"), "{err}");
 }
 
@@ -188,19 +158,8 @@ fn a_refused_batch_changes_nothing_stored() {
         &entry(&fx, "inspector", true),
     );
     // The second entry claims to be the manager's.
-    tablet.put(
-        docs::INSPECTION_ENTRIES,
-        fx.id().as_str(),
-        &entry(&fx, "manager", true),
-    );
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &tablet.changes_since(&stored),
-        "inspector",
-    )
-    .unwrap_err();
+    tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &entry(&fx, "manager", true));
+    let err = upload(&mut fx, &NOVEMBER, &stored, &tablet.changes_since(&stored), "inspector").unwrap_err();
     assert!(err.starts_with("author"), "{err}");
     assert_eq!(stored.save(), before, "all or nothing");
 }
@@ -220,10 +179,7 @@ fn incomplete_or_malformed_checks_are_refused_with_a_reason() {
         "inspector",
     )
     .unwrap_err();
-    assert!(
-        err.contains("cam-02") && err.contains("not checked"),
-        "{err}"
-    );
+    assert!(err.contains("cam-02") && err.contains("not checked"), "{err}");
 
     let mut e = entry(&fx, "inspector", false);
     e.handling.clear();
@@ -254,11 +210,7 @@ fn incomplete_or_malformed_checks_are_refused_with_a_reason() {
     assert!(err.starts_with("wrong_month"), "{err}");
 
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
-    tablet.put(
-        docs::INSPECTION_ENTRIES,
-        "not-a-ulid",
-        &entry(&fx, "inspector", true),
-    );
+    tablet.put(docs::INSPECTION_ENTRIES, "not-a-ulid", &entry(&fx, "inspector", true));
     let err = upload(
         &mut fx,
         &NOVEMBER,
@@ -276,10 +228,7 @@ fn a_fault_opens_a_repair_that_is_closed_once_with_a_note() {
     let entry_id = fx.id();
     let repair_id = fx.id();
     let e = entry(&fx, "inspector", false);
-    let (_, repair) = e
-        .repairs_to_open(&entry_id, [repair_id.clone()])
-        .pop()
-        .unwrap();
+    let (_, repair) = e.repairs_to_open(&entry_id, [repair_id.clone()]).pop().unwrap();
     assert_eq!(repair.camera.as_ref().map(|c| c.as_str()), Some("cam-01"));
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet
@@ -307,39 +256,16 @@ fn a_fault_opens_a_repair_that_is_closed_once_with_a_note() {
     };
     let mut no_note = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
     no_note.put(docs::REPAIRS, repair_id.as_str(), &close(""));
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &no_note.changes_since(&stored),
-        "manager",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &NOVEMBER, &stored, &no_note.changes_since(&stored), "manager").unwrap_err();
     assert!(err.contains("note"), "{err}");
 
     let mut ok = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
     ok.put(docs::REPAIRS, repair_id.as_str(), &close("更換鏡頭"));
-    let stored = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &ok.changes_since(&stored),
-        "manager",
-    )
-    .unwrap();
+    let stored = upload(&mut fx, &NOVEMBER, &stored, &ok.changes_since(&stored), "manager").unwrap();
 
     let mut again = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
     again.put(docs::REPAIRS, repair_id.as_str(), &close("再次更換"));
-    assert!(
-        upload(
-            &mut fx,
-            &NOVEMBER,
-            &stored,
-            &again.changes_since(&stored),
-            "manager"
-        )
-        .is_err()
-    );
+    assert!(upload(&mut fx, &NOVEMBER, &stored, &again.changes_since(&stored), "manager").is_err());
 }
 
 #[test]
@@ -378,40 +304,19 @@ fn the_supervisor_countersigns_and_a_forged_seal_is_refused() {
     let seal = seal_by(&mut fx, "supervisor", Role::Supervisor);
     let mut phone = Device::open(&fx, "supervisor", &NOVEMBER, Some(&stored));
     phone.put(docs::SEALS, seal.id.as_str(), &seal);
-    upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &phone.changes_since(&stored),
-        "supervisor",
-    )
-    .unwrap();
+    upload(&mut fx, &NOVEMBER, &stored, &phone.changes_since(&stored), "supervisor").unwrap();
 
     let mut forged = seal_by(&mut fx, "supervisor", Role::Supervisor);
     forged.note = "added after signing".into();
     let mut phone = Device::open(&fx, "supervisor", &NOVEMBER, Some(&stored));
     phone.put(docs::SEALS, forged.id.as_str(), &forged);
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &phone.changes_since(&stored),
-        "supervisor",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &NOVEMBER, &stored, &phone.changes_since(&stored), "supervisor").unwrap_err();
     assert!(err.starts_with("seal"), "{err}");
 
     let by_inspector = seal_by(&mut fx, "inspector", Role::Inspector);
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
     tablet.put(docs::SEALS, by_inspector.id.as_str(), &by_inspector);
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &stored,
-        &tablet.changes_since(&stored),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &NOVEMBER, &stored, &tablet.changes_since(&stored), "inspector").unwrap_err();
     assert!(err.contains("role"), "{err}");
 }
 
@@ -514,53 +419,25 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     let by_manager = fx.sign("manager", Role::Manager, Decision::Approve, &case, &none);
     let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
     tablet.put(docs::EVENTS, by_manager.id.as_str(), &by_manager);
-    let err = upload(
-        &mut fx,
-        &key,
-        &stored,
-        &tablet.changes_since(&stored),
-        "manager",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
     assert!(err.contains("RoleMayNotDecide"), "{err}");
 
     let approval = fx.sign("director", Role::Head, Decision::Approve, &case, &none);
     let mut phone = Device::open(&fx, "director", &key, Some(&stored));
     phone.put(docs::EVENTS, approval.id.as_str(), &approval);
-    let stored = upload(
-        &mut fx,
-        &key,
-        &stored,
-        &phone.changes_since(&stored),
-        "director",
-    )
-    .unwrap();
+    let stored = upload(&mut fx, &key, &stored, &phone.changes_since(&stored), "director").unwrap();
 
     // The decision was made: the case can no longer be amended.
     let mut amended = case.clone();
     amended.reason = "改寫事由".into();
     let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
     tablet.put(docs::CASE, CURRENT, &amended);
-    let err = upload(
-        &mut fx,
-        &key,
-        &stored,
-        &tablet.changes_since(&stored),
-        "manager",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
     assert!(err.starts_with("decided"), "{err}");
 
     // Someone relays the director's change from another device: refused.
     let mut relay: Vec<Change> = phone.changes_since(&Automerge::new());
-    let err = upload(
-        &mut fx,
-        &key,
-        &Automerge::new(),
-        &relay.split_off(0),
-        "manager",
-    )
-    .unwrap_err();
+    let err = upload(&mut fx, &key, &Automerge::new(), &relay.split_off(0), "manager").unwrap_err();
     assert!(err.starts_with("foreign_actor"), "{err}");
     let events: BTreeMap<String, DecisionEvent> = docs::entries(&stored, docs::EVENTS).unwrap();
     assert_eq!(events.len(), 1);
@@ -584,10 +461,7 @@ fn a_revoked_device_cannot_upload_anything() {
         "inspector",
     )
     .unwrap_err();
-    assert!(
-        err.starts_with("not_active") && err.contains("revoked"),
-        "{err}"
-    );
+    assert!(err.starts_with("not_active") && err.contains("revoked"), "{err}");
 }
 
 #[test]

@@ -36,14 +36,8 @@ fn approval_allows_exactly_one_viewing() {
     let second = fx.decide(&mut events, "manager", Role::Manager, viewing("s2"), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.status, Status::Viewed);
-    assert!(
-        !d.status.may_open_viewing(),
-        "one application, one viewing (002 §11)"
-    );
-    assert_eq!(
-        d.ignored_reason(&second.id),
-        Some(&IgnoreReason::SecondViewing)
-    );
+    assert!(!d.status.may_open_viewing(), "one application, one viewing (002 §11)");
+    assert_eq!(d.ignored_reason(&second.id), Some(&IgnoreReason::SecondViewing));
 }
 
 #[test]
@@ -51,13 +45,7 @@ fn the_delegate_may_decide_for_the_head() {
     let mut fx = dahu();
     let (case, _) = fx.case(ApplicantKind::Staff, "manager");
     let mut events = BTreeMap::new();
-    fx.decide(
-        &mut events,
-        "delegate",
-        Role::Delegate,
-        Decision::Approve,
-        &case,
-    );
+    fx.decide(&mut events, "delegate", Role::Delegate, Decision::Approve, &case);
     assert_eq!(
         derive_status(&case, &events, &fx.history(), &fx.profile).status,
         Status::Approved
@@ -92,10 +80,7 @@ fn a_viewing_without_approval_does_not_count() {
     let mut events = BTreeMap::new();
     let v = fx.decide(&mut events, "manager", Role::Manager, viewing("s"), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-    assert_eq!(
-        d.ignored_reason(&v.id),
-        Some(&IgnoreReason::ViewingWithoutApproval)
-    );
+    assert_eq!(d.ignored_reason(&v.id), Some(&IgnoreReason::ViewingWithoutApproval));
     assert_eq!(d.status, Status::InReview { next_step: 0 });
 }
 
@@ -109,13 +94,7 @@ fn a_rejection_must_state_its_reason() {
     assert_eq!(d.ignored_reason(&r.id), Some(&IgnoreReason::MissingReason));
     assert!(!d.status.is_final());
 
-    fx.decide(
-        &mut events,
-        "head",
-        Role::Head,
-        reject("時段與事由不符"),
-        &case,
-    );
+    fx.decide(&mut events, "head", Role::Head, reject("時段與事由不符"), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(
         d.status,
@@ -141,43 +120,19 @@ fn forged_and_replayed_signatures_never_count() {
     impostor.signer = fx.members["head"].id.clone();
     let impostor = push(&mut events, impostor);
     // The head's genuine approval of another case, replayed here.
-    let replayed = fx.sign(
-        "head",
-        Role::Head,
-        Decision::Approve,
-        &other_case,
-        &BTreeMap::new(),
-    );
+    let replayed = fx.sign("head", Role::Head, Decision::Approve, &other_case, &BTreeMap::new());
     let replayed = push(&mut events, replayed);
     // The same genuine event copied under a new key.
-    let genuine = fx.sign(
-        "head",
-        Role::Head,
-        Decision::Approve,
-        &other_case,
-        &BTreeMap::new(),
-    );
+    let genuine = fx.sign("head", Role::Head, Decision::Approve, &other_case, &BTreeMap::new());
     events.insert(fx.id().to_string(), genuine.clone());
 
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.status, Status::InReview { next_step: 0 });
     assert!(d.counted.is_empty());
-    assert_eq!(
-        d.ignored_reason(&forged.id),
-        Some(&IgnoreReason::BadSignature)
-    );
-    assert_eq!(
-        d.ignored_reason(&impostor.id),
-        Some(&IgnoreReason::DeviceNotTheSigners)
-    );
-    assert_eq!(
-        d.ignored_reason(&replayed.id),
-        Some(&IgnoreReason::OtherApplication)
-    );
-    assert_eq!(
-        d.ignored_reason(&genuine.id),
-        Some(&IgnoreReason::StoredUnderOtherKey)
-    );
+    assert_eq!(d.ignored_reason(&forged.id), Some(&IgnoreReason::BadSignature));
+    assert_eq!(d.ignored_reason(&impostor.id), Some(&IgnoreReason::DeviceNotTheSigners));
+    assert_eq!(d.ignored_reason(&replayed.id), Some(&IgnoreReason::OtherApplication));
+    assert_eq!(d.ignored_reason(&genuine.id), Some(&IgnoreReason::StoredUnderOtherKey));
 }
 
 #[test]
@@ -185,25 +140,10 @@ fn only_roles_in_the_chain_decide() {
     let mut fx = dahu();
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
     let mut events = BTreeMap::new();
-    let not_held = fx.decide(
-        &mut events,
-        "inspector",
-        Role::Head,
-        Decision::Approve,
-        &case,
-    );
-    let not_in_chain = fx.decide(
-        &mut events,
-        "manager",
-        Role::Manager,
-        Decision::Approve,
-        &case,
-    );
+    let not_held = fx.decide(&mut events, "inspector", Role::Head, Decision::Approve, &case);
+    let not_in_chain = fx.decide(&mut events, "manager", Role::Manager, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-    assert_eq!(
-        d.ignored_reason(&not_held.id),
-        Some(&IgnoreReason::RoleNotHeld)
-    );
+    assert_eq!(d.ignored_reason(&not_held.id), Some(&IgnoreReason::RoleNotHeld));
     assert_eq!(
         d.ignored_reason(&not_in_chain.id),
         Some(&IgnoreReason::RoleMayNotDecide)
@@ -259,10 +199,7 @@ fn a_revoked_signer_counts_only_for_what_it_signed_before() {
         before_revocation,
     );
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-    assert_eq!(
-        d.ignored_reason(&regressed.id),
-        Some(&IgnoreReason::SiteStateRegressed)
-    );
+    assert_eq!(d.ignored_reason(&regressed.id), Some(&IgnoreReason::SiteStateRegressed));
 }
 
 #[test]
@@ -279,10 +216,7 @@ fn unknown_site_history_is_reported_not_trusted() {
         vec!["00".repeat(32)],
     );
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-    assert_eq!(
-        d.ignored_reason(&e.id),
-        Some(&IgnoreReason::SiteStateUnknown)
-    );
+    assert_eq!(d.ignored_reason(&e.id), Some(&IgnoreReason::SiteStateUnknown));
 }
 
 #[test]
@@ -291,13 +225,7 @@ fn concurrent_final_decisions_resolve_to_rejection() {
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
     let none = BTreeMap::new();
     let approve = fx.sign("head", Role::Head, Decision::Approve, &case, &none);
-    let rejection = fx.sign(
-        "delegate",
-        Role::Delegate,
-        reject("涉及他人隱私"),
-        &case,
-        &none,
-    );
+    let rejection = fx.sign("delegate", Role::Delegate, reject("涉及他人隱私"), &case, &none);
     for order in [[&approve, &rejection], [&rejection, &approve]] {
         let mut events = BTreeMap::new();
         for e in order {
@@ -322,26 +250,11 @@ fn decisions_after_a_final_one_are_ignored() {
     let mut fx = dahu();
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
     let mut events = BTreeMap::new();
-    fx.decide(
-        &mut events,
-        "head",
-        Role::Head,
-        reject("非屬調閱事由"),
-        &case,
-    );
-    let late = fx.decide(
-        &mut events,
-        "delegate",
-        Role::Delegate,
-        Decision::Approve,
-        &case,
-    );
+    fx.decide(&mut events, "head", Role::Head, reject("非屬調閱事由"), &case);
+    let late = fx.decide(&mut events, "delegate", Role::Delegate, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert!(matches!(d.status, Status::Rejected { .. }));
-    assert_eq!(
-        d.ignored_reason(&late.id),
-        Some(&IgnoreReason::AfterFinalDecision)
-    );
+    assert_eq!(d.ignored_reason(&late.id), Some(&IgnoreReason::AfterFinalDecision));
 }
 
 #[test]
@@ -351,13 +264,7 @@ fn amending_the_case_voids_earlier_decisions() {
     fx.add("supervisor", &[Role::Supervisor], 2);
     let (mut case, _) = fx.case(ApplicantKind::Staff, "manager");
     let mut events = BTreeMap::new();
-    let old = fx.decide(
-        &mut events,
-        "supervisor",
-        Role::Supervisor,
-        Decision::Approve,
-        &case,
-    );
+    let old = fx.decide(&mut events, "supervisor", Role::Supervisor, Decision::Approve, &case);
     case.reason = "櫃檯爭議，需確認經過".into();
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.ignored_reason(&old.id), Some(&IgnoreReason::CaseChanged));
@@ -373,19 +280,11 @@ fn wanhua_internal_chain_runs_in_full() {
     fx.add("director", &[Role::Head], 4);
     let (case, _) = fx.case(ApplicantKind::Staff, "manager");
     let mut events = BTreeMap::new();
-    let early = fx.decide(
-        &mut events,
-        "director",
-        Role::Head,
-        Decision::Approve,
-        &case,
-    );
+    let early = fx.decide(&mut events, "director", Role::Head, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(
         d.ignored_reason(&early.id),
-        Some(&IgnoreReason::StepsMissing {
-            missing: vec![0, 1, 2]
-        })
+        Some(&IgnoreReason::StepsMissing { missing: vec![0, 1, 2] })
     );
     for (who, role) in [
         ("supervisor", Role::Supervisor),
@@ -394,19 +293,9 @@ fn wanhua_internal_chain_runs_in_full() {
     ] {
         fx.decide(&mut events, who, role, Decision::Approve, &case);
         let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-        assert!(
-            matches!(d.status, Status::InReview { .. }),
-            "{who}: {:?}",
-            d.status
-        );
+        assert!(matches!(d.status, Status::InReview { .. }), "{who}: {:?}", d.status);
     }
-    fx.decide(
-        &mut events,
-        "director",
-        Role::Head,
-        Decision::Approve,
-        &case,
-    );
+    fx.decide(&mut events, "director", Role::Head, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.status, Status::Approved);
     assert!(d.steps.iter().all(|s| s.done));
@@ -428,27 +317,9 @@ fn the_kindergarten_committee_must_vote_in_favour_before_the_head_approves() {
     let mut fx = kindergarten();
     let (case, _) = fx.case(ApplicantKind::GuardianOrStudent, "manager");
     let mut events = BTreeMap::new();
-    fx.decide(
-        &mut events,
-        "manager",
-        Role::Manager,
-        Decision::Approve,
-        &case,
-    );
-    fx.decide(
-        &mut events,
-        "supervisor",
-        Role::Supervisor,
-        Decision::Approve,
-        &case,
-    );
-    fx.decide(
-        &mut events,
-        "teacher rep",
-        Role::CommitteeStaff,
-        vote(true),
-        &case,
-    );
+    fx.decide(&mut events, "manager", Role::Manager, Decision::Approve, &case);
+    fx.decide(&mut events, "supervisor", Role::Supervisor, Decision::Approve, &case);
+    fx.decide(&mut events, "teacher rep", Role::CommitteeStaff, vote(true), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(
         d.status,
@@ -457,20 +328,8 @@ fn the_kindergarten_committee_must_vote_in_favour_before_the_head_approves() {
     );
 
     // Staff for, parent against: no majority of votes cast.
-    fx.decide(
-        &mut events,
-        "parent rep",
-        Role::CommitteeParent,
-        vote(false),
-        &case,
-    );
-    let too_early = fx.decide(
-        &mut events,
-        "principal",
-        Role::Head,
-        Decision::Approve,
-        &case,
-    );
+    fx.decide(&mut events, "parent rep", Role::CommitteeParent, vote(false), &case);
+    let too_early = fx.decide(&mut events, "principal", Role::Head, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(
         d.ignored_reason(&too_early.id),
@@ -479,20 +338,8 @@ fn the_kindergarten_committee_must_vote_in_favour_before_the_head_approves() {
     assert_eq!((d.steps[2].votes_for, d.steps[2].votes_against), (1, 1));
 
     // A second parent votes for: 2 to 1, the committee agrees, the head approves.
-    fx.decide(
-        &mut events,
-        "second parent",
-        Role::CommitteeParent,
-        vote(true),
-        &case,
-    );
-    fx.decide(
-        &mut events,
-        "principal",
-        Role::Head,
-        Decision::Approve,
-        &case,
-    );
+    fx.decide(&mut events, "second parent", Role::CommitteeParent, vote(true), &case);
+    fx.decide(&mut events, "principal", Role::Head, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.status, Status::Approved);
 }
@@ -502,27 +349,9 @@ fn a_member_who_changes_their_vote_counts_once() {
     let mut fx = kindergarten();
     let (case, _) = fx.case(ApplicantKind::Staff, "manager");
     let mut events = BTreeMap::new();
-    fx.decide(
-        &mut events,
-        "teacher rep",
-        Role::CommitteeStaff,
-        vote(true),
-        &case,
-    );
-    fx.decide(
-        &mut events,
-        "parent rep",
-        Role::CommitteeParent,
-        vote(false),
-        &case,
-    );
-    fx.decide(
-        &mut events,
-        "parent rep",
-        Role::CommitteeParent,
-        vote(true),
-        &case,
-    );
+    fx.decide(&mut events, "teacher rep", Role::CommitteeStaff, vote(true), &case);
+    fx.decide(&mut events, "parent rep", Role::CommitteeParent, vote(false), &case);
+    fx.decide(&mut events, "parent rep", Role::CommitteeParent, vote(true), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!((d.steps[2].votes_for, d.steps[2].votes_against), (2, 0));
     assert!(d.steps[2].done);
@@ -544,10 +373,7 @@ fn a_vote_against_must_say_why() {
         &case,
     );
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-    assert_eq!(
-        d.ignored_reason(&silent.id),
-        Some(&IgnoreReason::MissingReason)
-    );
+    assert_eq!(d.ignored_reason(&silent.id), Some(&IgnoreReason::MissingReason));
 }
 
 #[test]
@@ -555,41 +381,14 @@ fn two_concurrent_votes_by_one_member_are_reported_and_neither_counts() {
     let mut fx = kindergarten();
     let (case, _) = fx.case(ApplicantKind::Staff, "manager");
     let none = BTreeMap::new();
-    let yes = fx.sign(
-        "parent rep",
-        Role::CommitteeParent,
-        vote(true),
-        &case,
-        &none,
-    );
-    let no = fx.sign(
-        "parent rep",
-        Role::CommitteeParent,
-        vote(false),
-        &case,
-        &none,
-    );
+    let yes = fx.sign("parent rep", Role::CommitteeParent, vote(true), &case, &none);
+    let no = fx.sign("parent rep", Role::CommitteeParent, vote(false), &case, &none);
     let mut events = BTreeMap::new();
     push(&mut events, yes.clone());
     push(&mut events, no.clone());
-    fx.decide(
-        &mut events,
-        "teacher rep",
-        Role::CommitteeStaff,
-        vote(true),
-        &case,
-    );
+    fx.decide(&mut events, "teacher rep", Role::CommitteeStaff, vote(true), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
-    assert_eq!(
-        d.ignored_reason(&yes.id),
-        Some(&IgnoreReason::ConflictingVotes)
-    );
-    assert_eq!(
-        d.ignored_reason(&no.id),
-        Some(&IgnoreReason::ConflictingVotes)
-    );
-    assert!(
-        !d.steps[2].done,
-        "the parent representative's vote is unclear"
-    );
+    assert_eq!(d.ignored_reason(&yes.id), Some(&IgnoreReason::ConflictingVotes));
+    assert_eq!(d.ignored_reason(&no.id), Some(&IgnoreReason::ConflictingVotes));
+    assert!(!d.steps[2].done, "the parent representative's vote is unclear");
 }

@@ -22,11 +22,7 @@ pub const CHECKPOINT_EVERY_MS: i64 = DAY_MS;
 
 /// Signs and publishes a checkpoint of the chain as it is now, unless the
 /// newest one already covers every row.
-pub fn make_checkpoint(
-    store: &Store,
-    site_key: &DeviceKey,
-    now: Timestamp,
-) -> Result<Option<PublishedCheckpoint>> {
+pub fn make_checkpoint(store: &Store, site_key: &DeviceKey, now: Timestamp) -> Result<Option<PublishedCheckpoint>> {
     let rows = store.audit_rows()?;
     let Some(last) = rows.last() else {
         return Ok(None);
@@ -53,12 +49,7 @@ pub fn make_checkpoint(
     };
     let bytes = store.document(AUDIT_DOC)?;
     let mut doc = docs::open(&DocKey::Audit, bytes.as_deref(), &site_key.device_id())?;
-    docs::put_entry(
-        &mut doc,
-        docs::CHECKPOINTS,
-        published.key().as_str(),
-        &published,
-    )?;
+    docs::put_entry(&mut doc, docs::CHECKPOINTS, published.key().as_str(), &published)?;
     docs::commit(&mut doc, "audit checkpoint", now.0);
     // Not itself audited: the checkpoint is the audit trail's own record.
     store.save_document(AUDIT_DOC, &doc.save(), now, None)?;
@@ -74,12 +65,7 @@ pub fn checkpoint_due(store: &Store, now: Timestamp) -> Result<bool> {
 }
 
 /// The published checkpoints and the countersignatures on them.
-pub fn published(
-    store: &Store,
-) -> Result<(
-    BTreeMap<String, PublishedCheckpoint>,
-    BTreeMap<String, Seal>,
-)> {
+pub fn published(store: &Store) -> Result<(BTreeMap<String, PublishedCheckpoint>, BTreeMap<String, Seal>)> {
     let Some(bytes) = store.document(AUDIT_DOC)? else {
         return Ok(Default::default());
     };

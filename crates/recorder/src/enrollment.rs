@@ -9,10 +9,7 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 pub fn new_code() -> String {
     let bytes = crate::registry::random_bytes::<12>();
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| ALPHABET[(*b & 31) as usize] as char)
-        .collect();
+    let chars: Vec<char> = bytes.iter().map(|b| ALPHABET[(*b & 31) as usize] as char).collect();
     chars
         .chunks(4)
         .map(|c| c.iter().collect::<String>())
@@ -65,10 +62,7 @@ mod tests {
         let code = new_code();
         assert_eq!(code.len(), 14);
         assert_eq!(code.matches('-').count(), 2);
-        assert_eq!(
-            code_hash(&code),
-            code_hash(&code.to_lowercase().replace('-', " "))
-        );
+        assert_eq!(code_hash(&code), code_hash(&code.to_lowercase().replace('-', " ")));
         assert_eq!(normalize("o1l-i"), "0111");
         assert_ne!(new_code(), new_code());
     }

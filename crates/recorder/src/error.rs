@@ -15,10 +15,7 @@ pub enum RecorderError {
     #[error("automerge: {0}")]
     Automerge(#[from] automerge::AutomergeError),
     #[error("{path}: {source}")]
-    File {
-        path: String,
-        source: std::io::Error,
-    },
+    File { path: String, source: std::io::Error },
     #[error("{0}")]
     Tls(String),
 }

@@ -28,9 +28,7 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| RecorderError::file(path, e))?;
+    let mut file = options.open(path).map_err(|e| RecorderError::file(path, e))?;
     file.write_all(bytes)
         .and_then(|_| file.sync_all())
         .map_err(|e| RecorderError::file(path, e))
@@ -38,9 +36,8 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Makes the site key; returns it.
 pub fn create_site_key(data_dir: &Path) -> Result<DeviceKey> {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| {
-        RecorderError::Usage("the system could not provide randomness for a key".into())
-    })?;
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|_| RecorderError::Usage("the system could not provide randomness for a key".into()))?;
     write_secret(&data_dir.join(SITE_KEY_FILE), pkcs8.as_ref())?;
     Ok(DeviceKey::from_pkcs8(pkcs8.as_ref())?)
 }
@@ -54,16 +51,12 @@ pub fn load_site_key(data_dir: &Path) -> Result<DeviceKey> {
 /// Makes a self-signed TLS certificate for the given host names and
 /// addresses; returns its SHA-256 fingerprint (what devices pin).
 pub fn create_tls_certificate(data_dir: &Path, names: Vec<String>) -> Result<String> {
-    let certified =
-        rcgen::generate_simple_self_signed(names).map_err(|e| RecorderError::Tls(e.to_string()))?;
+    let certified = rcgen::generate_simple_self_signed(names).map_err(|e| RecorderError::Tls(e.to_string()))?;
     write_secret(
         &data_dir.join(TLS_KEY_FILE),
         certified.signing_key.serialize_pem().as_bytes(),
     )?;
-    write_secret(
-        &data_dir.join(TLS_CERT_FILE),
-        certified.cert.pem().as_bytes(),
-    )?;
+    write_secret(&data_dir.join(TLS_CERT_FILE), certified.cert.pem().as_bytes())?;
     Ok(fingerprint(certified.cert.der()))
 }
 

@@ -57,9 +57,7 @@ fn main() -> ExitCode {
         Command::Camera(cmd) => cmds::camera::run(cmd, &clock),
         Command::Enroll(args) => cmds::enroll::run(args, &clock),
         Command::Audit(cmd) => cmds::audit::run(cmd, &clock),
-        Command::Profile(cmd) => {
-            cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage)
-        }
+        Command::Profile(cmd) => cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

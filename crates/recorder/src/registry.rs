@@ -25,8 +25,7 @@ pub fn new_id(now: Timestamp) -> EntryId {
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        .expect("system randomness");
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
     bytes
 }
 
@@ -38,31 +37,18 @@ pub struct Registry<'a> {
 impl Registry<'_> {
     fn open(&self) -> Result<AutoCommit> {
         let bytes = self.store.document(SITE)?;
-        Ok(docs::open(
-            &DocKey::Site,
-            bytes.as_deref(),
-            &self.site_key.device_id(),
-        )?)
+        Ok(docs::open(&DocKey::Site, bytes.as_deref(), &self.site_key.device_id())?)
     }
 
-    fn save(
-        &self,
-        doc: &mut AutoCommit,
-        message: &str,
-        now: Timestamp,
-        audit: AuditEvent<'_>,
-    ) -> Result<()> {
+    fn save(&self, doc: &mut AutoCommit, message: &str, now: Timestamp, audit: AuditEvent<'_>) -> Result<()> {
         docs::commit(doc, message, now.0);
-        self.store
-            .save_document(SITE, &doc.save(), now, Some(audit))
+        self.store.save_document(SITE, &doc.save(), now, Some(audit))
     }
 
     /// Creates the site document at `init`.
     pub fn create_site(&self, name: &str, profile: &PolicyProfile, now: Timestamp) -> Result<()> {
         if name.trim().is_empty() {
-            return Err(RecorderError::Usage(
-                "the site needs a name (--site)".into(),
-            ));
+            return Err(RecorderError::Usage("the site needs a name (--site)".into()));
         }
         let mut doc = self.open()?;
         let info = SiteInfo {
@@ -92,9 +78,7 @@ impl Registry<'_> {
     pub fn add_person(&self, name: &str, roles: &[Role], now: Timestamp) -> Result<PersonId> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(RecorderError::Usage(
-                "a person needs a name (--name)".into(),
-            ));
+            return Err(RecorderError::Usage("a person needs a name (--name)".into()));
         }
         if roles.is_empty() {
             return Err(RecorderError::Usage("give at least one --role".into()));
@@ -110,11 +94,7 @@ impl Registry<'_> {
                 known.join(", ")
             )));
         }
-        if site
-            .people
-            .values()
-            .any(|p| p.revoked_at.is_none() && p.name == name)
-        {
+        if site.people.values().any(|p| p.revoked_at.is_none() && p.name == name) {
             return Err(RecorderError::Usage(format!(
                 "{name} is already a person at this site; names must be unique"
             )));
@@ -211,9 +191,7 @@ impl Registry<'_> {
     /// Adds a camera to the site register (設置區位).
     pub fn add_camera(&self, id: &CameraId, camera: Camera, now: Timestamp) -> Result<()> {
         if camera.name.trim().is_empty() || camera.location.trim().is_empty() {
-            return Err(RecorderError::Usage(
-                "a camera needs a name and a location".into(),
-            ));
+            return Err(RecorderError::Usage("a camera needs a name and a location".into()));
         }
         let url = camera.stream_url.trim();
         if !(url.starts_with("rtsp://") || url.starts_with("rtsps://")) {
@@ -229,8 +207,7 @@ impl Registry<'_> {
         }
         let mut doc = self.open()?;
         docs::put_entry(&mut doc, "cameras", id.as_str(), &camera)?;
-        let detail =
-            json!({ "camera": id.as_str(), "name": camera.name, "location": camera.location });
+        let detail = json!({ "camera": id.as_str(), "name": camera.name, "location": camera.location });
         self.save(
             &mut doc,
             "camera added",
@@ -268,18 +245,11 @@ impl Registry<'_> {
     }
 
     /// Binds a device's public key to a person (enrollment).
-    pub fn enroll_device(
-        &self,
-        person: &PersonId,
-        public_key_hex: &str,
-        now: Timestamp,
-    ) -> Result<DeviceId> {
+    pub fn enroll_device(&self, person: &PersonId, public_key_hex: &str, now: Timestamp) -> Result<DeviceId> {
         let key = hex::decode(public_key_hex)
             .ok()
             .filter(|k| k.len() == 32)
-            .ok_or_else(|| {
-                RecorderError::Usage("the public key must be 32 bytes of Ed25519, in hex".into())
-            })?;
+            .ok_or_else(|| RecorderError::Usage("the public key must be 32 bytes of Ed25519, in hex".into()))?;
         let device_id = DeviceId::for_public_key(&key);
         let site = self.site()?;
         if site.device(&device_id).is_some() {
@@ -312,9 +282,9 @@ impl Registry<'_> {
 
 /// The site register as stored now.
 pub fn site_register(store: &Store) -> Result<SiteRegister> {
-    let bytes = store.document(SITE)?.ok_or_else(|| {
-        RecorderError::Usage("the site document is missing; was `init` completed?".into())
-    })?;
+    let bytes = store
+        .document(SITE)?
+        .ok_or_else(|| RecorderError::Usage("the site document is missing; was `init` completed?".into()))?;
     let doc = automerge::Automerge::load(&bytes)?;
     Ok(autosurgeon::hydrate(&doc).map_err(custos_core::CoreError::from)?)
 }

@@ -59,17 +59,13 @@ impl Store {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
@@ -84,18 +80,14 @@ impl Store {
     pub fn document(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn()
-            .query_row("SELECT bytes FROM documents WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT bytes FROM documents WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
     pub fn document_keys(&self) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT key FROM documents ORDER BY key")?;
-        let keys = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        let keys = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
         Ok(keys)
     }
 
@@ -111,13 +103,7 @@ impl Store {
 
     /// Saves a document and appends an audit row in one transaction: what is
     /// stored and what the chain says about it never disagree.
-    pub fn save_document(
-        &self,
-        key: &str,
-        bytes: &[u8],
-        now: Timestamp,
-        audit: Option<AuditEvent<'_>>,
-    ) -> Result<()> {
+    pub fn save_document(&self, key: &str, bytes: &[u8], now: Timestamp, audit: Option<AuditEvent<'_>>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
@@ -143,20 +129,16 @@ impl Store {
 
     pub fn audit_rows(&self) -> Result<Vec<AuditRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT seq, at, kind, actor, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-        )?;
-        let rows = stmt
-            .query_map([], row_from_sql)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt =
+            conn.prepare("SELECT seq, at, kind, actor, detail, prev_hash, hash FROM audit_log ORDER BY seq")?;
+        let rows = stmt.query_map([], row_from_sql)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
     pub fn checkpoints(&self) -> Result<Vec<(Checkpoint, String)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT tree_size, head_hash, at, signature FROM audit_checkpoints ORDER BY tree_size",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT tree_size, head_hash, at, signature FROM audit_checkpoints ORDER BY tree_size")?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -175,7 +157,12 @@ impl Store {
     pub fn insert_checkpoint(&self, checkpoint: &Checkpoint, signature: &str) -> Result<()> {
         self.conn().execute(
             "INSERT OR IGNORE INTO audit_checkpoints (tree_size, head_hash, at, signature) VALUES (?1, ?2, ?3, ?4)",
-            params![checkpoint.tree_size as i64, checkpoint.head_hash, checkpoint.at.0, signature],
+            params![
+                checkpoint.tree_size as i64,
+                checkpoint.head_hash,
+                checkpoint.at.0,
+                signature
+            ],
         )?;
         Ok(())
     }
@@ -242,19 +229,11 @@ impl Store {
             "DELETE FROM auth_challenges WHERE nonce = ?1 AND device_id = ?2 AND expires_at > ?3",
             params![nonce, device_id, now.0],
         )?;
-        conn.execute(
-            "DELETE FROM auth_challenges WHERE expires_at <= ?1",
-            [now.0],
-        )?;
+        conn.execute("DELETE FROM auth_challenges WHERE expires_at <= ?1", [now.0])?;
         Ok(removed == 1)
     }
 
-    pub fn insert_token(
-        &self,
-        token_hash: &str,
-        device_id: &str,
-        expires: Timestamp,
-    ) -> Result<()> {
+    pub fn insert_token(&self, token_hash: &str, device_id: &str, expires: Timestamp) -> Result<()> {
         self.conn().execute(
             "INSERT INTO auth_tokens (token_hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
             params![token_hash, device_id, expires.0],
@@ -276,14 +255,7 @@ impl Store {
 
 impl Store {
     /// Stores a blob once; a second upload of the same bytes changes nothing.
-    pub fn put_blob(
-        &self,
-        hash: &str,
-        media_type: &str,
-        bytes: &[u8],
-        device: &str,
-        now: Timestamp,
-    ) -> Result<bool> {
+    pub fn put_blob(&self, hash: &str, media_type: &str, bytes: &[u8], device: &str, now: Timestamp) -> Result<bool> {
         let inserted = self.conn().execute(
             "INSERT OR IGNORE INTO blobs (hash, media_type, bytes, uploaded_by, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![hash, media_type, bytes, device, now.0],
@@ -319,11 +291,7 @@ pub struct AuditEvent<'a> {
     pub detail: serde_json::Value,
 }
 
-fn append_audit_tx(
-    tx: &rusqlite::Transaction<'_>,
-    now: Timestamp,
-    event: AuditEvent<'_>,
-) -> Result<AuditRow> {
+fn append_audit_tx(tx: &rusqlite::Transaction<'_>, now: Timestamp, event: AuditEvent<'_>) -> Result<AuditRow> {
     let last = tx
         .query_row(
             "SELECT seq, at, kind, actor, detail, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
@@ -331,16 +299,18 @@ fn append_audit_tx(
             row_from_sql,
         )
         .optional()?;
-    let row = AuditRow::next(
-        last.as_ref(),
-        now,
-        event.kind,
-        event.actor,
-        &event.detail.to_string(),
-    );
+    let row = AuditRow::next(last.as_ref(), now, event.kind, event.actor, &event.detail.to_string());
     tx.execute(
         "INSERT INTO audit_log (seq, at, kind, actor, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![row.seq as i64, row.at.0, row.kind, row.actor, row.detail, row.prev_hash, row.hash],
+        params![
+            row.seq as i64,
+            row.at.0,
+            row.kind,
+            row.actor,
+            row.detail,
+            row.prev_hash,
+            row.hash
+        ],
     )?;
     Ok(row)
 }

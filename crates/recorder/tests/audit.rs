@@ -35,8 +35,7 @@ async fn pull(r: &Recorder, token: &str, key: &str, doc: &mut AutoCommit) -> u16
         let Some(message) = doc.sync().generate_sync_message(&mut state) else {
             return 200;
         };
-        let body =
-            json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
+        let body = json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
         let res = r
             .client
             .post(r.url("/v1/sync"))
@@ -52,10 +51,7 @@ async fn pull(r: &Recorder, token: &str, key: &str, doc: &mut AutoCommit) -> u16
         match reply["documents"][0]["message"].as_str() {
             Some(m) => doc
                 .sync()
-                .receive_sync_message(
-                    &mut state,
-                    sync::Message::decode(&B64.decode(m).unwrap()).unwrap(),
-                )
+                .receive_sync_message(&mut state, sync::Message::decode(&B64.decode(m).unwrap()).unwrap())
                 .unwrap(),
             None => return 200,
         }
@@ -117,11 +113,7 @@ async fn countersign(r: &Recorder, who: &str, seed: u8, role: Role) -> reqwest::
     }
     let published: std::collections::BTreeMap<String, PublishedCheckpoint> =
         docs::entries(&audit, docs::CHECKPOINTS).unwrap();
-    let newest = published
-        .values()
-        .max_by_key(|c| c.tree_size)
-        .unwrap()
-        .clone();
+    let newest = published.values().max_by_key(|c| c.tree_size).unwrap().clone();
     let before = audit.get_heads();
     let seal = Seal::sign(
         EntryId::from_parts(newest.at.0 as u64, seed as u128 + 1000),
@@ -160,11 +152,8 @@ fn copy_data(r: &Recorder, name: &str) -> std::path::PathBuf {
         std::fs::copy(r.data().join(file), to.join(file)).unwrap();
     }
     let db = rusqlite::Connection::open(r.data().join("recorder.sqlite")).unwrap();
-    db.execute(
-        "VACUUM INTO ?1",
-        [to.join("recorder.sqlite").to_str().unwrap()],
-    )
-    .unwrap();
+    db.execute("VACUUM INTO ?1", [to.join("recorder.sqlite").to_str().unwrap()])
+        .unwrap();
     to
 }
 
@@ -210,9 +199,7 @@ async fn countersigned_checkpoints_catch_truncation_and_a_rewrite_with_the_site_
     let truncated = copy_data(&r, "truncated");
     let db = rusqlite::Connection::open(truncated.join("recorder.sqlite")).unwrap();
     let covered: i64 = db
-        .query_row("SELECT MAX(tree_size) FROM audit_checkpoints", [], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT MAX(tree_size) FROM audit_checkpoints", [], |r| r.get(0))
         .unwrap();
     db.execute("DELETE FROM audit_log WHERE seq >= ?1", [covered - 1])
         .unwrap();
@@ -232,30 +219,27 @@ async fn countersigned_checkpoints_catch_truncation_and_a_rewrite_with_the_site_
         } else {
             row.detail.clone()
         };
-        forged.push(AuditRow::next(
-            forged.last(),
-            row.at,
-            &row.kind,
-            &row.actor,
-            &detail,
-        ));
+        forged.push(AuditRow::next(forged.last(), row.at, &row.kind, &row.actor, &detail));
     }
     db.execute("DELETE FROM audit_log", []).unwrap();
     for row in &forged {
         db.execute(
             "INSERT INTO audit_log (seq, at, kind, actor, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            rusqlite::params![row.seq as i64, row.at.0, row.kind, row.actor, row.detail, row.prev_hash, row.hash],
+            rusqlite::params![
+                row.seq as i64,
+                row.at.0,
+                row.kind,
+                row.actor,
+                row.detail,
+                row.prev_hash,
+                row.hash
+            ],
         )
         .unwrap();
     }
     db.execute("DELETE FROM audit_checkpoints", []).unwrap();
     drop(db);
-    ok(console(&[
-        "audit",
-        "checkpoint",
-        "--data",
-        rewritten.to_str().unwrap(),
-    ]));
+    ok(console(&["audit", "checkpoint", "--data", rewritten.to_str().unwrap()]));
     let (intact, text) = verify(&rewritten);
     assert!(
         !intact && text.contains("rewritten") && text.contains("countersigned"),

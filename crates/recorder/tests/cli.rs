@@ -49,23 +49,11 @@ fn a_custom_profile_is_checked_with_a_clear_error() {
         text(&no_floor.stderr)
     );
 
-    let ok = recorder(&[
-        "profile",
-        "check",
-        path.to_str().unwrap(),
-        "--floor-days",
-        "30",
-    ]);
+    let ok = recorder(&["profile", "check", path.to_str().unwrap(), "--floor-days", "30"]);
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert!(text(&ok.stdout).contains("kept 30 to 365 days"));
 
-    let zero = recorder(&[
-        "profile",
-        "check",
-        path.to_str().unwrap(),
-        "--floor-days",
-        "0",
-    ]);
+    let zero = recorder(&["profile", "check", path.to_str().unwrap(), "--floor-days", "0"]);
     assert!(
         text(&zero.stderr).contains("deleting everything"),
         "{}",

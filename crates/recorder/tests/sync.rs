@@ -12,9 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
 use custos_core::access::CURRENT;
-use custos_core::application::{
-    AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData,
-};
+use custos_core::application::{AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::InspectionEntry;
@@ -49,8 +47,7 @@ async fn pull(r: &Recorder, phone: &Phone, key: &str, doc: &mut AutoCommit) -> r
         let Some(message) = doc.sync().generate_sync_message(&mut state) else {
             return reqwest::StatusCode::OK;
         };
-        let body =
-            json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
+        let body = json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
         let res = r
             .client
             .post(r.url("/v1/sync"))
@@ -66,9 +63,7 @@ async fn pull(r: &Recorder, phone: &Phone, key: &str, doc: &mut AutoCommit) -> r
         match reply["documents"][0]["message"].as_str() {
             Some(m) => {
                 let message = sync::Message::decode(&B64.decode(m).unwrap()).unwrap();
-                doc.sync()
-                    .receive_sync_message(&mut state, message)
-                    .unwrap();
+                doc.sync().receive_sync_message(&mut state, message).unwrap();
             }
             None => return reqwest::StatusCode::OK,
         }
@@ -109,12 +104,7 @@ fn person_id(site: &SiteRegister, name: &str) -> PersonId {
 }
 
 async fn listed(r: &Recorder, phone: &Phone) -> Vec<String> {
-    let body: Value = r
-        .get("/v1/documents", Some(&phone.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = r.get("/v1/documents", Some(&phone.token)).await.json().await.unwrap();
     body["documents"]
         .as_array()
         .unwrap()
@@ -141,17 +131,8 @@ fn case(site: &SiteRegister, filed_by: PersonId, personal: &PersonalData) -> App
         applicant_name: "王小明".into(),
         relation: "本人".into(),
         unit: "民眾".into(),
-        cameras: site
-            .cameras
-            .keys()
-            .take(1)
-            .map(|c| c.parse().unwrap())
-            .collect(),
-        window: MinuteWindow::new(
-            Timestamp(t.0 - 90 * MINUTE_MS),
-            Timestamp(t.0 - 30 * MINUTE_MS),
-        )
-        .unwrap(),
+        cameras: site.cameras.keys().take(1).map(|c| c.parse().unwrap()).collect(),
+        window: MinuteWindow::new(Timestamp(t.0 - 90 * MINUTE_MS), Timestamp(t.0 - 30 * MINUTE_MS)).unwrap(),
         reason: "遺失錢包".into(),
         category: Category::LossOrDamage,
         kinds: vec![AccessKind::View],
@@ -220,12 +201,8 @@ async fn a_device_downloads_the_site_and_an_inspection_round_trips() {
 
     let supervisor = sign_in(&r, "張主管", 2).await;
     let mut copy = docs::open(&month, None, &supervisor.device.id).unwrap();
-    assert_eq!(
-        pull(&r, &supervisor, &month.to_string(), &mut copy).await,
-        200
-    );
-    let entries: BTreeMap<String, InspectionEntry> =
-        docs::entries(&copy, docs::INSPECTION_ENTRIES).unwrap();
+    assert_eq!(pull(&r, &supervisor, &month.to_string(), &mut copy).await, 200);
+    let entries: BTreeMap<String, InspectionEntry> = docs::entries(&copy, docs::INSPECTION_ENTRIES).unwrap();
     assert_eq!(entries.into_values().collect::<Vec<_>>(), vec![entry]);
 }
 
@@ -247,11 +224,7 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     let personal_key = DocKey::ApplicationPersonal(c.id.clone()).to_string();
     for (key, coll, value) in [
         (&case_key, docs::CASE, serde_json::to_value(&c).unwrap()),
-        (
-            &personal_key,
-            docs::PERSONAL,
-            serde_json::to_value(&personal).unwrap(),
-        ),
+        (&personal_key, docs::PERSONAL, serde_json::to_value(&personal).unwrap()),
     ] {
         let mut doc = docs::open(&key.parse().unwrap(), None, &manager.device.id).unwrap();
         if coll == docs::CASE {
@@ -305,24 +278,14 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     docs::put_entry(&mut filed, docs::CASE, CURRENT, &c).unwrap();
     docs::commit(&mut filed, "filed", now().0);
     assert_eq!(
-        push(
-            &r,
-            &manager,
-            &key.to_string(),
-            &new_changes(&mut filed, &[])
-        )
-        .await
-        .status(),
+        push(&r, &manager, &key.to_string(), &new_changes(&mut filed, &[]))
+            .await
+            .status(),
         200
     );
     let base_heads = filed.get_heads();
     let stored_heads = || async {
-        let body: Value = r
-            .get("/v1/documents", Some(&manager.token))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body: Value = r.get("/v1/documents", Some(&manager.token)).await.json().await.unwrap();
         body["documents"]
             .as_array()
             .unwrap()
@@ -342,13 +305,7 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
             signer: person_id(&site, who),
             signed_at: now(),
         };
-        DecisionEvent::sign(
-            draft,
-            &c,
-            site_heads.clone(),
-            Vec::<EntryId>::new(),
-            &phone.device.key,
-        )
+        DecisionEvent::sign(draft, &c, site_heads.clone(), Vec::<EntryId>::new(), &phone.device.key)
     };
 
     // The inspector may not decide, even with a genuine signature.
@@ -361,22 +318,11 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     );
     docs::put_entry(&mut doc, docs::EVENTS, e.id.as_str(), &e).unwrap();
     docs::commit(&mut doc, "approve", now().0);
-    let res = push(
-        &r,
-        &inspector,
-        &key.to_string(),
-        &new_changes(&mut doc, &base_heads),
-    )
-    .await;
+    let res = push(&r, &inspector, &key.to_string(), &new_changes(&mut doc, &base_heads)).await;
     assert_eq!(res.status(), 422);
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["refusal"]["rule"], "decision", "{problem}");
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("nothing was applied")
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("nothing was applied"));
 
     // The head's approval with a forged signature.
     let mut doc = docs::open(&key, Some(&filed.save()), &head.device.id).unwrap();
@@ -385,7 +331,7 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
         "吳主任",
         custos_core::roles::Role::Head,
         Decision::Reject {
-            reason: "不符".into(),
+            reason: "不符".into()
         },
     );
     forged.decision = Decision::Approve;
@@ -402,12 +348,7 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
 
     // A genuine approval, relayed by the manager's device instead of the head's.
     let mut doc = docs::open(&key, Some(&filed.save()), &head.device.id).unwrap();
-    let genuine = sign(
-        &head,
-        "吳主任",
-        custos_core::roles::Role::Head,
-        Decision::Approve,
-    );
+    let genuine = sign(&head, "吳主任", custos_core::roles::Role::Head, Decision::Approve);
     docs::put_entry(&mut doc, docs::EVENTS, genuine.id.as_str(), &genuine).unwrap();
     docs::commit(&mut doc, "approve", now().0);
     let genuine_changes = new_changes(&mut doc, &base_heads);
@@ -421,21 +362,9 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     let mut tampered = site_doc.fork().with_actor(manager.device.id.actor_id());
     let mut me = site.people[person_id(&site, "林專責").as_str()].clone();
     me.roles.push(custos_core::roles::Role::Head);
-    docs::put_entry(
-        &mut tampered,
-        "people",
-        person_id(&site, "林專責").as_str(),
-        &me,
-    )
-    .unwrap();
+    docs::put_entry(&mut tampered, "people", person_id(&site, "林專責").as_str(), &me).unwrap();
     docs::commit(&mut tampered, "promote myself", now().0);
-    let res = push(
-        &r,
-        &manager,
-        "site",
-        &new_changes(&mut tampered, &site_doc.get_heads()),
-    )
-    .await;
+    let res = push(&r, &manager, "site", &new_changes(&mut tampered, &site_doc.get_heads())).await;
     assert_eq!(res.status(), 422);
 
     // Malformed changes.
@@ -487,17 +416,8 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     assert_eq!(res.status(), 401);
 
     let store = custos_recorder::store::Store::open(&r.data()).unwrap();
-    let kinds: Vec<String> = store
-        .audit_rows()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.kind)
-        .collect();
-    assert_eq!(
-        kinds.iter().filter(|k| *k == "upload_refused").count(),
-        4,
-        "{kinds:?}"
-    );
+    let kinds: Vec<String> = store.audit_rows().unwrap().into_iter().map(|r| r.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "upload_refused").count(), 4, "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "upload_accepted"));
     let _ = &mut site_doc;
     assert_eq!(r.get("/v1/health", None).await.status(), 200);
@@ -531,12 +451,7 @@ async fn open_apps_hear_of_changes_they_may_read_and_only_those() {
     let manager = sign_in(&r, "林專責", 1).await;
     let inspector = sign_in(&r, "黃巡檢", 4).await;
     let (_, site) = site_of(&r, &manager).await;
-    let open = |phone: &Phone| {
-        r.client
-            .get(r.url("/v1/events"))
-            .bearer_auth(&phone.token)
-            .send()
-    };
+    let open = |phone: &Phone| r.client.get(r.url("/v1/events")).bearer_auth(&phone.token).send();
     let mut manager_events = open(&manager).await.unwrap().bytes_stream();
     let mut inspector_events = open(&inspector).await.unwrap().bytes_stream();
 
@@ -573,16 +488,11 @@ async fn open_apps_hear_of_changes_they_may_read_and_only_those() {
     docs::put_entry(&mut doc, docs::CASE, CURRENT, &c).unwrap();
     docs::commit(&mut doc, "filed", now().0);
     assert_eq!(
-        push(&r, &manager, &key, &new_changes(&mut doc, &[]))
-            .await
-            .status(),
+        push(&r, &manager, &key, &new_changes(&mut doc, &[])).await.status(),
         200
     );
     assert!(wait_for_event(&mut manager_events, &key, 5).await);
-    assert!(
-        !wait_for_event(&mut inspector_events, &key, 2).await,
-        "need-to-know"
-    );
+    assert!(!wait_for_event(&mut inspector_events, &key, 2).await, "need-to-know");
 
     assert_eq!(r.get("/v1/events", None).await.status(), 401);
 }
@@ -604,10 +514,7 @@ async fn photos_are_checked_and_reach_only_those_who_may_read_the_entry() {
             .send()
     };
 
-    assert_eq!(
-        put(&tablet, &hash, photo.clone()).await.unwrap().status(),
-        201
-    );
+    assert_eq!(put(&tablet, &hash, photo.clone()).await.unwrap().status(), 201);
     assert_eq!(
         put(&tablet, &hash, photo.clone()).await.unwrap().status(),
         200,
@@ -624,20 +531,8 @@ async fn photos_are_checked_and_reach_only_those_who_may_read_the_entry() {
             .status(),
         415
     );
-    assert_eq!(
-        put(&supervisor, &hash, photo.clone())
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    assert_eq!(
-        put(&tablet, "not-a-hash", photo.clone())
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
+    assert_eq!(put(&supervisor, &hash, photo.clone()).await.unwrap().status(), 403);
+    assert_eq!(put(&tablet, "not-a-hash", photo.clone()).await.unwrap().status(), 400);
 
     let fetch = |phone: &Phone| {
         r.client
@@ -704,8 +599,5 @@ async fn photos_are_checked_and_reach_only_those_who_may_read_the_entry() {
         200
     );
     assert_eq!(fetch(&supervisor).await.unwrap().status(), 200);
-    assert_eq!(
-        r.get(&format!("/v1/blobs/{hash}"), None).await.status(),
-        401
-    );
+    assert_eq!(r.get(&format!("/v1/blobs/{hash}"), None).await.status(), 401);
 }

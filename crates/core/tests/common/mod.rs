@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
-use custos_core::application::{
-    AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData,
-};
+use custos_core::application::{AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::{SiteHistory, heads_to_hex};
 use custos_core::ids::{EntryId, PersonId};
@@ -96,21 +94,13 @@ impl Fixture {
         docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
         docs::put_entry(&mut self.site, "devices", key.device_id().as_str(), &device).unwrap();
         docs::commit(&mut self.site, &format!("add {name}"), NOW.0);
-        self.members.insert(
-            name,
-            Member {
-                id: id.clone(),
-                key,
-            },
-        );
+        self.members.insert(name, Member { id: id.clone(), key });
         id
     }
 
     pub fn revoke(&mut self, name: &str) {
         let id = self.members[name].id.clone();
-        let mut person: Person = docs::get_entry(&self.site, "people", id.as_str())
-            .unwrap()
-            .unwrap();
+        let mut person: Person = docs::get_entry(&self.site, "people", id.as_str()).unwrap().unwrap();
         person.revoked_at = Some(NOW);
         docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
         docs::commit(&mut self.site, &format!("revoke {name}"), NOW.0);
@@ -146,11 +136,7 @@ impl Fixture {
                 blob: None,
             })
             .collect();
-        let category = rule
-            .categories
-            .first()
-            .copied()
-            .unwrap_or(Category::LossOrDamage);
+        let category = rule.categories.first().copied().unwrap_or(Category::LossOrDamage);
         let case = ApplicationCase {
             id: self.id(),
             filed_at: NOW,
@@ -160,11 +146,7 @@ impl Fixture {
             relation: "本人".into(),
             unit: "總務處".into(),
             cameras: vec!["cam-01".parse().unwrap()],
-            window: MinuteWindow::new(
-                Timestamp(NOW.0 - 120 * MINUTE_MS),
-                Timestamp(NOW.0 - 60 * MINUTE_MS),
-            )
-            .unwrap(),
+            window: MinuteWindow::new(Timestamp(NOW.0 - 120 * MINUTE_MS), Timestamp(NOW.0 - 60 * MINUTE_MS)).unwrap(),
             reason: "遺失錢包，需確認時段".into(),
             category,
             kinds: vec![AccessKind::View],
@@ -253,9 +235,7 @@ pub fn push(events: &mut BTreeMap<String, DecisionEvent>, e: DecisionEvent) -> D
 }
 
 pub fn reject(reason: &str) -> Decision {
-    Decision::Reject {
-        reason: reason.into(),
-    }
+    Decision::Reject { reason: reason.into() }
 }
 
 pub fn vote(in_favour: bool) -> Decision {

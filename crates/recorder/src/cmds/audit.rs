@@ -37,10 +37,7 @@ pub fn run(cmd: AuditCommand, clock: &dyn Clock) -> Result<()> {
         AuditCommand::Checkpoint { data } => {
             let (store, key) = open_data_dir(&data)?;
             match make_checkpoint(&store, &key, clock.now())? {
-                Some(c) => println!(
-                    "checkpoint signed: {} rows, head {}",
-                    c.tree_size, c.head_hash
-                ),
+                Some(c) => println!("checkpoint signed: {} rows, head {}", c.tree_size, c.head_hash),
                 None => println!("the newest checkpoint already covers every row"),
             }
             Ok(())
@@ -51,11 +48,7 @@ pub fn run(cmd: AuditCommand, clock: &dyn Clock) -> Result<()> {
             verify_chain(&rows).map_err(broken)?;
             let checkpoints = store.checkpoints()?;
             for (checkpoint, signature) in &checkpoints {
-                if !verify(
-                    &key.public_key_hex(),
-                    &checkpoint.signing_bytes(),
-                    signature,
-                ) {
+                if !verify(&key.public_key_hex(), &checkpoint.signing_bytes(), signature) {
                     return Err(broken(format!(
                         "checkpoint at {} rows: the site key's signature does not verify",
                         checkpoint.tree_size
@@ -68,29 +61,20 @@ pub fn run(cmd: AuditCommand, clock: &dyn Clock) -> Result<()> {
             let (published, seals) = published(&store)?;
             let site = SiteHistory::load(&store.document("site")?.unwrap_or_default())?;
             for (seal_key, seal) in &seals {
-                let checkpoint = published.get(seal.subject.as_str()).ok_or_else(|| {
-                    broken(format!(
-                        "countersignature {seal_key} names a checkpoint that is gone"
-                    ))
-                })?;
-                seal.verify(
-                    seal_key,
-                    &checkpoint.content_hash(),
-                    &COUNTERSIGN_ROLES,
-                    &site,
-                )
-                .map_err(|e| {
-                    broken(format!(
-                        "countersignature {seal_key} on the checkpoint at {} rows: {e}",
-                        checkpoint.tree_size
-                    ))
-                })?;
-                checkpoint.checkpoint().check_against(&rows).map_err(|e| {
-                    broken(format!(
-                        "{e} (a checkpoint countersigned by {})",
-                        seal.signer
-                    ))
-                })?;
+                let checkpoint = published
+                    .get(seal.subject.as_str())
+                    .ok_or_else(|| broken(format!("countersignature {seal_key} names a checkpoint that is gone")))?;
+                seal.verify(seal_key, &checkpoint.content_hash(), &COUNTERSIGN_ROLES, &site)
+                    .map_err(|e| {
+                        broken(format!(
+                            "countersignature {seal_key} on the checkpoint at {} rows: {e}",
+                            checkpoint.tree_size
+                        ))
+                    })?;
+                checkpoint
+                    .checkpoint()
+                    .check_against(&rows)
+                    .map_err(|e| broken(format!("{e} (a checkpoint countersigned by {})", seal.signer)))?;
             }
             println!(
                 "audit chain intact: {} rows, {} signed checkpoint(s), {} countersignature(s), head {}",

@@ -103,9 +103,7 @@ pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
                     audio,
                 },
                 stream_url: rtsp.trim().into(),
-                property_number: property_number
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty()),
+                property_number: property_number.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
                 removed_at: None,
             };
             Registry {
@@ -124,8 +122,8 @@ pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
             }
             .site()?;
             if json {
-                let text = serde_json::to_string_pretty(&site.cameras)
-                    .map_err(|e| RecorderError::Usage(e.to_string()))?;
+                let text =
+                    serde_json::to_string_pretty(&site.cameras).map_err(|e| RecorderError::Usage(e.to_string()))?;
                 println!("{text}");
             } else if site.cameras.is_empty() {
                 println!(

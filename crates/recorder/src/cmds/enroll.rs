@@ -64,10 +64,7 @@ pub fn run(args: EnrollArgs, clock: &dyn Clock) -> Result<()> {
         println!("{}", payload.to_text());
     } else {
         println!("Enrollment code for {}: {code}", person.name);
-        println!(
-            "Valid for {} minutes, for one device, once.",
-            args.valid_minutes
-        );
+        println!("Valid for {} minutes, for one device, once.", args.valid_minutes);
         println!("Paste this text into the app (or scan it as a QR code):");
         println!("{}", payload.to_text());
     }

@@ -41,9 +41,7 @@ pub fn run(args: InitArgs, clock: &dyn Clock) -> Result<()> {
     // Everything that can be checked is checked before anything is written.
     let profile = match PolicyProfile::builtin(&args.profile) {
         Some(p) => p,
-        None if args.profile.ends_with(".json")
-            || std::path::Path::new(&args.profile).is_file() =>
-        {
+        None if args.profile.ends_with(".json") || std::path::Path::new(&args.profile).is_file() => {
             let text = std::fs::read_to_string(&args.profile)
                 .map_err(|e| RecorderError::file(std::path::Path::new(&args.profile), e))?;
             PolicyProfile::from_json(&text)?
@@ -59,9 +57,7 @@ pub fn run(args: InitArgs, clock: &dyn Clock) -> Result<()> {
     let profile = profile.with_floor(args.floor_days)?;
     let retention = profile.effective_retention()?;
     if args.site.trim().is_empty() {
-        return Err(RecorderError::Usage(
-            "the site needs a name (--site)".into(),
-        ));
+        return Err(RecorderError::Usage("the site needs a name (--site)".into()));
     }
     let url = args.address.trim_end_matches('/');
     let host = url

@@ -110,8 +110,7 @@ pub fn run(cmd: PersonCommand, clock: &dyn Clock) -> Result<()> {
             if args.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&rows)
-                        .map_err(|e| RecorderError::Usage(e.to_string()))?
+                    serde_json::to_string_pretty(&rows).map_err(|e| RecorderError::Usage(e.to_string()))?
                 );
             } else if rows.is_empty() {
                 println!(
@@ -120,11 +119,7 @@ pub fn run(cmd: PersonCommand, clock: &dyn Clock) -> Result<()> {
                 );
             } else {
                 for r in rows {
-                    let state = if r["revoked"] == true {
-                        "revoked"
-                    } else {
-                        "active"
-                    };
+                    let state = if r["revoked"] == true { "revoked" } else { "active" };
                     let roles: Vec<&str> = r["roles"]
                         .as_array()
                         .into_iter()

@@ -32,9 +32,7 @@ pub fn run(cmd: ProfileCommand) -> Result<(), String> {
                 let floor = p
                     .retention
                     .floor_days
-                    .map_or("set by the site (--floor-days)".to_string(), |d| {
-                        format!("{d} days")
-                    });
+                    .map_or("set by the site (--floor-days)".to_string(), |d| format!("{d} days"));
                 println!(
                     "{id}\t{}\t{}\tfloor: {floor}, ceiling: {} days",
                     p.name_zh, p.name_en, p.retention.ceiling_days
@@ -53,8 +51,7 @@ pub fn run(cmd: ProfileCommand) -> Result<(), String> {
             Ok(())
         }
         ProfileCommand::Check { file, floor_days } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let profile = PolicyProfile::from_json(&text)
                 .and_then(|p| p.with_floor(floor_days))
                 .map_err(|e| format!("{}: {e}", file.display()))?;

@@ -67,9 +67,7 @@ pub async fn challenge(
     let device = parse_device(&req.device_id)?;
     let nonce = hex::encode(random_bytes::<32>());
     let expires = Timestamp(state.clock.now().0 + CHALLENGE_TTL_MS);
-    state
-        .store
-        .insert_challenge(&nonce, device.as_str(), expires)?;
+    state.store.insert_challenge(&nonce, device.as_str(), expires)?;
     Ok(Json(Challenge {
         nonce,
         expires_at: expires.0,
@@ -80,10 +78,7 @@ pub async fn challenge(
     responses((status = 200, description = "A bearer token", body = Token),
               (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "The answer does not prove the device key", body = Problem, content_type = "application/problem+json")))]
-pub async fn token(
-    State(state): State<AppState>,
-    Body(req): Body<TokenRequest>,
-) -> Result<Json<Token>, Problem> {
+pub async fn token(State(state): State<AppState>, Body(req): Body<TokenRequest>) -> Result<Json<Token>, Problem> {
     let device = parse_device(&req.device_id)?;
     let now = state.clock.now();
     let fail = |why: &str| -> Result<Problem, Problem> {
@@ -100,13 +95,8 @@ pub async fn token(
             "{why}; if this device was replaced or revoked, enroll it again"
         )))
     };
-    if !state
-        .store
-        .take_challenge(&req.nonce, device.as_str(), now)?
-    {
-        return Err(fail(
-            "the challenge is unknown, expired or already answered",
-        )?);
+    if !state.store.take_challenge(&req.nonce, device.as_str(), now)? {
+        return Err(fail("the challenge is unknown, expired or already answered")?);
     }
     let site = site_register(&state.store)?;
     let actor = match site.active_actor(&device) {
@@ -152,9 +142,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                Problem::unauthorized("sign in first: POST /v1/auth/challenge, then /v1/auth/token")
-            })?;
+            .ok_or_else(|| Problem::unauthorized("sign in first: POST /v1/auth/challenge, then /v1/auth/token"))?;
         let token = header
             .strip_prefix("Bearer ")
             .ok_or_else(|| Problem::unauthorized("use `Authorization: Bearer <token>`"))?;
@@ -162,9 +150,7 @@ impl FromRequestParts<AppState> for Authenticated {
         let device = state
             .store
             .device_for_token(&sha256_hex(token.as_bytes()), now)?
-            .ok_or_else(|| {
-                Problem::unauthorized("the token is unknown or expired; sign in again")
-            })?;
+            .ok_or_else(|| Problem::unauthorized("the token is unknown or expired; sign in again"))?;
         let device: DeviceId = device.parse().map_err(Problem::internal)?;
         let site = site_register(&state.store)?;
         let actor = site

@@ -36,10 +36,7 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn check_hash(hash: &str) -> Result<(), Problem> {
-    let ok = hash.len() == 64
-        && hash
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let ok = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if ok {
         Ok(())
     } else {
@@ -101,7 +98,8 @@ pub async fn put(
         .store
         .put_blob(&hash, media_type, &body, who.device_id.as_str(), now)?;
     if created {
-        let detail = json!({ "blob": hash, "bytes": body.len(), "media_type": media_type, "device": who.device_id.as_str() });
+        let detail =
+            json!({ "blob": hash, "bytes": body.len(), "media_type": media_type, "device": who.device_id.as_str() });
         let actor = who.person_id.to_string();
         state.store.append_audit(
             now,
@@ -120,6 +118,7 @@ pub async fn put(
 #[utoipa::path(get, path = "/v1/blobs/{sha256}", tag = "blobs", security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the bytes, lower-case hex")),
     responses((status = 200, description = "The image", content_type = "image/jpeg"),
+              (status = 400, description = "Not a SHA-256 name", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such blob, or not one this device may see", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -146,27 +145,17 @@ pub async fn get(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&media_type).map_err(Problem::internal)?,
     );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(response)
 }
 
-fn referenced_in_readable(
-    state: &AppState,
-    who: &Authenticated,
-    hash: &str,
-) -> Result<bool, Problem> {
+fn referenced_in_readable(state: &AppState, who: &Authenticated, hash: &str) -> Result<bool, Problem> {
     let site = site_register(&state.store)?;
     for key in state.store.document_keys()? {
         let Ok(doc_key) = key.parse::<DocKey>() else {
             continue;
         };
-        if !matches!(
-            doc_key,
-            DocKey::Inspections { .. } | DocKey::ApplicationCase(_)
-        ) {
+        if !matches!(doc_key, DocKey::Inspections { .. } | DocKey::ApplicationCase(_)) {
             continue;
         }
         if !readable(&state.store, &site, who, &doc_key)? {
@@ -190,10 +179,7 @@ mod tests {
 
     #[test]
     fn only_images_pass_the_sniff() {
-        assert_eq!(
-            sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]),
-            Some("image/jpeg")
-        );
+        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some("image/jpeg"));
         assert_eq!(
             sniff_image(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]),
             Some("image/png")

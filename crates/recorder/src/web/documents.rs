@@ -65,19 +65,13 @@ pub struct DocumentList {
 }
 
 /// Whether this person may receive the stored document `key`.
-pub fn readable(
-    store: &Store,
-    site: &SiteRegister,
-    who: &Authenticated,
-    key: &DocKey,
-) -> Result<bool, Problem> {
+pub fn readable(store: &Store, site: &SiteRegister, who: &Authenticated, key: &DocKey) -> Result<bool, Problem> {
     let profile = site.profile().map_err(Problem::internal)?;
     let major = match key {
         DocKey::ApplicationCase(_) => match store.document(&key.to_string())? {
             Some(bytes) => {
                 let doc = Automerge::load(&bytes).map_err(Problem::internal)?;
-                let case: Option<ApplicationCase> =
-                    docs::get_entry(&doc, docs::CASE, CURRENT).unwrap_or(None);
+                let case: Option<ApplicationCase> = docs::get_entry(&doc, docs::CASE, CURRENT).unwrap_or(None);
                 case.is_some_and(|c| c.major_or_abnormal)
             }
             None => false,
@@ -90,10 +84,7 @@ pub fn readable(
 #[utoipa::path(get, path = "/v1/documents", tag = "sync", security(("bearer" = [])),
     responses((status = 200, description = "The documents this device may receive", body = DocumentList),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
-    State(state): State<AppState>,
-    who: Authenticated,
-) -> Result<Json<DocumentList>, Problem> {
+pub async fn list(State(state): State<AppState>, who: Authenticated) -> Result<Json<DocumentList>, Problem> {
     let site = crate::registry::site_register(&state.store)?;
     let mut documents = Vec::new();
     for key in state.store.document_keys()? {
@@ -177,21 +168,16 @@ pub async fn sync(
         let raw = B64
             .decode(&item.message)
             .map_err(|_| Problem::bad_request(format!("{key}: the message is not base64")))?;
-        let message = sync::Message::decode(&raw).map_err(|e| {
-            Problem::bad_request(format!("{key}: not an automerge sync message: {e}"))
-        })?;
+        let message = sync::Message::decode(&raw)
+            .map_err(|e| Problem::bad_request(format!("{key}: not an automerge sync message: {e}")))?;
         let mut doc = Automerge::load(&bytes).map_err(Problem::internal)?;
         let mut sync_state = state.sync_states.take(who.device_id.as_str(), &item.key);
         doc.receive_sync_message(&mut sync_state, message)
-            .map_err(|e| {
-                Problem::bad_request(format!("{key}: the sync message cannot be applied: {e}"))
-            })?;
+            .map_err(|e| Problem::bad_request(format!("{key}: the sync message cannot be applied: {e}")))?;
         let reply = doc
             .generate_sync_message(&mut sync_state)
             .map(|m| B64.encode(m.encode()));
-        state
-            .sync_states
-            .put(who.device_id.as_str(), &item.key, sync_state);
+        state.sync_states.put(who.device_id.as_str(), &item.key, sync_state);
         replies.push(SyncReply {
             key: item.key,
             message: reply,
@@ -242,9 +228,8 @@ pub async fn push(
         let bytes = B64
             .decode(text)
             .map_err(|_| Problem::bad_request(format!("change {i} is not base64")))?;
-        let change = Change::from_bytes(bytes).map_err(|e| {
-            Problem::bad_request(format!("change {i} is not an automerge change: {e}"))
-        })?;
+        let change = Change::from_bytes(bytes)
+            .map_err(|e| Problem::bad_request(format!("change {i} is not an automerge change: {e}")))?;
         changes.push(change);
     }
     let _one_at_a_time = state.push_lock.0.lock().await;
@@ -258,10 +243,7 @@ pub async fn push(
         .document("site")?
         .ok_or_else(|| Problem::internal("no site document"))?;
     let site = SiteHistory::load(&site_bytes).map_err(Problem::internal)?;
-    let profile = site
-        .current()
-        .and_then(|s| s.profile())
-        .map_err(Problem::internal)?;
+    let profile = site.current().and_then(|s| s.profile()).map_err(Problem::internal)?;
     let ctx = UploadContext {
         site: &site,
         profile: &profile,
@@ -270,8 +252,7 @@ pub async fn push(
     match check_upload(&key, &stored, &changes, &who.device_id, &ctx) {
         Ok(after) => {
             let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
-            let detail =
-                json!({ "document": req.key, "device": who.device_id.as_str(), "changes": hashes });
+            let detail = json!({ "document": req.key, "device": who.device_id.as_str(), "changes": hashes });
             let actor = who.person_id.to_string();
             state.store.save_document(
                 &req.key,

@@ -47,17 +47,13 @@ pub async fn enroll(
     Body(req): Body<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, Problem> {
     let now = state.clock.now();
-    let key_ok = hex::decode(&req.public_key)
-        .map(|k| k.len() == 32)
-        .unwrap_or(false);
+    let key_ok = hex::decode(&req.public_key).map(|k| k.len() == 32).unwrap_or(false);
     if !key_ok {
         return Err(Problem::bad_request(
             "public_key must be an Ed25519 public key: 32 bytes in hex",
         ));
     }
-    let device_id = custos_core::ids::DeviceId::for_public_key(
-        &hex::decode(&req.public_key).unwrap_or_default(),
-    );
+    let device_id = custos_core::ids::DeviceId::for_public_key(&hex::decode(&req.public_key).unwrap_or_default());
     let refuse = |problem: CodeProblem| -> Result<Problem, Problem> {
         let why = match problem {
             CodeProblem::Unknown => "unknown",
@@ -91,20 +87,16 @@ pub async fn enroll(
             ),
         })
     };
-    let person_id =
-        match state
-            .store
-            .redeem_enrollment_code(&code_hash(&req.code), device_id.as_str(), now)?
-        {
-            Ok(person) => person,
-            Err(problem) => return Err(refuse(problem)?),
-        };
+    let person_id = match state
+        .store
+        .redeem_enrollment_code(&code_hash(&req.code), device_id.as_str(), now)?
+    {
+        Ok(person) => person,
+        Err(problem) => return Err(refuse(problem)?),
+    };
     let person_id: custos_core::ids::PersonId = person_id.parse().map_err(Problem::internal)?;
     let site = site_register(&state.store)?;
-    if site
-        .person(&person_id)
-        .is_none_or(|p| p.revoked_at.is_some())
-    {
+    if site.person(&person_id).is_none_or(|p| p.revoked_at.is_some()) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "Person revoked",
@@ -118,9 +110,7 @@ pub async fn enroll(
     let device_id = registry
         .enroll_device(&person_id, &req.public_key, now)
         .map_err(|e| match e {
-            crate::RecorderError::Usage(msg) => {
-                Problem::new(StatusCode::CONFLICT, "Device already enrolled", msg)
-            }
+            crate::RecorderError::Usage(msg) => Problem::new(StatusCode::CONFLICT, "Device already enrolled", msg),
             other => Problem::internal(other),
         })?;
     let site = site_register(&state.store)?;
@@ -131,11 +121,7 @@ pub async fn enroll(
         device_id: device_id.to_string(),
         person_id: person_id.to_string(),
         person_name: person.name.clone(),
-        roles: person
-            .roles
-            .iter()
-            .map(|r: &Role| r.as_str().to_string())
-            .collect(),
+        roles: person.roles.iter().map(|r: &Role| r.as_str().to_string()).collect(),
         site_name: site.site.name.clone(),
         profile_id: site.profile().map(|p| p.id).unwrap_or_default(),
         recorder_public_key: site.site.recorder_public_key.clone(),

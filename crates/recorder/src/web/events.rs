@@ -26,11 +26,7 @@ pub const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 /// Announces the key of every document whose stored copy changed.
 pub fn spawn_watcher(store: std::sync::Arc<Store>, tx: broadcast::Sender<String>) {
     tokio::spawn(async move {
-        let mut seen: HashMap<String, i64> = store
-            .document_versions()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let mut seen: HashMap<String, i64> = store.document_versions().unwrap_or_default().into_iter().collect();
         let mut tick = tokio::time::interval(WATCH_INTERVAL);
         loop {
             tick.tick().await;

@@ -42,12 +42,7 @@ pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Jso
     Ok(Json(Me {
         person_id: who.person_id.to_string(),
         name: who.person.name.clone(),
-        roles: who
-            .person
-            .roles
-            .iter()
-            .map(|r| r.as_str().to_string())
-            .collect(),
+        roles: who.person.roles.iter().map(|r| r.as_str().to_string()).collect(),
         device_id: who.device_id.to_string(),
         documents,
     }))

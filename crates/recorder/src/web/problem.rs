@@ -84,14 +84,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => {
-                let status = rejection.status();
-                Err(Problem::new(
-                    status,
-                    "Unreadable request",
-                    rejection.body_text(),
-                ))
-            }
+            // One status for every unreadable body (wrong type, bad JSON,
+            // missing fields), so clients and the API description stay simple;
+            // only a body over the limit keeps its own 413.
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request too large",
+                rejection.body_text(),
+            )),
+            Err(rejection) => Err(Problem::bad_request(format!(
+                "the request body must be JSON of the documented shape (Content-Type: application/json): {}",
+                rejection.body_text()
+            ))),
         }
     }
 }

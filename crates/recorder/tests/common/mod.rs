@@ -53,15 +53,7 @@ impl Recorder {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let data_s = data.to_str().unwrap().to_string();
-        let mut init = vec![
-            "init",
-            "--data",
-            &data_s,
-            "--site",
-            "測試機關",
-            "--profile",
-            profile,
-        ];
+        let mut init = vec!["init", "--data", &data_s, "--site", "測試機關", "--profile", profile];
         if profile == "dahu-office" {
             init.extend(["--floor-days", "30"]);
         }
@@ -152,12 +144,7 @@ impl Recorder {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
     }
 
     /// A one-time code for `person`, from the console.
@@ -170,8 +157,7 @@ impl Recorder {
             person,
             "--quiet",
         ]));
-        let payload: Value =
-            serde_json::from_str(text.trim().strip_prefix("custos-enroll:").unwrap()).unwrap();
+        let payload: Value = serde_json::from_str(text.trim().strip_prefix("custos-enroll:").unwrap()).unwrap();
         payload["code"].as_str().unwrap().to_string()
     }
 
@@ -195,10 +181,7 @@ impl Recorder {
     /// Signs in: challenge, signature, token.
     pub async fn token(&self, device: &TestDevice) -> String {
         let challenge: Value = self
-            .post(
-                "/v1/auth/challenge",
-                &json!({ "device_id": device.id.as_str() }),
-            )
+            .post("/v1/auth/challenge", &json!({ "device_id": device.id.as_str() }))
             .await
             .json()
             .await
@@ -227,9 +210,5 @@ pub fn pem_fingerprint(path: &Path) -> String {
     let pem = std::fs::read_to_string(path).unwrap();
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     use base64::Engine;
-    sha256_hex(
-        &base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap(),
-    )
+    sha256_hex(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap())
 }

@@ -235,8 +235,11 @@ fn check_core_has_no_io(root: &Path) -> Result {
 }
 
 fn bench() -> Result {
-    ensure_dependencies()?;
-    run(&root(), "cargo", &["bench", "--workspace"])
+    run(
+        &root(),
+        "cargo",
+        &["bench", "-p", "custos-recorder", "--bench", "registers"],
+    )
 }
 
 /// Python packages `fuzz` needs, installed with pip when missing.

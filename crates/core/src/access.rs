@@ -20,7 +20,7 @@ use crate::logbook::{LOGBOOK_SEAL_ROLES, LogbookEntry};
 use crate::policy::PolicyProfile;
 use crate::roles::Role;
 use crate::seal::{Seal, SealPurpose};
-use crate::site::Actor;
+use crate::site::{Actor, SiteRegister};
 use crate::time::Timestamp;
 use crate::workflow::{DecisionEvent, IgnoreReason, derive_status};
 
@@ -101,10 +101,12 @@ pub struct UploadContext<'a> {
 
 /// Checks a batch of changes pushed by `sender` to document `key`, whose
 /// recorder copy is `doc`. All or nothing: on success returns the document
-/// with the batch applied; on refusal, `doc` is untouched.
+/// with the batch applied. The document is taken by value so that the batch
+/// is applied without copying it; on refusal it is dropped, and the caller
+/// keeps using its stored copy, which nothing here has touched.
 pub fn check_upload(
     key: &DocKey,
-    doc: &Automerge,
+    doc: Automerge,
     changes: &[Change],
     sender: &DeviceId,
     ctx: &UploadContext<'_>,
@@ -135,11 +137,15 @@ pub fn check_upload(
     let actor = site
         .active_actor(sender)
         .map_err(|e| refuse("not_active", e.to_string()))?;
+    let site_now = &site;
 
     let before_heads = doc.get_heads();
-    let mut after = doc.clone();
+    let mut after = doc;
+    // The patch log records what this batch changed, at a cost in
+    // proportion to the batch rather than to the document.
+    let mut log = automerge::PatchLog::active();
     after
-        .apply_changes(changes.iter().cloned())
+        .apply_changes_log_patches(changes.iter().cloned(), &mut log)
         .map_err(|e| refuse("malformed_change", e.to_string()))?;
     let missing = after.get_missing_deps(&[]);
     if !missing.is_empty() {
@@ -161,15 +167,17 @@ pub fn check_upload(
         ));
     }
 
-    let touched = touched_entries(&after, &before_heads, includes_genesis && before_heads.is_empty())?;
-    let before_doc = doc;
+    let patches = after.make_patches(&mut log);
+    let touched = touched_entries(patches, includes_genesis && before_heads.is_empty())?;
     let rules = Rules {
         key,
-        before: before_doc,
+        before_heads: &before_heads,
+        before_doc: std::cell::OnceCell::new(),
         after: &after,
         actor: &actor,
         sender,
         ctx,
+        site_now,
     };
     for (collection, entry) in &touched {
         rules.check(collection, entry).map_err(|mut r| {
@@ -185,13 +193,16 @@ pub fn check_upload(
 
 /// The (collection, entry key) pairs a batch touched. Changes to the root
 /// itself are refused, except the genesis that creates the collections.
+///
+/// Patches show what became visible. An operation that loses a conflict
+/// shows nothing and is not checked here; it also never shows when an entry
+/// is read, and entries are never deleted, so it cannot surface later.
 fn touched_entries(
-    after: &Automerge,
-    before_heads: &[ChangeHash],
+    patches: Vec<automerge::Patch>,
     genesis_allowed: bool,
 ) -> Result<BTreeSet<(String, String)>, Refusal> {
     let mut touched = BTreeSet::new();
-    for patch in after.diff(before_heads, &after.get_heads()) {
+    for patch in patches {
         let key_of_action = match &patch.action {
             automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
             _ => None,
@@ -218,11 +229,16 @@ fn touched_entries(
 
 struct Rules<'a> {
     key: &'a DocKey,
-    before: &'a Automerge,
+    /// The document before the batch, as heads; forked from `after` only
+    /// when an entry that already existed has to be read as it was.
+    before_heads: &'a [ChangeHash],
+    before_doc: std::cell::OnceCell<Automerge>,
     after: &'a Automerge,
     actor: &'a Actor<'a>,
     sender: &'a DeviceId,
     ctx: &'a UploadContext<'a>,
+    /// The site register as it is now, read once per upload.
+    site_now: &'a SiteRegister,
 }
 
 impl Rules<'_> {
@@ -235,11 +251,35 @@ impl Rules<'_> {
     }
 
     fn before_after<T: Hydrate>(&self, collection: &str, entry: &str) -> Result<(Option<T>, T), Refusal> {
-        let before = self.get(self.before, collection, entry)?;
+        let before = self.get_before(collection, entry)?;
         let after = self
             .get(self.after, collection, entry)?
             .ok_or_else(|| refuse("deletion", "entries of a register are never deleted"))?;
         Ok((before, after))
+    }
+
+    /// The document as it was before the batch.
+    fn before(&self) -> &Automerge {
+        self.before_doc.get_or_init(|| {
+            self.after
+                .fork_at(self.before_heads)
+                .expect("heads of this very document")
+        })
+    }
+
+    /// An entry as it was before the batch; new entries (the common case)
+    /// are told apart without forking the document.
+    fn get_before<T: Hydrate>(&self, collection: &str, entry: &str) -> Result<Option<T>, Refusal> {
+        if self.before_heads.is_empty() {
+            return Ok(None);
+        }
+        let Some((_, obj)) = self.after.get(automerge::ROOT, collection).ok().flatten() else {
+            return Ok(None);
+        };
+        match self.after.get_at(&obj, entry, self.before_heads) {
+            Ok(None) => Ok(None),
+            _ => self.get(self.before(), collection, entry),
+        }
     }
 
     fn require_role(&self, allowed: &[Role], what: &str) -> Result<(), Refusal> {
@@ -275,7 +315,6 @@ impl Rules<'_> {
     }
 
     fn check(&self, collection: &str, entry: &str) -> Result<(), Refusal> {
-        let site = self.ctx.site;
         let me = &self.actor.person_id;
         match (self.key, collection) {
             (DocKey::Site, _) => Err(refuse(
@@ -301,8 +340,8 @@ impl Rules<'_> {
                         format!("a check of {}-{:02} belongs in that month's log", date.year, date.month),
                     ));
                 }
-                let site_now = site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
-                e.validate(&site_now)
+                let site_now = self.site_now;
+                e.validate(site_now)
                     .map_err(|e| refuse("invalid_entry", e.to_string()))
             }
             (DocKey::Inspections { .. }, docs::REPAIRS) => {
@@ -361,7 +400,7 @@ impl Rules<'_> {
                             "an amendment cannot change who filed the application or when",
                         ));
                     }
-                    let (status, _) = self.case_status(self.before)?;
+                    let (status, _) = self.case_status(self.before())?;
                     if status.is_final() {
                         return Err(refuse(
                             "decided",
@@ -374,8 +413,8 @@ impl Rules<'_> {
                         "an application is filed in the name of the person entering it",
                     ));
                 }
-                let site_now = site.current().map_err(|e| refuse("site_unreadable", e.to_string()))?;
-                case.check_filing(&site_now, self.ctx.profile, self.ctx.now)
+                let site_now = self.site_now;
+                case.check_filing(site_now, self.ctx.profile, self.ctx.now)
                     .map(|_| ())
                     .map_err(|e| refuse("invalid_application", e.to_string()))
             }

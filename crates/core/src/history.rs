@@ -31,6 +31,7 @@ type ForkCache = HashMap<Vec<String>, Option<(Automerge, SiteRegister)>>;
 pub struct SiteHistory {
     doc: Automerge,
     cache: RefCell<ForkCache>,
+    current: std::cell::OnceCell<SiteRegister>,
 }
 
 impl SiteHistory {
@@ -38,6 +39,7 @@ impl SiteHistory {
         SiteHistory {
             doc,
             cache: RefCell::new(HashMap::new()),
+            current: std::cell::OnceCell::new(),
         }
     }
 
@@ -51,7 +53,11 @@ impl SiteHistory {
 
     /// The site as it is now, on this copy.
     pub fn current(&self) -> Result<SiteRegister, CoreError> {
-        Ok(autosurgeon::hydrate(&self.doc)?)
+        if let Some(site) = self.current.get() {
+            return Ok(site.clone());
+        }
+        let site: SiteRegister = autosurgeon::hydrate(&self.doc)?;
+        Ok(self.current.get_or_init(|| site).clone())
     }
 
     pub fn current_heads_hex(&self) -> Vec<String> {

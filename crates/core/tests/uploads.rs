@@ -102,7 +102,8 @@ fn upload(
 ) -> Result<Automerge, String> {
     let site = fx.history();
     let sender = fx.members[who].key.device_id();
-    check_upload(key, stored, changes, &sender, &ctx(fx, &site)).map_err(|r| format!("{}: {}", r.rule, r.message))
+    check_upload(key, stored.clone(), changes, &sender, &ctx(fx, &site))
+        .map_err(|r| format!("{}: {}", r.rule, r.message))
 }
 
 #[test]

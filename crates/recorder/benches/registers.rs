@@ -42,7 +42,10 @@ const OFFLINE_EDITS: usize = 500;
 const DEVICES: usize = 200;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(run());
 }
 
@@ -71,7 +74,10 @@ impl Server {
 
 fn month_key(t: Timestamp) -> DocKey {
     let d = t.taipei_date();
-    DocKey::Inspections { year: d.year, month: d.month }
+    DocKey::Inspections {
+        year: d.year,
+        month: d.month,
+    }
 }
 
 async fn run() {
@@ -79,7 +85,15 @@ async fn run() {
     let data = dir.path().join("data");
     let bin = env!("CARGO_BIN_EXE_custos-recorder");
     let init = Command::new(bin)
-        .args(["init", "--data", data.to_str().unwrap(), "--site", "基準測試幼兒園", "--profile", "kaohsiung-kindergarten"])
+        .args([
+            "init",
+            "--data",
+            data.to_str().unwrap(),
+            "--site",
+            "基準測試幼兒園",
+            "--profile",
+            "kaohsiung-kindergarten",
+        ])
         .output()
         .unwrap();
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
@@ -89,12 +103,19 @@ async fn run() {
     let now = SystemClock.now();
     let store = Store::open(&data).unwrap();
     let site_key = load_site_key(&data).unwrap();
-    let registry = Registry { store: &store, site_key: &site_key };
+    let registry = Registry {
+        store: &store,
+        site_key: &site_key,
+    };
     let manager = registry.add_person("經理", &[Role::Manager], now).unwrap();
-    let head = registry.add_person("園長", &[Role::Head, Role::Supervisor], now).unwrap();
+    let head = registry
+        .add_person("園長", &[Role::Head, Role::Supervisor], now)
+        .unwrap();
     let manager_key = DeviceKey::from_seed(&[1; 32]);
     let head_key = DeviceKey::from_seed(&[2; 32]);
-    registry.enroll_device(&manager, &manager_key.public_key_hex(), now).unwrap();
+    registry
+        .enroll_device(&manager, &manager_key.public_key_hex(), now)
+        .unwrap();
     registry.enroll_device(&head, &head_key.public_key_hex(), now).unwrap();
     let cameras: Vec<CameraId> = (1..=CAMERAS).map(|i| format!("cam-{i:02}").parse().unwrap()).collect();
     for cam in &cameras {
@@ -102,7 +123,12 @@ async fn run() {
             name: format!("攝影機 {cam}"),
             location: "園區".into(),
             zone: Zone::IndoorPublic,
-            features: CameraFeatures { colour: true, full_angle: true, time_overlay: true, audio: false },
+            features: CameraFeatures {
+                colour: true,
+                full_angle: true,
+                time_overlay: true,
+                audio: false,
+            },
             stream_url: format!("rtsp://127.0.0.1:8554/{cam}"),
             property_number: None,
             removed_at: None,
@@ -111,8 +137,43 @@ async fn run() {
     }
     let mut inspectors = Vec::new();
     for i in 0..DEVICES {
-        let person = registry.add_person(&format!("巡檢員 {i}"), &[Role::Inspector], now).unwrap();
-        let key = DeviceKey::from_seed(&[(i % 250) as u8 + 3, (i / 250) as u8, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 9]);
+        let person = registry
+            .add_person(&format!("巡檢員 {i}"), &[Role::Inspector], now)
+            .unwrap();
+        let key = DeviceKey::from_seed(&[
+            (i % 250) as u8 + 3,
+            (i / 250) as u8,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            7,
+            9,
+        ]);
         registry.enroll_device(&person, &key.public_key_hex(), now).unwrap();
         inspectors.push((person, key));
     }
@@ -137,7 +198,11 @@ async fn run() {
                 (c.to_string(), check)
             })
             .collect(),
-        maintenance: if n % 30 == 0 { "每月清潔鏡頭".into() } else { String::new() },
+        maintenance: if n % 30 == 0 {
+            "每月清潔鏡頭".into()
+        } else {
+            String::new()
+        },
         handling: String::new(),
         remarks: String::new(),
         photos: vec![],
@@ -146,15 +211,30 @@ async fn run() {
     for day in 0..365 {
         let at = Timestamp(now.0 - (365 - day) * DAY_MS);
         let key = month_key(at);
-        let doc = months.entry(key.clone()).or_insert_with(|| docs::open(&key, None, &manager_key.device_id()).unwrap());
+        let doc = months
+            .entry(key.clone())
+            .or_insert_with(|| docs::open(&key, None, &manager_key.device_id()).unwrap());
         let id = EntryId::from_parts(at.0 as u64, day as u128);
-        docs::put_entry(doc, docs::INSPECTION_ENTRIES, id.as_str(), &entry(&manager, at, day as usize)).unwrap();
+        docs::put_entry(
+            doc,
+            docs::INSPECTION_ENTRIES,
+            id.as_str(),
+            &entry(&manager, at, day as usize),
+        )
+        .unwrap();
         docs::commit(doc, "check", at.0);
     }
     for (key, doc) in &mut months {
         store.save_document(&key.to_string(), &doc.save(), now, None).unwrap();
     }
-    let mut logbook = docs::open(&DocKey::Logbook { year: now.taipei_date().year }, None, &site_key.device_id()).unwrap();
+    let mut logbook = docs::open(
+        &DocKey::Logbook {
+            year: now.taipei_date().year,
+        },
+        None,
+        &site_key.device_id(),
+    )
+    .unwrap();
     for i in 0..APPLICATIONS {
         let filed = Timestamp((now.0 - (i as i64 + 2) * DAY_MS) / MINUTE_MS * MINUTE_MS);
         let personal = PersonalData {
@@ -176,24 +256,58 @@ async fn run() {
             reason: "調查竊盜案".into(),
             category: Category::CrimeOrLawsuit,
             kinds: vec![AccessKind::View],
-            attachments: vec![Attachment { kind: AttachmentKind::OfficialLetter, reference: format!("高市警刑字第{i}號"), blob: None }],
+            attachments: vec![Attachment {
+                kind: AttachmentKind::OfficialLetter,
+                reference: format!("高市警刑字第{i}號"),
+                blob: None,
+            }],
             in_court: false,
             major_or_abnormal: false,
             personal_data_digest: personal.digest(),
         };
-        let mut case_doc = docs::open(&DocKey::ApplicationCase(case.id.clone()), None, &manager_key.device_id()).unwrap();
+        let mut case_doc = docs::open(
+            &DocKey::ApplicationCase(case.id.clone()),
+            None,
+            &manager_key.device_id(),
+        )
+        .unwrap();
         docs::put_entry(&mut case_doc, docs::CASE, CURRENT, &case).unwrap();
         docs::commit(&mut case_doc, "filed", filed.0);
         let mut head_doc = case_doc.fork().with_actor(head_key.device_id().actor_id());
-        let draft = DecisionDraft { id: EntryId::from_parts(filed.0 as u64 + 1, i as u128), decision: Decision::Approve, role: Role::Head, signer: head.clone(), signed_at: filed };
+        let draft = DecisionDraft {
+            id: EntryId::from_parts(filed.0 as u64 + 1, i as u128),
+            decision: Decision::Approve,
+            role: Role::Head,
+            signer: head.clone(),
+            signed_at: filed,
+        };
         let approval = DecisionEvent::sign(draft, &case, site_heads.clone(), Vec::<EntryId>::new(), &head_key);
         docs::put_entry(&mut head_doc, docs::EVENTS, approval.id.as_str(), &approval).unwrap();
         docs::commit(&mut head_doc, "approve", filed.0);
-        store.save_document(&DocKey::ApplicationCase(case.id.clone()).to_string(), &head_doc.save(), now, None).unwrap();
-        let mut personal_doc = docs::open(&DocKey::ApplicationPersonal(case.id.clone()), None, &manager_key.device_id()).unwrap();
+        store
+            .save_document(
+                &DocKey::ApplicationCase(case.id.clone()).to_string(),
+                &head_doc.save(),
+                now,
+                None,
+            )
+            .unwrap();
+        let mut personal_doc = docs::open(
+            &DocKey::ApplicationPersonal(case.id.clone()),
+            None,
+            &manager_key.device_id(),
+        )
+        .unwrap();
         docs::put_entry(&mut personal_doc, docs::PERSONAL, CURRENT, &personal).unwrap();
         docs::commit(&mut personal_doc, "filed", filed.0);
-        store.save_document(&DocKey::ApplicationPersonal(case.id.clone()).to_string(), &personal_doc.save(), now, None).unwrap();
+        store
+            .save_document(
+                &DocKey::ApplicationPersonal(case.id.clone()).to_string(),
+                &personal_doc.save(),
+                now,
+                None,
+            )
+            .unwrap();
         let log = LogbookEntry {
             application: case.id.clone(),
             opened_at: filed,
@@ -209,15 +323,43 @@ async fn run() {
             served_span: Some(case.window),
             ended_by: SessionEnd::Escort,
         };
-        docs::put_entry(&mut logbook, docs::LOGBOOK_ENTRIES, EntryId::from_parts(filed.0 as u64 + 2, i as u128).as_str(), &log).unwrap();
+        docs::put_entry(
+            &mut logbook,
+            docs::LOGBOOK_ENTRIES,
+            EntryId::from_parts(filed.0 as u64 + 2, i as u128).as_str(),
+            &log,
+        )
+        .unwrap();
         docs::commit(&mut logbook, "viewing", filed.0);
     }
-    store.save_document(&DocKey::Logbook { year: now.taipei_date().year }.to_string(), &logbook.save(), now, None).unwrap();
-    let stored: Vec<(String, Vec<u8>)> =
-        store.document_keys().unwrap().into_iter().map(|k| { let b = store.document(&k).unwrap().unwrap(); (k, b) }).collect();
+    store
+        .save_document(
+            &DocKey::Logbook {
+                year: now.taipei_date().year,
+            }
+            .to_string(),
+            &logbook.save(),
+            now,
+            None,
+        )
+        .unwrap();
+    let stored: Vec<(String, Vec<u8>)> = store
+        .document_keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            let b = store.document(&k).unwrap().unwrap();
+            (k, b)
+        })
+        .collect();
     let total_bytes: usize = stored.iter().map(|(_, b)| b.len()).sum();
     drop(store);
-    println!("a year of registers: {} documents, {:.1} MB, written in {:.1} s", stored.len(), total_bytes as f64 / 1e6, started.elapsed().as_secs_f64());
+    println!(
+        "a year of registers: {} documents, {:.1} MB, written in {:.1} s",
+        stored.len(),
+        total_bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
 
     // ---- Start the real recorder ----
     let mut child = Command::new(bin)
@@ -258,23 +400,43 @@ async fn run() {
         let copies = sync_everything(&client, &server.base, &token, &manager_key.device_id()).await;
         (t.elapsed(), copies)
     };
-    assert_eq!(copies.len(), stored.len(), "the manager receives every register document");
+    assert_eq!(
+        copies.len(),
+        stored.len(),
+        "the manager receives every register document"
+    );
 
     // ---- 2. A week of offline edits (500 changes), pushed and converged ----
     let month = month_key(now);
-    let mut offline = copies.get(&month.to_string()).cloned().unwrap_or_else(|| docs::open(&month, None, &manager_key.device_id()).unwrap());
+    let mut offline = copies
+        .get(&month.to_string())
+        .cloned()
+        .unwrap_or_else(|| docs::open(&month, None, &manager_key.device_id()).unwrap());
     let synced_heads = offline.get_heads();
     for i in 0..OFFLINE_EDITS {
         let at = Timestamp(now.0 - (i as i64 % 7) * 60_000);
         let at = if month_key(at) == month { at } else { now };
         let id = EntryId::from_parts(at.0 as u64, 1_000_000 + i as u128);
-        docs::put_entry(&mut offline, docs::INSPECTION_ENTRIES, id.as_str(), &entry(&manager, at, i)).unwrap();
+        docs::put_entry(
+            &mut offline,
+            docs::INSPECTION_ENTRIES,
+            id.as_str(),
+            &entry(&manager, at, i),
+        )
+        .unwrap();
         docs::commit(&mut offline, "offline check", at.0);
     }
     let week: Vec<Change> = offline.get_changes(&synced_heads).into_iter().collect();
     assert_eq!(week.len(), OFFLINE_EDITS);
     let raw_week = {
-        let base_doc = Automerge::load(&stored.iter().find(|(k, _)| *k == month.to_string()).map(|(_, b)| b.clone()).unwrap_or_default()).unwrap_or_default();
+        let base_doc = Automerge::load(
+            &stored
+                .iter()
+                .find(|(k, _)| *k == month.to_string())
+                .map(|(_, b)| b.clone())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
         let t = Instant::now();
         let mut recorder_copy = base_doc.clone();
         recorder_copy.apply_changes(week.clone()).unwrap();
@@ -288,7 +450,15 @@ async fn run() {
         let res = push(&client, &server.base, &token, &month.to_string(), &week).await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         let mut state = sync::State::new();
-        sync_one(&client, &server.base, &token, &month.to_string(), &mut offline, &mut state).await;
+        sync_one(
+            &client,
+            &server.base,
+            &token,
+            &month.to_string(),
+            &mut offline,
+            &mut state,
+        )
+        .await;
         t.elapsed()
     };
 
@@ -300,7 +470,15 @@ async fn run() {
     let mut stored_month = {
         let mut d = docs::open(&month, None, &inspectors[0].1.device_id()).unwrap();
         let mut state = sync::State::new();
-        sync_one(&client, &server.base, &tokens[0], &month.to_string(), &mut d, &mut state).await;
+        sync_one(
+            &client,
+            &server.base,
+            &tokens[0],
+            &month.to_string(),
+            &mut d,
+            &mut state,
+        )
+        .await;
         d
     };
     let month_heads = stored_month.get_heads();
@@ -331,9 +509,16 @@ async fn run() {
     let devices_cpu = server.cpu() - cpu_before;
 
     println!();
-    println!("{:<58} {:>14} {:>16} {:>8}  {}", "measurement", "raw automerge", "Custos (HTTPS)", "goal", "");
+    println!(
+        "{:<58} {:>14} {:>16} {:>8}  {}",
+        "measurement", "raw automerge", "Custos (HTTPS)", "goal", ""
+    );
     let row = |what: &str, raw: Duration, custos: Duration, goal_ms: u64| {
-        let met = if custos.as_millis() as u64 <= goal_ms { "met" } else { "NOT MET" };
+        let met = if custos.as_millis() as u64 <= goal_ms {
+            "met"
+        } else {
+            "NOT MET"
+        };
         println!(
             "{:<58} {:>11.0} ms {:>13.0} ms {:>5} ms  {met} ({:.1}x raw)",
             what,
@@ -344,9 +529,22 @@ async fn run() {
         );
     };
     row("a year of registers to a new device (wall)", raw_year, https_year, 1000);
-    row("a week of offline edits (500 changes) converged (wall)", raw_week, https_week, 300);
-    row("200 devices push one change each (recorder CPU)", raw_devices, devices_cpu, 1000);
-    println!("(200 pushes took {:.0} ms of wall time, one after another)", devices_wall.as_secs_f64() * 1e3);
+    row(
+        "a week of offline edits (500 changes) converged (wall)",
+        raw_week,
+        https_week,
+        300,
+    );
+    row(
+        "200 devices push one change each (recorder CPU)",
+        raw_devices,
+        devices_cpu,
+        1000,
+    );
+    println!(
+        "(200 pushes took {:.0} ms of wall time, one after another)",
+        devices_wall.as_secs_f64() * 1e3
+    );
 }
 
 /// Two in-memory peers run the sync protocol until neither has anything to say.
@@ -381,22 +579,57 @@ async fn sign_in(client: &reqwest::Client, base: &str, key: &DeviceKey) -> Strin
         .unwrap();
     let nonce = challenge["nonce"].as_str().unwrap();
     let body = json!({ "device_id": device.as_str(), "nonce": nonce, "signature": key.sign(&auth_challenge_bytes(nonce, &device)) });
-    let token: Value = client.post(format!("{base}/v1/auth/token")).json(&body).send().await.unwrap().json().await.unwrap();
+    let token: Value = client
+        .post(format!("{base}/v1/auth/token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     token["token"].as_str().unwrap().to_string()
 }
 
 async fn push(client: &reqwest::Client, base: &str, token: &str, key: &str, changes: &[Change]) -> reqwest::Response {
     let encoded: Vec<String> = changes.iter().map(|c| B64.encode(c.raw_bytes())).collect();
-    client.post(format!("{base}/v1/push")).bearer_auth(token).json(&json!({ "key": key, "changes": encoded })).send().await.unwrap()
+    client
+        .post(format!("{base}/v1/push"))
+        .bearer_auth(token)
+        .json(&json!({ "key": key, "changes": encoded }))
+        .send()
+        .await
+        .unwrap()
 }
 
-async fn sync_one(client: &reqwest::Client, base: &str, token: &str, key: &str, doc: &mut AutoCommit, state: &mut sync::State) {
+async fn sync_one(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    key: &str,
+    doc: &mut AutoCommit,
+    state: &mut sync::State,
+) {
     loop {
-        let Some(m) = doc.sync().generate_sync_message(state) else { return };
+        let Some(m) = doc.sync().generate_sync_message(state) else {
+            return;
+        };
         let body = json!({ "documents": [{ "key": key, "message": B64.encode(m.encode()) }] });
-        let reply: Value = client.post(format!("{base}/v1/sync")).bearer_auth(token).json(&body).send().await.unwrap().json().await.unwrap();
+        let reply: Value = client
+            .post(format!("{base}/v1/sync"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         match reply["documents"][0]["message"].as_str() {
-            Some(m) => doc.sync().receive_sync_message(state, sync::Message::decode(&B64.decode(m).unwrap()).unwrap()).unwrap(),
+            Some(m) => doc
+                .sync()
+                .receive_sync_message(state, sync::Message::decode(&B64.decode(m).unwrap()).unwrap())
+                .unwrap(),
             None => return,
         }
     }
@@ -404,15 +637,31 @@ async fn sync_one(client: &reqwest::Client, base: &str, token: &str, key: &str, 
 
 /// What a new device does: list its documents, then sync them all, every
 /// round trip carrying a message for each document still in progress.
-async fn sync_everything(client: &reqwest::Client, base: &str, token: &str, device: &DeviceId) -> BTreeMap<String, AutoCommit> {
-    let list: Value = client.get(format!("{base}/v1/documents")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+async fn sync_everything(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    device: &DeviceId,
+) -> BTreeMap<String, AutoCommit> {
+    let list: Value = client
+        .get(format!("{base}/v1/documents"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut docs: BTreeMap<String, (AutoCommit, sync::State)> = list["documents"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| {
             let key = d["key"].as_str().unwrap().to_string();
-            (key, (AutoCommit::new().with_actor(device.actor_id()), sync::State::new()))
+            (
+                key,
+                (AutoCommit::new().with_actor(device.actor_id()), sync::State::new()),
+            )
         })
         .collect();
     loop {
@@ -440,7 +689,9 @@ async fn sync_everything(client: &reqwest::Client, base: &str, token: &str, devi
                 let key = r["key"].as_str().unwrap();
                 if let Some(m) = r["message"].as_str() {
                     let (doc, state) = docs.get_mut(key).unwrap();
-                    doc.sync().receive_sync_message(state, sync::Message::decode(&B64.decode(m).unwrap()).unwrap()).unwrap();
+                    doc.sync()
+                        .receive_sync_message(state, sync::Message::decode(&B64.decode(m).unwrap()).unwrap())
+                        .unwrap();
                 }
             }
         }

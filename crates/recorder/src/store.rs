@@ -77,11 +77,62 @@ impl Store {
         Ok(())
     }
 
+    /// A document's bytes: its last full save followed by the incremental
+    /// chunks appended since, which automerge loads as one.
     pub fn document(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        let Some(mut bytes): Option<Vec<u8>> = conn
+            .query_row("SELECT bytes FROM documents WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let mut stmt = conn.prepare("SELECT bytes FROM document_changes WHERE key = ?1 ORDER BY seq")?;
+        for chunk in stmt.query_map([key], |r| r.get::<_, Vec<u8>>(0))? {
+            bytes.extend(chunk?);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// A number that changes on every save of the document, or `None` if it does not exist.
+    pub fn document_version(&self, key: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()
-            .query_row("SELECT bytes FROM documents WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT version FROM documents WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
+    }
+
+    /// Appends the changes a push added (an incremental chunk) to a stored
+    /// document, with its audit row, in one transaction. Returns the new
+    /// version and how many chunks now wait for compaction.
+    pub fn append_document_changes(
+        &self,
+        key: &str,
+        chunk: &[u8],
+        now: Timestamp,
+        audit: Option<AuditEvent<'_>>,
+    ) -> Result<(i64, i64)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO document_changes (key, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![key, seq, chunk],
+        )?;
+        let version: i64 = tx.query_row(
+            "UPDATE documents SET version = version + 1, updated_at = ?2 WHERE key = ?1 RETURNING version",
+            params![key, now.0],
+            |r| r.get(0),
+        )?;
+        if let Some(event) = audit {
+            append_audit_tx(&tx, now, event)?;
+        }
+        tx.commit()?;
+        Ok((version, seq))
     }
 
     pub fn document_keys(&self) -> Result<Vec<String>> {
@@ -106,6 +157,7 @@ impl Store {
     pub fn save_document(&self, key: &str, bytes: &[u8], now: Timestamp, audit: Option<AuditEvent<'_>>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        tx.execute("DELETE FROM document_changes WHERE key = ?1", [key])?;
         tx.execute(
             "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at,
@@ -313,6 +365,35 @@ fn append_audit_tx(tx: &rusqlite::Transaction<'_>, now: Timestamp, event: AuditE
         ],
     )?;
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_its_full_save_plus_the_chunks_appended_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let mut doc = automerge::AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "a", 1).unwrap();
+        store.save_document("k", &doc.save(), Timestamp(1), None).unwrap();
+        let v1 = store.document_version("k").unwrap().unwrap();
+        let heads = doc.get_heads();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "b", 2).unwrap();
+        doc.commit();
+        let (v2, chunks) = store
+            .append_document_changes("k", &doc.save_after(&heads), Timestamp(2), None)
+            .unwrap();
+        assert!(v2 > v1);
+        assert_eq!(chunks, 1);
+        let loaded = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();
+        assert_eq!(loaded.get_heads(), doc.get_heads());
+        // A full save replaces the chunks.
+        store.save_document("k", &doc.save(), Timestamp(3), None).unwrap();
+        let again = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();
+        assert_eq!(again.get_heads(), doc.get_heads());
+    }
 }
 
 fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {

@@ -66,3 +66,13 @@ CREATE TABLE blobs (
     uploaded_by TEXT NOT NULL,      -- device id
     uploaded_at INTEGER NOT NULL
 ) STRICT;
+
+-- Changes appended to a document since its last full save (automerge
+-- incremental chunks), so a push writes what it added, not the whole document.
+-- Compacted into documents.bytes from time to time.
+CREATE TABLE document_changes (
+    key   TEXT NOT NULL REFERENCES documents(key),
+    seq   INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (key, seq)
+) STRICT;

@@ -36,6 +36,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         fingerprint: fingerprint.clone().into(),
         sync_states: Default::default(),
         push_lock: Default::default(),
+        cache: Default::default(),
         changes: changes.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::problem::{Body, Problem};
-use crate::registry::{random_bytes, site_register};
+use crate::registry::random_bytes;
 use crate::store::AuditEvent;
 
 /// How long a challenge may be answered.
@@ -98,7 +98,7 @@ pub async fn token(State(state): State<AppState>, Body(req): Body<TokenRequest>)
     if !state.store.take_challenge(&req.nonce, device.as_str(), now)? {
         return Err(fail("the challenge is unknown, expired or already answered")?);
     }
-    let site = site_register(&state.store)?;
+    let site = state.cache.site(&state.store)?;
     let actor = match site.active_actor(&device) {
         Ok(actor) => actor,
         Err(e) => return Err(fail(&e.to_string())?),
@@ -152,7 +152,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .device_for_token(&sha256_hex(token.as_bytes()), now)?
             .ok_or_else(|| Problem::unauthorized("the token is unknown or expired; sign in again"))?;
         let device: DeviceId = device.parse().map_err(Problem::internal)?;
-        let site = site_register(&state.store)?;
+        let site = state.cache.site(&state.store)?;
         let actor = site
             .active_actor(&device)
             .map_err(|e| Problem::new(StatusCode::UNAUTHORIZED, "Revoked", e.to_string()))?;

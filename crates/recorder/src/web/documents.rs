@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use custos_core::access::{CURRENT, UploadContext, check_upload, may_read};
 use custos_core::application::ApplicationCase;
 use custos_core::documents::{self as docs, DocKey};
-use custos_core::history::{SiteHistory, heads_to_hex};
+use custos_core::history::heads_to_hex;
 use custos_core::site::SiteRegister;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -85,7 +85,7 @@ pub fn readable(store: &Store, site: &SiteRegister, who: &Authenticated, key: &D
     responses((status = 200, description = "The documents this device may receive", body = DocumentList),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(State(state): State<AppState>, who: Authenticated) -> Result<Json<DocumentList>, Problem> {
-    let site = crate::registry::site_register(&state.store)?;
+    let site = state.cache.site(&state.store)?;
     let mut documents = Vec::new();
     for key in state.store.document_keys()? {
         let Ok(doc_key) = key.parse::<DocKey>() else {
@@ -94,11 +94,13 @@ pub async fn list(State(state): State<AppState>, who: Authenticated) -> Result<J
         if !readable(&state.store, &site, &who, &doc_key)? {
             continue;
         }
-        let bytes = state.store.document(&key)?.unwrap_or_default();
-        let heads = Automerge::load(&bytes)
-            .map(|d| heads_to_hex(&d.get_heads()))
-            .map_err(Problem::internal)?;
-        documents.push(DocumentInfo { key, heads });
+        let Some((_, doc)) = state.cache.document(&state.store, &key)? else {
+            continue;
+        };
+        documents.push(DocumentInfo {
+            heads: heads_to_hex(&doc.get_heads()),
+            key,
+        });
     }
     Ok(Json(DocumentList { documents }))
 }
@@ -146,7 +148,7 @@ pub async fn sync(
             "at most {MAX_SYNC_DOCUMENTS} documents per request"
         )));
     }
-    let site = crate::registry::site_register(&state.store)?;
+    let site = state.cache.site(&state.store)?;
     let mut replies = Vec::with_capacity(req.documents.len());
     for item in req.documents {
         let key: DocKey = item
@@ -158,7 +160,7 @@ pub async fn sync(
                 "{key} is not a document this person's roles may receive"
             )));
         }
-        let bytes = state.store.document(&item.key)?.ok_or_else(|| {
+        let (_, mut doc) = state.cache.document(&state.store, &item.key)?.ok_or_else(|| {
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "No such document",
@@ -170,7 +172,6 @@ pub async fn sync(
             .map_err(|_| Problem::bad_request(format!("{key}: the message is not base64")))?;
         let message = sync::Message::decode(&raw)
             .map_err(|e| Problem::bad_request(format!("{key}: not an automerge sync message: {e}")))?;
-        let mut doc = Automerge::load(&bytes).map_err(Problem::internal)?;
         let mut sync_state = state.sync_states.take(who.device_id.as_str(), &item.key);
         doc.receive_sync_message(&mut sync_state, message)
             .map_err(|e| Problem::bad_request(format!("{key}: the sync message cannot be applied: {e}")))?;
@@ -234,39 +235,45 @@ pub async fn push(
     }
     let _one_at_a_time = state.push_lock.0.lock().await;
     let now = state.clock.now();
-    let stored = match state.store.document(&req.key)? {
-        Some(bytes) => Automerge::load(&bytes).map_err(Problem::internal)?,
-        None => Automerge::new(),
-    };
-    let site_bytes = state
-        .store
-        .document("site")?
-        .ok_or_else(|| Problem::internal("no site document"))?;
-    let site = SiteHistory::load(&site_bytes).map_err(Problem::internal)?;
-    let profile = site.current().and_then(|s| s.profile()).map_err(Problem::internal)?;
-    let ctx = UploadContext {
-        site: &site,
-        profile: &profile,
-        now,
-    };
-    match check_upload(&key, &stored, &changes, &who.device_id, &ctx) {
+    let existing = state.cache.take(&state.store, &req.key)?;
+    let is_new = existing.is_none();
+    let stored = existing.unwrap_or_default();
+    let stored_heads = stored.get_heads();
+    let profile = state.cache.site(&state.store)?.profile().map_err(Problem::internal)?;
+    let checked = state.cache.with_site_history(&state.store, |site| {
+        let ctx = UploadContext {
+            site,
+            profile: &profile,
+            now,
+        };
+        check_upload(&key, stored, &changes, &who.device_id, &ctx)
+    })?;
+    match checked {
         Ok(after) => {
             let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
             let detail = json!({ "document": req.key, "device": who.device_id.as_str(), "changes": hashes });
             let actor = who.person_id.to_string();
-            state.store.save_document(
-                &req.key,
-                &after.save(),
-                now,
-                Some(AuditEvent {
-                    kind: "upload_accepted",
-                    actor: &actor,
-                    detail,
-                }),
-            )?;
+            let audit = Some(AuditEvent {
+                kind: "upload_accepted",
+                actor: &actor,
+                detail,
+            });
+            // Only what this push added is written; the whole document now and then.
+            if is_new {
+                state.store.save_document(&req.key, &after.save(), now, audit)?;
+            } else {
+                let chunk = after.save_after(&stored_heads);
+                let (_, chunks) = state.store.append_document_changes(&req.key, &chunk, now, audit)?;
+                if chunks >= super::cache::COMPACT_AFTER_CHUNKS {
+                    state.store.save_document(&req.key, &after.save(), now, None)?;
+                }
+            }
+            let version = state.store.document_version(&req.key)?.unwrap_or_default();
+            let heads = heads_to_hex(&after.get_heads());
+            state.cache.remember(&req.key, version, after);
             Ok(Json(PushAccepted {
                 key: req.key,
-                heads: heads_to_hex(&after.get_heads()),
+                heads,
                 applied: changes.len(),
             }))
         }

@@ -17,7 +17,7 @@ use super::AppState;
 use super::auth::Authenticated;
 use super::documents::readable;
 use super::problem::Problem;
-use crate::registry::site_register;
+
 use crate::store::Store;
 
 /// How often the watcher looks for changed documents.
@@ -61,7 +61,7 @@ pub async fn events(
                 Err(broadcast::error::RecvError::Closed) => return None,
             };
             // Re-check on every event: a revoked device's stream ends here.
-            let site = site_register(&state.store).ok()?;
+            let site = state.cache.site(&state.store).ok()?;
             site.active_actor(&who.device_id).ok()?;
             let visible = match key.parse::<DocKey>() {
                 Ok(doc) => readable(&state.store, &site, &who, &doc).unwrap_or(false),

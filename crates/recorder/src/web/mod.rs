@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod cache;
 pub mod documents;
 pub mod enroll;
 pub mod events;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub fingerprint: Arc<str>,
     pub sync_states: Arc<documents::SyncStates>,
     pub push_lock: Arc<documents::PushLock>,
+    /// Documents and the site register kept in memory between requests.
+    pub cache: Arc<cache::Cache>,
     /// Keys of documents that changed, for the event stream.
     pub changes: tokio::sync::broadcast::Sender<String>,
 }

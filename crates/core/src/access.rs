@@ -341,8 +341,7 @@ impl Rules<'_> {
                     ));
                 }
                 let site_now = self.site_now;
-                e.validate(site_now)
-                    .map_err(|e| refuse("invalid_entry", e.to_string()))
+                e.validate(site_now).map_err(|e| refuse("invalid_entry", e.to_string()))
             }
             (DocKey::Inspections { .. }, docs::REPAIRS) => {
                 self.require_ulid(entry)?;

@@ -198,7 +198,7 @@ async fn run() {
                 (c.to_string(), check)
             })
             .collect(),
-        maintenance: if n % 30 == 0 {
+        maintenance: if n.is_multiple_of(30) {
             "每月清潔鏡頭".into()
         } else {
             String::new()
@@ -510,8 +510,8 @@ async fn run() {
 
     println!();
     println!(
-        "{:<58} {:>14} {:>16} {:>8}  {}",
-        "measurement", "raw automerge", "Custos (HTTPS)", "goal", ""
+        "{:<58} {:>14} {:>16} {:>8}",
+        "measurement", "raw automerge", "Custos (HTTPS)", "goal"
     );
     let row = |what: &str, raw: Duration, custos: Duration, goal_ms: u64| {
         let met = if custos.as_millis() as u64 <= goal_ms {

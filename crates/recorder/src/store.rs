@@ -367,6 +367,18 @@ fn append_audit_tx(tx: &rusqlite::Transaction<'_>, now: Timestamp, event: AuditE
     Ok(row)
 }
 
+fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        at: Timestamp(r.get(1)?),
+        kind: r.get(2)?,
+        actor: r.get(3)?,
+        detail: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,16 +406,4 @@ mod tests {
         let again = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();
         assert_eq!(again.get_heads(), doc.get_heads());
     }
-}
-
-fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
-    Ok(AuditRow {
-        seq: r.get::<_, i64>(0)? as u64,
-        at: Timestamp(r.get(1)?),
-        kind: r.get(2)?,
-        actor: r.get(3)?,
-        detail: r.get(4)?,
-        prev_hash: r.get(5)?,
-        hash: r.get(6)?,
-    })
 }

@@ -173,6 +173,7 @@ pub fn check_upload(
         key,
         before_heads: &before_heads,
         before_doc: std::cell::OnceCell::new(),
+        existed: Default::default(),
         after: &after,
         actor: &actor,
         sender,
@@ -233,6 +234,8 @@ struct Rules<'a> {
     /// when an entry that already existed has to be read as it was.
     before_heads: &'a [ChangeHash],
     before_doc: std::cell::OnceCell<Automerge>,
+    /// Per collection, the entry keys that existed before the batch.
+    existed: std::cell::RefCell<std::collections::HashMap<String, std::collections::HashSet<String>>>,
     after: &'a Automerge,
     actor: &'a Actor<'a>,
     sender: &'a DeviceId,
@@ -276,9 +279,18 @@ impl Rules<'_> {
         let Some((_, obj)) = self.after.get(automerge::ROOT, collection).ok().flatten() else {
             return Ok(None);
         };
-        match self.after.get_at(&obj, entry, self.before_heads) {
-            Ok(None) => Ok(None),
-            _ => self.get(self.before(), collection, entry),
+        // The keys as of the old heads, read once per collection: asking
+        // key by key would rebuild the old clock for every entry.
+        let existed = self
+            .existed
+            .borrow_mut()
+            .entry(collection.to_string())
+            .or_insert_with(|| self.after.keys_at(&obj, self.before_heads).collect())
+            .contains(entry);
+        if existed {
+            self.get(self.before(), collection, entry)
+        } else {
+            Ok(None)
         }
     }
 

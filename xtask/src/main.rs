@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// Debian packages the build and the tests need. Tauri's Linux build
 /// dependencies, pkg-config for -sys crates, Xvfb for running the app without
-/// a screen.
+/// a screen, ffmpeg and GStreamer for recording from the test camera.
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libwebkit2gtk-4.1-dev",
@@ -21,6 +21,14 @@ const APT_PACKAGES: &[&str] = &[
     "libxdo-dev",
     "xvfb",
     "xauth",
+    // Recording: ffmpeg, and the GStreamer RTSP test camera (tests/camera).
+    "ffmpeg",
+    "python3-gi",
+    "gir1.2-gst-rtsp-server-1.0",
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-ugly",
+    "gstreamer1.0-libav",
 ];
 
 fn main() -> ExitCode {
@@ -456,8 +464,33 @@ fn demo() -> Result {
             ],
         )?;
     }
+    // The test camera plays the three cameras: moving, moving, frozen.
+    let mut camera = Command::new("/usr/bin/python3")
+        .arg(root.join("tests/camera/custos_test_camera.py"))
+        .args([
+            "--port",
+            "8554",
+            "--stream",
+            "cam-01=moving",
+            "--stream",
+            "cam-02=moving",
+            "--stream",
+            "cam-03=frozen",
+        ])
+        .arg("--audio")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start the test camera: {e}"))?;
     let mut serve = Command::new(recorder)
-        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:7443"])
+        .args([
+            "serve",
+            "--data",
+            data_s,
+            "--listen",
+            "127.0.0.1:7443",
+            "--segment-seconds",
+            "10",
+        ])
         .spawn()
         .map_err(|e| format!("could not start the recorder: {e}"))?;
     std::thread::sleep(Duration::from_secs(1));
@@ -478,8 +511,11 @@ fn demo() -> Result {
         ],
     );
     let shown = enrolled.and_then(|_| show_app(&root, &app));
+    let _ = run(&root, recorder, &["footage", "list", "--data", data_s]);
     let _ = serve.kill();
     let _ = serve.wait();
+    let _ = camera.kill();
+    let _ = camera.wait();
     shown
 }
 

@@ -30,6 +30,9 @@ enum Command {
     /// The cameras of the site.
     #[command(subcommand)]
     Camera(cmds::camera::CameraCommand),
+    /// The recorded footage.
+    #[command(subcommand)]
+    Footage(cmds::footage::FootageCommand),
     /// Makes a one-time enrollment code for a person's device.
     Enroll(cmds::enroll::EnrollArgs),
     /// The audit chain.
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmds::serve::run(args, Arc::new(clock)),
         Command::Person(cmd) => cmds::person::run(cmd, &clock),
         Command::Camera(cmd) => cmds::camera::run(cmd, &clock),
+        Command::Footage(cmd) => cmds::footage::run(cmd),
         Command::Enroll(args) => cmds::enroll::run(args, &clock),
         Command::Audit(cmd) => cmds::audit::run(cmd, &clock),
         Command::Profile(cmd) => cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage),

@@ -328,6 +328,56 @@ impl Store {
     }
 }
 
+/// One indexed segment of footage.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SegmentRow {
+    pub camera_id: String,
+    /// The time in the file name, from which its path is derived.
+    pub start_ms: i64,
+    /// What the media covers, in recorder time.
+    pub real_start_ms: i64,
+    pub real_end_ms: i64,
+    pub bytes: i64,
+}
+
+impl Store {
+    pub fn insert_segment(&self, row: &SegmentRow) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO segments (camera_id, start_ms, real_start_ms, real_end_ms, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                row.camera_id,
+                row.start_ms,
+                row.real_start_ms,
+                row.real_end_ms,
+                row.bytes
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Segments in start order, of one camera or all.
+    pub fn segments(&self, camera: Option<&str>) -> Result<Vec<SegmentRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments
+             WHERE ?1 IS NULL OR camera_id = ?1 ORDER BY camera_id, start_ms",
+        )?;
+        let rows = stmt
+            .query_map([camera], |r| {
+                Ok(SegmentRow {
+                    camera_id: r.get(0)?,
+                    start_ms: r.get(1)?,
+                    real_start_ms: r.get(2)?,
+                    real_end_ms: r.get(3)?,
+                    bytes: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
 /// Why an enrollment code cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeProblem {

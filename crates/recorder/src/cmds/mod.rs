@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod camera;
 pub mod enroll;
+pub mod footage;
 pub mod init;
 pub mod person;
 pub mod profile;

@@ -21,6 +21,9 @@ pub struct ServeArgs {
     /// Address and port to listen on (port 0: any free port, printed at start).
     #[arg(long, default_value = "127.0.0.1:7443")]
     pub listen: SocketAddr,
+    /// Length of a footage segment in seconds (segments are cut at clock boundaries).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub segment_seconds: u32,
 }
 
 pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
@@ -44,9 +47,19 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
     let site_key = state.site_key.clone();
+    let data = args.data.clone();
+    let segment_seconds = args.segment_seconds;
     let checkpoint_clock = state.clock.clone();
     runtime.block_on(async move {
         crate::web::events::spawn_watcher(store.clone(), changes);
+        match crate::ingest::reconcile(&store, &data, checkpoint_clock.now()) {
+            Ok((0, 0)) => {}
+            Ok((orphans, missing)) => {
+                tracing::warn!("footage index: {orphans} file(s) not indexed, {missing} indexed file(s) missing")
+            }
+            Err(e) => tracing::error!("footage index could not be checked: {e}"),
+        }
+        crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
         spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();

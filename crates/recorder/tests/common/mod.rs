@@ -50,6 +50,20 @@ impl Drop for Recorder {
 impl Recorder {
     /// Initialises a site with `people` (name, roles) and starts serving.
     pub fn start(profile: &str, people: &[(&str, &[&str])]) -> Recorder {
+        let cameras = [
+            ("cam-01", "rtsp://127.0.0.1:8554/test", true),
+            ("cam-02", "rtsp://127.0.0.1:8554/test", false),
+        ];
+        Recorder::start_with(profile, people, &cameras, &[])
+    }
+
+    /// A site with the given cameras (id, RTSP address, audio), served with `serve_args` added.
+    pub fn start_with(
+        profile: &str,
+        people: &[(&str, &[&str])],
+        cameras: &[(&str, &str, bool)],
+        serve_args: &[&str],
+    ) -> Recorder {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let data_s = data.to_str().unwrap().to_string();
@@ -65,7 +79,7 @@ impl Recorder {
             }
             ok(console(&args));
         }
-        for (id, audio) in [("cam-01", "--audio"), ("cam-02", "")] {
+        for (id, url, audio) in cameras {
             let mut args = vec![
                 "camera",
                 "add",
@@ -80,17 +94,18 @@ impl Recorder {
                 "--zone",
                 "outdoor-public",
                 "--rtsp",
-                "rtsp://127.0.0.1:8554/test",
+                url,
                 "--property-number",
                 "3140101-03-0001",
             ];
-            if !audio.is_empty() {
-                args.push(audio);
+            if *audio {
+                args.push("--audio");
             }
             ok(console(&args));
         }
         let mut child = Command::new(recorder_bin())
             .args(["serve", "--data", &data_s, "--listen", "127.0.0.1:0"])
+            .args(serve_args)
             .env("CUSTOS_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -203,6 +218,60 @@ impl Recorder {
 pub struct TestDevice {
     pub key: DeviceKey,
     pub id: DeviceId,
+}
+
+/// The test camera (tests/camera), serving `streams` (name, kind) until dropped.
+pub struct TestCamera {
+    child: Child,
+    pub urls: Vec<String>,
+}
+
+impl TestCamera {
+    pub fn start(streams: &[(&str, &str)], audio: bool) -> TestCamera {
+        TestCamera::start_on("0", streams, audio)
+    }
+
+    /// On a given port (to come back where it was).
+    pub fn start_on(port: &str, streams: &[(&str, &str)], audio: bool) -> TestCamera {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/camera/custos_test_camera.py");
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(script).args(["--port", port]);
+        for (name, kind) in streams {
+            cmd.args(["--stream", &format!("{name}={kind}")]);
+        }
+        if audio {
+            cmd.arg("--audio");
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the test camera starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let urls = (0..streams.len())
+            .map(|_| {
+                lines
+                    .next()
+                    .expect("the camera announces its streams")
+                    .unwrap()
+                    .strip_prefix("ready ")
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        TestCamera { child, urls }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for TestCamera {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// The SHA-256 of the certificate in a PEM file, as `init` printed it.

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""A test camera for Custos: an RTSP server (GStreamer) with one stream per
+`--stream NAME=KIND`, KIND being
+
+  moving   a moving picture with a clock overlay (what a healthy camera sends)
+  black    a black picture
+  frozen   the same picture over and over (a stuck encoder)
+
+each H.264 at 640x360, 10 frames/s, a keyframe every second; `--audio` adds
+an AAC tone. It prints `ready rtsp://127.0.0.1:PORT/NAME` for each stream once
+it listens, then serves until killed. Run it with Debian's Python, which has
+the GStreamer bindings (python3-gi, gir1.2-gst-rtsp-server-1.0).
+"""
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+VIDEO = {
+    "moving": "videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=360,framerate=10/1 "
+    '! clockoverlay time-format="%Y-%m-%d %H:%M:%S" halignment=right valignment=top',
+    "black": "videotestsrc is-live=true pattern=black ! video/x-raw,width=640,height=360,framerate=10/1",
+    "frozen": "videotestsrc is-live=true pattern=smpte ! video/x-raw,width=640,height=360,framerate=10/1",
+}
+ENCODE = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate={kbps} ! rtph264pay name=pay0 pt=96"
+AUDIO = "audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8554, help="0 picks a free port")
+    parser.add_argument("--stream", action="append", default=[], metavar="NAME=KIND")
+    parser.add_argument("--audio", action="store_true")
+    parser.add_argument("--kbps", type=int, default=500)
+    args = parser.parse_args()
+    streams = [s.split("=", 1) for s in (args.stream or ["cam-01=moving"])]
+    for name, kind in streams:
+        if kind not in VIDEO:
+            parser.error(f"{name}: unknown kind {kind!r}; use one of {', '.join(VIDEO)}")
+
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    mounts = server.get_mount_points()
+    for name, kind in streams:
+        launch = f"{VIDEO[kind]} ! {ENCODE.format(kbps=args.kbps)}"
+        if args.audio:
+            launch += f" {AUDIO}"
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(f"( {launch} )")
+        factory.set_shared(True)
+        mounts.add_factory(f"/{name}", factory)
+    if server.attach(None) == 0:
+        print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr)
+        return 1
+    port = server.get_bound_port()
+    for name, _ in streams:
+        print(f"ready rtsp://127.0.0.1:{port}/{name}", flush=True)
+    loop = GLib.MainLoop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.quit())
+    signal.signal(signal.SIGINT, lambda *_: loop.quit())
+    loop.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

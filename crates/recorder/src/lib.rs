@@ -12,6 +12,7 @@ pub mod error;
 pub mod ingest;
 pub mod keys;
 pub mod registry;
+pub mod retention;
 pub mod store;
 pub mod web;
 

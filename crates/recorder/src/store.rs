@@ -356,6 +356,14 @@ impl Store {
         Ok(())
     }
 
+    pub fn delete_segment(&self, camera: &str, start_ms: i64) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM segments WHERE camera_id = ?1 AND start_ms = ?2",
+            params![camera, start_ms],
+        )?;
+        Ok(())
+    }
+
     /// Segments in start order, of one camera or all.
     pub fn segments(&self, camera: Option<&str>) -> Result<Vec<SegmentRow>> {
         let conn = self.conn();

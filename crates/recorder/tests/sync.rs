@@ -238,6 +238,13 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
         assert_eq!(res.status(), 200, "{key}: {}", res.text().await.unwrap());
     }
 
+    // Filing held the requested window at once.
+    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
+    let holds = custos_recorder::retention::active_holds(&store).unwrap();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].application.as_ref(), Some(&c.id));
+    assert_eq!((holds[0].window, &holds[0].cameras), (c.window, &c.cameras));
+
     let for_manager = listed(&r, &manager).await;
     assert!(
         for_manager.contains(&case_key) && for_manager.contains(&personal_key),

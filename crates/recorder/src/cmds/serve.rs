@@ -60,6 +60,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
             Err(e) => tracing::error!("footage index could not be checked: {e}"),
         }
         crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
+        spawn_retention(store.clone(), data.clone(), site_key.clone(), checkpoint_clock.clone());
         spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
@@ -82,6 +83,30 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
             .await
             .map_err(|e| RecorderError::Usage(format!("cannot listen on {}: {e}", args.listen)))
     })
+}
+
+/// Sweeps retention at start and every ten minutes.
+fn spawn_retention(
+    store: Arc<crate::store::Store>,
+    data: PathBuf,
+    key: Arc<custos_core::signing::DeviceKey>,
+    clock: Arc<dyn Clock>,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let swept = crate::retention::DiskSpace::measure(&data)
+                .and_then(|disk| crate::retention::sweep(&store, &data, &key, clock.now(), disk));
+            match swept {
+                Ok(report) if !report.destroyed.is_empty() => {
+                    tracing::info!("retention: destroyed {} segment(s)", report.destroyed.len())
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("retention sweep failed: {e}"),
+            }
+        }
+    });
 }
 
 /// Makes the daily audit checkpoint: at start, then whenever one is due.

@@ -268,6 +268,15 @@ pub async fn push(
                     state.store.save_document(&req.key, &after.save(), now, None)?;
                 }
             }
+            // Filing holds the requested window at once, so the footage cannot
+            // expire while the application waits (001 §6(3)).
+            if is_new && let DocKey::ApplicationCase(_) = key {
+                let case: Option<ApplicationCase> = docs::get_entry(&after, docs::CASE, CURRENT).unwrap_or(None);
+                if let Some(case) = case {
+                    let hold = custos_core::holds::Hold::for_filed_application(&case, &profile, now);
+                    crate::retention::place_hold(&state.store, &state.site_key, &hold, now)?;
+                }
+            }
             let version = state.store.document_version(&req.key)?.unwrap_or_default();
             let heads = heads_to_hex(&after.get_heads());
             state.cache.remember(&req.key, version, after);

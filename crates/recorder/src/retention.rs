@@ -1,0 +1,208 @@
+//! Retention on the recorder (DESIGN §5): the core decides (pure
+//! `custos_core::retention`), this module acts. Footage past the ceiling
+//! that no hold covers is destroyed; when the disk needs room, the oldest
+//! footage past the floor goes first; the floor is never broken, and when
+//! the disk cannot hold it an alarm is raised. Every destruction is recorded
+//! in the destruction register (holds document) and the audit chain.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use automerge::Automerge;
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::history::SiteHistory;
+use custos_core::holds::{DestructionReason, DestructionRecord, Hold, RELEASE_ROLES};
+use custos_core::retention::{FloorCheck, Segment, choose_for_space, floor_check, plan};
+use custos_core::seal::Seal;
+use custos_core::signing::DeviceKey;
+use custos_core::time::{DAY_MS, Timestamp};
+use serde_json::json;
+
+use crate::error::{RecorderError, Result};
+use crate::ingest::{camera_dir, segment_file_name};
+use crate::registry::new_id;
+use crate::store::{AuditEvent, SegmentRow, Store};
+
+pub const HOLDS_DOC: &str = "holds";
+
+/// What the disk offers footage, measured by the caller (so tests can set it).
+#[derive(Debug, Clone, Copy)]
+pub struct DiskSpace {
+    /// Bytes free on the footage disk.
+    pub free: u64,
+    /// Free bytes to keep in reserve for recording.
+    pub reserve: u64,
+}
+
+impl DiskSpace {
+    /// The real disk the data directory is on; the reserve is 2 % of it,
+    /// at least 1 GiB.
+    pub fn measure(data: &Path) -> Result<DiskSpace> {
+        let free = fs4::available_space(data).map_err(|e| RecorderError::file(data, e))?;
+        let total = fs4::total_space(data).map_err(|e| RecorderError::file(data, e))?;
+        Ok(DiskSpace {
+            free,
+            reserve: (total / 50).max(1 << 30),
+        })
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SweepReport {
+    pub destroyed: Vec<SegmentRow>,
+    pub held_segments: usize,
+    pub floor: FloorCheck,
+    /// The disk needed room that only footage inside the floor could give.
+    pub space_short: bool,
+}
+
+/// The holds in force: placed and not released by a valid release seal.
+pub fn active_holds(store: &Store) -> Result<Vec<Hold>> {
+    let Some(bytes) = store.document(HOLDS_DOC)? else {
+        return Ok(vec![]);
+    };
+    let doc = Automerge::load(&bytes)?;
+    let holds: BTreeMap<String, Hold> = docs::entries(&doc, docs::HOLDS)?;
+    let releases: BTreeMap<String, Seal> = docs::entries(&doc, docs::RELEASES)?;
+    let site = SiteHistory::load(&store.document("site")?.unwrap_or_default())?;
+    Ok(holds
+        .into_iter()
+        .filter(|(id, hold)| {
+            !releases.iter().any(|(key, seal)| {
+                seal.subject.as_str() == id && seal.verify(key, &hold.content_hash(), &RELEASE_ROLES, &site).is_ok()
+            })
+        })
+        .map(|(_, h)| h)
+        .collect())
+}
+
+/// Adds a hold to the holds document, as the recorder.
+pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timestamp) -> Result<()> {
+    let bytes = store.document(HOLDS_DOC)?;
+    let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
+    let id = new_id(now);
+    docs::put_entry(&mut doc, docs::HOLDS, id.as_str(), hold)?;
+    docs::commit(&mut doc, "hold placed", now.0);
+    let detail = json!({ "hold": id.as_str(), "reference": hold.reference, "basis": hold.basis,
+        "cameras": hold.cameras, "from": hold.window.start.0, "to": hold.window.end.0 });
+    store.save_document(
+        HOLDS_DOC,
+        &doc.save(),
+        now,
+        Some(AuditEvent {
+            kind: "hold_placed",
+            actor: "recorder",
+            detail,
+        }),
+    )
+}
+
+/// One retention sweep at `now`.
+pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, disk: DiskSpace) -> Result<SweepReport> {
+    let site = crate::registry::site_register(store)?;
+    let rule = site.profile()?.effective_retention()?;
+    let rows = store.segments(None)?;
+    let segments: Vec<Segment> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(Segment {
+                camera: r.camera_id.parse().ok()?,
+                start: Timestamp(r.real_start_ms),
+                end: Timestamp(r.real_end_ms),
+                bytes: r.bytes.max(0) as u64,
+            })
+        })
+        .collect();
+    let holds = active_holds(store)?;
+    let hold_refs: Vec<&Hold> = holds.iter().collect();
+    let decided = plan(&segments, &hold_refs, rule, now);
+
+    let needed = disk.reserve.saturating_sub(disk.free);
+    let (chosen, enough) = choose_for_space(&decided, &segments, needed);
+    let must: std::collections::HashSet<usize> = decided.must_destroy.iter().copied().collect();
+
+    let mut destroyed = Vec::new();
+    let mut records = Vec::new();
+    for i in chosen {
+        let row = &rows[i];
+        let path = camera_dir(data, &row.camera_id).join(segment_file_name(row.start_ms));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::error!("footage missing at destruction: {}", path.display())
+            }
+            Err(e) => return Err(RecorderError::file(&path, e)),
+        }
+        store.delete_segment(&row.camera_id, row.start_ms)?;
+        let reason = if must.contains(&i) {
+            DestructionReason::PastCeiling
+        } else {
+            DestructionReason::SpaceNeeded
+        };
+        records.push(DestructionRecord {
+            camera: row.camera_id.parse()?,
+            start: Timestamp(row.real_start_ms),
+            end: Timestamp(row.real_end_ms),
+            bytes: row.bytes.max(0) as u64,
+            destroyed_at: now,
+            reason,
+        });
+        destroyed.push(row.clone());
+    }
+    if !records.is_empty() {
+        let bytes = store.document(HOLDS_DOC)?;
+        let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
+        for (n, record) in records.iter().enumerate() {
+            let id = custos_core::ids::EntryId::from_parts(
+                now.0 as u64,
+                u128::from_le_bytes(crate::registry::random_bytes::<16>()) ^ n as u128,
+            );
+            docs::put_entry(&mut doc, docs::DESTRUCTIONS, id.as_str(), record)?;
+        }
+        docs::commit(&mut doc, "footage destroyed", now.0);
+        let total: u64 = records.iter().map(|r| r.bytes).sum();
+        let detail = json!({ "segments": records.len(), "bytes": total,
+            "past_ceiling": records.iter().filter(|r| r.reason == DestructionReason::PastCeiling).count(),
+            "space_needed": records.iter().filter(|r| r.reason == DestructionReason::SpaceNeeded).count() });
+        store.save_document(
+            HOLDS_DOC,
+            &doc.save(),
+            now,
+            Some(AuditEvent {
+                kind: "footage_destroyed",
+                actor: "recorder",
+                detail,
+            }),
+        )?;
+    }
+
+    // Can the disk hold the floor at the rate of the last day?
+    let day_ago = now.0 - DAY_MS;
+    let bytes_per_day: u64 = segments.iter().filter(|s| s.end.0 > day_ago).map(|s| s.bytes).sum();
+    let kept: u64 =
+        segments.iter().map(|s| s.bytes).sum::<u64>() - destroyed.iter().map(|r| r.bytes.max(0) as u64).sum::<u64>();
+    let held: u64 = decided.held.iter().map(|&i| segments[i].bytes).sum();
+    let floor = floor_check(rule, kept + disk.free.saturating_sub(disk.reserve), held, bytes_per_day);
+    if floor.floor_at_risk || !enough {
+        let detail = json!({ "days_disk_can_hold": floor.days_disk_can_hold, "floor_days": rule.floor_days, "space_short": !enough });
+        store.append_audit(
+            now,
+            AuditEvent {
+                kind: "retention_floor_at_risk",
+                actor: "recorder",
+                detail,
+            },
+        )?;
+        tracing::error!(
+            "retention floor at risk: the disk holds {:.1} days, the floor is {} days; footage inside the floor is kept",
+            floor.days_disk_can_hold,
+            rule.floor_days
+        );
+    }
+    Ok(SweepReport {
+        destroyed,
+        held_segments: decided.held.len(),
+        floor,
+        space_short: !enough,
+    })
+}

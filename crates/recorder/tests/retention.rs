@@ -1,0 +1,225 @@
+//! Retention with a simulated clock over a real data directory: the floor is
+//! kept under disk pressure (and the alarm raised), footage past the ceiling
+//! is destroyed except what a hold covers, and every destruction is recorded.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use custos_core::documents as docs;
+use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
+use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
+use custos_recorder::clock::{Clock, SimulatedClock};
+use custos_recorder::ingest::{camera_dir, segment_file_name};
+use custos_recorder::keys::load_site_key;
+use custos_recorder::retention::{DiskSpace, place_hold, sweep};
+use custos_recorder::store::{SegmentRow, Store};
+
+const SEGMENT_BYTES: i64 = 1_000_000;
+
+/// A kindergarten (floor 14 days, ceiling 365) with a minute of footage per
+/// camera at each age in days.
+fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir, std::path::PathBuf, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(console(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        "幼兒園",
+        "--profile",
+        "kaohsiung-kindergarten",
+    ]));
+    let store = Store::open(&data).unwrap();
+    for (camera, days) in ages {
+        let start = (now.0 - days * DAY_MS) / MINUTE_MS * MINUTE_MS;
+        let path = camera_dir(&data, camera);
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join(segment_file_name(start)), b"fragmented mp4").unwrap();
+        store
+            .insert_segment(&SegmentRow {
+                camera_id: camera.to_string(),
+                start_ms: start,
+                real_start_ms: start,
+                real_end_ms: start + MINUTE_MS,
+                bytes: SEGMENT_BYTES,
+            })
+            .unwrap();
+    }
+    (dir, data, store)
+}
+
+fn ages_left(store: &Store, now: Timestamp) -> Vec<(String, i64)> {
+    store
+        .segments(None)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.camera_id, (now.0 - r.real_start_ms) / DAY_MS))
+        .collect()
+}
+
+fn destructions(store: &Store) -> Vec<DestructionRecord> {
+    let doc = automerge::Automerge::load(&store.document("holds").unwrap().unwrap()).unwrap();
+    let map: BTreeMap<String, DestructionRecord> = docs::entries(&doc, docs::DESTRUCTIONS).unwrap();
+    map.into_values().collect()
+}
+
+const PLENTY: DiskSpace = DiskSpace {
+    free: 1 << 40,
+    reserve: 1 << 30,
+};
+
+#[test]
+fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
+    let clock = SimulatedClock::new(Timestamp(1_795_485_600_000));
+    let now = clock.now();
+    let ages = [
+        ("cam-01", 400),
+        ("cam-01", 200),
+        ("cam-01", 1),
+        ("cam-02", 400),
+        ("cam-02", 370),
+    ];
+    let (_dir, data, store) = site_with_footage(&ages, now);
+    let key = load_site_key(&data).unwrap();
+
+    // A police investigation holds cam-02's footage from 400 days ago.
+    let start = Timestamp((now.0 - 401 * DAY_MS) / MINUTE_MS * MINUTE_MS);
+    let hold = Hold {
+        cameras: vec!["cam-02".parse().unwrap()],
+        window: MinuteWindow::new(start, Timestamp(start.0 + 2 * DAY_MS)).unwrap(),
+        basis: HoldBasis::Investigation,
+        legal_basis: "刑事訴訟法第133條".into(),
+        reference: "高市警刑字第1130001號".into(),
+        application: None,
+        placed_at: now,
+        placed_by: None,
+        review_at: now.plus_days(90),
+    };
+    place_hold(&store, &key, &hold, now).unwrap();
+
+    let report = sweep(&store, &data, &key, now, PLENTY).unwrap();
+    let gone: Vec<(String, i64)> = report
+        .destroyed
+        .iter()
+        .map(|r| (r.camera_id.clone(), (now.0 - r.real_start_ms) / DAY_MS))
+        .collect();
+    assert_eq!(gone, vec![("cam-01".to_string(), 400), ("cam-02".to_string(), 370)]);
+    assert_eq!(report.held_segments, 1);
+    assert_eq!(
+        ages_left(&store, now),
+        vec![("cam-01".into(), 200), ("cam-01".into(), 1), ("cam-02".into(), 400)]
+    );
+    for row in &report.destroyed {
+        assert!(
+            !camera_dir(&data, &row.camera_id)
+                .join(segment_file_name(row.start_ms))
+                .exists(),
+            "file removed"
+        );
+    }
+    let records = destructions(&store);
+    assert_eq!(records.len(), 2);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.reason == DestructionReason::PastCeiling && r.bytes == SEGMENT_BYTES as u64)
+    );
+    let kinds: Vec<String> = store.audit_rows().unwrap().into_iter().map(|r| r.kind).collect();
+    assert!(kinds.contains(&"footage_destroyed".to_string()) && kinds.contains(&"hold_placed".to_string()));
+
+    // A second sweep the same day has nothing more to do; a year later the held footage is still there.
+    assert!(sweep(&store, &data, &key, now, PLENTY).unwrap().destroyed.is_empty());
+    clock.advance_ms(30 * DAY_MS);
+    sweep(&store, &data, &key, clock.now(), PLENTY).unwrap();
+    assert!(
+        ages_left(&store, clock.now()).iter().any(|(c, _)| c == "cam-02"),
+        "held footage outlives the ceiling"
+    );
+    assert!(
+        ages_left(&store, clock.now())
+            .iter()
+            .all(|(c, a)| c != "cam-01" || *a < 365)
+    );
+}
+
+#[test]
+fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
+    let clock = SimulatedClock::new(Timestamp(1_795_485_600_000));
+    let now = clock.now();
+    let ages = [
+        ("cam-01", 100),
+        ("cam-01", 30),
+        ("cam-01", 15),
+        ("cam-01", 13),
+        ("cam-01", 2),
+        ("cam-01", 0),
+    ];
+    let (_dir, data, store) = site_with_footage(&ages, now);
+    let key = load_site_key(&data).unwrap();
+
+    // The disk wants 2 MB back: the two oldest past the floor go.
+    let report = sweep(
+        &store,
+        &data,
+        &key,
+        now,
+        DiskSpace {
+            free: 0,
+            reserve: 2 * SEGMENT_BYTES as u64,
+        },
+    )
+    .unwrap();
+    let gone: Vec<i64> = report
+        .destroyed
+        .iter()
+        .map(|r| (now.0 - r.real_start_ms) / DAY_MS)
+        .collect();
+    assert_eq!(gone, vec![100, 30]);
+    assert!(
+        destructions(&store)
+            .iter()
+            .all(|r| r.reason == DestructionReason::SpaceNeeded)
+    );
+    assert!(!report.space_short);
+
+    // It wants far more than can be freed: only the last one past the floor
+    // goes, the floor stays whole, and the alarm is raised.
+    let report = sweep(
+        &store,
+        &data,
+        &key,
+        now,
+        DiskSpace {
+            free: 0,
+            reserve: 1 << 40,
+        },
+    )
+    .unwrap();
+    let gone: Vec<i64> = report
+        .destroyed
+        .iter()
+        .map(|r| (now.0 - r.real_start_ms) / DAY_MS)
+        .collect();
+    assert_eq!(gone, vec![15]);
+    assert!(report.space_short && report.floor.floor_at_risk);
+    assert_eq!(
+        ages_left(&store, now).into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+        vec![13, 2, 0]
+    );
+    // Both sweeps found a full disk that cannot hold 14 days at this rate: each said so.
+    let alarms = store
+        .audit_rows()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "retention_floor_at_risk")
+        .count();
+    assert_eq!(alarms, 2);
+    // With room enough, no alarm.
+    let before = store.audit_rows().unwrap().len();
+    let report = sweep(&store, &data, &key, now, PLENTY).unwrap();
+    assert!(!report.floor.floor_at_risk && !report.space_short);
+    assert_eq!(store.audit_rows().unwrap().len(), before);
+}

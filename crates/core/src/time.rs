@@ -48,6 +48,31 @@ impl Timestamp {
     pub fn is_whole_minute(self) -> bool {
         self.0.rem_euclid(MINUTE_MS) == 0
     }
+    /// A Taipei wall-clock time to the minute, `YYYY-MM-DD HH:MM` (or with a
+    /// `T`), as people read it off a form or a camera's overlay.
+    pub fn parse_taipei_minute(text: &str) -> Result<Timestamp, CoreError> {
+        let bad = || CoreError::invalid("time", format!("{text:?}: write it as YYYY-MM-DD HH:MM (Taipei time)"));
+        let t = text.trim().replace('T', " ");
+        let (date, clock) = t.split_once(' ').ok_or_else(bad)?;
+        let d: Vec<&str> = date.split('-').collect();
+        let c: Vec<&str> = clock.split(':').collect();
+        let [y, m, day] = d.as_slice() else { return Err(bad()) };
+        let [h, min] = c.as_slice() else { return Err(bad()) };
+        let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
+        let (m, day, h, min) = (num(m)?, num(day)?, num(h)?, num(min)?);
+        let civil = CivilDate {
+            year: y.parse().map_err(|_| bad())?,
+            month: m,
+            day,
+        };
+        if !(1..=12).contains(&m) || h > 23 || min > 59 || day == 0 || CivilDate::from_days(civil.to_days()) != civil {
+            return Err(bad());
+        }
+        Ok(Timestamp(
+            civil.to_days() * DAY_MS + i64::from(h * 60 + min) * MINUTE_MS - TAIPEI_OFFSET_MS,
+        ))
+    }
+
     /// The calendar date in Taipei.
     pub fn taipei_date(self) -> CivilDate {
         CivilDate::from_days((self.0 + TAIPEI_OFFSET_MS).div_euclid(DAY_MS))
@@ -112,6 +137,17 @@ impl CivilDate {
         CivilDate { year, month, day }
     }
 
+    /// Days since 1970-01-01 (H. Hinnant's days_from_civil).
+    pub fn to_days(&self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// The 民國 (Republic of China) year the forms print: 1912 is 民國1年.
     pub fn roc_year(&self) -> i32 {
         self.year - 1911
@@ -136,6 +172,31 @@ mod tests {
         );
         assert_eq!(Timestamp(before.0 + 1000).taipei_date().day, 28);
         assert_eq!(before.taipei_date().roc_year(), 113);
+    }
+
+    #[test]
+    fn taipei_minutes_parse_and_reject_nonsense() {
+        // 2024-09-27 11:05 in Taipei is 03:05 UTC.
+        assert_eq!(
+            Timestamp::parse_taipei_minute("2024-09-27 11:05").unwrap(),
+            Timestamp(1_727_406_300_000)
+        );
+        assert_eq!(
+            Timestamp::parse_taipei_minute("2024-09-27T11:05").unwrap(),
+            Timestamp(1_727_406_300_000)
+        );
+        for bad in [
+            "2024-02-30 10:00",
+            "2024-13-01 10:00",
+            "2024-09-27 24:00",
+            "yesterday",
+            "2024-09-27",
+        ] {
+            assert!(Timestamp::parse_taipei_minute(bad).is_err(), "{bad}");
+        }
+        for days in [-1000, 0, 19_000, 20_500] {
+            assert_eq!(CivilDate::from_days(days).to_days(), days);
+        }
     }
 
     #[test]

@@ -46,17 +46,21 @@ pub fn parse_segment_file_name(name: &str) -> Option<i64> {
     if date.len() != 8 || time.len() != 6 || !date.bytes().chain(time.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let n = |s: &str| s.parse::<i64>().ok();
-    let (y, m, d) = (n(&date[..4])?, n(&date[4..6])?, n(&date[6..])?);
-    let (hh, mm, ss) = (n(&time[..2])?, n(&time[2..4])?, n(&time[4..])?);
-    // Days from the civil date (H. Hinnant's days_from_civil).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let n = |s: &str| s.parse::<u32>().ok();
+    let civil = CivilDate {
+        year: date[..4].parse().ok()?,
+        month: n(&date[4..6])?,
+        day: n(&date[6..])?,
+    };
+    let (hh, mm, ss) = (
+        i64::from(n(&time[..2])?),
+        i64::from(n(&time[2..4])?),
+        i64::from(n(&time[4..])?),
+    );
+    if CivilDate::from_days(civil.to_days()) != civil || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let days = civil.to_days();
     Some(days * DAY_MS + (hh * 3600 + mm * 60 + ss) * 1000)
 }
 

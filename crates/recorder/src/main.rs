@@ -33,6 +33,12 @@ enum Command {
     /// The recorded footage.
     #[command(subcommand)]
     Footage(cmds::footage::FootageCommand),
+    /// Holds that keep footage for a case.
+    #[command(subcommand)]
+    Hold(cmds::hold::HoldCommand),
+    /// Retention of footage: floor, ceiling, disk.
+    #[command(subcommand)]
+    Retention(cmds::retention::RetentionCommand),
     /// Makes a one-time enrollment code for a person's device.
     Enroll(cmds::enroll::EnrollArgs),
     /// The audit chain.
@@ -59,6 +65,8 @@ fn main() -> ExitCode {
         Command::Person(cmd) => cmds::person::run(cmd, &clock),
         Command::Camera(cmd) => cmds::camera::run(cmd, &clock),
         Command::Footage(cmd) => cmds::footage::run(cmd),
+        Command::Hold(cmd) => cmds::hold::run(cmd, &clock),
+        Command::Retention(cmd) => cmds::retention::run(cmd, &clock),
         Command::Enroll(args) => cmds::enroll::run(args, &clock),
         Command::Audit(cmd) => cmds::audit::run(cmd, &clock),
         Command::Profile(cmd) => cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage),

@@ -12,9 +12,11 @@ use automerge::Automerge;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, RELEASE_ROLES};
+use custos_core::ids::DeviceId;
 use custos_core::retention::{FloorCheck, Segment, choose_for_space, floor_check, plan};
-use custos_core::seal::Seal;
+use custos_core::seal::{Seal, SealPurpose};
 use custos_core::signing::DeviceKey;
+use custos_core::signing::verify;
 use custos_core::time::{DAY_MS, Timestamp};
 use serde_json::json;
 
@@ -65,19 +67,115 @@ pub fn active_holds(store: &Store) -> Result<Vec<Hold>> {
     let holds: BTreeMap<String, Hold> = docs::entries(&doc, docs::HOLDS)?;
     let releases: BTreeMap<String, Seal> = docs::entries(&doc, docs::RELEASES)?;
     let site = SiteHistory::load(&store.document("site")?.unwrap_or_default())?;
+    let register = site.current()?;
     Ok(holds
         .into_iter()
         .filter(|(id, hold)| {
             !releases.iter().any(|(key, seal)| {
-                seal.subject.as_str() == id && seal.verify(key, &hold.content_hash(), &RELEASE_ROLES, &site).is_ok()
+                seal.subject.as_str() == id
+                    && (seal.verify(key, &hold.content_hash(), &RELEASE_ROLES, &site).is_ok()
+                        || is_console_release(key, seal, hold, &register))
             })
         })
         .map(|(_, h)| h)
         .collect())
 }
 
-/// Adds a hold to the holds document, as the recorder.
-pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timestamp) -> Result<()> {
+/// A release made on the recorder's console, naming the head: signed with
+/// the site key, for a signer who holds a releasing role now.
+fn is_console_release(key: &str, seal: &Seal, hold: &Hold, site: &custos_core::site::SiteRegister) -> bool {
+    let recorder = hex::decode(&site.site.recorder_public_key)
+        .map(|k| DeviceId::for_public_key(&k))
+        .ok();
+    key == seal.id.as_str()
+        && recorder.as_ref() == Some(&seal.device)
+        && seal.subject_hash == hold.content_hash()
+        && RELEASE_ROLES.contains(&seal.role)
+        && site
+            .person(&seal.signer)
+            .is_some_and(|p| p.revoked_at.is_none() && p.roles.contains(&seal.role))
+        && verify(&site.site.recorder_public_key, &seal.signing_bytes(), &seal.signature)
+}
+
+/// Releases a hold on the console in the name of the head (or delegate).
+pub fn release_on_console(
+    store: &Store,
+    site_key: &DeviceKey,
+    hold_id: &str,
+    head_name: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let site = crate::registry::site_register(store)?;
+    let (person_id, person) = site
+        .people
+        .iter()
+        .find(|(_, p)| p.name == head_name && p.revoked_at.is_none())
+        .ok_or_else(|| RecorderError::Usage(format!("no active person named {head_name:?}")))?;
+    let role = RELEASE_ROLES
+        .into_iter()
+        .find(|r| person.roles.contains(r))
+        .ok_or_else(|| {
+            RecorderError::Usage(format!(
+                "{head_name} is not the head or a delegate: only they release holds"
+            ))
+        })?;
+    if note.trim().is_empty() {
+        return Err(RecorderError::Usage("say why the hold is released (--note)".into()));
+    }
+    let bytes = store.document(HOLDS_DOC)?;
+    let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
+    let hold: Hold = docs::get_entry(&doc, docs::HOLDS, hold_id)?
+        .ok_or_else(|| RecorderError::Usage(format!("no hold {hold_id}; see `hold list`")))?;
+    if !active_holds(store)?.contains(&hold) {
+        return Err(RecorderError::Usage(format!("hold {hold_id} is already released")));
+    }
+    let seal = Seal::sign(
+        new_id(now),
+        SealPurpose::ReleaseHold,
+        hold_id.parse()?,
+        hold.content_hash(),
+        role,
+        person_id.parse()?,
+        custos_core::history::heads_to_hex(&doc.get_heads()),
+        now,
+        note.trim().into(),
+        site_key,
+    );
+    docs::put_entry(&mut doc, docs::RELEASES, seal.id.as_str(), &seal)?;
+    docs::commit(&mut doc, "hold released", now.0);
+    let detail = json!({ "hold": hold_id, "released_by": person_id, "role": role.as_str(), "note": note.trim(), "on": "console" });
+    store.save_document(
+        HOLDS_DOC,
+        &doc.save(),
+        now,
+        Some(AuditEvent {
+            kind: "hold_released",
+            actor: "console",
+            detail,
+        }),
+    )
+}
+
+/// Every hold with its id and whether it is still in force.
+pub fn list_holds(store: &Store) -> Result<Vec<(String, Hold, bool)>> {
+    let Some(bytes) = store.document(HOLDS_DOC)? else {
+        return Ok(vec![]);
+    };
+    let doc = Automerge::load(&bytes)?;
+    let holds: BTreeMap<String, Hold> = docs::entries(&doc, docs::HOLDS)?;
+    let active = active_holds(store)?;
+    Ok(holds
+        .into_iter()
+        .map(|(id, h)| {
+            let on = active.contains(&h);
+            (id, h, on)
+        })
+        .collect())
+}
+
+/// Adds a hold to the holds document, as the recorder; returns its id.
+pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timestamp) -> Result<String> {
     let bytes = store.document(HOLDS_DOC)?;
     let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
     let id = new_id(now);
@@ -85,16 +183,21 @@ pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timesta
     docs::commit(&mut doc, "hold placed", now.0);
     let detail = json!({ "hold": id.as_str(), "reference": hold.reference, "basis": hold.basis,
         "cameras": hold.cameras, "from": hold.window.start.0, "to": hold.window.end.0 });
+    let actor = hold
+        .placed_by
+        .as_ref()
+        .map_or("recorder".to_string(), |p| p.to_string());
     store.save_document(
         HOLDS_DOC,
         &doc.save(),
         now,
         Some(AuditEvent {
             kind: "hold_placed",
-            actor: "recorder",
+            actor: &actor,
             detail,
         }),
-    )
+    )?;
+    Ok(id.to_string())
 }
 
 /// One retention sweep at `now`.

@@ -223,3 +223,148 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     assert!(!report.floor.floor_at_risk && !report.space_short);
     assert_eq!(store.audit_rows().unwrap().len(), before);
 }
+
+#[test]
+fn holds_on_the_console_are_placed_by_a_manager_and_released_only_by_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    ok(console(&[
+        "init",
+        "--data",
+        d,
+        "--site",
+        "萬華戶政",
+        "--profile",
+        "wanhua-household",
+    ]));
+    ok(console(&[
+        "person",
+        "add",
+        "--data",
+        d,
+        "--name",
+        "林專責",
+        "--role",
+        "manager",
+    ]));
+    ok(console(&[
+        "person",
+        "add",
+        "--data",
+        d,
+        "--name",
+        "吳主任",
+        "--role",
+        "head",
+    ]));
+    ok(console(&[
+        "camera",
+        "add",
+        "--data",
+        d,
+        "--id",
+        "cam-01",
+        "--name",
+        "櫃檯",
+        "--location",
+        "一樓",
+        "--zone",
+        "indoor-public",
+        "--rtsp",
+        "rtsp://127.0.0.1:9/x",
+    ]));
+    let add = |by: &str| {
+        console(&[
+            "hold",
+            "add",
+            "--data",
+            d,
+            "--camera",
+            "cam-01",
+            "--from",
+            "2026-11-20 09:00",
+            "--to",
+            "2026-11-20 10:30",
+            "--basis",
+            "official-letter",
+            "--legal-basis",
+            "刑事訴訟法第133條",
+            "--reference",
+            "北市警萬分刑字第1130001號",
+            "--by",
+            by,
+        ])
+    };
+    let refused = add("吳主任");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a manager"));
+    ok(add("林專責"));
+    let list: serde_json::Value = serde_json::from_str(&ok(console(&["hold", "list", "--data", d, "--json"]))).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list[0]["active"], true);
+    assert_eq!(
+        list[0]["hold"]["window"]["start"],
+        Timestamp::parse_taipei_minute("2026-11-20 09:00").unwrap().0
+    );
+
+    let by_manager = console(&[
+        "hold",
+        "release",
+        "--data",
+        d,
+        "--id",
+        &id,
+        "--head",
+        "林專責",
+        "--note",
+        "結案",
+    ]);
+    assert!(String::from_utf8_lossy(&by_manager.stderr).contains("not the head"));
+    let no_note = console(&[
+        "hold",
+        "release",
+        "--data",
+        d,
+        "--id",
+        &id,
+        "--head",
+        "吳主任",
+        "--note",
+        " ",
+    ]);
+    assert!(!no_note.status.success());
+    ok(console(&[
+        "hold",
+        "release",
+        "--data",
+        d,
+        "--id",
+        &id,
+        "--head",
+        "吳主任",
+        "--note",
+        "警方函覆結案",
+    ]));
+    let list: serde_json::Value = serde_json::from_str(&ok(console(&["hold", "list", "--data", d, "--json"]))).unwrap();
+    assert_eq!(list[0]["active"], false);
+    let again = console(&[
+        "hold",
+        "release",
+        "--data",
+        d,
+        "--id",
+        &id,
+        "--head",
+        "吳主任",
+        "--note",
+        "再次",
+    ]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already released"));
+
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(console(&["retention", "status", "--data", d, "--json"]))).unwrap();
+    assert_eq!(status["floor_days"], 31);
+    assert_eq!(status["ceiling_days"], 365);
+    assert_eq!(status["holds_in_force"], 0);
+    assert!(ok(console(&["audit", "verify", "--data", d])).contains("intact"));
+}

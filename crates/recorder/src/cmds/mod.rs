@@ -4,9 +4,11 @@ pub mod audit;
 pub mod camera;
 pub mod enroll;
 pub mod footage;
+pub mod hold;
 pub mod init;
 pub mod person;
 pub mod profile;
+pub mod retention;
 pub mod serve;
 
 use std::path::Path;

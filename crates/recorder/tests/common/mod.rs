@@ -51,8 +51,8 @@ impl Recorder {
     /// Initialises a site with `people` (name, roles) and starts serving.
     pub fn start(profile: &str, people: &[(&str, &[&str])]) -> Recorder {
         let cameras = [
-            ("cam-01", "rtsp://127.0.0.1:8554/test", true),
-            ("cam-02", "rtsp://127.0.0.1:8554/test", false),
+            ("cam-01", "rtsp://127.0.0.1:9/unreachable", true),
+            ("cam-02", "rtsp://127.0.0.1:9/unreachable", false),
         ];
         Recorder::start_with(profile, people, &cameras, &[])
     }

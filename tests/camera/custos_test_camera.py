@@ -23,10 +23,12 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 VIDEO = {
-    "moving": "videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=360,framerate=10/1 "
+    # Colour bars scrolling sideways: bright and always changing, like a real scene.
+    "moving": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=640,height=360,framerate=10/1 "
     '! clockoverlay time-format="%Y-%m-%d %H:%M:%S" halignment=right valignment=top',
     "black": "videotestsrc is-live=true pattern=black ! video/x-raw,width=640,height=360,framerate=10/1",
-    "frozen": "videotestsrc is-live=true pattern=smpte ! video/x-raw,width=640,height=360,framerate=10/1",
+    # A still checkerboard with no noise: every frame the same.
+    "frozen": "videotestsrc is-live=true pattern=checkers-8 ! video/x-raw,width=640,height=360,framerate=10/1",
 }
 ENCODE = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate={kbps} ! rtph264pay name=pay0 pt=96"
 AUDIO = "audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"

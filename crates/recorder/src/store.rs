@@ -17,6 +17,10 @@ static MIGRATIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrat
 
 pub const DATABASE_FILE: &str = "recorder.sqlite";
 
+/// The recorder and its console are separate processes writing one
+/// database. Every write transaction is IMMEDIATE: a deferred one that read
+/// first and then writes gets SQLITE_BUSY at once when another process wrote
+/// in between, without waiting on the busy timeout.
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -113,7 +117,7 @@ impl Store {
         audit: Option<AuditEvent<'_>>,
     ) -> Result<(i64, i64)> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let seq: i64 = tx.query_row(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE key = ?1",
             [key],
@@ -156,7 +160,7 @@ impl Store {
     /// stored and what the chain says about it never disagree.
     pub fn save_document(&self, key: &str, bytes: &[u8], now: Timestamp, audit: Option<AuditEvent<'_>>) -> Result<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM document_changes WHERE key = ?1", [key])?;
         tx.execute(
             "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3)
@@ -173,7 +177,7 @@ impl Store {
 
     pub fn append_audit(&self, now: Timestamp, event: AuditEvent<'_>) -> Result<AuditRow> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let row = append_audit_tx(&tx, now, event)?;
         tx.commit()?;
         Ok(row)
@@ -241,7 +245,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<String, CodeProblem>> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let found: Option<(String, i64, Option<i64>)> = tx
             .query_row(
                 "SELECT person_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?1",

@@ -7,17 +7,8 @@ use custos_core::ids::EntryId;
 use custos_core::policy::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, PolicyProfile, WANHUA_HOUSEHOLD};
 use custos_core::roles::Role;
 
-const ROLES: [Role; 9] = [
-    Role::Manager,
-    Role::Inspector,
-    Role::Supervisor,
-    Role::Head,
-    Role::Delegate,
-    Role::CommitteeStaff,
-    Role::CommitteeParent,
-    Role::Secretary,
-    Role::Auditor,
-];
+/// The columns of the tables below, in this order.
+const ROLES: [Role; 9] = Role::ALL;
 
 /// One row per document kind: which of ROLES (in order) may read it.
 /// M I S H D Cs Cp Se Au

@@ -157,26 +157,6 @@ fn copy_data(r: &Recorder, name: &str) -> std::path::PathBuf {
     to
 }
 
-fn rows(db: &rusqlite::Connection) -> Vec<AuditRow> {
-    let mut stmt = db
-        .prepare("SELECT seq, at, kind, actor, detail, prev_hash, hash FROM audit_log ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok(AuditRow {
-            seq: r.get::<_, i64>(0)? as u64,
-            at: Timestamp(r.get(1)?),
-            kind: r.get(2)?,
-            actor: r.get(3)?,
-            detail: r.get(4)?,
-            prev_hash: r.get(5)?,
-            hash: r.get(6)?,
-        })
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
-}
-
 #[tokio::test]
 async fn countersigned_checkpoints_catch_truncation_and_a_rewrite_with_the_site_key() {
     let r = Recorder::start("dahu-office", PEOPLE);
@@ -211,7 +191,10 @@ async fn countersigned_checkpoints_catch_truncation_and_a_rewrite_with_the_site_
     // checkpoints re-signed with the site key. Only the countersignature shows it.
     let rewritten = copy_data(&r, "rewritten");
     let db = rusqlite::Connection::open(rewritten.join("recorder.sqlite")).unwrap();
-    let original = rows(&db);
+    let original = custos_recorder::store::Store::open(&rewritten)
+        .unwrap()
+        .audit_rows()
+        .unwrap();
     let mut forged: Vec<AuditRow> = Vec::new();
     for row in &original {
         let detail = if row.seq == 2 {

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod cmds;
 pub mod enrollment;
 pub mod error;
+pub mod health;
 pub mod ingest;
 pub mod keys;
 pub mod registry;

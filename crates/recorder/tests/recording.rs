@@ -90,3 +90,88 @@ fn segments_are_recorded_indexed_and_recording_resumes_after_a_kill() {
     let _back = TestCamera::start_on(&port, &[("cam-01", "moving")], true);
     wait_for_segments(&r, during + 2, 60);
 }
+
+/// Polls camera health until `done` holds, or panics after `secs`.
+async fn health_until(r: &Recorder, token: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let health: Value = r.get("/v1/cameras/health", Some(token)).await.json().await.unwrap();
+        if done(&health) {
+            return health;
+        }
+        assert!(Instant::now() < deadline, "health never showed it: {health}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn camera<'a>(health: &'a Value, id: &str) -> &'a Value {
+    health["cameras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn health_shows_black_frozen_and_lost_cameras_and_snapshots_follow_the_profile() {
+    let mut cam = TestCamera::start(
+        &[("cam-01", "moving"), ("cam-02", "black"), ("cam-03", "frozen")],
+        false,
+    );
+    let cams: Vec<(&str, &str, bool)> = vec![
+        ("cam-01", &cam.urls[0], false),
+        ("cam-02", &cam.urls[1], false),
+        ("cam-03", &cam.urls[2], false),
+    ];
+    let people: &[(&str, &[&str])] = &[("經理", &["manager"]), ("巡檢", &["inspector"])];
+    let r = Recorder::start_with("kaohsiung-kindergarten", people, &cams, &["--segment-seconds", "4"]);
+    let manager = r.enroll("經理", 1).await;
+    let manager = r.token(&manager).await;
+    let inspector = r.enroll("巡檢", 2).await;
+    let inspector = r.token(&inspector).await;
+
+    let all_checked = |h: &Value| h["cameras"].as_array().unwrap().iter().all(|c| !c["picture"].is_null());
+    let health = health_until(&r, &inspector, 60, all_checked).await;
+    let (moving, black, frozen) = (
+        camera(&health, "cam-01"),
+        camera(&health, "cam-02"),
+        camera(&health, "cam-03"),
+    );
+    assert_eq!(moving["index"]["recording"], true, "{moving}");
+    assert_eq!(
+        (
+            moving["picture"]["black"].as_bool(),
+            moving["picture"]["frozen"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    assert_eq!(black["picture"]["black"], true, "{black}");
+    assert_eq!(
+        (
+            frozen["picture"]["frozen"].as_bool(),
+            frozen["picture"]["black"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert!(moving["index"]["bitrate_kbps"].as_f64().unwrap() > 10.0);
+    assert_eq!(health["disk"]["floor_days"], 14);
+
+    // Live pictures: the manager may (Kaohsiung profile), the inspector may not.
+    let snap = r.get("/v1/cameras/cam-01/snapshot", Some(&manager)).await;
+    assert_eq!(snap.status(), 200);
+    assert_eq!(snap.headers()["cache-control"], "no-store");
+    assert!(snap.bytes().await.unwrap().starts_with(&[0xFF, 0xD8]), "a JPEG");
+    assert_eq!(
+        r.get("/v1/cameras/cam-01/snapshot", Some(&inspector)).await.status(),
+        403
+    );
+    assert_eq!(r.get("/v1/cameras/cam-99/snapshot", Some(&manager)).await.status(), 404);
+
+    // The camera goes away: health says it is not recording, within a minute.
+    cam.stop();
+    health_until(&r, &inspector, 60, |h| {
+        camera(h, "cam-01")["index"]["recording"] == false
+    })
+    .await;
+}

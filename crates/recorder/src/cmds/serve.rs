@@ -40,6 +40,9 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         sync_states: Default::default(),
         push_lock: Default::default(),
         cache: Default::default(),
+        data: args.data.clone(),
+        segment_seconds: args.segment_seconds,
+        pictures: Default::default(),
         changes: changes.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -47,6 +50,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
     let site_key = state.site_key.clone();
+    let pictures = state.pictures.clone();
     let data = args.data.clone();
     let segment_seconds = args.segment_seconds;
     let checkpoint_clock = state.clock.clone();
@@ -60,6 +64,8 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
             Err(e) => tracing::error!("footage index could not be checked: {e}"),
         }
         crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
+        let every = (i64::from(segment_seconds) * 1000).min(crate::health::PICTURE_CHECK_EVERY_MS);
+        crate::health::spawn_monitor(store.clone(), data.clone(), pictures, checkpoint_clock.clone(), every);
         spawn_retention(store.clone(), data.clone(), site_key.clone(), checkpoint_clock.clone());
         spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();

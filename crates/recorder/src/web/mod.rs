@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod blobs;
 pub mod cache;
+pub mod cameras;
 pub mod documents;
 pub mod enroll;
 pub mod events;
@@ -43,6 +44,12 @@ pub struct AppState {
     pub push_lock: Arc<documents::PushLock>,
     /// Documents and the site register kept in memory between requests.
     pub cache: Arc<cache::Cache>,
+    /// The data directory (footage lives under it).
+    pub data: std::path::PathBuf,
+    /// Length of a footage segment, for judging whether a camera records.
+    pub segment_seconds: u32,
+    /// The newest picture check of each camera.
+    pub pictures: Arc<crate::health::PictureChecks>,
     /// Keys of documents that changed, for the event stream.
     pub changes: tokio::sync::broadcast::Sender<String>,
 }
@@ -76,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(me::me))
         .routes(routes!(documents::list))
         .routes(routes!(events::events))
+        .routes(routes!(cameras::health))
+        .routes(routes!(cameras::snapshot))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))

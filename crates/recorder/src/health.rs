@@ -1,0 +1,181 @@
+//! Camera health, measured: whether each camera is recording, the age of
+//! its last segment, its bitrate, gaps in the index, and whether its picture
+//! is black or frozen (ffmpeg's blackdetect and freezedetect over the newest
+//! finished segment, once a minute per camera). The walk-around checklist is
+//! pre-filled from this, and the inspector confirms it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use custos_core::time::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::Clock;
+use crate::ingest::{camera_dir, segment_file_name};
+use crate::registry::site_register;
+use crate::store::{SegmentRow, Store};
+
+/// How often a camera's picture is examined.
+pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
+
+/// The outcome of examining one segment's picture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PictureCheck {
+    /// Start of the segment examined (ms).
+    pub segment_start_ms: i64,
+    pub checked_at_ms: i64,
+    /// Black for a second or more.
+    pub black: bool,
+    /// The same picture for a second or more.
+    pub frozen: bool,
+}
+
+/// The latest picture check per camera, shared with the API.
+#[derive(Default)]
+pub struct PictureChecks(Mutex<HashMap<String, PictureCheck>>);
+
+impl PictureChecks {
+    pub fn get(&self, camera: &str) -> Option<PictureCheck> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(camera).cloned()
+    }
+    fn put(&self, camera: &str, check: PictureCheck) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(camera.to_string(), check);
+    }
+}
+
+/// Runs blackdetect and freezedetect over a file; `None` if ffmpeg cannot read it.
+pub async fn examine(file: &Path) -> Option<(bool, bool)> {
+    let out = tokio::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-nostdin", "-i"])
+        .arg(file)
+        .args([
+            "-an",
+            "-vf",
+            "blackdetect=d=1:pix_th=0.10,freezedetect=n=0.003:d=1",
+            "-f",
+            "null",
+            "-",
+        ])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let log = String::from_utf8_lossy(&out.stderr);
+    Some((log.contains("black_start"), log.contains("freeze_start")))
+}
+
+/// Examines each camera's newest finished segment about once a minute
+/// (`every_ms`; tests use less).
+pub fn spawn_monitor(
+    store: Arc<Store>,
+    data: PathBuf,
+    checks: Arc<PictureChecks>,
+    clock: Arc<dyn Clock>,
+    every_ms: i64,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis((every_ms / 4).clamp(250, 15_000) as u64));
+        loop {
+            tick.tick().await;
+            let Ok(site) = site_register(&store) else { continue };
+            for (camera, _) in site.active_cameras() {
+                let previous = checks.get(camera);
+                let now = clock.now();
+                if previous.as_ref().is_some_and(|p| now.0 - p.checked_at_ms < every_ms) {
+                    continue;
+                }
+                let Ok(rows) = store.segments(Some(camera)) else {
+                    continue;
+                };
+                let Some(newest) = rows.last() else { continue };
+                if previous.as_ref().is_some_and(|p| p.segment_start_ms == newest.start_ms) {
+                    continue;
+                }
+                let file = camera_dir(&data, camera).join(segment_file_name(newest.start_ms));
+                if let Some((black, frozen)) = examine(&file).await {
+                    if black || frozen {
+                        tracing::warn!("camera {camera}: picture {}", if black { "black" } else { "frozen" });
+                    }
+                    let check = PictureCheck {
+                        segment_start_ms: newest.start_ms,
+                        checked_at_ms: now.0,
+                        black,
+                        frozen,
+                    };
+                    checks.put(camera, check);
+                }
+            }
+        }
+    });
+}
+
+/// What the index says of a camera at `now`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IndexHealth {
+    /// A segment ended recently enough that recording is going on.
+    pub recording: bool,
+    /// Seconds since the newest segment ended; null before the first.
+    pub last_segment_age_s: Option<f64>,
+    /// Over the newest five segments.
+    pub bitrate_kbps: Option<f64>,
+    /// Breaks of more than five seconds between segments in the last hour.
+    pub gaps_last_hour: usize,
+}
+
+pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32) -> IndexHealth {
+    let last = rows.last();
+    let age = last.map(|r| (now.0 - r.real_end_ms) as f64 / 1000.0);
+    let recent: Vec<&SegmentRow> = rows.iter().rev().take(5).collect();
+    let span_ms: i64 = recent.iter().map(|r| r.real_end_ms - r.real_start_ms).sum();
+    let bytes: i64 = recent.iter().map(|r| r.bytes).sum();
+    let bitrate = (span_ms > 0).then(|| bytes as f64 * 8.0 / span_ms as f64);
+    let hour_ago = now.0 - 3_600_000;
+    let gaps = rows
+        .windows(2)
+        .filter(|w| w[1].real_start_ms > hour_ago && w[1].real_start_ms - w[0].real_end_ms > 5_000)
+        .count();
+    // A segment closes every `segment_seconds`; allow two of them and the probe time.
+    let recording = age.is_some_and(|a| a <= f64::from(segment_seconds) * 2.0 + 10.0);
+    IndexHealth {
+        recording,
+        last_segment_age_s: age,
+        bitrate_kbps: bitrate,
+        gaps_last_hour: gaps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(start_s: i64, end_s: i64) -> SegmentRow {
+        SegmentRow {
+            camera_id: "cam-01".into(),
+            start_ms: start_s * 1000,
+            real_start_ms: start_s * 1000,
+            real_end_ms: end_s * 1000,
+            bytes: 250_000,
+        }
+    }
+
+    #[test]
+    fn recording_gaps_and_bitrate_from_the_index() {
+        let rows = vec![row(0, 60), row(60, 120), row(200, 260), row(260, 320)];
+        let h = index_health(&rows, Timestamp(330_000), 60);
+        assert!(h.recording);
+        assert_eq!(h.gaps_last_hour, 1);
+        assert!((h.bitrate_kbps.unwrap() - 33.33).abs() < 0.1);
+        let stale = index_health(&rows, Timestamp(600_000), 60);
+        assert!(!stale.recording);
+        assert_eq!(index_health(&[], Timestamp(0), 60).last_segment_age_s, None);
+    }
+}

@@ -27,6 +27,11 @@ use crate::store::{AuditEvent, SegmentRow, Store};
 
 pub const HOLDS_DOC: &str = "holds";
 
+/// At most this many of the oldest segments past the floor are read per
+/// sweep when the disk needs room (two days of 32 cameras at 60 s); a
+/// longer shortage is worked off by the next sweeps.
+pub const SPACE_CANDIDATES: i64 = 100_000;
+
 /// What the disk offers footage, measured by the caller (so tests can set it).
 #[derive(Debug, Clone, Copy)]
 pub struct DiskSpace {
@@ -204,7 +209,19 @@ pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timesta
 pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, disk: DiskSpace) -> Result<SweepReport> {
     let site = crate::registry::site_register(store)?;
     let rule = site.profile()?.effective_retention()?;
-    let rows = store.segments(None)?;
+    let needed = disk.reserve.saturating_sub(disk.free);
+    // Only candidates are read, never a year of index: what started before
+    // the ceiling, and, when the disk needs room, the oldest past the floor.
+    let mut rows = store.segments_starting_before(now.minus_days(rule.ceiling_days).0, i64::MAX)?;
+    if needed > 0 {
+        let mut seen: std::collections::HashSet<(String, i64)> =
+            rows.iter().map(|r| (r.camera_id.clone(), r.start_ms)).collect();
+        for row in store.segments_starting_before(now.minus_days(rule.floor_days).0, SPACE_CANDIDATES)? {
+            if seen.insert((row.camera_id.clone(), row.start_ms)) {
+                rows.push(row);
+            }
+        }
+    }
     let segments: Vec<Segment> = rows
         .iter()
         .filter_map(|r| {
@@ -220,7 +237,6 @@ pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, d
     let hold_refs: Vec<&Hold> = holds.iter().collect();
     let decided = plan(&segments, &hold_refs, rule, now);
 
-    let needed = disk.reserve.saturating_sub(disk.free);
     let (chosen, enough) = choose_for_space(&decided, &segments, needed);
     let must: std::collections::HashSet<usize> = decided.must_destroy.iter().copied().collect();
 
@@ -280,11 +296,20 @@ pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, d
     }
 
     // Can the disk hold the floor at the rate of the last day?
-    let day_ago = now.0 - DAY_MS;
-    let bytes_per_day: u64 = segments.iter().filter(|s| s.end.0 > day_ago).map(|s| s.bytes).sum();
-    let kept: u64 =
-        segments.iter().map(|s| s.bytes).sum::<u64>() - destroyed.iter().map(|r| r.bytes.max(0) as u64).sum::<u64>();
-    let held: u64 = decided.held.iter().map(|&i| segments[i].bytes).sum();
+    let bytes_per_day: u64 = store
+        .segments_since(now.0 - DAY_MS)?
+        .iter()
+        .map(|s| s.bytes.max(0) as u64)
+        .sum();
+    let kept = store.footage_bytes()?.max(0) as u64;
+    let mut held = 0u64;
+    for hold in &holds {
+        for camera in &hold.cameras {
+            let longest = 10 * 60_000;
+            let rows = store.segments_in_window(camera.as_str(), hold.window.start.0, hold.window.end.0, longest)?;
+            held += rows.iter().map(|r| r.bytes.max(0) as u64).sum::<u64>();
+        }
+    }
     let floor = floor_check(rule, kept + disk.free.saturating_sub(disk.reserve), held, bytes_per_day);
     if floor.floor_at_risk || !enough {
         let detail = json!({ "days_disk_can_hold": floor.days_disk_can_hold, "floor_days": rule.floor_days, "space_short": !enough });

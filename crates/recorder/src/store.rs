@@ -347,8 +347,8 @@ pub struct SegmentRow {
 impl Store {
     pub fn insert_segment(&self, row: &SegmentRow) -> Result<()> {
         self.conn().execute(
-            "INSERT OR REPLACE INTO segments (camera_id, start_ms, real_start_ms, real_end_ms, bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO segments (camera_id, start_ms, real_start_ms, real_end_ms, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
             params![
                 row.camera_id,
                 row.start_ms,
@@ -360,12 +360,86 @@ impl Store {
         Ok(())
     }
 
+    /// Indexes many segments in one transaction (imports, benchmarks).
+    pub fn insert_segments(&self, rows: &[SegmentRow]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO segments (camera_id, start_ms, real_start_ms, real_end_ms, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )?;
+            for r in rows {
+                stmt.execute(params![
+                    r.camera_id,
+                    r.start_ms,
+                    r.real_start_ms,
+                    r.real_end_ms,
+                    r.bytes
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn delete_segment(&self, camera: &str, start_ms: i64) -> Result<()> {
         self.conn().execute(
             "DELETE FROM segments WHERE camera_id = ?1 AND start_ms = ?2",
             params![camera, start_ms],
         )?;
         Ok(())
+    }
+
+    /// Segments that started before `before_ms`, oldest first, at most `limit`.
+    pub fn segments_starting_before(&self, before_ms: i64, limit: i64) -> Result<Vec<SegmentRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments
+             WHERE start_ms < ?1 ORDER BY start_ms, camera_id LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![before_ms, limit], segment_from_sql)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Segments that started at or after `since_ms`.
+    pub fn segments_since(&self, since_ms: i64) -> Result<Vec<SegmentRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments WHERE start_ms >= ?1",
+        )?;
+        let rows = stmt
+            .query_map([since_ms], segment_from_sql)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// One camera's segments overlapping `[from_ms, to_ms)`, in order.
+    pub fn segments_in_window(
+        &self,
+        camera: &str,
+        from_ms: i64,
+        to_ms: i64,
+        longest_ms: i64,
+    ) -> Result<Vec<SegmentRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments
+             WHERE camera_id = ?1 AND start_ms >= ?2 AND start_ms < ?3 AND real_end_ms > ?4 ORDER BY start_ms",
+        )?;
+        let rows = stmt
+            .query_map(params![camera, from_ms - longest_ms, to_ms, from_ms], segment_from_sql)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Bytes of footage stored, over all cameras.
+    pub fn footage_bytes(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(SUM(bytes), 0) FROM footage_totals", [], |r| r.get(0))?)
     }
 
     /// Segments in start order, of one camera or all.
@@ -376,15 +450,7 @@ impl Store {
              WHERE ?1 IS NULL OR camera_id = ?1 ORDER BY camera_id, start_ms",
         )?;
         let rows = stmt
-            .query_map([camera], |r| {
-                Ok(SegmentRow {
-                    camera_id: r.get(0)?,
-                    start_ms: r.get(1)?,
-                    real_start_ms: r.get(2)?,
-                    real_end_ms: r.get(3)?,
-                    bytes: r.get(4)?,
-                })
-            })?
+            .query_map([camera], segment_from_sql)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -427,6 +493,16 @@ fn append_audit_tx(tx: &rusqlite::Transaction<'_>, now: Timestamp, event: AuditE
         ],
     )?;
     Ok(row)
+}
+
+fn segment_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<SegmentRow> {
+    Ok(SegmentRow {
+        camera_id: r.get(0)?,
+        start_ms: r.get(1)?,
+        real_start_ms: r.get(2)?,
+        real_end_ms: r.get(3)?,
+        bytes: r.get(4)?,
+    })
 }
 
 fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {

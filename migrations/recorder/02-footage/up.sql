@@ -8,3 +8,23 @@ CREATE TABLE segments (
     bytes         INTEGER NOT NULL,
     PRIMARY KEY (camera_id, start_ms)
 ) STRICT, WITHOUT ROWID;
+
+-- Retention looks for the oldest footage across cameras.
+CREATE INDEX segments_by_start ON segments (start_ms);
+
+-- Bytes and segments per camera, kept by triggers, so the disk check never
+-- sums a year of rows.
+CREATE TABLE footage_totals (
+    camera_id TEXT PRIMARY KEY,
+    bytes     INTEGER NOT NULL,
+    segments  INTEGER NOT NULL
+) STRICT;
+
+CREATE TRIGGER segments_added AFTER INSERT ON segments BEGIN
+    INSERT INTO footage_totals (camera_id, bytes, segments) VALUES (NEW.camera_id, NEW.bytes, 1)
+    ON CONFLICT(camera_id) DO UPDATE SET bytes = bytes + NEW.bytes, segments = segments + 1;
+END;
+
+CREATE TRIGGER segments_removed AFTER DELETE ON segments BEGIN
+    UPDATE footage_totals SET bytes = bytes - OLD.bytes, segments = segments - 1 WHERE camera_id = OLD.camera_id;
+END;

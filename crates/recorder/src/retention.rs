@@ -205,6 +205,38 @@ pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timesta
     Ok(id.to_string())
 }
 
+/// The destruction register's entries for what a sweep deleted: one per
+/// camera, reason and unbroken span, so a day of one-minute segments is one
+/// record, not 1,440.
+fn destruction_records(
+    rows: &[SegmentRow],
+    reasons: &[DestructionReason],
+    now: Timestamp,
+) -> Result<Vec<DestructionRecord>> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (rows[i].camera_id.clone(), rows[i].real_start_ms));
+    let mut out: Vec<DestructionRecord> = Vec::new();
+    for i in order {
+        let (row, reason) = (&rows[i], reasons[i]);
+        let camera = row.camera_id.parse()?;
+        match out.last_mut() {
+            Some(last) if last.camera == camera && last.reason == reason && row.real_start_ms - last.end.0 <= 5_000 => {
+                last.end = Timestamp(last.end.0.max(row.real_end_ms));
+                last.bytes += row.bytes.max(0) as u64;
+            }
+            _ => out.push(DestructionRecord {
+                camera,
+                start: Timestamp(row.real_start_ms),
+                end: Timestamp(row.real_end_ms),
+                bytes: row.bytes.max(0) as u64,
+                destroyed_at: now,
+                reason,
+            }),
+        }
+    }
+    Ok(out)
+}
+
 /// One retention sweep at `now`.
 pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, disk: DiskSpace) -> Result<SweepReport> {
     let site = crate::registry::site_register(store)?;
@@ -240,8 +272,8 @@ pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, d
     let (chosen, enough) = choose_for_space(&decided, &segments, needed);
     let must: std::collections::HashSet<usize> = decided.must_destroy.iter().copied().collect();
 
-    let mut destroyed = Vec::new();
-    let mut records = Vec::new();
+    let mut destroyed: Vec<SegmentRow> = Vec::new();
+    let mut reasons = Vec::new();
     for i in chosen {
         let row = &rows[i];
         let path = camera_dir(data, &row.camera_id).join(segment_file_name(row.start_ms));
@@ -252,22 +284,15 @@ pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, d
             }
             Err(e) => return Err(RecorderError::file(&path, e)),
         }
-        store.delete_segment(&row.camera_id, row.start_ms)?;
-        let reason = if must.contains(&i) {
+        reasons.push(if must.contains(&i) {
             DestructionReason::PastCeiling
         } else {
             DestructionReason::SpaceNeeded
-        };
-        records.push(DestructionRecord {
-            camera: row.camera_id.parse()?,
-            start: Timestamp(row.real_start_ms),
-            end: Timestamp(row.real_end_ms),
-            bytes: row.bytes.max(0) as u64,
-            destroyed_at: now,
-            reason,
         });
         destroyed.push(row.clone());
     }
+    store.delete_segments(destroyed.iter().map(|r| (r.camera_id.as_str(), r.start_ms)))?;
+    let records = destruction_records(&destroyed, &reasons, now)?;
     if !records.is_empty() {
         let bytes = store.document(HOLDS_DOC)?;
         let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;

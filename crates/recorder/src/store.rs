@@ -383,11 +383,17 @@ impl Store {
         Ok(())
     }
 
-    pub fn delete_segment(&self, camera: &str, start_ms: i64) -> Result<()> {
-        self.conn().execute(
-            "DELETE FROM segments WHERE camera_id = ?1 AND start_ms = ?2",
-            params![camera, start_ms],
-        )?;
+    /// Removes many segments from the index in one transaction.
+    pub fn delete_segments<'a>(&self, keys: impl IntoIterator<Item = (&'a str, i64)>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare("DELETE FROM segments WHERE camera_id = ?1 AND start_ms = ?2")?;
+            for (camera, start) in keys {
+                stmt.execute(params![camera, start])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! parse, call the core (and, later, the local store), return.
 
 pub mod commands;
+pub mod photos;
 
 /// Adds the app's commands to a builder; shared by `run` and the command tests.
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {

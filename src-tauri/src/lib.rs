@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod photos;
+pub mod store;
 
 /// Adds the app's commands to a builder; shared by `run` and the command tests.
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {

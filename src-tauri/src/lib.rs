@@ -2,6 +2,7 @@
 //! parse, call the core (and, later, the local store), return.
 
 pub mod commands;
+pub mod identity;
 pub mod photos;
 pub mod store;
 

@@ -19,7 +19,7 @@ pub fn recorder_bin() -> &'static str {
 pub fn console(args: &[&str]) -> Output {
     Command::new(recorder_bin())
         .args(args)
-        .env("CUSTOS_LOG", "warn")
+        .env("CUSTOS_LOG", "error")
         .output()
         .expect("the recorder runs")
 }
@@ -106,7 +106,7 @@ impl Recorder {
         let mut child = Command::new(recorder_bin())
             .args(["serve", "--data", &data_s, "--listen", "127.0.0.1:0"])
             .args(serve_args)
-            .env("CUSTOS_LOG", "warn")
+            .env("CUSTOS_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod identity;
 pub mod photos;
+pub mod pinning;
 pub mod store;
 
 /// Adds the app's commands to a builder; shared by `run` and the command tests.

@@ -278,27 +278,11 @@ fn fuzz() -> Result {
         run(&root, "python3", &args)?;
     }
     run(&root, "cargo", &["build", "-p", "custos-recorder"])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target = target_dir(&root);
     let recorder = target.join("debug/custos-recorder");
     let recorder = recorder.to_str().unwrap();
-    let data = target.join("fuzz/recorder");
-    let _ = std::fs::remove_dir_all(&data);
+    let data = fresh_site(&root, recorder, &target.join("fuzz/recorder"), "模糊測試幼兒園")?;
     let data_s = data.to_str().unwrap();
-    run(
-        &root,
-        recorder,
-        &[
-            "init",
-            "--data",
-            data_s,
-            "--site",
-            "模糊測試幼兒園",
-            "--profile",
-            "kaohsiung-kindergarten",
-        ],
-    )?;
     run(
         &root,
         recorder,
@@ -393,35 +377,46 @@ fn fuzz() -> Result {
     result
 }
 
-fn demo() -> Result {
-    ensure_dependencies()?;
-    build_ui()?;
-    let root = root();
-    run(&root, "cargo", &["build", "-p", "custos-recorder", "-p", "custos-app"])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+/// Where cargo puts what it builds.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let recorder = target.join("debug/custos-recorder");
-    let recorder = recorder.to_str().unwrap();
-    let app = target.join("debug/custos-app");
+        .unwrap_or_else(|| root.join("target"))
+}
 
-    // A fresh demo site each run: a kindergarten with its staff, committee and cameras.
-    let data = target.join("demo/recorder");
-    let _ = std::fs::remove_dir_all(&data);
-    let data_s = data.to_str().unwrap();
+/// A new kindergarten site in `data`, replacing whatever was there.
+fn fresh_site(root: &Path, recorder: &str, data: &Path, name: &str) -> Result<PathBuf> {
+    let _ = std::fs::remove_dir_all(data);
+    let data_s = data.to_str().ok_or("the target directory's path is not UTF-8")?;
     run(
-        &root,
+        root,
         recorder,
         &[
             "init",
             "--data",
             data_s,
             "--site",
-            "Custos 示範幼兒園",
+            name,
             "--profile",
             "kaohsiung-kindergarten",
         ],
     )?;
+    Ok(data.to_path_buf())
+}
+
+fn demo() -> Result {
+    ensure_dependencies()?;
+    build_ui()?;
+    let root = root();
+    run(&root, "cargo", &["build", "-p", "custos-recorder", "-p", "custos-app"])?;
+    let target = target_dir(&root);
+    let recorder = target.join("debug/custos-recorder");
+    let recorder = recorder.to_str().unwrap();
+    let app = target.join("debug/custos-app");
+
+    // A fresh demo site each run: a kindergarten with its staff, committee and cameras.
+    let data = fresh_site(&root, recorder, &target.join("demo/recorder"), "Custos 示範幼兒園")?;
+    let data_s = data.to_str().unwrap();
     for (name, role) in [
         ("林園長", "head"),
         ("陳老師", "manager"),

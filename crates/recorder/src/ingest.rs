@@ -150,9 +150,6 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
                             None => tracing::warn!("camera {camera}: unreadable segment list line {line:?}"),
                         }
                     }
-                    for row in run.finish(&camera, &dir) {
-                        index(&store, &camera, &row);
-                    }
                 }
                 let status = child.wait().await;
                 tracing::warn!("camera {camera}: ffmpeg stopped ({status:?}); restarting in {backoff:?}");
@@ -194,8 +191,9 @@ pub fn parse_segment_line(line: &str) -> Option<ListedSegment> {
 /// The segments of one ffmpeg run. A file is named when ffmpeg opens it,
 /// which for the first file of a run is only after probing the stream, a
 /// second or two after its media begins; from the second file on, names
-/// and media agree. So the run's media time is anchored on its second
-/// file, and the first is held back until then.
+/// and media agree. So the run's media time is anchored on its second file:
+/// the first is indexed at once with its name's time, and corrected when
+/// the second arrives.
 #[derive(Debug, Default)]
 pub struct SegmentRun {
     first: Option<ListedSegment>,
@@ -204,39 +202,24 @@ pub struct SegmentRun {
 }
 
 impl SegmentRun {
+    /// The rows to write (insert or correct) for a newly listed segment.
     pub fn push(&mut self, camera: &str, seg: ListedSegment, dir: &Path) -> Vec<SegmentRow> {
-        let anchor = match self.anchor {
-            Some(a) => a,
-            None if self.first.is_none() => {
-                self.first = Some(seg);
-                return vec![];
-            }
+        if let Some(anchor) = self.anchor {
+            return vec![row(camera, &seg, anchor, dir)];
+        }
+        match self.first.take() {
             None => {
-                let a = seg.name_ms as f64 - seg.media_start * 1000.0;
-                self.anchor = Some(a);
-                a
+                let provisional = seg.name_ms as f64 - seg.media_start * 1000.0;
+                let out = vec![row(camera, &seg, provisional, dir)];
+                self.first = Some(seg);
+                out
             }
-        };
-        let mut rows: Vec<SegmentRow> = self
-            .first
-            .take()
-            .map(|f| row(camera, &f, anchor, dir))
-            .into_iter()
-            .collect();
-        rows.push(row(camera, &seg, anchor, dir));
-        rows
-    }
-
-    /// At the end of a run: a first file never followed by a second keeps its name's time.
-    pub fn finish(&mut self, camera: &str, dir: &Path) -> Vec<SegmentRow> {
-        self.first
-            .take()
-            .map(|f| {
-                let anchor = f.name_ms as f64 - f.media_start * 1000.0;
-                row(camera, &f, anchor, dir)
-            })
-            .into_iter()
-            .collect()
+            Some(first) => {
+                let anchor = seg.name_ms as f64 - seg.media_start * 1000.0;
+                self.anchor = Some(anchor);
+                vec![row(camera, &first, anchor, dir), row(camera, &seg, anchor, dir)]
+            }
+        }
     }
 }
 
@@ -366,22 +349,17 @@ mod tests {
         let mut run = SegmentRun::default();
         // Opened at :21 after probing, though its media began at about :19.
         let first = parse_segment_line("/x/20261124T102521Z.mp4,0.000000,3.002832").unwrap();
-        assert!(run.push("cam-01", first, dir).is_empty());
+        let provisional = run.push("cam-01", first, dir);
+        assert_eq!(provisional.len(), 1, "indexed at once");
+        assert_eq!(provisional[0].real_start_ms, provisional[0].start_ms);
         let second = parse_segment_line("/x/20261124T102522Z.mp4,3.002832,5.002832").unwrap();
         let rows = run.push("cam-01", second, dir);
-        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.len(), 2, "the first corrected, the second added");
+        assert_eq!(rows[0].start_ms, provisional[0].start_ms);
         assert_eq!(rows[0].real_end_ms, rows[1].real_start_ms, "continuous");
         assert_eq!(rows[1].real_start_ms, rows[1].start_ms);
         assert_eq!(rows[0].real_end_ms - rows[0].real_start_ms, 3003);
         assert!(parse_segment_line("garbage").is_none());
-        let mut lone = SegmentRun::default();
-        lone.push(
-            "cam-01",
-            parse_segment_line("20261124T102521Z.mp4,0.0,1.5").unwrap(),
-            dir,
-        );
-        let rows = lone.finish("cam-01", dir);
-        assert_eq!(rows[0].real_start_ms, rows[0].start_ms);
     }
 
     #[test]

@@ -345,10 +345,13 @@ pub struct SegmentRow {
 }
 
 impl Store {
+    /// Indexes a segment, or corrects the times of one already indexed.
     pub fn insert_segment(&self, row: &SegmentRow) -> Result<()> {
         self.conn().execute(
             "INSERT INTO segments (camera_id, start_ms, real_start_ms, real_end_ms, bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (camera_id, start_ms) DO UPDATE SET
+                 real_start_ms = excluded.real_start_ms, real_end_ms = excluded.real_end_ms, bytes = excluded.bytes",
             params![
                 row.camera_id,
                 row.start_ms,

@@ -28,3 +28,7 @@ END;
 CREATE TRIGGER segments_removed AFTER DELETE ON segments BEGIN
     UPDATE footage_totals SET bytes = bytes - OLD.bytes, segments = segments - 1 WHERE camera_id = OLD.camera_id;
 END;
+
+CREATE TRIGGER segments_corrected AFTER UPDATE OF bytes ON segments BEGIN
+    UPDATE footage_totals SET bytes = bytes - OLD.bytes + NEW.bytes WHERE camera_id = NEW.camera_id;
+END;

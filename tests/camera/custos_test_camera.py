@@ -47,6 +47,20 @@ def main() -> int:
             parser.error(f"{name}: unknown kind {kind!r}; use one of {', '.join(VIDEO)}")
 
     Gst.init(None)
+    # Media is built when a client connects; check now that every element
+    # exists, so a missing package is reported here and not as a refused stream.
+    needed = {
+        "videotestsrc": "gstreamer1.0-plugins-base",
+        "clockoverlay": "gstreamer1.0-x",
+        "x264enc": "gstreamer1.0-plugins-ugly",
+        "rtph264pay": "gstreamer1.0-plugins-good",
+    }
+    if args.audio:
+        needed.update({"audiotestsrc": "gstreamer1.0-plugins-base", "avenc_aac": "gstreamer1.0-libav", "rtpmp4gpay": "gstreamer1.0-plugins-good"})
+    missing = {name: pkg for name, pkg in needed.items() if Gst.ElementFactory.find(name) is None}
+    if missing:
+        print("missing GStreamer elements: " + ", ".join(f"{n} (apt-get install {p})" for n, p in missing.items()), file=sys.stderr)
+        return 1
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))

@@ -29,6 +29,8 @@ const APT_PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-good",
     "gstreamer1.0-plugins-ugly",
     "gstreamer1.0-libav",
+    // clockoverlay (the test camera's clock) is the pango plugin, packaged in -x.
+    "gstreamer1.0-x",
 ];
 
 fn main() -> ExitCode {

@@ -106,6 +106,12 @@ fn upload(
         .map_err(|r| format!("{}: {}", r.rule, r.message))
 }
 
+/// The first upload of a document the recorder does not have yet.
+fn upload_new(fx: &mut Fixture, key: &DocKey, device: &mut Device, who: &str) -> Result<Automerge, String> {
+    let changes = device.changes_since(&Automerge::new());
+    upload(fx, key, &Automerge::new(), &changes, who)
+}
+
 #[test]
 fn an_inspector_records_a_check_offline_and_it_is_accepted() {
     let mut fx = wanhua();
@@ -125,14 +131,7 @@ fn a_recorded_check_cannot_be_edited_or_deleted() {
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     let id = fx.id();
     tablet.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", true));
-    let stored = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap();
+    let stored = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap();
 
     let mut edit = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
     edit.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", false));
@@ -172,54 +171,26 @@ fn incomplete_or_malformed_checks_are_refused_with_a_reason() {
     e.cameras.remove("cam-02");
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap_err();
     assert!(err.contains("cam-02") && err.contains("not checked"), "{err}");
 
     let mut e = entry(&fx, "inspector", false);
     e.handling.clear();
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap_err();
     assert!(err.contains("處理情形"), "{err}");
 
     let mut e = entry(&fx, "inspector", true);
     e.checked_at = NOW.minus_days(40);
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, fx.id().as_str(), &e);
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap_err();
     assert!(err.starts_with("wrong_month"), "{err}");
 
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, "not-a-ulid", &entry(&fx, "inspector", true));
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap_err();
     assert!(err.starts_with("key"), "{err}");
 }
 
@@ -235,14 +206,7 @@ fn a_fault_opens_a_repair_that_is_closed_once_with_a_note() {
     tablet
         .put(docs::INSPECTION_ENTRIES, entry_id.as_str(), &e)
         .put(docs::REPAIRS, repair_id.as_str(), &repair);
-    let stored = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap();
+    let stored = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap();
 
     let manager = fx.members["manager"].id.clone();
     let close = |note: &str| {
@@ -276,14 +240,7 @@ fn the_supervisor_countersigns_and_a_forged_seal_is_refused() {
     let e = entry(&fx, "inspector", true);
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
     tablet.put(docs::INSPECTION_ENTRIES, entry_id.as_str(), &e);
-    let stored = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap();
+    let stored = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap();
 
     let seal_by = |fx: &mut Fixture, who: &str, role: Role| {
         let heads = fx.heads();
@@ -343,27 +300,13 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
     };
     let mut tablet = Device::open(&fx, "inspector", &logbook, None);
     tablet.put(docs::LOGBOOK_ENTRIES, fx.id().as_str(), &entry);
-    let err = upload(
-        &mut fx,
-        &logbook,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &logbook, &mut tablet, "inspector").unwrap_err();
     assert!(err.starts_with("recorder_only"), "{err}");
 
     let key = DocKey::ApplicationCase(case.id.clone());
     let mut tablet = Device::open(&fx, "inspector", &key, None);
     tablet.put(docs::CASE, CURRENT, &case);
-    let err = upload(
-        &mut fx,
-        &key,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &key, &mut tablet, "inspector").unwrap_err();
     assert!(err.starts_with("role"), "{err}");
 
     let profile = &fx.profile;
@@ -391,28 +334,14 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     let key = DocKey::ApplicationCase(case.id.clone());
     let mut tablet = Device::open(&fx, "manager", &key, None);
     tablet.put(docs::CASE, CURRENT, &case);
-    let stored = upload(
-        &mut fx,
-        &key,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "manager",
-    )
-    .unwrap();
+    let stored = upload_new(&mut fx, &key, &mut tablet, "manager").unwrap();
 
     let personal_key = DocKey::ApplicationPersonal(case.id.clone());
     let mut bad = personal.clone();
     bad.national_id = "A123456788".into();
     let mut tablet = Device::open(&fx, "manager", &personal_key, None);
     tablet.put(docs::PERSONAL, CURRENT, &bad);
-    let err = upload(
-        &mut fx,
-        &personal_key,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "manager",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &personal_key, &mut tablet, "manager").unwrap_err();
     assert!(err.contains("身分證號"), "{err}");
 
     // The director approves on the phone; the manager's attempt to approve is refused.
@@ -454,14 +383,7 @@ fn a_revoked_device_cannot_upload_anything() {
         fx.id().as_str(),
         &entry(&fx, "inspector", true),
     );
-    let err = upload(
-        &mut fx,
-        &NOVEMBER,
-        &Automerge::new(),
-        &tablet.changes_since(&Automerge::new()),
-        "inspector",
-    )
-    .unwrap_err();
+    let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap_err();
     assert!(err.starts_with("not_active") && err.contains("revoked"), "{err}");
 }
 

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use custos_core::signing::auth_challenge_bytes;
 use serde_json::{Value, json};
 
 const PEOPLE: &[(&str, &[&str])] = &[
@@ -204,31 +203,11 @@ async fn a_wrong_signature_or_a_replayed_challenge_is_refused() {
     let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
     let device = r.enroll("王經理", 1).await;
     let impostor = custos_core::signing::DeviceKey::from_seed(&[99; 32]);
-    let challenge: Value = r
-        .post("/v1/auth/challenge", &json!({ "device_id": device.id.as_str() }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let nonce = challenge["nonce"].as_str().unwrap();
-    let forged = impostor.sign(&auth_challenge_bytes(nonce, &device.id));
-    let res = r
-        .post(
-            "/v1/auth/token",
-            &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": forged }),
-        )
-        .await;
-    assert_eq!(res.status(), 401);
+    let nonce = r.challenge(&device.id).await;
+    assert_eq!(r.answer(&device.id, &nonce, &impostor).await.status(), 401);
 
     // The challenge was spent by the failed attempt; a genuine answer to it is refused too.
-    let genuine = device.key.sign(&auth_challenge_bytes(nonce, &device.id));
-    let res = r
-        .post(
-            "/v1/auth/token",
-            &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": genuine }),
-        )
-        .await;
-    assert_eq!(res.status(), 401);
+    assert_eq!(r.answer(&device.id, &nonce, &device.key).await.status(), 401);
     // A fresh challenge works.
     r.token(&device).await;
 }
@@ -253,20 +232,8 @@ async fn a_revoked_person_is_refused_at_once() {
     let problem: Value = res.json().await.unwrap();
     assert!(problem["detail"].as_str().unwrap().contains("revoked"), "{problem}");
 
-    let challenge: Value = r
-        .post("/v1/auth/challenge", &json!({ "device_id": device.id.as_str() }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let nonce = challenge["nonce"].as_str().unwrap();
-    let signature = device.key.sign(&auth_challenge_bytes(nonce, &device.id));
-    let res = r
-        .post(
-            "/v1/auth/token",
-            &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": signature }),
-        )
-        .await;
+    let nonce = r.challenge(&device.id).await;
+    let res = r.answer(&device.id, &nonce, &device.key).await;
     assert_eq!(res.status(), 401, "a revoked device cannot sign in again");
 
     let out = console(&["enroll", "--data", &r.data_str(), "--person", "陳老師"]);

@@ -193,22 +193,31 @@ impl Recorder {
         }
     }
 
-    /// Signs in: challenge, signature, token.
-    pub async fn token(&self, device: &TestDevice) -> String {
+    /// A fresh challenge nonce for `device`.
+    pub async fn challenge(&self, device: &DeviceId) -> String {
         let challenge: Value = self
-            .post("/v1/auth/challenge", &json!({ "device_id": device.id.as_str() }))
+            .post("/v1/auth/challenge", &json!({ "device_id": device.as_str() }))
             .await
             .json()
             .await
             .unwrap();
-        let nonce = challenge["nonce"].as_str().unwrap();
-        let signature = device.key.sign(&auth_challenge_bytes(nonce, &device.id));
-        let res = self
-            .post(
-                "/v1/auth/token",
-                &json!({ "device_id": device.id.as_str(), "nonce": nonce, "signature": signature }),
-            )
-            .await;
+        challenge["nonce"].as_str().unwrap().to_string()
+    }
+
+    /// Answers `nonce` for `device` with a signature made by `key` (the device's own, or not).
+    pub async fn answer(&self, device: &DeviceId, nonce: &str, key: &DeviceKey) -> reqwest::Response {
+        let signature = key.sign(&auth_challenge_bytes(nonce, device));
+        self.post(
+            "/v1/auth/token",
+            &json!({ "device_id": device.as_str(), "nonce": nonce, "signature": signature }),
+        )
+        .await
+    }
+
+    /// Signs in: challenge, signature, token.
+    pub async fn token(&self, device: &TestDevice) -> String {
+        let nonce = self.challenge(&device.id).await;
+        let res = self.answer(&device.id, &nonce, &device.key).await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         let body: Value = res.json().await.unwrap();
         body["token"].as_str().unwrap().to_string()

@@ -4,7 +4,7 @@
 //! broke, before anything stored changes. [`may_read`] decides which documents
 //! a device receives at all (need-to-know).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::{Automerge, Change, ChangeHash, Prop, ReadDoc};
 use autosurgeon::Hydrate;
@@ -141,11 +141,8 @@ pub fn check_upload(
 
     let before_heads = doc.get_heads();
     let mut after = doc;
-    // The patch log records what this batch changed, at a cost in
-    // proportion to the batch rather than to the document.
-    let mut log = automerge::PatchLog::active();
     after
-        .apply_changes_log_patches(changes.iter().cloned(), &mut log)
+        .apply_changes(changes.iter().cloned())
         .map_err(|e| refuse("malformed_change", e.to_string()))?;
     let missing = after.get_missing_deps(&[]);
     if !missing.is_empty() {
@@ -167,8 +164,7 @@ pub fn check_upload(
         ));
     }
 
-    let patches = after.make_patches(&mut log);
-    let touched = touched_entries(patches, includes_genesis && before_heads.is_empty())?;
+    let touched = touched_entries(&after, changes, &genesis)?;
     let rules = Rules {
         key,
         before_heads: &before_heads,
@@ -192,37 +188,97 @@ pub fn check_upload(
     Ok(after)
 }
 
-/// The (collection, entry key) pairs a batch touched. Changes to the root
-/// itself are refused, except the genesis that creates the collections.
+/// The (collection, entry key) pairs the batch's operations address. Every
+/// operation counts, including one that loses a conflict and never shows:
+/// the entry it aims at is checked all the same. Operations on the root
+/// itself are refused, except in the genesis that creates the collections.
 ///
-/// Patches show what became visible. An operation that loses a conflict
-/// shows nothing and is not checked here; it also never shows when an entry
-/// is read, and entries are never deleted, so it cannot surface later.
+/// Read from the changes' own operations rather than from a patch log: for
+/// a week's upload of checks that is a third of the time.
 fn touched_entries(
-    patches: Vec<automerge::Patch>,
-    genesis_allowed: bool,
+    after: &Automerge,
+    changes: &[Change],
+    genesis: &ChangeHash,
 ) -> Result<BTreeSet<(String, String)>, Refusal> {
-    let mut touched = BTreeSet::new();
-    for patch in patches {
-        let key_of_action = match &patch.action {
-            automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
-            _ => None,
+    use automerge::legacy::{Key, ObjectId, OpId, OpType};
+    let structure = || refuse("structure", "the batch changes the document's structure");
+    let legacy_id = |id: &automerge::ObjId| match id {
+        automerge::ObjId::Root => ObjectId::Root,
+        automerge::ObjId::Id(counter, actor, _) => ObjectId::Id(OpId(*counter, actor.clone())),
+    };
+    // The collections' map objects, by id.
+    let collections: HashMap<ObjectId, String> = after
+        .map_range(automerge::ROOT, ..)
+        .map(|item| (legacy_id(&item.id()), item.key.to_string()))
+        .collect();
+    let decoded: Vec<automerge::ExpandedChange> = changes
+        .iter()
+        .filter(|c| c.hash() != *genesis)
+        .map(|c| c.decode())
+        .collect();
+    // Objects made in this batch, and where each one hangs.
+    let mut made: HashMap<ObjectId, (ObjectId, Key)> = HashMap::new();
+    for change in &decoded {
+        for (i, op) in change.operations.iter().enumerate() {
+            if let OpType::Make(_) = op.action {
+                let id = OpId(change.start_op.get() + i as u64, change.actor_id.clone());
+                made.insert(ObjectId::Id(id), (op.obj.clone(), op.key.clone()));
+            }
+        }
+    }
+    // Which entry an operation on (object, key) belongs to.
+    let mut resolved: HashMap<ObjectId, (String, String)> = HashMap::new();
+    let mut entry_of = |obj: &ObjectId, key: &Key| -> Result<(String, String), Refusal> {
+        if let Some(collection) = collections.get(obj) {
+            return match key {
+                Key::Map(entry) => Ok((collection.clone(), entry.to_string())),
+                Key::Seq(_) => Err(refuse("structure", "collections are maps of entries")),
+            };
+        }
+        if let Some(found) = resolved.get(obj) {
+            return Ok(found.clone());
+        }
+        // Climb through the objects this batch made to one that existed.
+        let mut obj_up = obj.clone();
+        while let Some((parent, key)) = made.get(&obj_up) {
+            if let Some(collection) = collections.get(parent) {
+                let Key::Map(entry) = key else {
+                    return Err(refuse("structure", "collections are maps of entries"));
+                };
+                let found = (collection.clone(), entry.to_string());
+                resolved.insert(obj.clone(), found.clone());
+                return Ok(found);
+            }
+            obj_up = parent.clone();
+        }
+        let ObjectId::Id(OpId(counter, actor)) = &obj_up else {
+            return Err(structure());
         };
-        match patch.path.as_slice() {
-            [] if genesis_allowed => {}
-            [] => {
-                return Err(refuse("structure", "the batch changes the document's structure"));
+        // The index is only a hint; automerge looks the actor up when it is wrong.
+        let exid = automerge::ObjId::Id(*counter, actor.clone(), usize::MAX);
+        let path = after.parents(&exid).map_err(|_| structure())?.path();
+        let found = match path.as_slice() {
+            [(_, Prop::Map(collection)), (_, Prop::Map(entry)), ..] => (collection.clone(), entry.clone()),
+            _ => return Err(structure()),
+        };
+        resolved.insert(obj.clone(), found.clone());
+        Ok(found)
+    };
+    let mut touched = BTreeSet::new();
+    for change in &decoded {
+        let mut last: Option<&ObjectId> = None;
+        for op in &change.operations {
+            if op.obj == ObjectId::Root {
+                return Err(structure());
             }
-            [(_, Prop::Map(collection))] => {
-                let entry = key_of_action.ok_or_else(|| refuse("structure", "collections are maps of entries"))?;
-                touched.insert((collection.clone(), entry));
+            // Consecutive operations on one object (the fields of a new
+            // entry) resolve once, except on a collection, where each
+            // operation is its own entry.
+            if last == Some(&op.obj) && !collections.contains_key(&op.obj) {
+                continue;
             }
-            [(_, Prop::Map(collection)), (_, Prop::Map(entry)), ..] => {
-                touched.insert((collection.clone(), entry.clone()));
-            }
-            _ => {
-                return Err(refuse("structure", "the batch changes the document's structure"));
-            }
+            last = Some(&op.obj);
+            touched.insert(entry_of(&op.obj, &op.key)?);
         }
     }
     Ok(touched)

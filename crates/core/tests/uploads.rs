@@ -412,3 +412,65 @@ fn the_site_register_is_written_on_the_recorder_only() {
     .unwrap_err();
     assert!(err.starts_with("site_readonly"), "{err}");
 }
+
+/// The map of one camera's result inside a check, to write into it by hand.
+fn camera_check_obj(doc: &AutoCommit, entry: &str, camera: &str) -> automerge::ObjId {
+    use automerge::ReadDoc;
+    let entries = docs::collection(doc, docs::INSPECTION_ENTRIES).unwrap();
+    let (_, entry_obj) = doc.get(&entries, entry).unwrap().unwrap();
+    let (_, cameras) = doc.get(&entry_obj, "cameras").unwrap().unwrap();
+    doc.get(&cameras, camera).unwrap().unwrap().1
+}
+
+#[test]
+fn changes_outside_an_entry_or_hidden_in_one_are_refused() {
+    use automerge::transaction::Transactable;
+    let mut fx = wanhua();
+    let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
+    let id = fx.id();
+    tablet.put(docs::INSPECTION_ENTRIES, id.as_str(), &entry(&fx, "inspector", true));
+    let stored = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap();
+    let try_edit = |fx: &mut Fixture, new_entry: bool, edit: &dyn Fn(&mut AutoCommit, &str)| {
+        let mut device = Device::open(fx, "inspector", &NOVEMBER, Some(&stored));
+        let target = if new_entry {
+            let new_id = fx.id();
+            device.put(docs::INSPECTION_ENTRIES, new_id.as_str(), &entry(fx, "inspector", true));
+            new_id.to_string()
+        } else {
+            id.to_string()
+        };
+        edit(&mut device.doc, &target);
+        docs::commit(&mut device.doc, "by hand", NOW.0);
+        upload(fx, &NOVEMBER, &stored, &device.changes_since(&stored), "inspector").unwrap_err()
+    };
+
+    // A new key at the document's root.
+    let err = try_edit(&mut fx, false, &|doc, _| {
+        doc.put(automerge::ROOT, "shadow", "x").unwrap()
+    });
+    assert!(err.starts_with("structure"), "{err}");
+    // One field deep inside a recorded check: its camera's result flipped.
+    let err = try_edit(&mut fx, false, &|doc, e| {
+        let cam = camera_check_obj(doc, e, "cam-01");
+        doc.put(&cam, "running", false).unwrap()
+    });
+    assert!(err.starts_with("immutable") && err.contains(id.as_str()), "{err}");
+    // A new check whose camera result is text where a yes/no belongs.
+    let err = try_edit(&mut fx, true, &|doc, e| {
+        let cam = camera_check_obj(doc, e, "cam-02");
+        doc.put(&cam, "storage_ok", "yes").unwrap()
+    });
+    assert!(
+        err.starts_with("malformed_entry") && err.contains("storage_ok"),
+        "{err}"
+    );
+    // And one whose result lacks a field.
+    let err = try_edit(&mut fx, true, &|doc, e| {
+        let cam = camera_check_obj(doc, e, "cam-01");
+        doc.delete(&cam, "time_correct").unwrap()
+    });
+    assert!(
+        err.starts_with("malformed_entry") && err.contains("time_correct"),
+        "{err}"
+    );
+}

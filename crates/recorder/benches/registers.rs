@@ -363,7 +363,14 @@ async fn run() {
 
     // ---- Start the real recorder ----
     let mut child = Command::new(bin)
-        .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--no-recording",
+        ])
         .env("CUSTOS_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

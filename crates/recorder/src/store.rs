@@ -548,6 +548,30 @@ mod tests {
         assert_eq!(chunks, 1);
         let loaded = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();
         assert_eq!(loaded.get_heads(), doc.get_heads());
+        // A push stores its changes' own bytes; two changes appended as one
+        // chunk, the later first, still load (automerge orders them).
+        let heads = doc.get_heads();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "c", 3).unwrap();
+        doc.commit();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "d", 4).unwrap();
+        doc.commit();
+        let pushed: Vec<u8> = doc
+            .get_changes(&heads)
+            .iter()
+            .rev()
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect();
+        store.append_document_changes("k", &pushed, Timestamp(3), None).unwrap();
+        let loaded = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();
+        assert_eq!(loaded.get_heads(), doc.get_heads());
+        assert_eq!(
+            automerge::ReadDoc::get(&loaded, automerge::ROOT, "c")
+                .unwrap()
+                .unwrap()
+                .0
+                .as_i64(),
+            Some(3)
+        );
         // A full save replaces the chunks.
         store.save_document("k", &doc.save(), Timestamp(3), None).unwrap();
         let again = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();

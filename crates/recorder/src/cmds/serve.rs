@@ -24,6 +24,11 @@ pub struct ServeArgs {
     /// Length of a footage segment in seconds (segments are cut at clock boundaries).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub segment_seconds: u32,
+    /// Serve the registers without recording the cameras: for benchmarks of
+    /// the register paths, and for a second machine that must not open the
+    /// cameras' streams while the first one records them.
+    #[arg(long)]
+    pub no_recording: bool,
 }
 
 pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
@@ -63,9 +68,13 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
             }
             Err(e) => tracing::error!("footage index could not be checked: {e}"),
         }
-        crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
-        let every = (i64::from(segment_seconds) * 1000).min(crate::health::PICTURE_CHECK_EVERY_MS);
-        crate::health::spawn_monitor(store.clone(), data.clone(), pictures, checkpoint_clock.clone(), every);
+        if args.no_recording {
+            tracing::warn!("--no-recording: the cameras are not recorded by this process");
+        } else {
+            crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
+            let every = (i64::from(segment_seconds) * 1000).min(crate::health::PICTURE_CHECK_EVERY_MS);
+            crate::health::spawn_monitor(store.clone(), data.clone(), pictures, checkpoint_clock.clone(), every);
+        }
         spawn_retention(store.clone(), data.clone(), site_key.clone(), checkpoint_clock.clone());
         spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();

@@ -258,11 +258,14 @@ pub async fn push(
                 actor: &actor,
                 detail,
             });
-            // Only what this push added is written; the whole document now and then.
+            // Only what this push added is written, as the changes' own bytes
+            // (automerge loads a save followed by change chunks as one
+            // document; encoding a chunk anew cost more than checking the
+            // push); the whole document now and then.
             if is_new {
                 state.store.save_document(&req.key, &after.save(), now, audit)?;
-            } else {
-                let chunk = after.save_after(&stored_heads);
+            } else if after.get_heads() != stored_heads {
+                let chunk: Vec<u8> = changes.iter().flat_map(|c| c.raw_bytes().iter().copied()).collect();
                 let (_, chunks) = state.store.append_document_changes(&req.key, &chunk, now, audit)?;
                 if chunks >= super::cache::COMPACT_AFTER_CHUNKS {
                     state.store.save_document(&req.key, &after.save(), now, None)?;

@@ -257,6 +257,7 @@ const PYTHON_PACKAGES: &[(&str, &str)] = &[
     ("schemathesis", "schemathesis"),
     ("cryptography", "cryptography"),
     ("requests", "requests"),
+    ("openapi_spec_validator", "openapi-spec-validator"),
 ];
 
 /// Schemathesis against a real recorder on loopback: once without
@@ -360,6 +361,8 @@ fn fuzz() -> Result {
                 Err(format!("schemathesis {label} found failures"))
             }
         };
+        eprintln!("\n==> the OpenAPI document against the OpenAPI schema");
+        run(&root.join("xtask/fuzz"), "python3", &["validate_openapi.py", &base, ca])?;
         st(None)?;
         let out = Command::new(recorder)
             .args(["enroll", "--data", data_s, "--person", "測試經理", "--quiet"])

@@ -31,9 +31,27 @@ async fn health_and_openapi_answer_without_credentials() {
         "/v1/auth/challenge",
         "/v1/auth/token",
         "/v1/me",
+        "/v1/openapi.json",
+        "/v1/documents",
+        "/v1/sync",
+        "/v1/push",
+        "/v1/events",
     ] {
         assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
     }
+    // Client generators name their functions after operation ids: each must be unique
+    // (the full check against the OpenAPI schema is in `cargo xtask fuzz`).
+    let mut ids: Vec<&str> = api["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| op["operationId"].as_str().expect("every operation has an id"))
+        .collect();
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operation ids among {ids:?}");
 }
 
 #[tokio::test]

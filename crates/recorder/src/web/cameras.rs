@@ -52,16 +52,16 @@ pub struct DiskHealth {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
+pub struct SiteHealth {
     pub cameras: Vec<CameraHealth>,
     pub disk: DiskHealth,
 }
 
-#[utoipa::path(get, path = "/v1/cameras/health", tag = "cameras", security(("bearer" = [])),
-    responses((status = 200, description = "Measured health of every camera in service", body = Health),
+#[utoipa::path(get, path = "/v1/cameras/health", operation_id = "camera_health", tag = "cameras", security(("bearer" = [])),
+    responses((status = 200, description = "Measured health of every camera in service", body = SiteHealth),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "A role that does not look after the cameras", body = Problem, content_type = "application/problem+json")))]
-pub async fn health(State(state): State<AppState>, who: Authenticated) -> Result<Json<Health>, Problem> {
+pub async fn health(State(state): State<AppState>, who: Authenticated) -> Result<Json<SiteHealth>, Problem> {
     if !who.person.roles.iter().any(|r| HEALTH_ROLES.contains(r)) {
         return Err(Problem::forbidden(
             "camera health is for the staff who look after the system",
@@ -94,7 +94,7 @@ pub async fn health(State(state): State<AppState>, who: Authenticated) -> Result
     }
     let disk = DiskSpace::measure(&state.data).map_err(Problem::internal)?;
     let check = floor_check(rule, used + disk.free.saturating_sub(disk.reserve), 0, per_day);
-    Ok(Json(Health {
+    Ok(Json(SiteHealth {
         cameras,
         disk: DiskHealth {
             free_bytes: disk.free,

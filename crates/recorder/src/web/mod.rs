@@ -93,12 +93,34 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_SYNC_BODY_BYTES)),
         )
         .split_for_parts();
-    let api = Arc::new(api);
+    let api = Arc::new(with_openapi_path(api));
     router
         .route("/v1/openapi.json", get(move || openapi_json(api.clone())))
         .fallback(problem::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// The document describes itself too, so that it lists every endpoint.
+fn with_openapi_path(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+    let operation = OperationBuilder::new()
+        .operation_id(Some("openapi"))
+        .tag("meta")
+        .summary(Some("This OpenAPI document"))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The recorder's API, OpenAPI 3.1")
+                .content("application/json", ContentBuilder::new().build())
+                .build(),
+        )
+        .build();
+    api.paths
+        .paths
+        .insert("/v1/openapi.json".into(), PathItem::new(HttpMethod::Get, operation));
+    api
 }
 
 async fn openapi_json(api: Arc<utoipa::openapi::OpenApi>) -> axum::Json<utoipa::openapi::OpenApi> {

@@ -4,7 +4,7 @@
 //! broke, before anything stored changes. [`may_read`] decides which documents
 //! a device receives at all (need-to-know).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{Automerge, Change, ChangeHash, Prop, ReadDoc};
 use autosurgeon::Hydrate;
@@ -81,6 +81,10 @@ pub struct Refusal {
     pub rule: String,
     /// What was wrong, for people.
     pub message: String,
+    /// The entry the rule was checked on, as `collection/entry`, when the
+    /// refusal is about one entry: the device sets aside every change to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
 }
 
 fn refuse(rule: &str, message: impl Into<String>) -> Refusal {
@@ -88,6 +92,7 @@ fn refuse(rule: &str, message: impl Into<String>) -> Refusal {
         change: None,
         rule: rule.into(),
         message: message.into(),
+        entry: None,
     }
 }
 
@@ -164,7 +169,7 @@ pub fn check_upload(
         ));
     }
 
-    let touched = touched_entries(&after, changes, &genesis)?;
+    let touched = addressed_entries(&after, changes, &genesis)?;
     let rules = Rules {
         key,
         before_heads: &before_heads,
@@ -176,11 +181,12 @@ pub fn check_upload(
         ctx,
         site_now,
     };
-    for (collection, entry) in &touched {
+    for ((collection, entry), last_change) in &touched {
         rules.check(collection, entry).map_err(|mut r| {
             if r.change.is_none() {
-                r.change = changes.last().map(|c| c.hash().to_string());
+                r.change = Some(last_change.to_string());
             }
+            r.entry = Some(format!("{collection}/{entry}"));
             r.message = format!("{key} {collection}/{entry}: {}", r.message);
             r
         })?;
@@ -188,18 +194,18 @@ pub fn check_upload(
     Ok(after)
 }
 
-/// The (collection, entry key) pairs the batch's operations address. Every
-/// operation counts, including one that loses a conflict and never shows:
+/// The (collection, entry key) pairs the batch's operations address, each
+/// with the last change that addressed it. Every operation counts, including one that loses a conflict and never shows:
 /// the entry it aims at is checked all the same. Operations on the root
 /// itself are refused, except in the genesis that creates the collections.
 ///
 /// Read from the changes' own operations rather than from a patch log: for
 /// a week's upload of checks that is a third of the time.
-fn touched_entries(
+fn addressed_entries(
     after: &Automerge,
     changes: &[Change],
     genesis: &ChangeHash,
-) -> Result<BTreeSet<(String, String)>, Refusal> {
+) -> Result<BTreeMap<(String, String), ChangeHash>, Refusal> {
     use automerge::legacy::{Key, ObjectId, OpId, OpType};
     let structure = || refuse("structure", "the batch changes the document's structure");
     let legacy_id = |id: &automerge::ObjId| match id {
@@ -211,14 +217,14 @@ fn touched_entries(
         .map_range(automerge::ROOT, ..)
         .map(|item| (legacy_id(&item.id()), item.key.to_string()))
         .collect();
-    let decoded: Vec<automerge::ExpandedChange> = changes
+    let decoded: Vec<(ChangeHash, automerge::ExpandedChange)> = changes
         .iter()
         .filter(|c| c.hash() != *genesis)
-        .map(|c| c.decode())
+        .map(|c| (c.hash(), c.decode()))
         .collect();
     // Objects made in this batch, and where each one hangs.
     let mut made: HashMap<ObjectId, (ObjectId, Key)> = HashMap::new();
-    for change in &decoded {
+    for (_, change) in &decoded {
         for (i, op) in change.operations.iter().enumerate() {
             if let OpType::Make(_) = op.action {
                 let id = OpId(change.start_op.get() + i as u64, change.actor_id.clone());
@@ -264,8 +270,8 @@ fn touched_entries(
         resolved.insert(obj.clone(), found.clone());
         Ok(found)
     };
-    let mut touched = BTreeSet::new();
-    for change in &decoded {
+    let mut touched = BTreeMap::new();
+    for (hash, change) in &decoded {
         let mut last: Option<&ObjectId> = None;
         for op in &change.operations {
             if op.obj == ObjectId::Root {
@@ -278,10 +284,26 @@ fn touched_entries(
                 continue;
             }
             last = Some(&op.obj);
-            touched.insert(entry_of(&op.obj, &op.key)?);
+            touched.insert(entry_of(&op.obj, &op.key)?, *hash);
         }
     }
     Ok(touched)
+}
+
+/// The entries (`collection/entry`) one change in `doc` writes: a device
+/// uses it to tell which of its waiting changes a refusal of an entry
+/// concerns, and which entries to write again after rebuilding.
+pub fn entries_written_by(doc: &Automerge, change: &Change) -> Result<BTreeSet<String>, Refusal> {
+    // No genesis to set aside: a genesis change writes no entry and is
+    // refused as structure, which is not what the device asks here.
+    if change.actor_id() == &docs::genesis_actor() {
+        return Ok(BTreeSet::new());
+    }
+    let no_genesis = ChangeHash([0; 32]);
+    Ok(addressed_entries(doc, std::slice::from_ref(change), &no_genesis)?
+        .into_keys()
+        .map(|(collection, entry)| format!("{collection}/{entry}"))
+        .collect())
 }
 
 struct Rules<'a> {

@@ -3,7 +3,6 @@
 //! It expires, and it can be used once.
 
 use custos_core::signing::sha256_hex;
-use serde::{Deserialize, Serialize};
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -34,24 +33,7 @@ pub fn code_hash(code: &str) -> String {
     sha256_hex(format!("custos/enrollment-code/v1\n{}", normalize(code)).as_bytes())
 }
 
-/// What the enrollment text (or QR code) carries to the device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnrollmentPayload {
-    /// The recorder's address, e.g. `https://192.168.1.10:7443`.
-    pub recorder: String,
-    /// SHA-256 of the recorder's TLS certificate: the device accepts exactly this one.
-    pub fingerprint: String,
-    pub code: String,
-}
-
-impl EnrollmentPayload {
-    pub fn to_text(&self) -> String {
-        format!(
-            "custos-enroll:{}",
-            serde_json::to_string(self).expect("payload serialises")
-        )
-    }
-}
+pub use custos_core::enrollment::EnrollmentPayload;
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,13 @@
 //! The Custos app: the Tauri shell around `custos-core`. Commands stay thin:
 //! parse, call the core (and, later, the local store), return.
 
+pub mod client;
 pub mod commands;
 pub mod identity;
 pub mod photos;
 pub mod pinning;
 pub mod store;
+pub mod sync;
 
 /// Adds the app's commands to a builder; shared by `run` and the command tests.
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {

@@ -11,6 +11,10 @@ use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signat
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, Error, SignatureScheme};
 
+/// How a refused certificate is named, so the client can tell it from a
+/// network failure.
+pub const NOT_THE_ENROLLED_RECORDER: &str = "this is not the recorder this device enrolled with";
+
 #[derive(Debug)]
 pub struct PinnedCertificate {
     /// SHA-256 of the certificate's DER bytes, lower-case hex.
@@ -56,7 +60,7 @@ impl ServerCertVerifier for PinnedCertificate {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(Error::General(format!(
-                "this is not the recorder this device enrolled with (certificate SHA-256 {actual}); \
+                "{NOT_THE_ENROLLED_RECORDER} (certificate SHA-256 {actual}); \
                  check the address, or enroll again if the recorder was replaced"
             )))
         }

@@ -94,34 +94,9 @@ impl LocalStore {
         // A document new on this device goes out whole, genesis included.
         let since: &[ChangeHash] = if stored { before } else { &[] };
         let new_changes: Vec<Change> = doc.get_changes(since).into_iter().collect();
-        let chunk = doc.save_after(before);
-        let full = doc.save();
         let actor = self.device.actor_id();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if stored {
-            let seq: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE key = ?1",
-                [&name],
-                |r| r.get(0),
-            )?;
-            if seq > COMPACT_AFTER_CHUNKS {
-                tx.execute("DELETE FROM document_changes WHERE key = ?1", [&name])?;
-                tx.execute(
-                    "UPDATE documents SET bytes = ?2, updated_at = ?3 WHERE key = ?1",
-                    params![name, full, now_ms],
-                )?;
-            } else {
-                tx.execute(
-                    "INSERT INTO document_changes (key, seq, bytes) VALUES (?1, ?2, ?3)",
-                    params![name, seq, chunk],
-                )?;
-            }
-        } else {
-            tx.execute(
-                "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3)",
-                params![name, full, now_ms],
-            )?;
-        }
+        write_document(&tx, &name, doc, before, now_ms)?;
         let mut hashes = Vec::new();
         for change in new_changes
             .iter()
@@ -138,13 +113,135 @@ impl LocalStore {
         Ok(hashes)
     }
 
-    /// Everything in the outbox for a document, oldest first, refused ones included.
-    pub fn outbox(&self, key: &DocKey) -> Result<Vec<Outgoing>> {
+    /// Saves what a sync brought in `doc` since `before`, with the sync
+    /// state to resume from, in one transaction. Nothing enters the outbox:
+    /// these changes came from the recorder.
+    pub fn save_received(
+        &mut self,
+        key: &str,
+        doc: &mut AutoCommit,
+        before: &[ChangeHash],
+        sync_state: &[u8],
+        now_ms: i64,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if doc.get_heads() != before {
+            write_document(&tx, key, doc, before, now_ms)?;
+        }
+        tx.execute(
+            "INSERT INTO sync_states (key, state) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET state = excluded.state",
+            params![key, sync_state],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The persisted sync state of a document, if it was synced before.
+    pub fn sync_state(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT state FROM sync_states WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The keys of the documents this device holds.
+    pub fn document_keys(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT key FROM documents ORDER BY key")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Documents with changes waiting to go to the recorder (not refused).
+    pub fn keys_with_waiting(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
-            "SELECT hash, key, bytes, refused_rule, refused_message FROM outbox WHERE key = ?1 ORDER BY made_at, rowid",
+            "SELECT key FROM outbox WHERE refused_rule IS NULL GROUP BY key ORDER BY MIN(made_at), MIN(rowid)",
         )?;
         let rows = stmt
-            .query_map([key.to_string()], |r| {
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Changes waiting (not refused) across all documents.
+    pub fn waiting_count(&self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM outbox WHERE refused_rule IS NULL", [], |r| {
+                r.get(0)
+            })?;
+        Ok(n as usize)
+    }
+
+    /// Every refused change, with the recorder's rule and reason.
+    pub fn refused_changes(&self) -> Result<Vec<Outgoing>> {
+        self.outbox_where("refused_rule IS NOT NULL", [])
+    }
+
+    /// After a refusal: keeps the rebuilt document instead of the old one,
+    /// marks the changes set aside as refused (they stay, with the reason),
+    /// and replaces the other waiting changes by the ones made again; the
+    /// sync state starts afresh. One transaction: all of it or none.
+    pub fn replace_after_refusal(
+        &mut self,
+        key: &DocKey,
+        rebuilt: &mut custos_core::rebuild::Rebuilt,
+        refusal: &custos_core::access::Refusal,
+        now_ms: i64,
+    ) -> Result<()> {
+        let name = key.to_string();
+        let full = rebuilt.doc.save();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM document_changes WHERE key = ?1", [&name])?;
+        tx.execute(
+            "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at",
+            params![name, full, now_ms],
+        )?;
+        for hash in &rebuilt.set_aside {
+            tx.execute(
+                "UPDATE outbox SET refused_rule = ?2, refused_message = ?3 WHERE hash = ?1",
+                params![hash.to_string(), refusal.rule, refusal.message],
+            )?;
+        }
+        for hash in &rebuilt.replaced {
+            tx.execute(
+                "DELETE FROM outbox WHERE hash = ?1 AND refused_rule IS NULL",
+                [hash.to_string()],
+            )?;
+        }
+        for change in &rebuilt.made_again {
+            tx.execute(
+                "INSERT OR IGNORE INTO outbox (hash, key, bytes, made_at) VALUES (?1, ?2, ?3, ?4)",
+                params![change.hash().to_string(), name, change.raw_bytes(), now_ms],
+            )?;
+        }
+        tx.execute("DELETE FROM sync_states WHERE key = ?1", [&name])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The person has seen a refused change: it leaves the list.
+    pub fn dismiss_refused(&mut self, hash: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM outbox WHERE hash = ?1 AND refused_rule IS NOT NULL",
+            [hash],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Changes of one document waiting to go out (not refused), oldest first.
+    pub fn waiting(&self, key: &str) -> Result<Vec<Outgoing>> {
+        self.outbox_where("key = ?1 AND refused_rule IS NULL", [key])
+    }
+
+    fn outbox_where<P: rusqlite::Params>(&self, condition: &str, params: P) -> Result<Vec<Outgoing>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT hash, key, bytes, refused_rule, refused_message FROM outbox WHERE {condition} ORDER BY made_at, rowid"
+        ))?;
+        let rows = stmt
+            .query_map(params, |r| {
                 let rule: Option<String> = r.get(3)?;
                 let message: Option<String> = r.get(4)?;
                 Ok(Outgoing {
@@ -156,6 +253,11 @@ impl LocalStore {
             })?
             .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// Everything in the outbox for a document, oldest first, refused ones included.
+    pub fn outbox(&self, key: &DocKey) -> Result<Vec<Outgoing>> {
+        self.outbox_where("key = ?1", [key.to_string()])
     }
 
     /// The recorder accepted these changes: they leave the outbox.
@@ -196,6 +298,14 @@ impl LocalStore {
         Ok(rows)
     }
 
+    /// A photo's JPEG, to upload it.
+    pub fn photo_jpeg(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT jpeg FROM blobs WHERE hash = ?1", [hash], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn photo_uploaded(&self, hash: &str) -> Result<()> {
         self.conn
             .execute("UPDATE blobs SET uploaded = 1 WHERE hash = ?1", [hash])?;
@@ -216,6 +326,39 @@ impl LocalStore {
         )?;
         Ok(())
     }
+}
+
+/// Writes what changed in `doc` since `before`: an incremental chunk, or the
+/// whole document when it is new here or has gathered enough chunks.
+fn write_document(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    doc: &mut AutoCommit,
+    before: &[ChangeHash],
+    now_ms: i64,
+) -> Result<()> {
+    let stored: bool = tx.query_row("SELECT COUNT(*) FROM documents WHERE key = ?1", [name], |r| {
+        r.get::<_, i64>(0)
+    })? > 0;
+    let seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE key = ?1",
+        [name],
+        |r| r.get(0),
+    )?;
+    if !stored || seq > COMPACT_AFTER_CHUNKS {
+        tx.execute("DELETE FROM document_changes WHERE key = ?1", [name])?;
+        tx.execute(
+            "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at",
+            params![name, doc.save(), now_ms],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO document_changes (key, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![name, seq, doc.save_after(before)],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

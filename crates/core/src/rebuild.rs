@@ -22,6 +22,12 @@ pub struct Rebuilt {
     pub doc: AutoCommit,
     /// This device's waiting changes that wrote a refused entry.
     pub set_aside: Vec<ChangeHash>,
+    /// The other waiting changes, gone from the document: `made_again`
+    /// replaces them. (A genesis is never among them: it is the same on
+    /// every device and still has to reach the recorder.)
+    pub replaced: Vec<ChangeHash>,
+    /// The new changes that write those entries again, to send instead.
+    pub made_again: Vec<automerge::Change>,
     /// Entries (`collection/entry`) written again, in the order first written.
     pub written_again: Vec<String>,
 }
@@ -36,8 +42,11 @@ pub fn rebuild(
     device: &DeviceId,
     now_ms: i64,
 ) -> Result<Rebuilt, CoreError> {
-    let waiting_set: HashSet<ChangeHash> = waiting.iter().copied().collect();
     let all = doc.get_changes(&[]);
+    let genesis_actor = docs::genesis_actor();
+    let is_genesis = |hash: &ChangeHash| all.iter().any(|c| c.hash() == *hash && c.actor_id() == &genesis_actor);
+    let waiting: Vec<ChangeHash> = waiting.iter().copied().filter(|h| !is_genesis(h)).collect();
+    let waiting_set: HashSet<ChangeHash> = waiting.iter().copied().collect();
     let kept: Vec<_> = all.iter().filter(|c| !waiting_set.contains(&c.hash())).collect();
     let depended_on: HashSet<ChangeHash> = kept.iter().flat_map(|c| c.deps().iter().copied()).collect();
     let heads: Vec<ChangeHash> = kept
@@ -47,8 +56,9 @@ pub fn rebuild(
         .collect();
 
     let mut set_aside = Vec::new();
+    let mut replaced = Vec::new();
     let mut written_again: Vec<String> = Vec::new();
-    for hash in waiting {
+    for hash in &waiting {
         let Some(change) = all.iter().find(|c| c.hash() == *hash) else {
             continue;
         };
@@ -57,6 +67,7 @@ pub fn rebuild(
         if entries.iter().any(|e| refused_entries.contains(e)) {
             set_aside.push(*hash);
         } else {
+            replaced.push(*hash);
             for entry in entries {
                 if !written_again.contains(&entry) {
                     written_again.push(entry);
@@ -86,9 +97,12 @@ pub fn rebuild(
     if !written_again.is_empty() {
         docs::commit(&mut rebuilt, "made again after a refusal", now_ms);
     }
+    let made_again = rebuilt.get_changes(&heads).into_iter().collect();
     Ok(Rebuilt {
         doc: rebuilt,
         set_aside,
+        replaced,
+        made_again,
         written_again,
     })
 }

@@ -102,7 +102,10 @@ fn a_refused_check_is_set_aside_and_the_later_ones_reach_the_recorder() {
 
     let rebuilt = rebuild(&mut tablet, &waiting, &BTreeSet::from([refused_entry]), &device, NOW.0).unwrap();
     assert_eq!(rebuilt.set_aside, vec![waiting[0]]);
+    assert_eq!(rebuilt.replaced, waiting[1..].to_vec());
+    assert_eq!(rebuilt.made_again.len(), 1, "one new change writes both checks again");
     assert_eq!(rebuilt.written_again.len(), 2);
+    let rebuilt_changes = rebuilt.made_again.clone();
     let mut tablet = rebuilt.doc;
     let entries: BTreeMap<String, InspectionEntry> = docs::entries(&tablet, docs::INSPECTION_ENTRIES).unwrap();
     assert!(
@@ -113,6 +116,7 @@ fn a_refused_check_is_set_aside_and_the_later_ones_reach_the_recorder() {
 
     // The rebuilt changes build on what the recorder has, and are accepted.
     let again: Vec<Change> = tablet.get_changes(&stored.get_heads()).into_iter().collect();
+    assert_eq!(again, rebuilt_changes);
     let stored = push(&mut fx, &stored, &again, "inspector").unwrap();
     let on_recorder: BTreeMap<String, InspectionEntry> = docs::entries(&stored, docs::INSPECTION_ENTRIES).unwrap();
     let mut expected: Vec<&str> = vec![monday.as_str(), tuesday.as_str(), wednesday.as_str()];
@@ -126,4 +130,36 @@ fn a_refused_check_is_set_aside_and_the_later_ones_reach_the_recorder() {
     write(&mut tablet, thursday.as_str(), &check(&fx, "inspector", "週四"));
     let next: Vec<Change> = tablet.get_changes(&stored.get_heads()).into_iter().collect();
     push(&mut fx, &stored, &next, "inspector").unwrap();
+}
+
+#[test]
+fn a_month_begun_offline_keeps_its_genesis_through_a_refusal() {
+    let mut fx = Fixture::new(WANHUA_HOUSEHOLD);
+    fx.add("inspector", &[Role::Inspector], 2);
+    fx.add("manager", &[Role::Manager], 3);
+    let device = fx.members["inspector"].key.device_id();
+    let mut tablet = docs::open(&NOVEMBER, None, &device).unwrap();
+    let (forged, good) = (fx.id(), fx.id());
+    write(&mut tablet, forged.as_str(), &check(&fx, "manager", "代簽"));
+    write(&mut tablet, good.as_str(), &check(&fx, "inspector", "週一"));
+    let everything: Vec<Change> = tablet.get_changes(&[]).into_iter().collect();
+    let waiting: Vec<ChangeHash> = everything.iter().map(|c| c.hash()).collect();
+    assert_eq!(waiting.len(), 3, "genesis and two checks");
+    let refusal = push(&mut fx, &Automerge::new(), &everything, "inspector").unwrap_err();
+
+    let refused = BTreeSet::from([refusal.entry.unwrap()]);
+    let mut rebuilt = rebuild(&mut tablet, &waiting, &refused, &device, NOW.0).unwrap();
+    assert_eq!(rebuilt.set_aside, vec![waiting[1]]);
+    assert_eq!(
+        rebuilt.replaced,
+        vec![waiting[2]],
+        "the genesis is neither set aside nor replaced"
+    );
+    // What goes out now: the genesis, still waiting, and the check made again.
+    let mut outgoing = vec![everything[0].clone()];
+    outgoing.extend(rebuilt.made_again.iter().cloned());
+    let stored = push(&mut fx, &Automerge::new(), &outgoing, "inspector").unwrap();
+    let on_recorder: BTreeMap<String, InspectionEntry> = docs::entries(&stored, docs::INSPECTION_ENTRIES).unwrap();
+    assert_eq!(on_recorder.keys().collect::<Vec<_>>(), vec![good.as_str()]);
+    assert_eq!(rebuilt.doc.get_heads(), stored.get_heads());
 }

@@ -1,0 +1,357 @@
+//! The sync client: enrollment, then rounds of push (the outbox, photos
+//! first), pull (the automerge sync protocol over every document this
+//! device may read), and the handling of a refusal (DESIGN §3a). Progress
+//! and state go out as [`SyncEvent`]s for the UI. Nothing here holds the
+//! store across a network wait: an edit made meanwhile is never blocked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{AutoCommit, Change, ChangeHash};
+use custos_core::documents::DocKey;
+use custos_core::enrollment::EnrollmentPayload;
+use custos_core::rebuild::rebuild;
+use custos_core::signing::DeviceKey;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{ClientError, Enrolled, RecorderClient, Token};
+use crate::store::{LocalStore, StoreError};
+
+/// The setting under which the enrollment is kept.
+pub const ENROLLMENT_SETTING: &str = "enrollment";
+/// Most documents in one sync request (the recorder's limit).
+const SYNC_BATCH: usize = 200;
+/// Rounds of the sync protocol before a pull gives up for now.
+const MAX_ROUNDS: usize = 40;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Core(#[from] custos_core::CoreError),
+    #[error("this device is not enrolled yet: paste the enrollment text from the recorder")]
+    NotEnrolled,
+    #[error(
+        "this device is already enrolled with {0}; a device belongs to one recorder (reset the app to enroll it elsewhere)"
+    )]
+    AlreadyEnrolled(String),
+}
+
+/// What this device knows of its recorder and of itself there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub recorder: String,
+    pub fingerprint: String,
+    #[serde(flatten)]
+    pub enrolled: Enrolled,
+}
+
+/// What the UI is told while syncing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncEvent {
+    /// Working: `stage` is `photos`, `push` or `pull`.
+    Syncing {
+        stage: &'static str,
+        done: usize,
+        total: usize,
+    },
+    /// The recorder refused a change; it stays on the device with the reason.
+    Refused {
+        document: String,
+        rule: String,
+        message: String,
+        entry: Option<String>,
+    },
+    Synced {
+        at_ms: i64,
+        waiting: usize,
+        refused: usize,
+    },
+    Offline {
+        message: String,
+        waiting: usize,
+    },
+    /// Anything else that stopped the round, in words a person can act on.
+    Failed {
+        message: String,
+    },
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    pub photos_uploaded: usize,
+    pub changes_accepted: usize,
+    pub changes_refused: usize,
+    pub documents: usize,
+}
+
+fn lock(store: &Mutex<LocalStore>) -> std::sync::MutexGuard<'_, LocalStore> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The enrollment kept in the store, if this device is enrolled.
+pub fn enrollment(store: &Mutex<LocalStore>) -> Result<Option<Enrollment>, SyncError> {
+    let text = lock(store).setting(ENROLLMENT_SETTING)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+/// Enrolls this device with the recorder named in the pasted `text`.
+pub async fn enroll(store: &Mutex<LocalStore>, key: &DeviceKey, text: &str) -> Result<Enrollment, SyncError> {
+    if let Some(existing) = enrollment(store)? {
+        return Err(SyncError::AlreadyEnrolled(existing.recorder));
+    }
+    let payload = EnrollmentPayload::parse(text)?;
+    let client = RecorderClient::new(&payload.recorder, &payload.fingerprint)?;
+    let enrolled = client.enroll(&payload.code, &key.public_key_hex()).await?;
+    if enrolled.device_id != key.device_id().as_str() {
+        return Err(ClientError::Protocol("the recorder bound a different device id".into()).into());
+    }
+    let enrollment = Enrollment {
+        recorder: payload.recorder,
+        fingerprint: payload.fingerprint,
+        enrolled,
+    };
+    let json = serde_json::to_string(&enrollment).expect("enrollment serialises");
+    lock(store).set_setting(ENROLLMENT_SETTING, &json)?;
+    Ok(enrollment)
+}
+
+pub struct SyncClient {
+    client: RecorderClient,
+    key: DeviceKey,
+    token: Option<Token>,
+}
+
+impl SyncClient {
+    /// A client for the recorder this device enrolled with.
+    pub fn for_enrollment(enrollment: &Enrollment, key: DeviceKey) -> Result<SyncClient, SyncError> {
+        Ok(SyncClient {
+            client: RecorderClient::new(&enrollment.recorder, &enrollment.fingerprint)?,
+            key,
+            token: None,
+        })
+    }
+
+    async fn token(&mut self, now_ms: i64) -> Result<Token, ClientError> {
+        match &self.token {
+            Some(t) if t.expires_at > now_ms + 30_000 => Ok(t.clone()),
+            _ => {
+                let t = self.client.sign_in(&self.key).await?;
+                self.token = Some(t.clone());
+                Ok(t)
+            }
+        }
+    }
+
+    /// One whole round: photos, push, pull. Emits progress on `on`, and a
+    /// final `Synced`, `Offline` or `Failed`.
+    pub async fn sync_once(
+        &mut self,
+        store: &Mutex<LocalStore>,
+        now_ms: i64,
+        on: &mut (dyn FnMut(SyncEvent) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let result = self.round(store, now_ms, on).await;
+        let waiting = lock(store).waiting_count().unwrap_or(0);
+        match &result {
+            Ok(_) => {
+                let refused = lock(store).refused_changes().map(|r| r.len()).unwrap_or(0);
+                on(SyncEvent::Synced {
+                    at_ms: now_ms,
+                    waiting,
+                    refused,
+                });
+            }
+            Err(SyncError::Client(ClientError::Offline(_))) => on(SyncEvent::Offline {
+                message: result.as_ref().err().map(|e| e.to_string()).unwrap_or_default(),
+                waiting,
+            }),
+            Err(e) => {
+                // A token the recorder no longer honours is fetched anew next time.
+                self.token = None;
+                on(SyncEvent::Failed { message: e.to_string() })
+            }
+        }
+        result
+    }
+
+    async fn round(
+        &mut self,
+        store: &Mutex<LocalStore>,
+        now_ms: i64,
+        on: &mut (dyn FnMut(SyncEvent) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let token = self.token(now_ms).await?;
+        let mut report = SyncReport::default();
+
+        // Photos first: the entries that name them may follow at once.
+        let photos = lock(store).photos_to_upload()?;
+        for (i, hash) in photos.iter().enumerate() {
+            on(SyncEvent::Syncing {
+                stage: "photos",
+                done: i,
+                total: photos.len(),
+            });
+            let Some(jpeg) = lock(store).photo_jpeg(hash)? else {
+                continue;
+            };
+            self.client.put_blob(&token, hash, jpeg).await?;
+            lock(store).photo_uploaded(hash)?;
+            report.photos_uploaded += 1;
+        }
+
+        let keys = lock(store).keys_with_waiting()?;
+        for (i, key) in keys.iter().enumerate() {
+            on(SyncEvent::Syncing {
+                stage: "push",
+                done: i,
+                total: keys.len(),
+            });
+            self.push_document(store, &token, key, now_ms, on, &mut report).await?;
+        }
+
+        self.pull(store, &token, now_ms, on, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Pushes a document's waiting changes; on a refusal, rebuilds it and
+    /// pushes what was made again, until the recorder accepts or nothing waits.
+    async fn push_document(
+        &mut self,
+        store: &Mutex<LocalStore>,
+        token: &Token,
+        key: &str,
+        now_ms: i64,
+        on: &mut (dyn FnMut(SyncEvent) + Send),
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let doc_key: DocKey = key.parse()?;
+        // Each refusal sets aside at least one change, so this ends.
+        loop {
+            let waiting = lock(store).waiting(key)?;
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            let bytes: Vec<Vec<u8>> = waiting.iter().map(|w| w.bytes.clone()).collect();
+            match self.client.push(token, key, &bytes).await {
+                Ok(()) => {
+                    let hashes: Vec<String> = waiting.iter().map(|w| w.hash.clone()).collect();
+                    lock(store).accepted(&hashes)?;
+                    report.changes_accepted += hashes.len();
+                    return Ok(());
+                }
+                Err(ClientError::Refused(refusal)) => {
+                    let hashes: Vec<ChangeHash> = waiting.iter().filter_map(|w| w.hash.parse().ok()).collect();
+                    let mut guard = lock(store);
+                    let mut doc = guard.document(&doc_key)?;
+                    // A refusal that names no entry (a malformed batch) sets
+                    // aside everything that waits for this document.
+                    let refused_entries: BTreeSet<String> = match &refusal.entry {
+                        Some(entry) => BTreeSet::from([entry.clone()]),
+                        None => entries_of(&mut doc, &waiting)?,
+                    };
+                    let mut rebuilt = rebuild(&mut doc, &hashes, &refused_entries, &self.key.device_id(), now_ms)?;
+                    if rebuilt.set_aside.is_empty() {
+                        // The refusal names nothing this device still holds: stop
+                        // rather than push the same batch again.
+                        return Err(ClientError::Refused(refusal).into());
+                    }
+                    guard.replace_after_refusal(&doc_key, &mut rebuilt, &refusal, now_ms)?;
+                    drop(guard);
+                    report.changes_refused += rebuilt.set_aside.len();
+                    on(SyncEvent::Refused {
+                        document: key.to_string(),
+                        rule: refusal.rule.clone(),
+                        message: refusal.message.clone(),
+                        entry: refusal.entry.clone(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Runs the sync protocol over every document the recorder lists for
+    /// this device, many documents per request, until none has more to say.
+    async fn pull(
+        &mut self,
+        store: &Mutex<LocalStore>,
+        token: &Token,
+        now_ms: i64,
+        on: &mut (dyn FnMut(SyncEvent) + Send),
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let listed = self.client.documents(token).await?;
+        let total = listed.len();
+        let mut open: BTreeMap<String, (AutoCommit, sync::State, Vec<ChangeHash>)> = BTreeMap::new();
+        {
+            let guard = lock(store);
+            for info in &listed {
+                let Ok(key) = info.key.parse::<DocKey>() else { continue };
+                let mut doc = guard.document(&key)?;
+                let state = guard
+                    .sync_state(&info.key)?
+                    .and_then(|b| sync::State::decode(&b).ok())
+                    .unwrap_or_default();
+                let heads = doc.get_heads();
+                open.insert(info.key.clone(), (doc, state, heads));
+            }
+        }
+        let mut finished: BTreeSet<String> = BTreeSet::new();
+        for _ in 0..MAX_ROUNDS {
+            let mut messages = Vec::new();
+            for (key, (doc, state, _)) in open.iter_mut() {
+                match doc.sync().generate_sync_message(state) {
+                    Some(m) => messages.push((key.clone(), m.encode())),
+                    None => {
+                        finished.insert(key.clone());
+                    }
+                }
+            }
+            on(SyncEvent::Syncing {
+                stage: "pull",
+                done: finished.len().min(total),
+                total,
+            });
+            if messages.is_empty() {
+                break;
+            }
+            for batch in messages.chunks(SYNC_BATCH) {
+                for (key, reply) in self.client.sync(token, batch).await? {
+                    let (Some(reply), Some((doc, state, _))) = (reply, open.get_mut(&key)) else {
+                        continue;
+                    };
+                    let message =
+                        sync::Message::decode(&reply).map_err(|e| ClientError::Protocol(format!("{key}: {e}")))?;
+                    doc.sync()
+                        .receive_sync_message(state, message)
+                        .map_err(|e| ClientError::Protocol(format!("{key}: {e}")))?;
+                }
+            }
+        }
+        let mut guard = lock(store);
+        for (key, (mut doc, state, before)) in open {
+            guard.save_received(&key, &mut doc, &before, &state.encode(), now_ms)?;
+        }
+        report.documents = total;
+        Ok(())
+    }
+}
+
+/// Every entry the waiting changes write.
+fn entries_of(doc: &mut AutoCommit, waiting: &[crate::store::Outgoing]) -> Result<BTreeSet<String>, SyncError> {
+    let mut entries = BTreeSet::new();
+    for w in waiting {
+        let change = Change::from_bytes(w.bytes.clone())
+            .map_err(|e| custos_core::CoreError::Malformed(format!("a waiting change: {e}")))?;
+        let written = custos_core::access::entries_written_by(doc.document(), &change)
+            .map_err(|r| custos_core::CoreError::Malformed(r.message))?;
+        entries.extend(written);
+    }
+    Ok(entries)
+}

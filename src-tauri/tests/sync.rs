@@ -1,0 +1,335 @@
+//! The app's Rust side (store, enrollment, sync; no window) against a real
+//! recorder: the real binary over real HTTPS on loopback, stopped and
+//! started again on the same port, as a site's recorder would be.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+
+use automerge::AutoCommit;
+use custos_app::client::ClientError;
+use custos_app::store::LocalStore;
+use custos_app::sync::{SyncClient, SyncError, SyncEvent, enroll, enrollment};
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::ids::{EntryId, PersonId};
+use custos_core::inspection::{CameraCheck, InspectionEntry};
+use custos_core::signing::DeviceKey;
+use custos_core::time::Timestamp;
+
+/// The recorder's binary, built if this test runs alone (`cargo test -p custos-app`).
+fn recorder_bin() -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let bin = deps.parent().unwrap().parent().unwrap().join("custos-recorder");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "custos-recorder", "--bin", "custos-recorder"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the recorder failed");
+    }
+    bin
+}
+
+/// Runs `custos-recorder <command...> --data DATA <args...>`.
+fn console(data: &Path, command: &[&str], args: &[&str]) -> String {
+    let out = Command::new(recorder_bin())
+        .args(command)
+        .args(["--data", data.to_str().unwrap()])
+        .args(args)
+        .env("CUSTOS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Site {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    port: u16,
+    serving: Option<Child>,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("recorder");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("https://127.0.0.1:{port}");
+        let out = Command::new(recorder_bin())
+            .args(["init", "--data", data.to_str().unwrap(), "--site", "測試幼兒園"])
+            .args(["--profile", "kaohsiung-kindergarten", "--address", &address])
+            .env("CUSTOS_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        console(&data, &["person", "add"], &["--name", "黃巡檢", "--role", "inspector"]);
+        console(
+            &data,
+            &["person", "add"],
+            &["--name", "陳園長", "--role", "head", "--role", "supervisor"],
+        );
+        for id in ["cam-01", "cam-02"] {
+            let place = ["--name", "大門", "--location", "一樓", "--zone", "outdoor-public"];
+            console(
+                &data,
+                &["camera", "add"],
+                &[&["--id", id, "--rtsp", "rtsp://127.0.0.1:9/none"][..], &place].concat(),
+            );
+        }
+        let mut site = Site {
+            _dir: dir,
+            data,
+            port,
+            serving: None,
+        };
+        site.start();
+        site
+    }
+
+    fn start(&mut self) {
+        let mut child = Command::new(recorder_bin())
+            .args(["serve", "--data", self.data.to_str().unwrap()])
+            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--no-recording"])
+            .env("CUSTOS_LOG", "error")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if line.starts_with("listening on ") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        self.serving = Some(child);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.serving.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn enrollment_text(&self, person: &str) -> String {
+        console(&self.data, &["enroll"], &["--person", person, "--quiet"])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Device {
+    store: Mutex<LocalStore>,
+    key: DeviceKey,
+    seed: u8,
+    _dir: tempfile::TempDir,
+}
+
+impl Device {
+    fn new(seed: u8) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let key = DeviceKey::from_seed(&[seed; 32]);
+        let store = LocalStore::open(&dir.path().join("app.sqlite"), key.device_id()).unwrap();
+        Device {
+            store: Mutex::new(store),
+            key,
+            seed,
+            _dir: dir,
+        }
+    }
+
+    fn person(&self) -> PersonId {
+        enrollment(&self.store)
+            .unwrap()
+            .unwrap()
+            .enrolled
+            .person_id
+            .parse()
+            .unwrap()
+    }
+
+    /// What a command does: edit, and the edit is durable before it returns.
+    fn record_check(&self, inspector: &PersonId, remarks: &str) -> EntryId {
+        let now = now();
+        let key = month(now);
+        let mut store = self.store.lock().unwrap();
+        let mut doc: AutoCommit = store.document(&key).unwrap();
+        let before = doc.get_heads();
+        let id = EntryId::from_parts(now.0 as u64, rand_bits(remarks));
+        let ok = CameraCheck {
+            running: true,
+            picture_clear: true,
+            audio_ok: None,
+            storage_ok: true,
+            time_correct: true,
+            note: String::new(),
+        };
+        let entry = InspectionEntry {
+            checked_at: now,
+            inspector: inspector.clone(),
+            host_ok: true,
+            cameras: [("cam-01".to_string(), ok.clone()), ("cam-02".to_string(), ok)].into(),
+            maintenance: String::new(),
+            handling: String::new(),
+            remarks: remarks.into(),
+            photos: vec![],
+        };
+        docs::put_entry(&mut doc, docs::INSPECTION_ENTRIES, id.as_str(), &entry).unwrap();
+        docs::commit(&mut doc, "check", now.0);
+        store.record_edit(&key, &mut doc, &before, now.0).unwrap();
+        id
+    }
+
+    fn checks(&self) -> Vec<String> {
+        let doc = self.store.lock().unwrap().document(&month(now())).unwrap();
+        let entries: std::collections::BTreeMap<String, InspectionEntry> =
+            docs::entries(&doc, docs::INSPECTION_ENTRIES).unwrap();
+        entries.into_values().map(|e| e.remarks).collect()
+    }
+
+    async fn sync(&self) -> (Result<custos_app::sync::SyncReport, SyncError>, Vec<SyncEvent>) {
+        let enrolled = enrollment(&self.store).unwrap().unwrap();
+        let mut client = SyncClient::for_enrollment(&enrolled, DeviceKey::from_seed(&[self.seed; 32])).unwrap();
+        let mut events = Vec::new();
+        let result = client.sync_once(&self.store, now().0, &mut |e| events.push(e)).await;
+        (result, events)
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+}
+
+fn month(t: Timestamp) -> DocKey {
+    let d = t.taipei_date();
+    DocKey::Inspections {
+        year: d.year,
+        month: d.month,
+    }
+}
+
+fn rand_bits(text: &str) -> u128 {
+    text.bytes()
+        .fold(7u128, |h, b| h.wrapping_mul(131).wrapping_add(u128::from(b)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_edits_converge_and_a_refused_one_stays_with_its_reason() {
+    let mut site = Site::new();
+    let tablet = Device::new(11);
+    let head_phone = Device::new(12);
+
+    // A wrong certificate is refused before any code is spent.
+    let text = site.enrollment_text("黃巡檢");
+    let fingerprint = text
+        .split("\"fingerprint\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let forged = text.replace(&fingerprint, &"0".repeat(64));
+    let err = enroll(&tablet.store, &tablet.key, &forged).await.unwrap_err();
+    assert!(matches!(err, SyncError::Client(ClientError::WrongCertificate)), "{err}");
+    assert!(
+        err.to_string().contains("not the recorder this device enrolled with"),
+        "{err}"
+    );
+
+    let enrolled = enroll(&tablet.store, &tablet.key, &text).await.unwrap();
+    assert_eq!(enrolled.enrolled.person_name, "黃巡檢");
+    // The same code once more, from another device: refused, and said why.
+    let err = enroll(&head_phone.store, &head_phone.key, &text).await.unwrap_err();
+    assert!(err.to_string().contains("already"), "{err}");
+    enroll(&head_phone.store, &head_phone.key, &site.enrollment_text("陳園長"))
+        .await
+        .unwrap();
+    let (inspector, head) = (tablet.person(), head_phone.person());
+
+    // Online: Monday's check goes out at once.
+    tablet.record_check(&inspector, "週一");
+    let (report, _) = tablet.sync().await;
+    assert_eq!(report.unwrap().changes_accepted, 2, "the month's genesis and the check");
+
+    // The recorder stops. The tablet keeps working; nothing is lost.
+    site.stop();
+    tablet.record_check(&inspector, "週二");
+    let (result, events) = tablet.sync().await;
+    assert!(
+        matches!(result, Err(SyncError::Client(ClientError::Offline(_)))),
+        "{result:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(SyncEvent::Offline { waiting: 1, .. })),
+        "{events:?}"
+    );
+    // More work offline, one of them in the head's name, which the recorder will refuse.
+    tablet.record_check(&head, "代簽");
+    tablet.record_check(&inspector, "週三");
+
+    site.start();
+    let (report, events) = tablet.sync().await;
+    let report = report.unwrap();
+    assert_eq!(report.changes_refused, 1);
+    let refused = events
+        .iter()
+        .find_map(|e| match e {
+            SyncEvent::Refused { rule, message, .. } => Some((rule.clone(), message.clone())),
+            _ => None,
+        })
+        .expect("a refusal event");
+    assert_eq!(refused.0, "author", "{refused:?}");
+    assert!(
+        matches!(
+            events.last(),
+            Some(SyncEvent::Synced {
+                waiting: 0,
+                refused: 1,
+                ..
+            })
+        ),
+        "{events:?}"
+    );
+    // The refused change stays on the device with the recorder's reason; the rest went out.
+    let kept = tablet.store.lock().unwrap().refused_changes().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].refused.as_ref().unwrap().0, "author");
+    let mut mine = tablet.checks();
+    mine.sort();
+    assert_eq!(mine, vec!["週一", "週三", "週二"]);
+
+    // The head's phone receives exactly what the recorder accepted.
+    let (report, _) = head_phone.sync().await;
+    assert!(report.unwrap().documents >= 2, "site and the month at least");
+    let mut theirs = head_phone.checks();
+    theirs.sort();
+    assert_eq!(theirs, mine, "both devices converge");
+    // And a later sync of the tablet has nothing more to do.
+    let (report, _) = tablet.sync().await;
+    let report = report.unwrap();
+    assert_eq!((report.changes_accepted, report.changes_refused), (0, 0));
+}

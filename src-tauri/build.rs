@@ -1,6 +1,18 @@
 /// The app's own commands. Naming them makes Tauri generate `allow-<command>`
 /// permissions, so a window can call only what its capability grants.
-const COMMANDS: &[&str] = &["app_info"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "device_info",
+    "enroll",
+    "sync_now",
+    "sync_status",
+    "dismiss_refused",
+    "site",
+    "inspection_month",
+    "record_check",
+    "close_repair",
+    "add_photo",
+];
 
 fn main() {
     tauri_build::try_build(

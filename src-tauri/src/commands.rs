@@ -1,7 +1,75 @@
 //! Tauri commands, one per thing the UI asks. Each is thin: parse, call
-//! `custos-core`, return.
+//! `custos-core` or the store (through `registers` and `sync`), return.
+//! Errors reach the UI as `{ kind, message }`: `kind` for the program,
+//! `message` in words a person can act on.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use custos_core::documents::DocKey;
 use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+use crate::client::ClientError;
+use crate::registers::{self, CheckDraft, MonthView, RecordedCheck, RegisterError};
+use crate::session::Session;
+use crate::store::StoreError;
+use crate::sync::{self, SyncError, SyncEvent};
+
+/// The event the UI listens to for sync progress and state.
+pub const SYNC_EVENT: &str = "sync";
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct CommandError {
+    /// `offline`, `wrong_certificate`, `refused`, `recorder`, `not_enrolled`,
+    /// `already_enrolled`, `no_site`, `invalid`, `not_found`, `store`, `photo`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl CommandError {
+    fn new(kind: &'static str, message: impl ToString) -> Self {
+        CommandError {
+            kind,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<SyncError> for CommandError {
+    fn from(e: SyncError) -> Self {
+        let kind = match &e {
+            SyncError::Client(ClientError::Offline(_)) => "offline",
+            SyncError::Client(ClientError::WrongCertificate) => "wrong_certificate",
+            SyncError::Client(ClientError::Refused(_)) => "refused",
+            SyncError::Client(_) => "recorder",
+            SyncError::Store(_) => "store",
+            SyncError::Core(_) => "invalid",
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::AlreadyEnrolled(_) => "already_enrolled",
+        };
+        CommandError::new(kind, e)
+    }
+}
+
+impl From<RegisterError> for CommandError {
+    fn from(e: RegisterError) -> Self {
+        let kind = match &e {
+            RegisterError::Store(_) => "store",
+            RegisterError::Core(_) => "invalid",
+            RegisterError::NoSite => "no_site",
+            RegisterError::NotFound(_) => "not_found",
+        };
+        CommandError::new(kind, e)
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        CommandError::new("store", e)
+    }
+}
+
+type Result<T> = std::result::Result<T, CommandError>;
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -25,35 +93,423 @@ pub fn app_info() -> AppInfo {
     }
 }
 
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    pub device_id: String,
+    /// `None` until the device is enrolled.
+    pub enrollment: Option<sync::Enrollment>,
+}
+
+/// This device and, once enrolled, its recorder and person.
+#[tauri::command]
+pub fn device_info(session: State<'_, Session>) -> Result<DeviceInfo> {
+    Ok(DeviceInfo {
+        device_id: session.key.device_id().to_string(),
+        enrollment: sync::enrollment(&session.store)?,
+    })
+}
+
+/// Enrolls this device with the pasted enrollment text, then syncs.
+#[tauri::command]
+pub async fn enroll(session: State<'_, Session>, text: String) -> Result<sync::Enrollment> {
+    let enrolled = sync::enroll(&session.store, &session.key, &text).await?;
+    session.wake.notify_one();
+    Ok(enrolled)
+}
+
+/// Syncs now and answers with how it ended; progress goes out as `sync` events.
+#[tauri::command]
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>, session: State<'_, Session>) -> Result<SyncEvent> {
+    let mut emit = |e: SyncEvent| {
+        let _ = app.emit(SYNC_EVENT, &e);
+    };
+    if let Err(SyncError::NotEnrolled) = session.sync_round(&mut emit).await {
+        return Err(SyncError::NotEnrolled.into());
+    }
+    Ok(session
+        .last_event
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .unwrap_or(SyncEvent::Failed {
+            message: "no sync has run".into(),
+        }))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedChange {
+    pub hash: String,
+    pub document: String,
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// Changes made here that have not reached the recorder.
+    pub waiting: usize,
+    pub refused: Vec<RefusedChange>,
+    pub last: Option<SyncEvent>,
+}
+
+/// Always visible in the UI: what waits, what was refused, how the last sync ended.
+#[tauri::command]
+pub fn sync_status(session: State<'_, Session>) -> Result<SyncStatus> {
+    let store = session.store.lock().unwrap_or_else(|p| p.into_inner());
+    let refused = store
+        .refused_changes()?
+        .into_iter()
+        .map(|o| {
+            let (rule, message) = o.refused.unwrap_or_default();
+            RefusedChange {
+                hash: o.hash,
+                document: o.key,
+                rule,
+                message,
+            }
+        })
+        .collect();
+    Ok(SyncStatus {
+        waiting: store.waiting_count()?,
+        refused,
+        last: session.last_event.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+    })
+}
+
+/// The person has read a refusal: it leaves the list.
+#[tauri::command]
+pub fn dismiss_refused(session: State<'_, Session>, hash: String) -> Result<()> {
+    let removed = session
+        .store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .dismiss_refused(&hash)?;
+    if removed {
+        Ok(())
+    } else {
+        Err(CommandError::new("not_found", format!("no refused change {hash}")))
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CameraView {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub audio: bool,
+    pub property_number: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteView {
+    pub name: String,
+    pub profile_id: String,
+    /// The cameras in service, in id order: the walk-around checklist.
+    pub cameras: Vec<CameraView>,
+}
+
+/// The site and its cameras, as this device last received them.
+#[tauri::command]
+pub fn site(session: State<'_, Session>) -> Result<SiteView> {
+    let site = registers::site(&session.store)?;
+    let profile = site.profile().map_err(|e| CommandError::new("invalid", e))?;
+    Ok(SiteView {
+        name: site.site.name.clone(),
+        profile_id: profile.id.clone(),
+        cameras: site
+            .active_cameras()
+            .map(|(id, c)| CameraView {
+                id: id.to_string(),
+                name: c.name.clone(),
+                location: c.location.clone(),
+                audio: c.features.audio,
+                property_number: c.property_number.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// One month of the inspection log (checks and repairs).
+#[tauri::command]
+pub fn inspection_month(session: State<'_, Session>, year: i32, month: u32) -> Result<MonthView> {
+    if !(1..=12).contains(&month) || !(2000..=2200).contains(&year) {
+        return Err(CommandError::new("invalid", format!("{year}-{month}: not a month")));
+    }
+    Ok(registers::month(&session.store, year, month)?)
+}
+
+/// Records a walk-around check made by this device's person, now.
+#[tauri::command]
+pub fn record_check(session: State<'_, Session>, draft: CheckDraft) -> Result<RecordedCheck> {
+    let me = session.me()?;
+    let recorded = registers::record_check(&session.store, &me, draft, Session::now(), Session::new_entry_id)?;
+    session.wake.notify_one();
+    Ok(recorded)
+}
+
+/// Closes an open repair with what was done.
+#[tauri::command]
+pub fn close_repair(
+    session: State<'_, Session>,
+    year: i32,
+    month: u32,
+    repair: String,
+    note: String,
+    photos: Vec<String>,
+) -> Result<()> {
+    let me = session.me()?;
+    let key = DocKey::Inspections { year, month };
+    registers::close_repair(&session.store, &key, &repair, &me, &note, photos, Session::now())?;
+    session.wake.notify_one();
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoView {
+    pub sha256: String,
+    /// The 320 px thumbnail as a data: URL, to show at once.
+    pub thumbnail: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Takes a photo's bytes (the raw request body), strips its metadata,
+/// shrinks it, and keeps it for upload; answers with its name and thumbnail.
+#[tauri::command]
+pub fn add_photo(session: State<'_, Session>, request: tauri::ipc::Request<'_>) -> Result<PhotoView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::new("photo", "send the photo's bytes as the request body"));
+    };
+    let photo = crate::photos::process(bytes).map_err(|e| CommandError::new("photo", e))?;
+    session
+        .store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .put_photo(&photo)?;
+    Ok(PhotoView {
+        thumbnail: format!("data:image/jpeg;base64,{}", B64.encode(&photo.thumbnail)),
+        sha256: photo.sha256,
+        width: photo.width,
+        height: photo.height,
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
     use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
+    use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
     use tauri::webview::InvokeRequest;
+    use tauri::{Manager, WebviewWindow};
 
-    #[test]
-    fn app_info_answers_over_ipc_with_the_builtin_profiles() {
+    use crate::test_recorder as recorder;
+
+    struct App {
+        _app: tauri::App<MockRuntime>,
+        window: WebviewWindow<MockRuntime>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn app(seed: u8) -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let key = custos_core::signing::DeviceKey::from_seed(&[seed; 32]);
+        let session = crate::session::Session::with_key(dir.path(), key).unwrap();
         let app = crate::with_commands(mock_builder())
             .build(tauri::generate_context!())
             .expect("app builds");
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        app.manage(session);
+        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
-        let request = |url: &str| InvokeRequest {
-            cmd: "app_info".into(),
+        App {
+            _app: app,
+            window,
+            _dir: dir,
+        }
+    }
+
+    fn request(cmd: &str, body: InvokeBody, url: &str) -> InvokeRequest {
+        InvokeRequest {
+            cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
             url: url.parse().unwrap(),
-            body: InvokeBody::default(),
+            body,
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
-        };
+        }
+    }
+
+    impl App {
+        fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+            self.call_body(cmd, InvokeBody::Json(args))
+        }
+        fn call_body(&self, cmd: &str, body: InvokeBody) -> Result<Value, Value> {
+            get_ipc_response(&self.window, request(cmd, body, "tauri://localhost"))
+                .map(|r| r.deserialize::<Value>().unwrap())
+        }
+        fn error_kind(&self, cmd: &str, args: Value) -> (String, String) {
+            let err = self.call(cmd, args).expect_err(cmd);
+            (
+                err["kind"].as_str().unwrap_or_default().to_string(),
+                err["message"].as_str().unwrap_or_default().to_string(),
+            )
+        }
+    }
+
+    #[test]
+    fn app_info_answers_over_ipc_with_the_builtin_profiles() {
+        let app = app(1);
         // A page from elsewhere loaded into the window may not call the app.
-        let refused = get_ipc_response(&webview, request("https://example.invalid/")).unwrap_err();
+        let refused = get_ipc_response(
+            &app.window,
+            request("app_info", InvokeBody::default(), "https://example.invalid/"),
+        )
+        .unwrap_err();
         assert!(refused.to_string().contains("not allowed"), "{refused}");
-        let response = get_ipc_response(&webview, request("tauri://localhost")).expect("the command answers");
-        let info: serde_json::Value = response.deserialize().unwrap();
+        let info = app.call("app_info", json!({})).expect("the command answers");
         assert_eq!(info["profiles"][0], "kaohsiung-kindergarten");
         assert_eq!(info["coreVersion"], custos_core::VERSION);
+    }
+
+    #[test]
+    fn before_enrollment_every_command_says_what_to_do() {
+        let app = app(2);
+        let info = app.call("device_info", json!({})).unwrap();
+        assert!(info["enrollment"].is_null());
+        assert_eq!(info["deviceId"].as_str().unwrap().len(), 32);
+
+        let (kind, message) = app.error_kind("enroll", json!({ "text": "hello" }));
+        assert_eq!(kind, "invalid");
+        assert!(message.contains("custos-enroll:"), "{message}");
+        let (kind, _) = app.error_kind("enroll", json!({}));
+        assert_eq!(kind, "", "a missing argument is refused by Tauri itself");
+
+        let draft = json!({ "draft": { "host_ok": true, "cameras": {} } });
+        let (kind, message) = app.error_kind("record_check", draft);
+        assert_eq!(kind, "not_enrolled");
+        assert!(message.contains("enrollment text"), "{message}");
+        assert_eq!(app.error_kind("site", json!({})).0, "no_site");
+        assert_eq!(app.error_kind("sync_now", json!({})).0, "not_enrolled");
+        let (kind, _) = app.error_kind("inspection_month", json!({ "year": 2026, "month": 13 }));
+        assert_eq!(kind, "invalid");
+        let (kind, _) = app.error_kind("dismiss_refused", json!({ "hash": "00" }));
+        assert_eq!(kind, "not_found");
+        let status = app.call("sync_status", json!({})).unwrap();
+        assert_eq!(status["waiting"], 0);
+        assert_eq!(status["refused"], json!([]));
+    }
+
+    #[test]
+    fn a_photo_is_taken_as_raw_bytes_and_garbage_is_refused() {
+        let app = app(3);
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(40, 30, image::Rgb([200, 30, 30]))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let photo = app.call_body("add_photo", InvokeBody::Raw(png)).unwrap();
+        assert_eq!(photo["sha256"].as_str().unwrap().len(), 64);
+        assert!(
+            photo["thumbnail"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/jpeg;base64,")
+        );
+        let err = app
+            .call_body("add_photo", InvokeBody::Raw(b"not an image".to_vec()))
+            .unwrap_err();
+        assert_eq!(err["kind"], "photo");
+        let err = app.call("add_photo", json!({ "bytes": [1, 2, 3] })).unwrap_err();
+        assert_eq!(err["kind"], "photo");
+    }
+
+    #[test]
+    fn the_walk_around_check_goes_through_the_commands_to_a_real_recorder() {
+        let site = recorder::Site::new();
+        let app = app(4);
+        let text = site.enrollment_text("黃巡檢");
+        let enrolled = app.call("enroll", json!({ "text": text })).unwrap();
+        assert_eq!(enrolled["person_name"], "黃巡檢");
+        assert_eq!(app.error_kind("enroll", json!({ "text": text })).0, "already_enrolled");
+        let state = app.call("sync_now", json!({})).unwrap();
+        assert_eq!(state["state"], "synced", "{state}");
+
+        let view = app.call("site", json!({})).unwrap();
+        assert_eq!(view["name"], "測試幼兒園");
+        let cameras: Vec<&str> = view["cameras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(cameras, ["cam-01", "cam-02"]);
+
+        let ok = json!({ "running": true, "picture_clear": true, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "" });
+        let foggy = json!({ "running": true, "picture_clear": false, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "鏡頭起霧" });
+        // A camera left out, and a fault without 處理情形: refused here, before anything is stored.
+        let (kind, message) = app.error_kind(
+            "record_check",
+            json!({ "draft": { "host_ok": true, "cameras": { "cam-01": ok } } }),
+        );
+        assert_eq!(kind, "invalid");
+        assert!(message.contains("cam-02"), "{message}");
+        let (kind, message) = app.error_kind(
+            "record_check",
+            json!({ "draft": { "host_ok": true, "cameras": { "cam-01": ok, "cam-02": foggy } } }),
+        );
+        assert_eq!(kind, "invalid");
+        assert!(message.contains("處理情形"), "{message}");
+        assert_eq!(
+            app.call("sync_status", json!({})).unwrap()["waiting"],
+            0,
+            "nothing stored"
+        );
+
+        let recorded = app
+            .call(
+                "record_check",
+                json!({ "draft": { "host_ok": true, "cameras": { "cam-01": ok, "cam-02": foggy }, "handling": "已通知廠商" } }),
+            )
+            .unwrap();
+        assert_eq!(
+            recorded["repairs"].as_array().unwrap().len(),
+            1,
+            "the fault opened a repair"
+        );
+        assert!(app.call("sync_status", json!({})).unwrap()["waiting"].as_u64().unwrap() >= 1);
+        let now = crate::session::Session::now().taipei_date();
+        let month = app
+            .call("inspection_month", json!({ "year": now.year, "month": now.month }))
+            .unwrap();
+        assert_eq!(month["checks"].as_object().unwrap().len(), 1);
+        let repair = recorded["repairs"][0].as_str().unwrap();
+        assert!(month["repairs"][repair]["closed"].is_null());
+
+        // Closing needs a note; with one, it closes.
+        let close =
+            |note: &str| json!({ "year": now.year, "month": now.month, "repair": repair, "note": note, "photos": [] });
+        assert_eq!(app.error_kind("close_repair", close("  ")).0, "invalid");
+        app.call("close_repair", close("更換鏡頭護罩")).unwrap();
+        let state = app.call("sync_now", json!({})).unwrap();
+        let status = app.call("sync_status", json!({})).unwrap();
+        assert_eq!(status["refused"], json!([]), "{status}");
+        assert_eq!(
+            state,
+            json!({ "state": "synced", "at_ms": state["at_ms"], "waiting": 0, "refused": 0 })
+        );
+
+        // A forged certificate in a fresh app is refused as such.
+        let other = self::app(5);
+        let text = site.enrollment_text_with_wrong_fingerprint("陳園長");
+        assert_eq!(
+            other.error_kind("enroll", json!({ "text": text })).0,
+            "wrong_certificate"
+        );
     }
 }

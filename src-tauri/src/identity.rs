@@ -52,6 +52,10 @@ impl DeviceIdentity {
         }
     }
 
+    pub fn into_key(self) -> DeviceKey {
+        self.key
+    }
+
     pub fn key(&self) -> &DeviceKey {
         &self.key
     }

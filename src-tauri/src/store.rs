@@ -19,6 +19,8 @@ const COMPACT_AFTER_CHUNKS: i64 = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("the app's data folder: {0}")]
+    Io(String),
     #[error("the local store: {0}")]
     Database(#[from] rusqlite::Error),
     #[error("the local store's schema: {0}")]

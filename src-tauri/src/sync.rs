@@ -5,7 +5,7 @@
 //! store across a network wait: an edit made meanwhile is never blocked.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, Change, ChangeHash};
@@ -123,13 +123,13 @@ pub async fn enroll(store: &Mutex<LocalStore>, key: &DeviceKey, text: &str) -> R
 
 pub struct SyncClient {
     client: RecorderClient,
-    key: DeviceKey,
+    key: Arc<DeviceKey>,
     token: Option<Token>,
 }
 
 impl SyncClient {
     /// A client for the recorder this device enrolled with.
-    pub fn for_enrollment(enrollment: &Enrollment, key: DeviceKey) -> Result<SyncClient, SyncError> {
+    pub fn for_enrollment(enrollment: &Enrollment, key: Arc<DeviceKey>) -> Result<SyncClient, SyncError> {
         Ok(SyncClient {
             client: RecorderClient::new(&enrollment.recorder, &enrollment.fingerprint)?,
             key,

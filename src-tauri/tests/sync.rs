@@ -2,12 +2,12 @@
 //! recorder: the real binary over real HTTPS on loopback, stopped and
 //! started again on the same port, as a site's recorder would be.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Mutex;
 
 use automerge::AutoCommit;
+use common::Site;
 use custos_app::client::ClientError;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, SyncError, SyncEvent, enroll, enrollment};
@@ -16,125 +16,6 @@ use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry};
 use custos_core::signing::DeviceKey;
 use custos_core::time::Timestamp;
-
-/// The recorder's binary, built if this test runs alone (`cargo test -p custos-app`).
-fn recorder_bin() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let bin = deps.parent().unwrap().parent().unwrap().join("custos-recorder");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "custos-recorder", "--bin", "custos-recorder"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the recorder failed");
-    }
-    bin
-}
-
-/// Runs `custos-recorder <command...> --data DATA <args...>`.
-fn console(data: &Path, command: &[&str], args: &[&str]) -> String {
-    let out = Command::new(recorder_bin())
-        .args(command)
-        .args(["--data", data.to_str().unwrap()])
-        .args(args)
-        .env("CUSTOS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Site {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    port: u16,
-    serving: Option<Child>,
-}
-
-impl Site {
-    fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("recorder");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("https://127.0.0.1:{port}");
-        let out = Command::new(recorder_bin())
-            .args(["init", "--data", data.to_str().unwrap(), "--site", "測試幼兒園"])
-            .args(["--profile", "kaohsiung-kindergarten", "--address", &address])
-            .env("CUSTOS_LOG", "error")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        console(&data, &["person", "add"], &["--name", "黃巡檢", "--role", "inspector"]);
-        console(
-            &data,
-            &["person", "add"],
-            &["--name", "陳園長", "--role", "head", "--role", "supervisor"],
-        );
-        for id in ["cam-01", "cam-02"] {
-            let place = ["--name", "大門", "--location", "一樓", "--zone", "outdoor-public"];
-            console(
-                &data,
-                &["camera", "add"],
-                &[&["--id", id, "--rtsp", "rtsp://127.0.0.1:9/none"][..], &place].concat(),
-            );
-        }
-        let mut site = Site {
-            _dir: dir,
-            data,
-            port,
-            serving: None,
-        };
-        site.start();
-        site
-    }
-
-    fn start(&mut self) {
-        let mut child = Command::new(recorder_bin())
-            .args(["serve", "--data", self.data.to_str().unwrap()])
-            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--no-recording"])
-            .env("CUSTOS_LOG", "error")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        loop {
-            let line = lines.next().expect("serve printed its address").unwrap();
-            if line.starts_with("listening on ") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        self.serving = Some(child);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.serving.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-
-    fn enrollment_text(&self, person: &str) -> String {
-        console(&self.data, &["enroll"], &["--person", person, "--quiet"])
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 struct Device {
     store: Mutex<LocalStore>,
@@ -207,7 +88,8 @@ impl Device {
 
     async fn sync(&self) -> (Result<custos_app::sync::SyncReport, SyncError>, Vec<SyncEvent>) {
         let enrolled = enrollment(&self.store).unwrap().unwrap();
-        let mut client = SyncClient::for_enrollment(&enrolled, DeviceKey::from_seed(&[self.seed; 32])).unwrap();
+        let mut client =
+            SyncClient::for_enrollment(&enrolled, std::sync::Arc::new(DeviceKey::from_seed(&[self.seed; 32]))).unwrap();
         let mut events = Vec::new();
         let result = client.sync_once(&self.store, now().0, &mut |e| events.push(e)).await;
         (result, events)
@@ -243,16 +125,7 @@ async fn offline_edits_converge_and_a_refused_one_stays_with_its_reason() {
     let head_phone = Device::new(12);
 
     // A wrong certificate is refused before any code is spent.
-    let text = site.enrollment_text("黃巡檢");
-    let fingerprint = text
-        .split("\"fingerprint\":\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let forged = text.replace(&fingerprint, &"0".repeat(64));
+    let forged = site.enrollment_text_with_wrong_fingerprint("黃巡檢");
     let err = enroll(&tablet.store, &tablet.key, &forged).await.unwrap_err();
     assert!(matches!(err, SyncError::Client(ClientError::WrongCertificate)), "{err}");
     assert!(
@@ -260,6 +133,7 @@ async fn offline_edits_converge_and_a_refused_one_stays_with_its_reason() {
         "{err}"
     );
 
+    let text = site.enrollment_text("黃巡檢");
     let enrolled = enroll(&tablet.store, &tablet.key, &text).await.unwrap();
     assert_eq!(enrolled.enrolled.person_name, "黃巡檢");
     // The same code once more, from another device: refused, and said why.

@@ -439,8 +439,21 @@ impl Rules<'_> {
                 let (before, r): (Option<Repair>, Repair) = self.before_after(collection, entry)?;
                 match before {
                     None => {
-                        if &r.opened_by != me || r.closed.is_some() {
-                            return Err(refuse("author", "a repair is opened open, by the person recording it"));
+                        if &r.opened_by != me {
+                            return Err(refuse("author", "a repair is opened by the person recording it"));
+                        }
+                        // Found and fixed while offline: it arrives opened and
+                        // closed at once, and the closing must hold as if it
+                        // had come later.
+                        if let Some(closing) = &r.closed {
+                            let opened = Repair {
+                                closed: None,
+                                ..r.clone()
+                            };
+                            Repair::check_update(&opened, &r).map_err(|e| refuse("repair_update", e.to_string()))?;
+                            if &closing.closed_by != me {
+                                return Err(refuse("author", "a repair is closed in the name of who closes it"));
+                            }
                         }
                         let found: Option<InspectionEntry> =
                             self.get(self.after, docs::INSPECTION_ENTRIES, r.found_in.as_str())?;

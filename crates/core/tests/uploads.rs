@@ -474,3 +474,37 @@ fn changes_outside_an_entry_or_hidden_in_one_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_fault_found_and_fixed_offline_arrives_opened_and_closed() {
+    let mut fx = wanhua();
+    let (entry_id, repair_id) = (fx.id(), fx.id());
+    let e = entry(&fx, "inspector", false);
+    let (_, repair) = e.repairs_to_open(&entry_id, [repair_id.clone()]).pop().unwrap();
+    let inspector = fx.members["inspector"].id.clone();
+    let fixed = |by: &custos_core::ids::PersonId, note: &str| Repair {
+        closed: Some(RepairClosure {
+            closed_by: by.clone(),
+            closed_at: NOW,
+            note: note.into(),
+            photos: vec![],
+        }),
+        ..repair.clone()
+    };
+    let attempt = |fx: &mut Fixture, r: &Repair| {
+        let mut tablet = Device::open(fx, "inspector", &NOVEMBER, None);
+        tablet
+            .put(docs::INSPECTION_ENTRIES, entry_id.as_str(), &e)
+            .put(docs::REPAIRS, repair_id.as_str(), &repair)
+            .put(docs::REPAIRS, repair_id.as_str(), r);
+        upload_new(fx, &NOVEMBER, &mut tablet, "inspector")
+    };
+    let err = attempt(&mut fx, &fixed(&inspector, " ")).unwrap_err();
+    assert!(err.starts_with("repair_update") && err.contains("note"), "{err}");
+    let manager = fx.members["manager"].id.clone();
+    let err = attempt(&mut fx, &fixed(&manager, "擦拭鏡頭")).unwrap_err();
+    assert!(err.starts_with("author"), "closed in someone else's name: {err}");
+    let stored = attempt(&mut fx, &fixed(&inspector, "擦拭鏡頭")).unwrap();
+    let kept: Option<Repair> = docs::get_entry(&stored, docs::REPAIRS, repair_id.as_str()).unwrap();
+    assert_eq!(kept.unwrap().closed.unwrap().note, "擦拭鏡頭");
+}

@@ -1,0 +1,137 @@
+//! What the app holds while it runs: the local store, the device key, and
+//! the sync that runs in the background: at start, after every edit, when
+//! asked, and on a timer; with growing pauses while the recorder cannot be
+//! reached (2 s doubling to 2 min), so a tablet out of Wi-Fi spends nothing.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use custos_core::ids::{EntryId, PersonId};
+use custos_core::signing::DeviceKey;
+use custos_core::time::Timestamp;
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::store::{LocalStore, StoreError};
+use crate::sync::{SyncClient, SyncError, SyncEvent, SyncReport, enrollment};
+
+/// The file of the local store in the app's data directory.
+pub const STORE_FILE: &str = "custos.sqlite";
+/// Between rounds while everything is in order.
+const QUIET_INTERVAL: Duration = Duration::from_secs(60);
+const FIRST_RETRY: Duration = Duration::from_secs(2);
+const LONGEST_RETRY: Duration = Duration::from_secs(120);
+
+#[derive(Clone)]
+pub struct Session {
+    pub store: Arc<Mutex<LocalStore>>,
+    pub key: Arc<DeviceKey>,
+    /// Wakes the background sync (after an edit, or when the app returns to the foreground).
+    pub wake: Arc<tokio::sync::Notify>,
+    /// One round at a time; the client is kept between rounds (its token too).
+    round: Arc<tokio::sync::Mutex<Option<SyncClient>>>,
+    /// The last sync event, for a screen that opens after it was sent.
+    pub last_event: Arc<Mutex<Option<SyncEvent>>>,
+}
+
+impl Session {
+    /// The session for the app's data directory: the device key made there
+    /// on first use, and the local store.
+    #[cfg(desktop)]
+    pub fn open(dir: &Path) -> Result<Session, String> {
+        let identity = crate::identity::DeviceIdentity::load_or_create(dir).map_err(|e| e.to_string())?;
+        Session::with_key(dir, identity.into_key()).map_err(|e| e.to_string())
+    }
+
+    /// On a phone the key belongs in the platform keystore (Android
+    /// Keystore, iOS Keychain). That seam is not built: no mobile build can
+    /// be made or checked on the machine this was written on, so it stops
+    /// with a clear error rather than keep a key where it should not be.
+    #[cfg(mobile)]
+    pub fn open_mobile(_dir: &Path) -> Result<Session, String> {
+        Err("this build has no keystore support yet; see mobile/README.md".into())
+    }
+
+    /// A session with a given key (tests, and the mobile keystore seam).
+    pub fn with_key(dir: &Path, key: DeviceKey) -> Result<Session, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+        let store = LocalStore::open(&dir.join(STORE_FILE), key.device_id())?;
+        Ok(Session {
+            store: Arc::new(Mutex::new(store)),
+            key: Arc::new(key),
+            wake: Default::default(),
+            round: Default::default(),
+            last_event: Default::default(),
+        })
+    }
+
+    pub fn now() -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        Timestamp(ms)
+    }
+
+    /// A new entry id: the time now and 80 random bits (a ULID).
+    pub fn new_entry_id() -> EntryId {
+        let mut random = [0u8; 16];
+        SystemRandom::new()
+            .fill(&mut random[6..])
+            .expect("the system provides randomness");
+        EntryId::from_parts(Session::now().0 as u64, u128::from_be_bytes(random))
+    }
+
+    /// The person this device is enrolled for.
+    pub fn me(&self) -> Result<PersonId, SyncError> {
+        let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
+        enrolled
+            .enrolled
+            .person_id
+            .parse()
+            .map_err(|e: custos_core::CoreError| SyncError::Core(e))
+    }
+
+    /// One sync round now (waiting for one already under way to finish first).
+    pub async fn sync_round(&self, emit: &mut (dyn FnMut(SyncEvent) + Send)) -> Result<SyncReport, SyncError> {
+        let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
+        let mut slot = self.round.lock().await;
+        if slot.is_none() {
+            *slot = Some(SyncClient::for_enrollment(&enrolled, self.key.clone())?);
+        }
+        let client = slot.as_mut().expect("set above");
+        let last = self.last_event.clone();
+        let mut remember = |event: SyncEvent| {
+            *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
+            emit(event);
+        };
+        client.sync_once(&self.store, Session::now().0, &mut remember).await
+    }
+
+    /// Syncs in the background for as long as the app runs.
+    pub fn spawn_background(&self, emit: impl Fn(SyncEvent) + Send + Sync + 'static) {
+        let session = self.clone();
+        tauri::async_runtime::spawn(async move {
+            let mut pause = FIRST_RETRY;
+            loop {
+                let mut forward = |e: SyncEvent| emit(e);
+                let wait = match session.sync_round(&mut forward).await {
+                    Ok(_) => {
+                        pause = FIRST_RETRY;
+                        QUIET_INTERVAL
+                    }
+                    Err(SyncError::NotEnrolled) => QUIET_INTERVAL,
+                    Err(_) => {
+                        let now = pause;
+                        pause = (pause * 2).min(LONGEST_RETRY);
+                        now
+                    }
+                };
+                tokio::select! {
+                    _ = session.wake.notified() => pause = FIRST_RETRY,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,164 @@
+//! A real recorder for the app's tests: the recorder's binary makes a site
+//! (two cameras, an inspector and a head) and serves it over HTTPS on a
+//! fixed loopback port, so it can be stopped and started like a real one.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The recorder's binary. `cargo test --workspace` has just built it; a
+/// test run alone (`cargo test -p custos-app`) may find none, or one older
+/// than the recorder's or the core's sources, which would test yesterday's
+/// rules: then it is built here, once per test process.
+pub fn recorder_bin() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let deps = std::env::current_exe().unwrap();
+            let profile_dir = deps.parent().unwrap().parent().unwrap();
+            let bin = profile_dir.join("custos-recorder");
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+            let sources = ["crates/core/src", "crates/recorder/src", "migrations/recorder"].map(|d| root.join(d));
+            let built_at = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+            if built_at.is_none_or(|at| sources.iter().any(|d| newest(d) > at)) {
+                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+                let status = Command::new(cargo)
+                    .args(["build", "--quiet", "-p", "custos-recorder", "--bin", "custos-recorder"])
+                    .arg("--target-dir")
+                    .arg(profile_dir.parent().unwrap())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "building the recorder failed");
+            }
+            bin
+        })
+        .clone()
+}
+
+/// The newest modification time of any file under `dir`.
+fn newest(dir: &Path) -> std::time::SystemTime {
+    let mut latest = std::time::SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let at = if path.is_dir() {
+            newest(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).unwrap_or(latest)
+        };
+        latest = latest.max(at);
+    }
+    latest
+}
+
+/// Runs `custos-recorder <command...> --data DATA <args...>`.
+fn console(data: &Path, command: &[&str], args: &[&str]) -> String {
+    let out = Command::new(recorder_bin())
+        .args(command)
+        .args(["--data", data.to_str().unwrap()])
+        .args(args)
+        .env("CUSTOS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub struct Site {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    port: u16,
+    serving: Option<Child>,
+}
+
+impl Site {
+    pub fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("recorder");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("https://127.0.0.1:{port}");
+        let out = Command::new(recorder_bin())
+            .args(["init", "--data", data.to_str().unwrap(), "--site", "測試幼兒園"])
+            .args(["--profile", "kaohsiung-kindergarten", "--address", &address])
+            .env("CUSTOS_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        console(&data, &["person", "add"], &["--name", "黃巡檢", "--role", "inspector"]);
+        console(
+            &data,
+            &["person", "add"],
+            &["--name", "陳園長", "--role", "head", "--role", "supervisor"],
+        );
+        for id in ["cam-01", "cam-02"] {
+            let place = ["--name", "大門", "--location", "一樓", "--zone", "outdoor-public"];
+            console(
+                &data,
+                &["camera", "add"],
+                &[&["--id", id, "--rtsp", "rtsp://127.0.0.1:9/none"][..], &place].concat(),
+            );
+        }
+        let mut site = Site {
+            _dir: dir,
+            data,
+            port,
+            serving: None,
+        };
+        site.start();
+        site
+    }
+
+    pub fn start(&mut self) {
+        let mut child = Command::new(recorder_bin())
+            .args(["serve", "--data", self.data.to_str().unwrap()])
+            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--no-recording"])
+            .env("CUSTOS_LOG", "error")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if line.starts_with("listening on ") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        self.serving = Some(child);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.serving.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// An enrollment text for `person` whose certificate fingerprint is
+    /// not this recorder's: what a device would get from an impostor.
+    pub fn enrollment_text_with_wrong_fingerprint(&self, person: &str) -> String {
+        let text = self.enrollment_text(person);
+        let start = text.find("\"fingerprint\":\"").expect("a fingerprint") + 15;
+        format!("{}{}{}", &text[..start], "0".repeat(64), &text[start + 64..])
+    }
+
+    pub fn enrollment_text(&self, person: &str) -> String {
+        console(&self.data, &["enroll"], &["--person", person, "--quiet"])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -153,6 +153,9 @@ pub struct SyncStatus {
     pub waiting: usize,
     pub refused: Vec<RefusedChange>,
     pub last: Option<SyncEvent>,
+    /// Set once the recorder showed an audit trail other than the one this
+    /// device countersigned; it stays until dealt with.
+    pub audit_alarm: Option<String>,
 }
 
 /// Always visible in the UI: what waits, what was refused, how the last sync ended.
@@ -174,6 +177,7 @@ pub fn sync_status(session: State<'_, Session>) -> Result<SyncStatus> {
         .collect();
     Ok(SyncStatus {
         waiting: store.waiting_count()?,
+        audit_alarm: store.setting(sync::AUDIT_ALARM_SETTING)?,
         refused,
         last: session.last_event.lock().unwrap_or_else(|p| p.into_inner()).clone(),
     })

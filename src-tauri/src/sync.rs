@@ -20,6 +20,11 @@ use crate::store::{LocalStore, StoreError};
 
 /// The setting under which the enrollment is kept.
 pub const ENROLLMENT_SETTING: &str = "enrollment";
+/// The audit checkpoints this device countersigned: its own memory of the
+/// trail, which the recorder cannot rewrite.
+pub const COUNTERSIGNED_SETTING: &str = "countersigned_checkpoints";
+/// The audit alarm, once raised: it stays until someone deals with it.
+pub const AUDIT_ALARM_SETTING: &str = "audit_alarm";
 /// Most documents in one sync request (the recorder's limit).
 const SYNC_BATCH: usize = 200;
 /// Rounds of the sync protocol before a pull gives up for now.
@@ -71,6 +76,10 @@ pub enum SyncEvent {
         at_ms: i64,
         waiting: usize,
         refused: usize,
+    },
+    /// The recorder's audit trail is not the one this device countersigned.
+    AuditAlarm {
+        message: String,
     },
     Offline {
         message: String,
@@ -216,6 +225,10 @@ impl SyncClient {
         }
 
         self.pull(store, &token, now_ms, on, &mut report).await?;
+        if self.countersign(store, now_ms, on)? {
+            self.push_document(store, &token, "audit", now_ms, on, &mut report)
+                .await?;
+        }
         Ok(report)
     }
 
@@ -340,6 +353,80 @@ impl SyncClient {
         }
         report.documents = total;
         Ok(())
+    }
+}
+
+impl SyncClient {
+    /// On the devices of the roles that countersign (head, delegate,
+    /// auditor): checks the recorder's published audit checkpoints against
+    /// what this device countersigned before, raises the alarm if the trail
+    /// shrank or changed, and otherwise countersigns the newest one.
+    /// Returns whether a countersignature now waits to go out.
+    fn countersign(
+        &mut self,
+        store: &Mutex<LocalStore>,
+        now_ms: i64,
+        on: &mut (dyn FnMut(SyncEvent) + Send),
+    ) -> Result<bool, SyncError> {
+        use custos_core::audit::{COUNTERSIGN_ROLES, Checkpoint, PublishedCheckpoint, review_checkpoints};
+        use custos_core::documents as docs;
+        use custos_core::seal::{Seal, SealPurpose};
+
+        let Some(enrolled) = enrollment(store)? else {
+            return Ok(false);
+        };
+        let Some(role) = COUNTERSIGN_ROLES
+            .into_iter()
+            .find(|r| enrolled.enrolled.roles.iter().any(|mine| mine == r.as_str()))
+        else {
+            return Ok(false);
+        };
+        let mut guard = lock(store);
+        let keys = guard.document_keys()?;
+        if !keys.iter().any(|k| k == "audit") || !keys.iter().any(|k| k == "site") {
+            return Ok(false);
+        }
+        let mut audit = guard.document(&DocKey::Audit)?;
+        let published: BTreeMap<String, PublishedCheckpoint> = docs::entries(&audit, docs::CHECKPOINTS)?;
+        let mut site_doc = guard.document(&DocKey::Site)?;
+        let site: custos_core::site::SiteRegister =
+            autosurgeon::hydrate(&site_doc).map_err(custos_core::CoreError::from)?;
+        let mut mine: Vec<Checkpoint> = guard
+            .setting(COUNTERSIGNED_SETTING)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let newest = match review_checkpoints(published.values(), &site.site.recorder_public_key, &mine) {
+            Ok(Some(newest)) => newest.clone(),
+            Ok(None) => return Ok(false),
+            Err(alarm) => {
+                let message = alarm.to_string();
+                guard.set_setting(AUDIT_ALARM_SETTING, &message)?;
+                drop(guard);
+                on(SyncEvent::AuditAlarm { message });
+                return Ok(false);
+            }
+        };
+        let me: custos_core::ids::PersonId = enrolled.enrolled.person_id.parse()?;
+        let seal = Seal::sign(
+            crate::session::Session::new_entry_id(),
+            SealPurpose::AuditCheckpoint,
+            newest.key(),
+            newest.content_hash(),
+            role,
+            me,
+            custos_core::history::heads_to_hex(&site_doc.get_heads()),
+            custos_core::time::Timestamp(now_ms),
+            String::new(),
+            &self.key,
+        );
+        let before = audit.get_heads();
+        docs::put_entry(&mut audit, docs::COUNTERSIGNATURES, seal.id.as_str(), &seal)?;
+        docs::commit(&mut audit, "countersigned", now_ms);
+        guard.record_edit(&DocKey::Audit, &mut audit, &before, now_ms)?;
+        mine.push(newest.checkpoint());
+        let remembered = serde_json::to_string(&mine).expect("checkpoints serialise");
+        guard.set_setting(COUNTERSIGNED_SETTING, &remembered)?;
+        Ok(true)
     }
 }
 

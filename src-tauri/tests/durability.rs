@@ -35,7 +35,12 @@ fn inspector() -> PersonId {
 }
 
 fn now() -> Timestamp {
-    Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64)
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
 }
 
 /// The site register as a synced device holds it: one camera, this inspector and device.
@@ -127,14 +132,22 @@ fn no_confirmed_edit_is_lost_to_sigkill() {
     println!("random seed {seed}");
     let mut random = seed;
     let mut next = move |below: u64| {
-        random = random.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        random = random
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (random >> 33) % below
     };
     let mut confirmed: BTreeSet<String> = BTreeSet::new();
     let mut kills = 0;
     while confirmed.len() < EDITS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_records_checks_until_killed", "--ignored", "--nocapture", "--quiet"])
+            .args([
+                "--exact",
+                "child_records_checks_until_killed",
+                "--ignored",
+                "--nocapture",
+                "--quiet",
+            ])
             .env(CHILD_ENV, &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -167,16 +180,30 @@ fn no_confirmed_edit_is_lost_to_sigkill() {
 
     let store = Mutex::new(LocalStore::open(&path, key().device_id()).unwrap());
     let month = registers::month_of(now());
-    let DocKey::Inspections { year, month } = month else { unreachable!() };
-    let mut stored: BTreeSet<String> = registers::month(&store, year, month).unwrap().checks.into_keys().collect();
+    let DocKey::Inspections { year, month } = month else {
+        unreachable!()
+    };
+    let mut stored: BTreeSet<String> = registers::month(&store, year, month)
+        .unwrap()
+        .checks
+        .into_keys()
+        .collect();
     // A check recorded around midnight at the month's end lands in the next month.
     if stored.len() < confirmed.len() {
         let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
         stored.extend(registers::month(&store, y, m).unwrap().checks.into_keys());
     }
     let lost: Vec<&String> = confirmed.difference(&stored).collect();
-    assert!(lost.is_empty(), "lost {} confirmed checks after {kills} kills (seed {seed}): {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "lost {} confirmed checks after {kills} kills (seed {seed}): {lost:?}",
+        lost.len()
+    );
     // Every one of them also waits in the outbox, to reach the recorder.
     let waiting = store.lock().unwrap().waiting_count().unwrap();
-    assert!(waiting > confirmed.len(), "{waiting} waiting for {} confirmed", confirmed.len());
+    assert!(
+        waiting > confirmed.len(),
+        "{waiting} waiting for {} confirmed",
+        confirmed.len()
+    );
 }

@@ -207,3 +207,53 @@ async fn offline_edits_converge_and_a_refused_one_stays_with_its_reason() {
     let report = report.unwrap();
     assert_eq!((report.changes_accepted, report.changes_refused), (0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_heads_device_countersigns_and_sees_a_truncated_audit_trail() {
+    let mut site = Site::new();
+    let head_phone = Device::new(21);
+    enroll(&head_phone.store, &head_phone.key, &site.enrollment_text("陳園長"))
+        .await
+        .unwrap();
+    // The recorder signs a checkpoint covering everything so far; the head's phone countersigns it.
+    site.console(&["audit", "checkpoint"], &[]);
+    let (report, events) = head_phone.sync().await;
+    report.unwrap();
+    assert!(
+        !events.iter().any(|e| matches!(e, SyncEvent::AuditAlarm { .. })),
+        "{events:?}"
+    );
+    site.stop();
+    let verified = site.console(&["audit", "verify"], &[]);
+    assert!(verified.contains("1 countersignature(s)"), "{verified}");
+
+    // Someone with the disk removes the newest rows and signs a new, smaller checkpoint.
+    {
+        let db = rusqlite::Connection::open(site.database()).unwrap();
+        db.execute("DELETE FROM audit_log WHERE seq > 2", []).unwrap();
+        db.execute("DELETE FROM audit_checkpoints", []).unwrap();
+    }
+    site.console(&["audit", "checkpoint"], &[]);
+    site.start();
+    let (_, events) = head_phone.sync().await;
+    let alarm = events
+        .iter()
+        .find_map(|e| match e {
+            SyncEvent::AuditAlarm { message } => Some(message.clone()),
+            _ => None,
+        })
+        .expect("the head's phone raises the alarm");
+    assert!(
+        alarm.contains("smaller") && alarm.contains("rows were removed"),
+        "{alarm}"
+    );
+    // The alarm stays, also after the next sync.
+    head_phone.sync().await.0.unwrap();
+    let kept = head_phone
+        .store
+        .lock()
+        .unwrap()
+        .setting(custos_app::sync::AUDIT_ALARM_SETTING)
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some(alarm.as_str()));
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::EntryId;
 use crate::roles::Role;
-use crate::signing::{Canonical, sha256_hex};
+use crate::signing::{Canonical, sha256_hex, verify};
 use crate::time::Timestamp;
 
 /// The hash before the first row.
@@ -179,6 +179,64 @@ impl PublishedCheckpoint {
     }
 }
 
+/// Why a countersigning device no longer trusts the recorder's audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AuditAlarm {
+    #[error(
+        "the recorder now shows an audit trail of {shown} rows, smaller than the {countersigned} rows this device countersigned: rows were removed"
+    )]
+    Smaller { shown: u64, countersigned: u64 },
+    #[error("the audit trail at {tree_size} rows is not the one this device countersigned: it was rewritten")]
+    Different { tree_size: u64 },
+    #[error("the checkpoint at {tree_size} rows that this device countersigned is gone from the recorder")]
+    Gone { tree_size: u64 },
+    #[error("a checkpoint at {tree_size} rows is not signed by this site's recorder key")]
+    BadSignature { tree_size: u64 },
+}
+
+/// What a head's or auditor's device makes of the checkpoints the recorder
+/// publishes, given those it countersigned before (kept on the device, out
+/// of the recorder's reach): an alarm, or the newest checkpoint if it still
+/// needs this device's countersignature.
+pub fn review_checkpoints<'a>(
+    published: impl IntoIterator<Item = &'a PublishedCheckpoint>,
+    recorder_public_key: &str,
+    countersigned: &[Checkpoint],
+) -> Result<Option<&'a PublishedCheckpoint>, AuditAlarm> {
+    let published: Vec<&PublishedCheckpoint> = published.into_iter().collect();
+    for p in &published {
+        if !verify(recorder_public_key, &p.checkpoint().signing_bytes(), &p.signature) {
+            return Err(AuditAlarm::BadSignature { tree_size: p.tree_size });
+        }
+    }
+    for mine in countersigned {
+        match published.iter().find(|p| p.tree_size == mine.tree_size) {
+            None => {
+                return Err(AuditAlarm::Gone {
+                    tree_size: mine.tree_size,
+                });
+            }
+            Some(p) if p.head_hash != mine.head_hash => {
+                return Err(AuditAlarm::Different {
+                    tree_size: mine.tree_size,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    // The tree the recorder shows now is its newest checkpoint.
+    let newest = published.iter().copied().max_by_key(|p| (p.at, p.tree_size));
+    let most_countersigned = countersigned.iter().map(|c| c.tree_size).max().unwrap_or(0);
+    match newest {
+        Some(n) if n.tree_size < most_countersigned => Err(AuditAlarm::Smaller {
+            shown: n.tree_size,
+            countersigned: most_countersigned,
+        }),
+        Some(n) if n.tree_size > most_countersigned => Ok(Some(n)),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +295,63 @@ mod tests {
             Err(ChainError::CheckpointMismatch { tree_size: 4, .. })
         ));
         checkpoint.check_against(&original).unwrap();
+    }
+
+    #[test]
+    fn a_countersigning_device_sees_a_smaller_rewritten_or_vanished_tree() {
+        let site = crate::signing::DeviceKey::from_seed(&[9; 32]);
+        let publish = |rows: &[AuditRow], at: i64| {
+            let c = Checkpoint {
+                tree_size: rows.len() as u64,
+                head_hash: rows.last().unwrap().hash.clone(),
+                at: Timestamp(at),
+            };
+            PublishedCheckpoint {
+                signature: site.sign(&c.signing_bytes()),
+                tree_size: c.tree_size,
+                head_hash: c.head_hash,
+                at: c.at,
+            }
+        };
+        let key = site.public_key_hex();
+        let rows = chain(6);
+        let first = publish(&rows[..4], 10);
+        // Nothing countersigned yet: the newest is to be countersigned.
+        assert_eq!(review_checkpoints([&first], &key, &[]), Ok(Some(&first)));
+        let mine = vec![first.checkpoint()];
+        assert_eq!(review_checkpoints([&first], &key, &mine), Ok(None));
+        let second = publish(&rows, 20);
+        assert_eq!(review_checkpoints([&first, &second], &key, &mine), Ok(Some(&second)));
+
+        // Rows removed and a new, smaller checkpoint signed later.
+        let truncated = publish(&rows[..2], 30);
+        assert_eq!(
+            review_checkpoints([&first, &truncated], &key, &mine),
+            Err(AuditAlarm::Smaller {
+                shown: 2,
+                countersigned: 4
+            })
+        );
+        // The countersigned one deleted.
+        assert_eq!(
+            review_checkpoints([&second], &key, &mine),
+            Err(AuditAlarm::Gone { tree_size: 4 })
+        );
+        // Rewritten at the same size and re-signed with the site key.
+        let mut forged_rows = rows[..4].to_vec();
+        forged_rows[3].hash = "f".repeat(64);
+        let rewritten = publish(&forged_rows, 40);
+        assert_eq!(
+            review_checkpoints([&rewritten], &key, &mine),
+            Err(AuditAlarm::Different { tree_size: 4 })
+        );
+        // Signed by some other key.
+        let mut unsigned = second.clone();
+        unsigned.signature = crate::signing::DeviceKey::from_seed(&[1; 32]).sign(b"x");
+        assert_eq!(
+            review_checkpoints([&first, &unsigned], &key, &mine),
+            Err(AuditAlarm::BadSignature { tree_size: 6 })
+        );
     }
 
     #[test]

@@ -150,6 +150,16 @@ impl Site {
         format!("{}{}{}", &text[..start], "0".repeat(64), &text[start + 64..])
     }
 
+    /// Runs a console command against this site's data.
+    pub fn console(&self, command: &[&str], args: &[&str]) -> String {
+        console(&self.data, command, args)
+    }
+
+    /// The recorder's database, opened as someone with the disk would.
+    pub fn database(&self) -> PathBuf {
+        self.data.join("recorder.sqlite")
+    }
+
     pub fn enrollment_text(&self, person: &str) -> String {
         console(&self.data, &["enroll"], &["--person", person, "--quiet"])
             .trim()

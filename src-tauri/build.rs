@@ -12,6 +12,8 @@ const COMMANDS: &[&str] = &[
     "record_check",
     "close_repair",
     "add_photo",
+    "camera_health",
+    "camera_snapshot",
 ];
 
 fn main() {

@@ -191,6 +191,64 @@ impl RecorderClient {
         Ok(())
     }
 
+    /// Waits on the recorder's change stream until a document this device
+    /// may read changes, and returns its key (`*` when the stream fell
+    /// behind: check everything). Ends with an error when the connection
+    /// drops, or after `patience` without news.
+    pub async fn wait_for_change(&self, token: &Token, patience: Duration) -> Result<String> {
+        let mut response = self
+            .http
+            .get(self.url("/v1/events"))
+            .bearer_auth(&token.token)
+            .timeout(patience)
+            .send()
+            .await
+            .map_err(classify)?;
+        if !response.status().is_success() {
+            let status = response.status();
+            return Err(problem(status, &response.bytes().await.map_err(classify)?));
+        }
+        let mut buffer = String::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            // Server-sent events end with a blank line; keep-alives are comments.
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                if event.lines().any(|l| l.trim() == "event: document") {
+                    let data = event.lines().find_map(|l| l.strip_prefix("data:")).unwrap_or("*");
+                    return Ok(data.trim().to_string());
+                }
+            }
+        }
+        Err(ClientError::Offline("the recorder closed the change stream".into()))
+    }
+
+    /// Each camera's measured health and the disk's, to pre-fill the
+    /// walk-around checklist (passed to the UI as the recorder sends it).
+    pub async fn camera_health(&self, token: &Token) -> Result<Value> {
+        self.send(self.http.get(self.url("/v1/cameras/health")).bearer_auth(&token.token))
+            .await
+    }
+
+    /// The camera's current picture (JPEG), for the roles allowed to see it.
+    pub async fn snapshot(&self, token: &Token, camera: &str) -> Result<Vec<u8>> {
+        let path = format!("/v1/cameras/{}/snapshot", urlencode(camera));
+        let response = self
+            .http
+            .get(self.url(&path))
+            .bearer_auth(&token.token)
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(classify)?;
+        if status.is_success() {
+            Ok(bytes.to_vec())
+        } else {
+            Err(problem(status, &bytes))
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -203,24 +261,41 @@ impl RecorderClient {
             let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
             return serde_json::from_slice(body).map_err(|e| ClientError::Protocol(e.to_string()));
         }
-        let problem: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if let Some(refusal) = problem.get("refusal").filter(|r| !r.is_null()) {
-            let refusal: Refusal =
-                serde_json::from_value(refusal.clone()).map_err(|e| ClientError::Protocol(e.to_string()))?;
-            return Err(ClientError::Refused(refusal));
-        }
-        Err(ClientError::Problem {
-            status: status.as_u16(),
-            title: problem["title"]
-                .as_str()
-                .unwrap_or("The recorder refused the request")
-                .to_string(),
-            detail: problem["detail"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("HTTP {status}")),
-        })
+        Err(problem(status, &bytes))
     }
+}
+
+/// A recorder's `application/problem+json` answer as an error.
+fn problem(status: reqwest::StatusCode, bytes: &[u8]) -> ClientError {
+    let problem: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+    if let Some(refusal) = problem.get("refusal").filter(|r| !r.is_null()) {
+        return match serde_json::from_value::<Refusal>(refusal.clone()) {
+            Ok(refusal) => ClientError::Refused(refusal),
+            Err(e) => ClientError::Protocol(e.to_string()),
+        };
+    }
+    ClientError::Problem {
+        status: status.as_u16(),
+        title: problem["title"]
+            .as_str()
+            .unwrap_or("The recorder refused the request")
+            .to_string(),
+        detail: problem["detail"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {status}")),
+    }
+}
+
+/// A path segment with everything but unreserved characters escaped.
+fn urlencode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Sorts a transport failure: a certificate other than the pinned one is

@@ -273,6 +273,21 @@ pub fn close_repair(
     Ok(())
 }
 
+/// Each camera's measured health and the disk's, from the recorder now
+/// (online only): pre-fills the walk-around checklist.
+#[tauri::command]
+pub async fn camera_health(session: State<'_, Session>) -> Result<serde_json::Value> {
+    Ok(session.client().await?.camera_health(Session::now().0).await?)
+}
+
+/// A camera's current picture as a data: URL (online only, and only for the
+/// roles the profile lets see live pictures).
+#[tauri::command]
+pub async fn camera_snapshot(session: State<'_, Session>, camera: String) -> Result<String> {
+    let jpeg = session.client().await?.snapshot(&camera, Session::now().0).await?;
+    Ok(format!("data:image/jpeg;base64,{}", B64.encode(jpeg)))
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PhotoView {
@@ -453,6 +468,14 @@ mod tests {
             .map(|c| c["id"].as_str().unwrap())
             .collect();
         assert_eq!(cameras, ["cam-01", "cam-02"]);
+
+        // Measured health pre-fills the checklist; an inspector may not see live pictures (004 §8(3)).
+        let health = app.call("camera_health", json!({})).unwrap();
+        assert_eq!(health["cameras"].as_array().unwrap().len(), 2, "{health}");
+        assert!(health["disk"]["free_bytes"].as_u64().unwrap() > 0);
+        let (kind, message) = app.error_kind("camera_snapshot", json!({ "camera": "cam-01" }));
+        assert_eq!(kind, "recorder");
+        assert!(message.contains("live"), "{message}");
 
         let ok = json!({ "running": true, "picture_clear": true, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "" });
         let foggy = json!({ "running": true, "picture_clear": false, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "鏡頭起霧" });

@@ -32,6 +32,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::record_check,
         commands::close_repair,
         commands::add_photo,
+        commands::camera_health,
+        commands::camera_snapshot,
     ])
 }
 

@@ -94,18 +94,24 @@ impl Session {
 
     /// One sync round now (waiting for one already under way to finish first).
     pub async fn sync_round(&self, emit: &mut (dyn FnMut(SyncEvent) + Send)) -> Result<SyncReport, SyncError> {
-        let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
-        let mut slot = self.round.lock().await;
-        if slot.is_none() {
-            *slot = Some(SyncClient::for_enrollment(&enrolled, self.key.clone())?);
-        }
-        let client = slot.as_mut().expect("set above");
+        let mut client = self.client().await?;
         let last = self.last_event.clone();
         let mut remember = |event: SyncEvent| {
             *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
             emit(event);
         };
         client.sync_once(&self.store, Session::now().0, &mut remember).await
+    }
+
+    /// The client for the enrolled recorder, made once and kept (with its
+    /// token), for requests that need the recorder now.
+    pub async fn client(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SyncClient>, SyncError> {
+        let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
+        let mut slot = self.round.lock().await;
+        if slot.is_none() {
+            *slot = Some(SyncClient::for_enrollment(&enrolled, self.key.clone())?);
+        }
+        Ok(tokio::sync::MutexGuard::map(slot, |s| s.as_mut().expect("set above")))
     }
 
     /// Syncs in the background for as long as the app runs.
@@ -127,9 +133,13 @@ impl Session {
                         now
                     }
                 };
+                // While all is well, the recorder's change stream wakes the
+                // next round as soon as another device's work arrives.
+                let listening = wait == QUIET_INTERVAL;
                 tokio::select! {
                     _ = session.wake.notified() => pause = FIRST_RETRY,
                     _ = tokio::time::sleep(wait) => {}
+                    Ok(_) = crate::sync::wait_for_change(&session.store, &session.key, wait), if listening => {}
                 }
             }
         });

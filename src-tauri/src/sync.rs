@@ -130,6 +130,19 @@ pub async fn enroll(store: &Mutex<LocalStore>, key: &DeviceKey, text: &str) -> R
     Ok(enrollment)
 }
 
+/// Waits until the recorder says a document changed (its key), on a
+/// connection of its own, so a round or a request is never held up by it.
+pub async fn wait_for_change(
+    store: &Mutex<LocalStore>,
+    key: &DeviceKey,
+    patience: std::time::Duration,
+) -> Result<String, SyncError> {
+    let enrolled = enrollment(store)?.ok_or(SyncError::NotEnrolled)?;
+    let client = RecorderClient::new(&enrolled.recorder, &enrolled.fingerprint)?;
+    let token = client.sign_in(key).await?;
+    Ok(client.wait_for_change(&token, patience).await?)
+}
+
 pub struct SyncClient {
     client: RecorderClient,
     key: Arc<DeviceKey>,
@@ -144,6 +157,18 @@ impl SyncClient {
             key,
             token: None,
         })
+    }
+
+    /// The recorder's measured camera and disk health (online only).
+    pub async fn camera_health(&mut self, now_ms: i64) -> Result<serde_json::Value, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.camera_health(&token).await?)
+    }
+
+    /// A camera's current picture (online only, and only for allowed roles).
+    pub async fn snapshot(&mut self, camera: &str, now_ms: i64) -> Result<Vec<u8>, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.snapshot(&token, camera).await?)
     }
 
     async fn token(&mut self, now_ms: i64) -> Result<Token, ClientError> {

@@ -257,3 +257,58 @@ async fn the_heads_device_countersigns_and_sees_a_truncated_audit_trail() {
         .unwrap();
     assert_eq!(kept.as_deref(), Some(alarm.as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_app_learns_at_once_that_another_device_changed_a_register() {
+    let site = Site::new();
+    let (tablet, head_phone) = (Device::new(31), Device::new(32));
+    enroll(&tablet.store, &tablet.key, &site.enrollment_text("黃巡檢"))
+        .await
+        .unwrap();
+    enroll(&head_phone.store, &head_phone.key, &site.enrollment_text("陳園長"))
+        .await
+        .unwrap();
+    head_phone.sync().await.0.unwrap();
+
+    // Let the recorder announce the enrollments (it looks twice a second) before listening.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // The head's phone listens; the tablet records and syncs a check.
+    let store = &head_phone.store;
+    let key = DeviceKey::from_seed(&[32; 32]);
+    // Each event names a document; the enrollments just made may come first.
+    let listening = async {
+        loop {
+            let changed = custos_app::sync::wait_for_change(store, &key, std::time::Duration::from_secs(30)).await;
+            match changed {
+                Ok(key) if !key.starts_with("inspections/") => continue,
+                other => break other,
+            }
+        }
+    };
+    // The tablet records a check now and then until the phone has heard
+    // (so a listener still connecting under load cannot miss the only one).
+    let heard = std::sync::atomic::AtomicBool::new(false);
+    let recording = async {
+        for day in ["週一", "週二", "週三", "週四", "週五"] {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if heard.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            tablet.record_check(&tablet.person(), day);
+            tablet.sync().await.0.unwrap();
+        }
+    };
+    let listening = async {
+        let changed = listening.await;
+        heard.store(true, std::sync::atomic::Ordering::SeqCst);
+        changed
+    };
+    let (changed, ()) = tokio::join!(listening, recording);
+    let changed = changed.unwrap();
+    assert!(
+        changed.starts_with("inspections/"),
+        "told which register changed: {changed}"
+    );
+    head_phone.sync().await.0.unwrap();
+    assert_eq!(head_phone.checks(), tablet.checks());
+}

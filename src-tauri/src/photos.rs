@@ -63,11 +63,12 @@ pub fn process(bytes: &[u8]) -> Result<Photo, PhotoError> {
     let orientation = decoder.orientation().map_err(classify)?;
     let mut picture = DynamicImage::from_decoder(decoder).map_err(classify)?;
     picture.apply_orientation(orientation);
-    let picture = DynamicImage::ImageRgb8(picture.to_rgb8());
+    // One colour layout for every input; free when the decoder already gave RGB.
+    let picture = DynamicImage::ImageRgb8(picture.into_rgb8());
 
-    let stored = shrink(&picture, MAX_SIDE);
+    let stored = shrink(&picture, MAX_SIDE)?;
     let jpeg = encode(&stored)?;
-    let thumbnail = encode(&shrink(&stored, THUMB_SIDE))?;
+    let thumbnail = encode(&shrink(&stored, THUMB_SIDE)?)?;
     Ok(Photo {
         sha256: sha256_hex(&jpeg),
         width: stored.width(),
@@ -77,12 +78,26 @@ pub fn process(bytes: &[u8]) -> Result<Photo, PhotoError> {
     })
 }
 
-fn shrink(picture: &DynamicImage, side: u32) -> DynamicImage {
-    if picture.width().max(picture.height()) <= side {
-        picture.clone()
-    } else {
-        picture.resize(side, side, image::imageops::FilterType::Triangle)
+/// Scales the picture so its longer side is at most `side`, keeping its shape
+/// (bilinear, as `image`'s Triangle filter, with SIMD).
+fn shrink(picture: &DynamicImage, side: u32) -> Result<DynamicImage, PhotoError> {
+    let (w, h) = (picture.width(), picture.height());
+    if w.max(h) <= side {
+        return Ok(picture.clone());
     }
+    let scale = f64::from(side) / f64::from(w.max(h));
+    let (nw, nh) = (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    );
+    let mut out = DynamicImage::new(nw, nh, picture.color());
+    let options = fast_image_resize::ResizeOptions::new().resize_alg(fast_image_resize::ResizeAlg::Convolution(
+        fast_image_resize::FilterType::Bilinear,
+    ));
+    fast_image_resize::Resizer::new()
+        .resize(picture, &mut out, &options)
+        .map_err(|e| PhotoError::Unreadable(e.to_string()))?;
+    Ok(out)
 }
 
 fn encode(picture: &DynamicImage) -> Result<Vec<u8>, PhotoError> {

@@ -33,6 +33,9 @@ const APT_PACKAGES: &[&str] = &[
     "gstreamer1.0-x",
 ];
 
+/// What `bench` needs besides: ImageMagick, the photo pipeline's baseline.
+const BENCH_APT_PACKAGES: &[&str] = &["imagemagick"];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -86,8 +89,8 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Result {
     }
 }
 
-fn missing_apt_packages() -> Vec<&'static str> {
-    APT_PACKAGES
+fn missing_apt_packages(wanted: &[&'static str]) -> Vec<&'static str> {
+    wanted
         .iter()
         .copied()
         .filter(|pkg| {
@@ -105,9 +108,10 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what the machine lacks: Debian packages, then the UI's npm packages.
-fn ensure_dependencies() -> Result {
-    let missing = missing_apt_packages();
+/// Installs the Debian packages of `wanted` that are missing (as root), or
+/// says which to install.
+fn ensure_apt(wanted: &[&'static str]) -> Result {
+    let missing = missing_apt_packages(wanted);
     if !missing.is_empty() {
         let line = format!("apt-get install -y {}", missing.join(" "));
         if !is_root() {
@@ -121,6 +125,12 @@ fn ensure_dependencies() -> Result {
         args.extend(missing.iter().copied());
         run_apt(&args)?;
     }
+    Ok(())
+}
+
+/// Installs what the machine lacks: Debian packages, then the UI's npm packages.
+fn ensure_dependencies() -> Result {
+    ensure_apt(APT_PACKAGES)?;
     for tool in ["node", "npm"] {
         if Command::new(tool).arg("--version").output().is_err() {
             return Err(format!("{tool} is not installed: install Node.js 20 or later with npm"));
@@ -245,11 +255,19 @@ fn check_core_has_no_io(root: &Path) -> Result {
 }
 
 fn bench() -> Result {
+    ensure_apt(BENCH_APT_PACKAGES)?;
+    let root = root();
     run(
-        &root(),
+        &root,
         "cargo",
         &["bench", "-p", "custos-recorder", "--bench", "registers"],
-    )
+    )?;
+    run(
+        &root,
+        "cargo",
+        &["bench", "-p", "custos-recorder", "--bench", "footage"],
+    )?;
+    run(&root, "cargo", &["bench", "-p", "custos-app", "--bench", "photos"])
 }
 
 /// Python packages `fuzz` needs, installed with pip when missing.

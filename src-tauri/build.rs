@@ -14,6 +14,11 @@ const COMMANDS: &[&str] = &[
     "add_photo",
     "camera_health",
     "camera_snapshot",
+    "countersign_check",
+    "file_application",
+    "decide",
+    "applications",
+    "logbook",
 ];
 
 fn main() {

@@ -273,6 +273,87 @@ pub fn close_repair(
     Ok(())
 }
 
+/// 核章: the supervisor countersigns a recorded check.
+#[tauri::command]
+pub fn countersign_check(session: State<'_, Session>, year: i32, month: u32, entry: String) -> Result<()> {
+    let me = session.me()?;
+    let roles = session.my_roles()?;
+    let key = DocKey::Inspections { year, month };
+    let signer = registers::Signer {
+        person: &me,
+        key: &session.key,
+        now: Session::now(),
+        id: Session::new_entry_id(),
+    };
+    registers::countersign_check(&session.store, &key, &entry, &roles, signer)?;
+    session.wake.notify_one();
+    Ok(())
+}
+
+/// Files an application (調閱申請) from the form's fields.
+#[tauri::command]
+pub fn file_application(session: State<'_, Session>, draft: registers::ApplicationDraft) -> Result<String> {
+    let me = session.me()?;
+    let mut salt = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+        .map_err(|_| CommandError::new("store", "the system provided no randomness"))?;
+    let id = registers::file_application(
+        &session.store,
+        &me,
+        draft,
+        Session::now(),
+        Session::new_entry_id(),
+        hex::encode(salt),
+    )?;
+    session.wake.notify_one();
+    Ok(id)
+}
+
+/// Approves, rejects (with a reason), votes on or withdraws an application,
+/// signed by this device's key, acting in `role` (one of this person's roles).
+#[tauri::command]
+pub fn decide(
+    session: State<'_, Session>,
+    application: String,
+    role: custos_core::roles::Role,
+    decision: registers::DecisionRequest,
+) -> Result<registers::ApplicationView> {
+    let me = session.me()?;
+    if !session.my_roles()?.contains(&role) {
+        return Err(CommandError::new(
+            "invalid",
+            format!("this person does not hold the role {}", role.as_str()),
+        ));
+    }
+    let id: custos_core::ids::EntryId = application
+        .parse()
+        .map_err(|e: custos_core::CoreError| CommandError::new("invalid", e))?;
+    let signer = registers::Signer {
+        person: &me,
+        key: &session.key,
+        now: Session::now(),
+        id: Session::new_entry_id(),
+    };
+    let view = registers::decide(&session.store, &id, decision, role, signer)?;
+    session.wake.notify_one();
+    Ok(view)
+}
+
+/// The applications this device holds, newest first, each with its derived status.
+#[tauri::command]
+pub fn applications(session: State<'_, Session>) -> Result<Vec<registers::ApplicationView>> {
+    Ok(registers::applications(&session.store)?)
+}
+
+/// 調閱登記簿 for a year.
+#[tauri::command]
+pub fn logbook(
+    session: State<'_, Session>,
+    year: i32,
+) -> Result<std::collections::BTreeMap<String, custos_core::logbook::LogbookEntry>> {
+    Ok(registers::logbook(&session.store, year)?)
+}
+
 /// Each camera's measured health and the disk's, from the recorder now
 /// (online only): pre-fills the walk-around checklist.
 #[tauri::command]
@@ -537,6 +618,108 @@ mod tests {
         assert_eq!(
             other.error_kind("enroll", json!({ "text": text })).0,
             "wrong_certificate"
+        );
+    }
+
+    #[test]
+    fn an_application_is_filed_decided_and_a_check_countersigned_through_the_commands() {
+        let site = recorder::Site::new();
+        let (manager, head, inspector) = (app(6), app(7), app(8));
+        for (device, person) in [(&manager, "王經理"), (&head, "陳園長"), (&inspector, "黃巡檢")] {
+            device
+                .call("enroll", json!({ "text": site.enrollment_text(person) }))
+                .unwrap();
+            assert_eq!(device.call("sync_now", json!({})).unwrap()["state"], "synced");
+        }
+        let form = |changes: Value| {
+            let mut draft = json!({
+                "applicant_kind": "public_agency", "applicant_name": "高雄市政府警察局", "unit": "刑事警察大隊",
+                "cameras": ["cam-01"], "from": "2026-11-20 09:00", "to": "2026-11-20 10:00",
+                "reason": "調查竊盜案", "category": "crime_or_lawsuit", "kinds": ["view"],
+                "attachments": [{ "kind": "official_letter", "reference": "高市警刑字第1號", "blob": null }],
+                "national_id": "A123456789", "phone": "0912345678"
+            });
+            for (k, v) in changes.as_object().unwrap() {
+                draft[k] = v.clone();
+            }
+            json!({ "draft": draft })
+        };
+        // Bad input is refused with what to fix, and nothing is stored.
+        for (changes, expected) in [
+            (json!({ "reason": " " }), "reason"),
+            (json!({ "national_id": "A123456788" }), "national"),
+            (json!({ "cameras": ["cam-99"] }), "cam-99"),
+            (json!({ "to": "2099-01-01 10:00" }), "passed"),
+            (json!({ "from": "2026-11-20 9 點" }), "YYYY-MM-DD HH:MM"),
+            (json!({ "attachments": [] }), "official"),
+        ] {
+            let (kind, message) = manager.error_kind("file_application", form(changes.clone()));
+            assert_eq!(kind, "invalid", "{changes}: {message}");
+            assert!(
+                message.to_lowercase().contains(&expected.to_lowercase()),
+                "{changes}: {message}"
+            );
+        }
+        assert_eq!(manager.call("sync_status", json!({})).unwrap()["waiting"], 0);
+
+        let id = manager.call("file_application", form(json!({}))).unwrap();
+        let id = id.as_str().unwrap().to_string();
+        manager.call("sync_now", json!({})).unwrap();
+        head.call("sync_now", json!({})).unwrap();
+        let listed = head.call("applications", json!({})).unwrap();
+        assert_eq!(listed[0]["status"]["state"], "in_review", "{listed}");
+
+        let decide = |device: &App, role: &str, decision: Value| {
+            device.call(
+                "decide",
+                json!({ "application": id, "role": role, "decision": decision }),
+            )
+        };
+        let err = decide(&head, "head", json!({ "kind": "reject", "reason": "" })).unwrap_err();
+        assert_eq!(err["kind"], "invalid", "a rejection states why: {err}");
+        let err = decide(&head, "manager", json!({ "kind": "approve" })).unwrap_err();
+        assert_eq!(err["kind"], "invalid", "not a role the head holds: {err}");
+        let view = decide(&head, "head", json!({ "kind": "approve" })).unwrap();
+        assert_eq!(view["status"]["state"], "approved", "{view}");
+        head.call("sync_now", json!({})).unwrap();
+        manager.call("sync_now", json!({})).unwrap();
+        let seen = manager.call("applications", json!({})).unwrap();
+        assert_eq!(
+            seen[0]["status"]["state"], "approved",
+            "the manager sees the head's approval"
+        );
+        assert!(
+            manager
+                .call("logbook", json!({ "year": 2026 }))
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .is_empty()
+        );
+
+        // 核章: the inspector records, the supervisor (the head here) countersigns.
+        let ok = json!({ "running": true, "picture_clear": true, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "" });
+        let check = inspector
+            .call(
+                "record_check",
+                json!({ "draft": { "host_ok": true, "cameras": { "cam-01": ok, "cam-02": ok } } }),
+            )
+            .unwrap();
+        inspector.call("sync_now", json!({})).unwrap();
+        head.call("sync_now", json!({})).unwrap();
+        let now = crate::session::Session::now().taipei_date();
+        let seal = json!({ "year": now.year, "month": now.month, "entry": check["entry"] });
+        assert_eq!(
+            inspector.error_kind("countersign_check", seal.clone()).0,
+            "invalid",
+            "an inspector does not countersign"
+        );
+        head.call("countersign_check", seal).unwrap();
+        let state = head.call("sync_now", json!({})).unwrap();
+        assert_eq!(
+            (state["waiting"].as_u64(), state["refused"].as_u64()),
+            (Some(0), Some(0)),
+            "{state}"
         );
     }
 }

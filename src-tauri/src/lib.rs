@@ -34,6 +34,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::add_photo,
         commands::camera_health,
         commands::camera_snapshot,
+        commands::countersign_check,
+        commands::file_application,
+        commands::decide,
+        commands::applications,
+        commands::logbook,
     ])
 }
 

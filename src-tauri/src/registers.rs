@@ -6,11 +6,19 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use custos_core::access::CURRENT;
+use custos_core::application::{AccessKind, ApplicationCase, Attachment, Category, PersonalData};
 use custos_core::documents::{self as docs, DocKey};
-use custos_core::ids::{EntryId, PersonId};
+use custos_core::ids::{CameraId, EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry, Repair, RepairClosure};
+use custos_core::logbook::LogbookEntry;
+use custos_core::policy::ApplicantKind;
+use custos_core::roles::Role;
+use custos_core::seal::{Seal, SealPurpose};
+use custos_core::signing::DeviceKey;
 use custos_core::site::SiteRegister;
-use custos_core::time::Timestamp;
+use custos_core::time::{MinuteWindow, Timestamp};
+use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent, derive_status};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{LocalStore, StoreError};
@@ -162,4 +170,289 @@ pub fn close_repair(
     docs::commit(&mut doc, "repair closed", now.0);
     guard.record_edit(key, &mut doc, &before, now.0)?;
     Ok(())
+}
+
+/// The site's history (for signatures: each names the site it saw).
+fn site_history(store: &Mutex<LocalStore>) -> Result<(custos_core::history::SiteHistory, Vec<String>)> {
+    let mut doc = lock(store).document(&DocKey::Site)?;
+    let heads = custos_core::history::heads_to_hex(&doc.get_heads());
+    Ok((custos_core::history::SiteHistory::new(doc.document().clone()), heads))
+}
+
+/// Who signs (a seal or a decision), with which device key, when, and the
+/// new entry's id.
+pub struct Signer<'a> {
+    pub person: &'a PersonId,
+    pub key: &'a DeviceKey,
+    pub now: Timestamp,
+    pub id: EntryId,
+}
+
+/// 核章: countersigns a recorded check, in the first of `my_roles` the
+/// profile lets countersign (the supervisor always may).
+pub fn countersign_check(
+    store: &Mutex<LocalStore>,
+    key: &DocKey,
+    entry_id: &str,
+    my_roles: &[Role],
+    signer: Signer<'_>,
+) -> Result<()> {
+    let Signer {
+        person: me,
+        key: device,
+        now,
+        id: seal_id,
+    } = signer;
+    let site = site(store)?;
+    let profile = site.profile()?;
+    let allowed: Vec<Role> = profile
+        .inspection
+        .countersign_by
+        .into_iter()
+        .chain([Role::Supervisor])
+        .collect();
+    let role =
+        my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
+            custos_core::CoreError::Policy("countersigning checks (核章) is for the supervisor".into())
+        })?;
+    let (_, site_heads) = site_history(store)?;
+    let mut guard = lock(store);
+    let mut doc = guard.document(key)?;
+    let entry: InspectionEntry = docs::get_entry(&doc, docs::INSPECTION_ENTRIES, entry_id)?
+        .ok_or_else(|| RegisterError::NotFound(format!("no check {entry_id} in {key}")))?;
+    let subject: EntryId = entry_id.parse()?;
+    let seal = Seal::sign(
+        seal_id,
+        SealPurpose::Countersign,
+        subject,
+        entry.content_hash(),
+        role,
+        me.clone(),
+        site_heads,
+        now,
+        String::new(),
+        device,
+    );
+    let before = doc.get_heads();
+    docs::put_entry(&mut doc, docs::SEALS, seal.id.as_str(), &seal)?;
+    docs::commit(&mut doc, "countersigned", now.0);
+    guard.record_edit(key, &mut doc, &before, now.0)?;
+    Ok(())
+}
+
+/// An application as the manager types it from the form; who filed it,
+/// when, and the personal data's digest are added here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationDraft {
+    pub applicant_kind: ApplicantKind,
+    pub applicant_name: String,
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub unit: String,
+    pub cameras: Vec<CameraId>,
+    /// Taipei wall-clock minutes, `YYYY-MM-DD HH:MM`, as the form asks.
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub category: Category,
+    pub kinds: Vec<AccessKind>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub in_court: bool,
+    #[serde(default)]
+    pub major_or_abnormal: bool,
+    pub national_id: String,
+    pub phone: String,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// Files an application (調閱申請): the case and, in a document of its own
+/// that fewer roles receive, the applicant's personal data. Checked against
+/// the profile first; nothing is stored if it fails.
+pub fn file_application(
+    store: &Mutex<LocalStore>,
+    me: &PersonId,
+    draft: ApplicationDraft,
+    now: Timestamp,
+    id: EntryId,
+    salt: String,
+) -> Result<String> {
+    let site = site(store)?;
+    let profile = site.profile()?;
+    let personal = PersonalData {
+        national_id: draft.national_id.trim().to_ascii_uppercase(),
+        phone: draft.phone.trim().to_string(),
+        address: draft.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+        salt,
+    };
+    personal.validate()?;
+    let window = MinuteWindow::new(
+        Timestamp::parse_taipei_minute(&draft.from)?,
+        Timestamp::parse_taipei_minute(&draft.to)?,
+    )?;
+    let case = ApplicationCase {
+        id: id.clone(),
+        filed_at: Timestamp(now.0 / custos_core::time::MINUTE_MS * custos_core::time::MINUTE_MS),
+        filed_by: me.clone(),
+        applicant_kind: draft.applicant_kind,
+        applicant_name: draft.applicant_name.trim().to_string(),
+        relation: draft.relation.trim().to_string(),
+        unit: draft.unit.trim().to_string(),
+        cameras: draft.cameras,
+        window,
+        reason: draft.reason.trim().to_string(),
+        category: draft.category,
+        kinds: draft.kinds,
+        attachments: draft.attachments,
+        in_court: draft.in_court,
+        major_or_abnormal: draft.major_or_abnormal,
+        personal_data_digest: personal.digest(),
+    };
+    case.check_filing(&site, &profile, now)?;
+    let mut guard = lock(store);
+    let case_key = DocKey::ApplicationCase(id.clone());
+    let mut case_doc = guard.document(&case_key)?;
+    docs::put_entry(&mut case_doc, docs::CASE, CURRENT, &case)?;
+    docs::commit(&mut case_doc, "filed", now.0);
+    let personal_key = DocKey::ApplicationPersonal(id.clone());
+    let mut personal_doc = guard.document(&personal_key)?;
+    docs::put_entry(&mut personal_doc, docs::PERSONAL, CURRENT, &personal)?;
+    docs::commit(&mut personal_doc, "filed", now.0);
+    // Two documents, two transactions: the personal data first, so a case
+    // never waits without the data its digest names.
+    guard.record_edit(&personal_key, &mut personal_doc, &[], now.0)?;
+    guard.record_edit(&case_key, &mut case_doc, &[], now.0)?;
+    Ok(id.to_string())
+}
+
+/// A decision on an application, as the UI asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecisionRequest {
+    Approve,
+    Reject { reason: String },
+    Vote { in_favour: bool, reason: String },
+    Withdraw { reason: String },
+}
+
+/// Signs a decision (approve, reject with reason, vote, withdraw) on the
+/// case as this device has it, having seen every event it holds.
+pub fn decide(
+    store: &Mutex<LocalStore>,
+    application: &EntryId,
+    request: DecisionRequest,
+    role: Role,
+    signer: Signer<'_>,
+) -> Result<ApplicationView> {
+    let Signer {
+        person: me,
+        key: device,
+        now,
+        id: event_id,
+    } = signer;
+    let needs_reason = |reason: &str, what: &str| {
+        if reason.trim().is_empty() {
+            Err(custos_core::CoreError::Policy(format!("{what} needs a reason")))
+        } else {
+            Ok(())
+        }
+    };
+    let decision = match request {
+        DecisionRequest::Approve => Decision::Approve,
+        DecisionRequest::Reject { reason } => {
+            needs_reason(&reason, "a rejection (否准)")?;
+            Decision::Reject { reason }
+        }
+        DecisionRequest::Vote { in_favour, reason } => {
+            if !in_favour {
+                needs_reason(&reason, "a vote against")?;
+            }
+            Decision::Vote { in_favour, reason }
+        }
+        DecisionRequest::Withdraw { reason } => {
+            needs_reason(&reason, "a withdrawal")?;
+            Decision::Withdraw { reason }
+        }
+    };
+    let (_, site_heads) = site_history(store)?;
+    {
+        let mut guard = lock(store);
+        let key = DocKey::ApplicationCase(application.clone());
+        let mut doc = guard.document(&key)?;
+        let case: ApplicationCase = docs::get_entry(&doc, docs::CASE, CURRENT)?
+            .ok_or_else(|| RegisterError::NotFound(format!("no application {application} on this device")))?;
+        let events: BTreeMap<String, DecisionEvent> = docs::entries(&doc, docs::EVENTS)?;
+        let draft = DecisionDraft {
+            id: event_id,
+            decision,
+            role,
+            signer: me.clone(),
+            signed_at: now,
+        };
+        let seen = events.values().map(|e| e.id.clone());
+        let event = DecisionEvent::sign(draft, &case, site_heads, seen, device);
+        let before = doc.get_heads();
+        docs::put_entry(&mut doc, docs::EVENTS, event.id.as_str(), &event)?;
+        docs::commit(&mut doc, "decision", now.0);
+        guard.record_edit(&key, &mut doc, &before, now.0)?;
+    }
+    application_view(store, application)
+}
+
+/// An application with its status derived from the signed decisions (never
+/// stored), and every decision that does not count, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationView {
+    pub case: ApplicationCase,
+    pub status: custos_core::workflow::Status,
+    pub decisions: BTreeMap<String, DecisionEvent>,
+    /// Decision id → why it does not count.
+    pub ignored: BTreeMap<String, String>,
+}
+
+pub fn application_view(store: &Mutex<LocalStore>, application: &EntryId) -> Result<ApplicationView> {
+    let site = site(store)?;
+    let profile = site.profile()?;
+    let (history, _) = site_history(store)?;
+    let doc = lock(store).document(&DocKey::ApplicationCase(application.clone()))?;
+    let case: ApplicationCase = docs::get_entry(&doc, docs::CASE, CURRENT)?
+        .ok_or_else(|| RegisterError::NotFound(format!("no application {application} on this device")))?;
+    let decisions: BTreeMap<String, DecisionEvent> = docs::entries(&doc, docs::EVENTS)?;
+    let derived = derive_status(&case, &decisions, &history, &profile);
+    let ignored = decisions
+        .values()
+        .filter_map(|e| {
+            derived
+                .ignored_reason(&e.id)
+                .map(|r| (e.id.to_string(), format!("{r:?}")))
+        })
+        .collect();
+    Ok(ApplicationView {
+        status: derived.status.clone(),
+        case,
+        decisions,
+        ignored,
+    })
+}
+
+/// Every application this device holds (its roles decide which), newest first.
+pub fn applications(store: &Mutex<LocalStore>) -> Result<Vec<ApplicationView>> {
+    let keys = lock(store).document_keys()?;
+    let mut views = Vec::new();
+    for key in keys {
+        if let Ok(DocKey::ApplicationCase(id)) = key.parse::<DocKey>() {
+            views.push(application_view(store, &id)?);
+        }
+    }
+    views.sort_by_key(|v| std::cmp::Reverse(v.case.filed_at));
+    Ok(views)
+}
+
+/// 調閱登記簿 for a year, as this device has it.
+pub fn logbook(store: &Mutex<LocalStore>, year: i32) -> Result<BTreeMap<String, LogbookEntry>> {
+    let doc = lock(store).document(&DocKey::Logbook { year })?;
+    Ok(docs::entries(&doc, docs::LOGBOOK_ENTRIES)?)
 }

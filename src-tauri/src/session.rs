@@ -92,6 +92,12 @@ impl Session {
             .map_err(|e: custos_core::CoreError| SyncError::Core(e))
     }
 
+    /// The roles of the person this device is enrolled for.
+    pub fn my_roles(&self) -> Result<Vec<custos_core::roles::Role>, SyncError> {
+        let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
+        Ok(enrolled.enrolled.roles.iter().filter_map(|r| r.parse().ok()).collect())
+    }
+
     /// One sync round now (waiting for one already under way to finish first).
     pub async fn sync_round(&self, emit: &mut (dyn FnMut(SyncEvent) + Send)) -> Result<SyncReport, SyncError> {
         let mut client = self.client().await?;

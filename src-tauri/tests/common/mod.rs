@@ -98,6 +98,7 @@ impl Site {
             &["person", "add"],
             &["--name", "陳園長", "--role", "head", "--role", "supervisor"],
         );
+        console(&data, &["person", "add"], &["--name", "王經理", "--role", "manager"]);
         for id in ["cam-01", "cam-02"] {
             let place = ["--name", "大門", "--location", "一樓", "--zone", "outdoor-public"];
             console(

@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "decide",
     "applications",
     "logbook",
+    "holds",
+    "release_hold",
 ];
 
 fn main() {

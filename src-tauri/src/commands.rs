@@ -345,6 +345,28 @@ pub fn applications(session: State<'_, Session>) -> Result<Vec<registers::Applic
     Ok(registers::applications(&session.store)?)
 }
 
+/// The holds on footage, and which are released.
+#[tauri::command]
+pub fn holds(session: State<'_, Session>) -> Result<registers::HoldsView> {
+    Ok(registers::holds(&session.store)?)
+}
+
+/// The head (or delegate) releases a hold, with the reason; signed.
+#[tauri::command]
+pub fn release_hold(session: State<'_, Session>, hold: String, reason: String) -> Result<()> {
+    let me = session.me()?;
+    let roles = session.my_roles()?;
+    let signer = registers::Signer {
+        person: &me,
+        key: &session.key,
+        now: Session::now(),
+        id: Session::new_entry_id(),
+    };
+    registers::release_hold(&session.store, &hold, &reason, &roles, signer)?;
+    session.wake.notify_one();
+    Ok(())
+}
+
 /// 調閱登記簿 for a year.
 #[tauri::command]
 pub fn logbook(
@@ -696,6 +718,28 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+
+        // Filing held the requested window; only the head releases it, with a reason.
+        let held = head.call("holds", json!({})).unwrap();
+        let hold = held["holds"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .expect("a hold from the filing")
+            .clone();
+        let release = |reason: &str| json!({ "hold": hold, "reason": reason });
+        assert_eq!(head.error_kind("release_hold", release(" ")).0, "invalid");
+        assert_eq!(manager.error_kind("release_hold", release("案件結束")).0, "invalid");
+        head.call("release_hold", release("案件已結束，依一般保存期限處理"))
+            .unwrap();
+        let state = head.call("sync_now", json!({})).unwrap();
+        assert_eq!(
+            (state["waiting"].as_u64(), state["refused"].as_u64()),
+            (Some(0), Some(0)),
+            "the recorder accepts the release: {state}"
+        );
+        assert!(head.call("holds", json!({})).unwrap()["released"][&hold].is_object());
 
         // 核章: the inspector records, the supervisor (the head here) countersigns.
         let ok = json!({ "running": true, "picture_clear": true, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "" });

@@ -39,6 +39,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::decide,
         commands::applications,
         commands::logbook,
+        commands::holds,
+        commands::release_hold,
     ])
 }
 

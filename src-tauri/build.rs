@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "camera_snapshot",
     "countersign_check",
     "file_application",
+    "amend_application",
     "decide",
     "applications",
     "logbook",

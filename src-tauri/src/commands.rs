@@ -290,23 +290,47 @@ pub fn countersign_check(session: State<'_, Session>, year: i32, month: u32, ent
     Ok(())
 }
 
+/// A fresh salt for the personal data's digest.
+fn new_salt() -> Result<String> {
+    let mut salt = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+        .map_err(|_| CommandError::new("store", "the system provided no randomness"))?;
+    Ok(hex::encode(salt))
+}
+
+fn application_id(text: &str) -> Result<custos_core::ids::EntryId> {
+    text.parse()
+        .map_err(|e: custos_core::CoreError| CommandError::new("invalid", e))
+}
+
 /// Files an application (調閱申請) from the form's fields.
 #[tauri::command]
 pub fn file_application(session: State<'_, Session>, draft: registers::ApplicationDraft) -> Result<String> {
     let me = session.me()?;
-    let mut salt = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-        .map_err(|_| CommandError::new("store", "the system provided no randomness"))?;
     let id = registers::file_application(
         &session.store,
         &me,
         draft,
         Session::now(),
         Session::new_entry_id(),
-        hex::encode(salt),
+        new_salt()?,
     )?;
     session.wake.notify_one();
     Ok(id)
+}
+
+/// Amends an application still in review with the form's fields anew.
+#[tauri::command]
+pub fn amend_application(
+    session: State<'_, Session>,
+    application: String,
+    draft: registers::ApplicationDraft,
+) -> Result<registers::ApplicationView> {
+    session.me()?;
+    let id = application_id(&application)?;
+    let view = registers::amend_application(&session.store, &id, draft, Session::now(), new_salt()?)?;
+    session.wake.notify_one();
+    Ok(view)
 }
 
 /// Approves, rejects (with a reason), votes on or withdraws an application,
@@ -325,9 +349,7 @@ pub fn decide(
             format!("this person does not hold the role {}", role.as_str()),
         ));
     }
-    let id: custos_core::ids::EntryId = application
-        .parse()
-        .map_err(|e: custos_core::CoreError| CommandError::new("invalid", e))?;
+    let id = application_id(&application)?;
     let signer = registers::Signer {
         person: &me,
         key: &session.key,
@@ -691,6 +713,17 @@ mod tests {
         let listed = head.call("applications", json!({})).unwrap();
         assert_eq!(listed[0]["status"]["state"], "in_review", "{listed}");
 
+        // Amended while in review: the new reason stands; a bad amendment changes nothing.
+        let mut amended = form(json!({ "reason": "調查竊盜案（補充：機車）" }));
+        amended["application"] = json!(id);
+        let view = manager.call("amend_application", amended.clone()).unwrap();
+        assert_eq!(view["case"]["reason"], "調查竊盜案（補充：機車）");
+        let mut bad = form(json!({ "cameras": [] }));
+        bad["application"] = json!(id);
+        assert_eq!(manager.error_kind("amend_application", bad).0, "invalid");
+        manager.call("sync_now", json!({})).unwrap();
+        head.call("sync_now", json!({})).unwrap();
+
         let decide = |device: &App, role: &str, decision: Value| {
             device.call(
                 "decide",
@@ -710,6 +743,10 @@ mod tests {
             seen[0]["status"]["state"], "approved",
             "the manager sees the head's approval"
         );
+        assert_eq!(seen[0]["case"]["reason"], "調查竊盜案（補充：機車）");
+        let (kind, message) = manager.error_kind("amend_application", amended);
+        assert_eq!(kind, "invalid");
+        assert!(message.contains("decided"), "{message}");
         assert!(
             manager
                 .call("logbook", json!({ "year": 2026 }))

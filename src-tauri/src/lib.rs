@@ -36,6 +36,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::camera_snapshot,
         commands::countersign_check,
         commands::file_application,
+        commands::amend_application,
         commands::decide,
         commands::applications,
         commands::logbook,

@@ -269,19 +269,14 @@ pub struct ApplicationDraft {
     pub address: Option<String>,
 }
 
-/// Files an application (調閱申請): the case and, in a document of its own
-/// that fewer roles receive, the applicant's personal data. Checked against
-/// the profile first; nothing is stored if it fails.
-pub fn file_application(
-    store: &Mutex<LocalStore>,
-    me: &PersonId,
+/// The case and the personal data a draft describes.
+fn case_from_draft(
     draft: ApplicationDraft,
-    now: Timestamp,
     id: EntryId,
+    filed_by: PersonId,
+    filed_at: Timestamp,
     salt: String,
-) -> Result<String> {
-    let site = site(store)?;
-    let profile = site.profile()?;
+) -> Result<(ApplicationCase, PersonalData)> {
     let personal = PersonalData {
         national_id: draft.national_id.trim().to_ascii_uppercase(),
         phone: draft.phone.trim().to_string(),
@@ -294,9 +289,9 @@ pub fn file_application(
         Timestamp::parse_taipei_minute(&draft.to)?,
     )?;
     let case = ApplicationCase {
-        id: id.clone(),
-        filed_at: Timestamp(now.0 / custos_core::time::MINUTE_MS * custos_core::time::MINUTE_MS),
-        filed_by: me.clone(),
+        id,
+        filed_at,
+        filed_by,
         applicant_kind: draft.applicant_kind,
         applicant_name: draft.applicant_name.trim().to_string(),
         relation: draft.relation.trim().to_string(),
@@ -311,21 +306,76 @@ pub fn file_application(
         major_or_abnormal: draft.major_or_abnormal,
         personal_data_digest: personal.digest(),
     };
-    case.check_filing(&site, &profile, now)?;
+    Ok((case, personal))
+}
+
+/// Writes the case and its personal data: the personal data first, so a
+/// case never waits without the data its digest names.
+fn write_application(
+    store: &Mutex<LocalStore>,
+    case: &ApplicationCase,
+    personal: &PersonalData,
+    message: &str,
+    now: Timestamp,
+) -> Result<()> {
     let mut guard = lock(store);
-    let case_key = DocKey::ApplicationCase(id.clone());
-    let mut case_doc = guard.document(&case_key)?;
-    docs::put_entry(&mut case_doc, docs::CASE, CURRENT, &case)?;
-    docs::commit(&mut case_doc, "filed", now.0);
-    let personal_key = DocKey::ApplicationPersonal(id.clone());
+    let personal_key = DocKey::ApplicationPersonal(case.id.clone());
     let mut personal_doc = guard.document(&personal_key)?;
-    docs::put_entry(&mut personal_doc, docs::PERSONAL, CURRENT, &personal)?;
-    docs::commit(&mut personal_doc, "filed", now.0);
-    // Two documents, two transactions: the personal data first, so a case
-    // never waits without the data its digest names.
-    guard.record_edit(&personal_key, &mut personal_doc, &[], now.0)?;
-    guard.record_edit(&case_key, &mut case_doc, &[], now.0)?;
+    let before = personal_doc.get_heads();
+    docs::put_entry(&mut personal_doc, docs::PERSONAL, CURRENT, personal)?;
+    docs::commit(&mut personal_doc, message, now.0);
+    guard.record_edit(&personal_key, &mut personal_doc, &before, now.0)?;
+    let case_key = DocKey::ApplicationCase(case.id.clone());
+    let mut case_doc = guard.document(&case_key)?;
+    let before = case_doc.get_heads();
+    docs::put_entry(&mut case_doc, docs::CASE, CURRENT, case)?;
+    docs::commit(&mut case_doc, message, now.0);
+    guard.record_edit(&case_key, &mut case_doc, &before, now.0)?;
+    Ok(())
+}
+
+/// Files an application (調閱申請): the case and, in a document of its own
+/// that fewer roles receive, the applicant's personal data. Checked against
+/// the profile first; nothing is stored if it fails.
+pub fn file_application(
+    store: &Mutex<LocalStore>,
+    me: &PersonId,
+    draft: ApplicationDraft,
+    now: Timestamp,
+    id: EntryId,
+    salt: String,
+) -> Result<String> {
+    let site = site(store)?;
+    let filed_at = Timestamp(now.0 / custos_core::time::MINUTE_MS * custos_core::time::MINUTE_MS);
+    let (case, personal) = case_from_draft(draft, id.clone(), me.clone(), filed_at, salt)?;
+    case.check_filing(&site, &site.profile()?, now)?;
+    write_application(store, &case, &personal, "filed", now)?;
     Ok(id.to_string())
+}
+
+/// Amends an application still in review: the form's fields anew; who
+/// filed it and when stay. Decisions signed on the old text stop counting
+/// (they signed its hash), so the chain starts again.
+pub fn amend_application(
+    store: &Mutex<LocalStore>,
+    application: &EntryId,
+    draft: ApplicationDraft,
+    now: Timestamp,
+    salt: String,
+) -> Result<ApplicationView> {
+    let current = application_view(store, application)?;
+    if current.status.is_final() {
+        return Err(custos_core::CoreError::Policy(
+            "the application has been decided and can no longer be amended".into(),
+        )
+        .into());
+    }
+    let site = site(store)?;
+    let old = current.case;
+    let (case, personal) = case_from_draft(draft, old.id.clone(), old.filed_by, old.filed_at, salt)?;
+    case.check_filing(&site, &site.profile()?, now)?;
+    write_application(store, &case, &personal, "amended", now)?;
+    application_view(store, application)
 }
 
 /// A decision on an application, as the UI asks for it.

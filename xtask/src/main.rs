@@ -31,6 +31,10 @@ const APT_PACKAGES: &[&str] = &[
     "gstreamer1.0-libav",
     // clockoverlay (the test camera's clock) is the pango plugin, packaged in -x.
     "gstreamer1.0-x",
+    // The UI's screen tests (playwright-core drives the system Chromium), and
+    // CJK fonts so the screenshots show the Chinese they test.
+    "chromium",
+    "fonts-noto-cjk",
 ];
 
 /// What `bench` needs besides: ImageMagick, the photo pipeline's baseline.
@@ -186,6 +190,7 @@ fn test() -> Result {
     run(&ui, "npm", &["run", "check", "--silent"])?;
     run(&root, "cargo", &["test", "--workspace"])?;
     run(&ui, "npm", &["test", "--silent"])?;
+    run(&ui, "npm", &["run", "screens", "--silent"])?;
     eprintln!(
         "\nall checks and tests passed in {:.0} s",
         started.elapsed().as_secs_f64()

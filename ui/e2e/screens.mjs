@@ -1,0 +1,241 @@
+// Every screen of the UI in the real Chromium, at a phone's and a tablet's
+// viewport (and the tablet at 200 % zoom), with the app's Rust side
+// replaced by a mock of Tauri's IPC. Each screen is driven by clicks and
+// typing as a person would, saved as a screenshot under test-output/, must
+// not scroll sideways, and must pass axe-core with no serious or critical
+// violation. Run by `cargo xtask test` after the UI is built.
+
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ui = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(ui, 'dist');
+const out = join(ui, 'test-output');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+mkdirSync(out, { recursive: true });
+
+const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'tablet', width: 1024, height: 1366 },
+  // The tablet at 200 % zoom: half the CSS pixels, twice the scale.
+  { name: 'tablet-200', width: 512, height: 683, deviceScaleFactor: 2 },
+];
+
+const NOW = Date.now();
+const MONTH = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric' })
+  .formatToParts(NOW)
+  .reduce((a, p) => ({ ...a, [p.type]: Number(p.value) }), {});
+const ok = { running: true, picture_clear: true, audio_ok: null, storage_ok: true, time_correct: true, note: '' };
+
+/** What the mocked Rust side answers, per scenario. */
+function fixtures(enrolled) {
+  const enrollment = {
+    recorder: 'https://192.168.1.10:7443',
+    fingerprint: 'ab'.repeat(32),
+    device_id: '0f'.repeat(16),
+    person_id: '01JCUSTOSPERSON0000000001',
+    person_name: '黃巡檢',
+    roles: ['inspector'],
+    site_name: '高雄市立示範幼兒園',
+    profile_id: 'kaohsiung-kindergarten',
+    recorder_public_key: 'cd'.repeat(32),
+  };
+  return {
+    device_info: { deviceId: '0f'.repeat(16), enrollment: enrolled ? enrollment : null },
+    sync_status: {
+      waiting: 2,
+      refused: [
+        {
+          hash: 'aa'.repeat(32),
+          document: `inspections/${MONTH.year}-${String(MONTH.month).padStart(2, '0')}`,
+          rule: 'author',
+          message: '檢查紀錄須由檢查人本人登錄',
+        },
+      ],
+      last: { state: 'offline', message: 'the recorder cannot be reached', waiting: 2 },
+      auditAlarm: null,
+    },
+    site: {
+      name: '高雄市立示範幼兒園',
+      profileId: 'kaohsiung-kindergarten',
+      cameras: [
+        { id: 'cam-01', name: '大門', location: '一樓大門口', audio: true, propertyNumber: '3140101-03-0001' },
+        { id: 'cam-02', name: '遊戲室', location: '二樓', audio: false, propertyNumber: null },
+        { id: 'cam-03', name: '後門', location: '一樓後門', audio: false, propertyNumber: null },
+      ],
+    },
+    inspection_month: {
+      year: MONTH.year,
+      month: MONTH.month,
+      checks: {
+        '01JCUSTOSCHECK00000000001': { ...draftOf(), checked_at: NOW - 86_400_000, inspector: enrollment.person_id },
+      },
+      repairs: {
+        '01JCUSTOSREPAIR0000000001': {
+          found_in: '01JCUSTOSCHECK00000000001',
+          camera: 'cam-02',
+          fault: 'picture',
+          description: '鏡頭起霧',
+          opened_by: enrollment.person_id,
+          opened_at: NOW - 86_400_000,
+          closed: null,
+        },
+      },
+    },
+    camera_health: {
+      cameras: [
+        { id: 'cam-01', name: '大門', location: '一樓大門口', index: { recording: true, last_segment_age_s: 12, bitrate_kbps: 2100, gaps_last_hour: 0 }, picture: { black: false, frozen: false, checked_at_ms: NOW } },
+        { id: 'cam-02', name: '遊戲室', location: '二樓', index: { recording: true, last_segment_age_s: 9, bitrate_kbps: 1900, gaps_last_hour: 0 }, picture: { black: true, frozen: false, checked_at_ms: NOW } },
+        { id: 'cam-03', name: '後門', location: '一樓後門', index: { recording: false, last_segment_age_s: 4000, bitrate_kbps: null, gaps_last_hour: 3 }, picture: null },
+      ],
+      disk: { free_bytes: 4e11, days_disk_can_hold: 40, floor_days: 14, floor_at_risk: false },
+    },
+    sync_now: { state: 'offline', message: 'the recorder cannot be reached', waiting: 2 },
+    enroll: { __error: { kind: 'recorder', message: 'Enrollment code expired: ask for a new one' } },
+    record_check: { entry: '01JCUSTOSCHECK00000000002', repairs: ['01JCUSTOSREPAIR0000000002'] },
+  };
+  function draftOf() {
+    return { host_ok: true, cameras: { 'cam-01': { ...ok, audio_ok: true }, 'cam-02': ok, 'cam-03': ok }, maintenance: '', handling: '', remarks: '', photos: [] };
+  }
+}
+
+/** Installed in the page before the app loads: Tauri's IPC, answered from `answers`. */
+function mockTauri(answers) {
+  let nextCallback = 1;
+  window.__TAURI_INTERNALS__ = {
+    metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
+    transformCallback: () => nextCallback++,
+    unregisterCallback: () => {},
+    invoke: async (cmd) => {
+      if (cmd.startsWith('plugin:event|')) return nextCallback++;
+      const answer = answers[cmd];
+      if (answer === undefined) throw { kind: 'store', message: `mock: no answer for ${cmd}` };
+      if (answer && answer.__error) throw answer.__error;
+      return structuredClone(answer);
+    },
+  };
+  window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener: () => {} };
+}
+
+function serve() {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(dist, path);
+    if (!existsSync(file) || statSync(file).isDirectory()) file = join(dist, 'index.html');
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const failures = [];
+const check = (cond, message) => {
+  if (!cond) failures.push(message);
+};
+
+async function screen(page, label) {
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(out, `${label}.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `${label}: scrolls sideways by ${overflow}px`);
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }),
+  );
+  for (const v of result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+    failures.push(`${label}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
+  }
+  console.log(`  ${label}: ${result.violations.length} minor or moderate axe findings, screenshot saved`);
+}
+
+const server = await serve();
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+try {
+  for (const vp of VIEWPORTS) {
+    console.log(`${vp.name} ${vp.width}x${vp.height}`);
+    const open = async (enrolled) => {
+      const context = await browser.newContext({
+        viewport: { width: vp.width, height: vp.height },
+        deviceScaleFactor: vp.deviceScaleFactor ?? 1,
+        locale: 'zh-TW',
+        timezoneId: 'Asia/Taipei',
+      });
+      await context.addInitScript(mockTauri, fixtures(enrolled));
+      const page = await context.newPage();
+      page.on('pageerror', (e) => failures.push(`${vp.name}: page error ${e.message}`));
+      await page.goto(base);
+      return { page, context };
+    };
+
+    // Not enrolled: the enrollment screen, and a refused code explained.
+    {
+      const { page, context } = await open(false);
+      await page.getByLabel('註冊文字').waitFor();
+      await screen(page, `${vp.name}-enroll`);
+      await page.getByLabel('註冊文字').fill('custos-enroll:{"recorder":"https://192.168.1.10:7443","fingerprint":"' + 'ab'.repeat(32) + '","code":"ABCD-EFGH-JKMN"}');
+      await page.getByRole('button', { name: '註冊', exact: true }).click();
+      await page.getByRole('alert').waitFor();
+      check((await page.getByRole('alert').innerText()).includes('已過期'), `${vp.name}: an expired code is explained`);
+      await screen(page, `${vp.name}-enroll-expired`);
+      await context.close();
+    }
+
+    // Enrolled: home, the check, repairs, settings, and English.
+    {
+      const { page, context } = await open(true);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      check((await page.locator('.syncbar').innerText()).includes('離線'), `${vp.name}: offline is always visible`);
+      check((await page.locator('.syncbar').innerText()).includes('2 筆尚未送到錄影主機'), `${vp.name}: waiting changes are counted`);
+      await screen(page, `${vp.name}-home`);
+      await page.getByRole('button', { name: /被錄影主機退回/ }).click();
+      check((await page.locator('.reasons').innerText()).includes('檢查人本人'), `${vp.name}: a refusal shows its reason`);
+      await screen(page, `${vp.name}-refused`);
+
+      await page.getByRole('navigation').getByRole('button', { name: /巡檢/ }).click();
+      await page.getByRole('group', { name: /大門/ }).waitFor();
+      const back = page.getByRole('group', { name: /後門/ });
+      check(!(await back.getByLabel('運轉正常').isChecked()), `${vp.name}: a camera the recorder sees down is pre-marked`);
+      const submit = page.getByRole('button', { name: '送出檢查紀錄' });
+      check(await submit.isDisabled(), `${vp.name}: a fault without 處理情形 cannot be sent`);
+      await screen(page, `${vp.name}-check`);
+      await page.getByRole('textbox', { name: /處理情形/ }).fill('已通知廠商到場檢修');
+      check(await submit.isEnabled(), `${vp.name}: with 處理情形 the check can be sent`);
+      await submit.click();
+      await page.getByRole('status').waitFor();
+      check((await page.getByRole('status').innerText()).includes('已開立報修'), `${vp.name}: the repair opened is confirmed`);
+      await screen(page, `${vp.name}-check-saved`);
+
+      await page.getByRole('navigation').getByRole('button', { name: /報修/ }).click();
+      await page.getByRole('heading', { name: /遊戲室/ }).waitFor();
+      await screen(page, `${vp.name}-repairs`);
+
+      await page.getByRole('navigation').getByRole('button', { name: /設定/ }).click();
+      await page.getByLabel('語言').selectOption('en');
+      await page.getByRole('heading', { name: 'Settings' }).waitFor();
+      await screen(page, `${vp.name}-settings-en`);
+      await page.getByRole('navigation').getByRole('button', { name: /Home/ }).click();
+      await page.getByRole('heading', { name: /Hello/ }).waitFor();
+      await screen(page, `${vp.name}-home-en`);
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+if (failures.length > 0) {
+  console.error(`\n${failures.length} problem(s):\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`\nevery screen passed; screenshots in ${out}`);

@@ -1,0 +1,131 @@
+// The app's state, shared by every view: who this device is, what the
+// recorder last said, and the person's settings. Reactive (Svelte 5 runes).
+
+import * as api from './api';
+import type { DateStyle } from './dates';
+import { translate, type Lang, type MessageKey } from './i18n';
+
+export type View = 'home' | 'check' | 'repairs' | 'settings';
+
+const SETTINGS_KEY = 'custos.settings';
+
+function taipeiYearMonth(ms: number): { year: number; month: number } {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric' })
+    .formatToParts(ms)
+    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
+  return { year: Number(parts.year), month: Number(parts.month) };
+}
+
+class AppState {
+  lang: Lang = $state('zh-TW');
+  dateStyle: DateStyle = $state('roc');
+  view: View = $state('home');
+  device: api.DeviceInfo | null = $state(null);
+  status: api.SyncStatus | null = $state(null);
+  /** Progress of the round under way, if any. */
+  progress: { stage: string; done: number; total: number } | null = $state(null);
+  /** Whether the last round reached the recorder; null before the first. */
+  online: boolean | null = $state(null);
+  lastSyncedAt: number | null = $state(null);
+  site: api.SiteView | null = $state(null);
+  month: api.MonthView | null = $state(null);
+  health: api.SiteHealth | null = $state(null);
+  error: string | null = $state(null);
+
+  t = (key: MessageKey): string => translate(this.lang, key);
+
+  constructor() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
+      if (saved.lang === 'en' || saved.lang === 'zh-TW') this.lang = saved.lang;
+      if (saved.dateStyle === 'roc' || saved.dateStyle === 'gregorian') this.dateStyle = saved.dateStyle;
+    } catch {
+      // No saved settings: the defaults stand.
+    }
+  }
+
+  saveSettings() {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ lang: this.lang, dateStyle: this.dateStyle }));
+  }
+
+  get enrolled(): boolean {
+    return !!this.device?.enrollment;
+  }
+
+  /** Loads everything the views show from the app's store (works offline). */
+  async load() {
+    this.device = await api.deviceInfo();
+    if (!this.enrolled) return;
+    this.status = await api.syncStatus();
+    this.applyEvent(this.status.last);
+    await this.loadRegisters();
+  }
+
+  async loadRegisters() {
+    try {
+      this.site = await api.site();
+    } catch (e) {
+      if (!(api.isCommandError(e) && e.kind === 'no_site')) throw e;
+      this.site = null;
+    }
+    const { year, month } = taipeiYearMonth(Date.now());
+    this.month = await api.inspectionMonth(year, month);
+  }
+
+  /** The recorder's measurements, when online; quietly none when not. */
+  async loadHealth() {
+    try {
+      this.health = await api.cameraHealth();
+    } catch {
+      this.health = null;
+    }
+  }
+
+  applyEvent(event: api.SyncEvent | null) {
+    if (!event) return;
+    switch (event.state) {
+      case 'syncing':
+        this.progress = { stage: event.stage, done: event.done, total: event.total };
+        break;
+      case 'synced':
+        this.progress = null;
+        this.online = true;
+        this.lastSyncedAt = event.at_ms;
+        break;
+      case 'offline':
+        this.progress = null;
+        this.online = false;
+        break;
+      case 'failed':
+      case 'refused':
+      case 'audit_alarm':
+        this.progress = null;
+        break;
+    }
+  }
+
+  /** A sync event from the Rust side: progress at once, the rest reloaded. */
+  async onSync(event: api.SyncEvent) {
+    this.applyEvent(event);
+    if (event.state !== 'syncing') {
+      this.status = await api.syncStatus();
+      await this.loadRegisters();
+    }
+  }
+
+  async syncNow() {
+    const event = await api.syncNow();
+    await this.onSync(event);
+  }
+
+  async dismiss(hash: string) {
+    await api.dismissRefused(hash);
+    this.status = await api.syncStatus();
+  }
+
+  currentMonth() {
+    return taipeiYearMonth(Date.now());
+  }
+}
+
+export const app = new AppState();

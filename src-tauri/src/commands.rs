@@ -215,6 +215,8 @@ pub struct SiteView {
     pub profile_id: String,
     /// The cameras in service, in id order: the walk-around checklist.
     pub cameras: Vec<CameraView>,
+    /// Names by person id, to print who checked and who countersigned.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 /// The site and its cameras, as this device last received them.
@@ -235,6 +237,7 @@ pub fn site(session: State<'_, Session>) -> Result<SiteView> {
                 property_number: c.property_number.clone(),
             })
             .collect(),
+        people: site.people.iter().map(|(id, p)| (id.clone(), p.name.clone())).collect(),
     })
 }
 

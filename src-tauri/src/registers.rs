@@ -130,6 +130,8 @@ pub struct MonthView {
     /// Checks by entry id (ULIDs sort by time).
     pub checks: BTreeMap<String, InspectionEntry>,
     pub repairs: BTreeMap<String, Repair>,
+    /// 核章: the countersignatures, by seal id (each names its check).
+    pub seals: BTreeMap<String, Seal>,
 }
 
 pub fn month(store: &Mutex<LocalStore>, year: i32, month: u32) -> Result<MonthView> {
@@ -140,6 +142,7 @@ pub fn month(store: &Mutex<LocalStore>, year: i32, month: u32) -> Result<MonthVi
         month,
         checks: docs::entries(&doc, docs::INSPECTION_ENTRIES)?,
         repairs: docs::entries(&doc, docs::REPAIRS)?,
+        seals: docs::entries(&doc, docs::SEALS)?,
     })
 }
 

@@ -67,6 +67,7 @@ function fixtures(enrolled) {
         { id: 'cam-02', name: '遊戲室', location: '二樓', audio: false, propertyNumber: null },
         { id: 'cam-03', name: '後門', location: '一樓後門', audio: false, propertyNumber: null },
       ],
+      people: { [enrollment.person_id]: '黃巡檢', '01JCUSTOSPERSON0000000002': '陳園長' },
     },
     inspection_month: {
       year: MONTH.year,
@@ -85,6 +86,7 @@ function fixtures(enrolled) {
           closed: null,
         },
       },
+      seals: {},
     },
     camera_health: {
       cameras: [
@@ -218,6 +220,20 @@ try {
       await page.getByRole('navigation').getByRole('button', { name: /報修/ }).click();
       await page.getByRole('heading', { name: /遊戲室/ }).waitFor();
       await screen(page, `${vp.name}-repairs`);
+
+      // The month's log laid out like the paper form, and as it prints.
+      await page.getByRole('navigation').getByRole('button', { name: /紀錄/ }).click();
+      await page.getByRole('table').waitFor();
+      const table = await page.getByRole('table').innerText();
+      check(table.includes('黃巡檢') && /民國\d+年/.test(table), `${vp.name}: the log names the inspector with an ROC date`);
+      await screen(page, `${vp.name}-log-001`);
+      await page.getByLabel('表單格式').selectOption('004');
+      check((await page.getByRole('table').innerText()).includes('均無異常'), `${vp.name}: the 萬華 form's boxes`);
+      await screen(page, `${vp.name}-log-004`);
+      await page.emulateMedia({ media: 'print' });
+      check(!(await page.getByRole('navigation').isVisible()), `${vp.name}: printing hides the navigation`);
+      await page.screenshot({ path: join(out, `${vp.name}-log-print.png`), fullPage: true });
+      await page.emulateMedia({ media: 'screen' });
 
       await page.getByRole('navigation').getByRole('button', { name: /設定/ }).click();
       await page.getByLabel('語言').selectOption('en');

@@ -81,6 +81,8 @@ export interface SiteView {
   name: string;
   profileId: string;
   cameras: CameraView[];
+  /** Names by person id. */
+  people: Record<string, string>;
 }
 
 /** One camera's result, as the core stores it (snake_case on purpose). */
@@ -117,11 +119,22 @@ export interface Repair {
   closed: { closed_by: string; closed_at: number; note: string; photos: string[] } | null;
 }
 
+/** A signed seal (核章 on a check names the check as its subject). */
+export interface Seal {
+  id: string;
+  purpose: 'countersign' | 'release_hold' | 'audit_checkpoint';
+  subject: string;
+  role: string;
+  signer: string;
+  signed_at: number;
+}
+
 export interface MonthView {
   year: number;
   month: number;
   checks: Record<string, InspectionEntry>;
   repairs: Record<string, Repair>;
+  seals: Record<string, Seal>;
 }
 
 export interface RecordedCheck {

@@ -35,6 +35,8 @@ const APT_PACKAGES: &[&str] = &[
     // CJK fonts so the screenshots show the Chinese they test.
     "chromium",
     "fonts-noto-cjk",
+    // The real app under WebDriver: WebKitWebDriver (tauri-driver starts it).
+    "webkit2gtk-driver",
 ];
 
 /// What `bench` needs besides: ImageMagick, the photo pipeline's baseline.
@@ -135,6 +137,10 @@ fn ensure_apt(wanted: &[&'static str]) -> Result {
 /// Installs what the machine lacks: Debian packages, then the UI's npm packages.
 fn ensure_dependencies() -> Result {
     ensure_apt(APT_PACKAGES)?;
+    // tauri-driver is not packaged; cargo installs it into ~/.cargo/bin once.
+    if Command::new("tauri-driver").arg("--help").output().is_err() {
+        run(&root(), "cargo", &["install", "tauri-driver", "--locked"])?;
+    }
     for tool in ["node", "npm"] {
         if Command::new(tool).arg("--version").output().is_err() {
             return Err(format!("{tool} is not installed: install Node.js 20 or later with npm"));

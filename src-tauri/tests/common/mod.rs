@@ -73,10 +73,56 @@ pub struct Site {
     data: PathBuf,
     port: u16,
     serving: Option<Child>,
+    /// Serve with `--no-recording` (cameras that do not exist) or record real ones.
+    recording: bool,
+}
+
+/// The GStreamer RTSP test camera (tests/camera), one stream per camera.
+pub struct TestCamera {
+    child: Child,
+    pub urls: Vec<String>,
+}
+
+impl TestCamera {
+    pub fn start(streams: &[(&str, &str)]) -> TestCamera {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/camera/custos_test_camera.py");
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(script).args(["--port", "0"]);
+        for (name, kind) in streams {
+            cmd.args(["--stream", &format!("{name}={kind}")]);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("the test camera starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let urls = streams
+            .iter()
+            .map(|_| {
+                let line = lines.next().expect("the camera announces its streams").unwrap();
+                line.strip_prefix("ready ").expect("ready <url>").to_string()
+            })
+            .collect();
+        TestCamera { child, urls }
+    }
+}
+
+impl Drop for TestCamera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Site {
     pub fn new() -> Site {
+        Site::with_cameras(&["rtsp://127.0.0.1:9/none", "rtsp://127.0.0.1:9/none"], false)
+    }
+
+    /// A site recording these camera streams (cam-01, cam-02, ...) in 2-second segments.
+    pub fn recording(urls: &[String]) -> Site {
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+        Site::with_cameras(&urls, true)
+    }
+
+    fn with_cameras(urls: &[&str], recording: bool) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("recorder");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -99,12 +145,13 @@ impl Site {
             &["--name", "陳園長", "--role", "head", "--role", "supervisor"],
         );
         console(&data, &["person", "add"], &["--name", "王經理", "--role", "manager"]);
-        for id in ["cam-01", "cam-02"] {
+        for (i, url) in urls.iter().enumerate() {
+            let id = format!("cam-{:02}", i + 1);
             let place = ["--name", "大門", "--location", "一樓", "--zone", "outdoor-public"];
             console(
                 &data,
                 &["camera", "add"],
-                &[&["--id", id, "--rtsp", "rtsp://127.0.0.1:9/none"][..], &place].concat(),
+                &[&["--id", id.as_str(), "--rtsp", url][..], &place].concat(),
             );
         }
         let mut site = Site {
@@ -112,6 +159,7 @@ impl Site {
             data,
             port,
             serving: None,
+            recording,
         };
         site.start();
         site
@@ -120,7 +168,12 @@ impl Site {
     pub fn start(&mut self) {
         let mut child = Command::new(recorder_bin())
             .args(["serve", "--data", self.data.to_str().unwrap()])
-            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--no-recording"])
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(if self.recording {
+                vec!["--segment-seconds", "2"]
+            } else {
+                vec!["--no-recording"]
+            })
             .env("CUSTOS_LOG", "error")
             .stdout(Stdio::piped())
             .spawn()

@@ -97,6 +97,9 @@ function fixtures(enrolled) {
       disk: { free_bytes: 4e11, days_disk_can_hold: 40, floor_days: 14, floor_at_risk: false },
     },
     sync_now: { state: 'offline', message: 'the recorder cannot be reached', waiting: 2 },
+    // A 2x2 grey PNG stands in for the camera's current picture.
+    camera_snapshot:
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAAAAABX3VL4AAAADklEQVR4nGNoaGhgYAAABQAB4rR0MAAAAABJRU5ErkJggg==',
     enroll: { __error: { kind: 'recorder', message: 'Enrollment code expired: ask for a new one' } },
     record_check: { entry: '01JCUSTOSCHECK00000000002', repairs: ['01JCUSTOSREPAIR0000000002'] },
   };
@@ -209,6 +212,8 @@ try {
       check(!(await back.getByLabel('運轉正常').isChecked()), `${vp.name}: a camera the recorder sees down is pre-marked`);
       const submit = page.getByRole('button', { name: '送出檢查紀錄' });
       check(await submit.isDisabled(), `${vp.name}: a fault without 處理情形 cannot be sent`);
+      await page.getByRole('group', { name: /大門/ }).getByRole('button', { name: '即時畫面' }).click();
+      await page.getByRole('img', { name: /即時畫面: 大門/ }).waitFor();
       await screen(page, `${vp.name}-check`);
       await page.getByRole('textbox', { name: /處理情形/ }).fill('已通知廠商到場檢修');
       check(await submit.isEnabled(), `${vp.name}: with 處理情形 the check can be sent`);

@@ -57,6 +57,17 @@ pub fn run() {
             // that seam is not built or checked on this machine.
             #[cfg(mobile)]
             let session = session::Session::open_mobile(&dir)?;
+            // Provisioning (and the demo): an enrollment text handed over in
+            // the environment enrolls a device that is not enrolled yet.
+            if let Ok(text) = std::env::var("CUSTOS_ENROLL_TEXT") {
+                let provisioning = session.clone();
+                tauri::async_runtime::spawn(async move {
+                    match sync::enroll(&provisioning.store, &provisioning.key, &text).await {
+                        Ok(_) | Err(sync::SyncError::AlreadyEnrolled(_)) => provisioning.wake.notify_one(),
+                        Err(e) => eprintln!("CUSTOS_ENROLL_TEXT: {e}"),
+                    }
+                });
+            }
             let handle = app.handle().clone();
             session.spawn_background(move |event| {
                 let _ = handle.emit(commands::SYNC_EVENT, &event);

@@ -526,10 +526,10 @@ fn demo() -> Result {
     if let Some(status) = serve.try_wait().map_err(|e| e.to_string())? {
         return Err(format!("the recorder stopped at once ({status}); is port 7443 in use?"));
     }
-    let enrolled = run(
-        &root,
-        recorder,
-        &[
+    // The app starts enrolled as the manager: the demo hands it the
+    // enrollment text a person would paste (a fresh app data folder each run).
+    let enrolled = Command::new(recorder)
+        .args([
             "enroll",
             "--data",
             data_s,
@@ -537,9 +537,15 @@ fn demo() -> Result {
             "陳老師",
             "--valid-minutes",
             "60",
-        ],
-    );
-    let shown = enrolled.and_then(|_| show_app(&root, &app));
+            "--quiet",
+        ])
+        .output()
+        .map_err(|e| format!("could not make an enrollment code: {e}"))?;
+    let text = String::from_utf8_lossy(&enrolled.stdout).trim().to_string();
+    eprintln!("\n==> enrollment text for 陳老師 (the app uses it at start):\n{text}");
+    let app_home = target.join("demo/app");
+    let _ = std::fs::remove_dir_all(&app_home);
+    let shown = show_app(&root, &app, &text, &app_home);
     let _ = run(&root, recorder, &["footage", "list", "--data", data_s]);
     let _ = serve.kill();
     let _ = serve.wait();
@@ -550,17 +556,31 @@ fn demo() -> Result {
 
 /// Opens the app window, or, without a screen, runs it under Xvfb long
 /// enough to show that it comes up.
-fn show_app(root: &Path, app: &Path) -> Result {
+fn show_app(root: &Path, app: &Path, enrollment: &str, app_home: &Path) -> Result {
     let app_s = app.to_str().unwrap();
+    let env = [
+        ("CUSTOS_ENROLL_TEXT", enrollment),
+        ("XDG_DATA_HOME", app_home.to_str().unwrap()),
+    ];
     if std::env::var_os("DISPLAY").is_some() {
         eprintln!(
-            "\n==> the recorder is at https://127.0.0.1:7443; starting the app (close its window to end the demo)"
+            "\n==> the recorder is at https://127.0.0.1:7443; starting the app enrolled as the manager (close its window to end the demo)"
         );
-        return run(root, app_s, &[]);
+        let status = Command::new(app_s)
+            .envs(env)
+            .current_dir(root)
+            .status()
+            .map_err(|e| format!("could not start the app: {e}"))?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(format!("the app exited with {status}"))
+        };
     }
     eprintln!("\n==> no DISPLAY: starting the app under Xvfb for 15 s to show that it starts");
     let mut child = Command::new("xvfb-run")
         .args(["-a", app_s])
+        .envs(env)
         .current_dir(root)
         .spawn()
         .map_err(|e| format!("could not start xvfb-run: {e}"))?;

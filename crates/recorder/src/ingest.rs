@@ -107,6 +107,26 @@ pub fn ffmpeg_args(url: &str, out_dir: &Path, segment_seconds: u32) -> Vec<Strin
     .collect()
 }
 
+/// Makes ffmpeg stop when the recorder dies, however it dies: a recorder
+/// killed by the OOM killer or a power button must not leave an ffmpeg
+/// writing footage that nobody indexes, and that the next recorder's ffmpeg
+/// would write over. SIGTERM lets ffmpeg close the segment it is writing.
+#[cfg(target_os = "linux")]
+fn ends_with_the_recorder(command: &mut Command) {
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ends_with_the_recorder(_command: &mut Command) {}
+
 /// Records one camera until the task is dropped; restarts ffmpeg with
 /// backoff (1 s doubling to 30 s, back to 1 s after a minute of recording).
 pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url: String, segment_seconds: u32) {
@@ -117,14 +137,16 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
             tracing::error!("camera {camera}: cannot create {}: {e}", dir.display());
         }
         let started = tokio::time::Instant::now();
-        let child = Command::new("ffmpeg")
+        let mut command = Command::new("ffmpeg");
+        command
             .args(ffmpeg_args(&url, &dir, segment_seconds))
             .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn();
+            .kill_on_drop(true);
+        ends_with_the_recorder(&mut command);
+        let child = command.spawn();
         match child {
             Ok(mut child) => {
                 tracing::info!("camera {camera}: recording {url}");

@@ -91,6 +91,72 @@ fn segments_are_recorded_indexed_and_recording_resumes_after_a_kill() {
     wait_for_segments(&r, during + 2, 60);
 }
 
+#[test]
+fn a_killed_recorder_takes_ffmpeg_with_it_and_loses_no_recorded_picture() {
+    let camera = TestCamera::start(&[("cam-01", "moving")], false);
+    let url = camera.urls[0].clone();
+    let mut r = Recorder::start_with(
+        "kaohsiung-kindergarten",
+        &[],
+        &[("cam-01", &url, false)],
+        &["--segment-seconds", "2"],
+    );
+    wait_for_segments(&r, 2, 30);
+    let ffmpeg_running = || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &format!("ffmpeg.*{url}")])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(ffmpeg_running());
+
+    // A crash mid-segment: ffmpeg must not go on writing with no one indexing.
+    r.kill_serving();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while ffmpeg_running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ffmpeg outlived the killed recorder"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Fragmented MP4: every file closed before the crash plays whole; only
+    // the one open at the crash (under one segment) may hold less.
+    let dir = r.data().join("footage/cam-01");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let duration = |file: &std::path::Path| -> f64 {
+        let probe = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+            .arg(file)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap_or(0.0)
+    };
+    let (_open_at_crash, closed) = files.split_last().unwrap();
+    assert!(!closed.is_empty());
+    for file in closed {
+        let d = duration(file);
+        assert!(d > 1.0, "{} plays {d} s after the crash", file.display());
+    }
+
+    // Started again on the same data: recording goes on, and every closed
+    // file of the crashed run is in the index.
+    let before = segments(&r).len();
+    r.serve_again(&["--segment-seconds", "2"]);
+    let after = wait_for_segments(&r, before + 3, 30);
+    for file in closed {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let indexed = after
+            .iter()
+            .any(|row| custos_recorder::ingest::segment_file_name(row["start_ms"].as_i64().unwrap()) == name);
+        assert!(indexed, "{name} is in the index");
+    }
+    drop(camera);
+}
+
 /// Polls camera health until `done` holds, or panics after `secs`.
 async fn health_until(r: &Recorder, token: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -33,6 +33,29 @@ pub fn ok(out: Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `custos-recorder serve` on `data` and a free port; returns it and its address.
+fn serve(data: &str, serve_args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(recorder_bin())
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .args(serve_args)
+        .env("CUSTOS_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            break rest.to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
 pub struct Recorder {
     pub dir: tempfile::TempDir,
     pub base: String,
@@ -103,24 +126,7 @@ impl Recorder {
             }
             ok(console(&args));
         }
-        let mut child = Command::new(recorder_bin())
-            .args(["serve", "--data", &data_s, "--listen", "127.0.0.1:0"])
-            .args(serve_args)
-            .env("CUSTOS_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines.next().expect("serve printed its address").unwrap();
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                break rest.to_string();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, addr) = serve(&data_s, serve_args);
         let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
         let client = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
@@ -136,6 +142,19 @@ impl Recorder {
             client,
             child,
         }
+    }
+
+    /// Kills `serve` with SIGKILL, as a power cut or a crash would.
+    pub fn kill_serving(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts `serve` again on the same data (on a new port).
+    pub fn serve_again(&mut self, serve_args: &[&str]) {
+        let (child, addr) = serve(&self.data_str(), serve_args);
+        self.child = child;
+        self.base = addr;
     }
 
     pub fn data(&self) -> PathBuf {

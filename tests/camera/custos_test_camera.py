@@ -5,6 +5,7 @@
   moving   a moving picture with a clock overlay (what a healthy camera sends)
   black    a black picture
   frozen   the same picture over and over (a stuck encoder)
+  blurred  the moving picture as through a fogged lens
 
 each H.264 at 640x360, 10 frames/s, a keyframe every second; `--audio` adds
 an AAC tone. It prints `ready rtsp://127.0.0.1:PORT/NAME` for each stream once
@@ -27,6 +28,9 @@ VIDEO = {
     "moving": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=640,height=360,framerate=10/1 "
     '! clockoverlay time-format="%Y-%m-%d %H:%M:%S" halignment=right valignment=top',
     "black": "videotestsrc is-live=true pattern=black ! video/x-raw,width=640,height=360,framerate=10/1",
+    # The moving picture through a fogged lens: scaled down to 32 px and back up.
+    "blurred": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=32,height=18,framerate=10/1 "
+    "! videoscale ! video/x-raw,width=640,height=360",
     # A still checkerboard with no noise: every frame the same.
     "frozen": "videotestsrc is-live=true pattern=checkers-8 ! video/x-raw,width=640,height=360,framerate=10/1",
 }

@@ -22,7 +22,7 @@ use crate::store::{SegmentRow, Store};
 pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
 
 /// The outcome of examining one segment's picture.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PictureCheck {
     /// Start of the segment examined (ms).
     pub segment_start_ms: i64,
@@ -31,6 +31,51 @@ pub struct PictureCheck {
     pub black: bool,
     /// The same picture for a second or more.
     pub frozen: bool,
+    /// Frames per second in the segment examined.
+    pub fps: Option<f64>,
+    /// Variance of the Laplacian of one frame, 320 px wide: how much sharp
+    /// detail the picture holds. Low means blurred (fogged or dirty lens, out
+    /// of focus) or featureless.
+    pub sharpness: Option<f64>,
+    /// `sharpness` below [`BLUR_THRESHOLD`] on a picture that is not black.
+    pub blurred: bool,
+}
+
+/// Below this, a picture is reported blurred. Calibrated on the test
+/// camera: its moving test picture measures in the thousands, the same
+/// picture scaled down to 32 px and back up (a fogged lens) under 100.
+pub const BLUR_THRESHOLD: f64 = 150.0;
+
+/// What one examination of a segment found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Examined {
+    pub black: bool,
+    pub frozen: bool,
+    pub frames: Option<u64>,
+    pub sharpness: Option<f64>,
+}
+
+/// Width of the frame the sharpness is measured on.
+const SHARPNESS_WIDTH: usize = 320;
+
+/// Variance of the 4-neighbour Laplacian over a grey frame.
+pub fn laplacian_variance(gray: &[u8], width: usize) -> Option<f64> {
+    let height = gray.len() / width;
+    if width < 3 || height < 3 {
+        return None;
+    }
+    let px = |x: usize, y: usize| f64::from(gray[y * width + x]);
+    let (mut sum, mut sum_sq, mut n) = (0.0, 0.0, 0.0);
+    for y in 1..height - 1 {
+        for x in 1..width - 1 {
+            let l = px(x - 1, y) + px(x + 1, y) + px(x, y - 1) + px(x, y + 1) - 4.0 * px(x, y);
+            sum += l;
+            sum_sq += l * l;
+            n += 1.0;
+        }
+    }
+    let mean = sum / n;
+    Some(sum_sq / n - mean * mean)
 }
 
 /// The latest picture check per camera, shared with the API.
@@ -49,17 +94,29 @@ impl PictureChecks {
     }
 }
 
-/// Runs blackdetect and freezedetect over a file; `None` if ffmpeg cannot read it.
-pub async fn examine(file: &Path) -> Option<(bool, bool)> {
+/// Runs blackdetect and freezedetect over a file, counts its frames, and
+/// takes one grey frame (320 px wide) for the sharpness; `None` if ffmpeg
+/// cannot read it. One ffmpeg run, one decode.
+pub async fn examine(file: &Path) -> Option<Examined> {
+    let scale = format!("scale={SHARPNESS_WIDTH}:-2,format=gray");
     let out = tokio::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostats", "-nostdin", "-i"])
+        .args(["-hide_banner", "-nostdin", "-i"])
         .arg(file)
         .args([
-            "-an",
-            "-vf",
-            "blackdetect=d=1:pix_th=0.10,freezedetect=n=0.003:d=1",
+            "-filter_complex",
+            &format!("[0:v]split[a][b];[a]blackdetect=d=1:pix_th=0.10,freezedetect=n=0.003:d=1,nullsink;[b]{scale}[g]"),
+            // The null output first: ffmpeg's progress line counts the first output's frames.
+            "-map",
+            "0:v",
             "-f",
             "null",
+            "-",
+            "-map",
+            "[g]",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
             "-",
         ])
         .kill_on_drop(true)
@@ -70,7 +127,19 @@ pub async fn examine(file: &Path) -> Option<(bool, bool)> {
         return None;
     }
     let log = String::from_utf8_lossy(&out.stderr);
-    Some((log.contains("black_start"), log.contains("freeze_start")))
+    // The last progress line counts the frames of the whole file (the null output).
+    let frames = log
+        .rsplit("frame=")
+        .next()
+        .filter(|_| log.contains("frame="))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok());
+    Some(Examined {
+        black: log.contains("black_start"),
+        frozen: log.contains("freeze_start"),
+        frames,
+        sharpness: laplacian_variance(&out.stdout, SHARPNESS_WIDTH),
+    })
 }
 
 /// Examines each camera's newest finished segment about once a minute
@@ -101,15 +170,23 @@ pub fn spawn_monitor(
                     continue;
                 }
                 let file = camera_dir(&data, camera).join(segment_file_name(newest.start_ms));
-                if let Some((black, frozen)) = examine(&file).await {
-                    if black || frozen {
-                        tracing::warn!("camera {camera}: picture {}", if black { "black" } else { "frozen" });
+                if let Some(found) = examine(&file).await {
+                    let seconds = (newest.real_end_ms - newest.real_start_ms) as f64 / 1000.0;
+                    let fps = found.frames.filter(|_| seconds > 0.5).map(|f| f as f64 / seconds);
+                    let blurred = !found.black && found.sharpness.is_some_and(|s| s < BLUR_THRESHOLD);
+                    for (bad, what) in [(found.black, "black"), (found.frozen, "frozen"), (blurred, "blurred")] {
+                        if bad {
+                            tracing::warn!("camera {camera}: picture {what}");
+                        }
                     }
                     let check = PictureCheck {
                         segment_start_ms: newest.start_ms,
                         checked_at_ms: now.0,
-                        black,
-                        frozen,
+                        black: found.black,
+                        frozen: found.frozen,
+                        fps,
+                        sharpness: found.sharpness,
+                        blurred,
                     };
                     checks.put(camera, check);
                 }
@@ -156,6 +233,20 @@ pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sharp_picture_has_a_high_laplacian_variance_and_a_flat_one_none() {
+        let width = 64;
+        let stripes: Vec<u8> = (0..width * 48)
+            .map(|i| if (i % width) % 2 == 0 { 0 } else { 255 })
+            .collect();
+        let flat = vec![128u8; width * 48];
+        let gradient: Vec<u8> = (0..width * 48).map(|i| ((i % width) * 4) as u8).collect();
+        assert!(laplacian_variance(&stripes, width).unwrap() > BLUR_THRESHOLD);
+        assert_eq!(laplacian_variance(&flat, width), Some(0.0));
+        assert!(laplacian_variance(&gradient, width).unwrap() < BLUR_THRESHOLD);
+        assert_eq!(laplacian_variance(&[1, 2], width), None, "too small to measure");
+    }
 
     fn row(start_s: i64, end_s: i64) -> SegmentRow {
         SegmentRow {

@@ -182,13 +182,19 @@ fn camera<'a>(health: &'a Value, id: &str) -> &'a Value {
 #[tokio::test]
 async fn health_shows_black_frozen_and_lost_cameras_and_snapshots_follow_the_profile() {
     let mut cam = TestCamera::start(
-        &[("cam-01", "moving"), ("cam-02", "black"), ("cam-03", "frozen")],
+        &[
+            ("cam-01", "moving"),
+            ("cam-02", "black"),
+            ("cam-03", "frozen"),
+            ("cam-04", "blurred"),
+        ],
         false,
     );
     let cams: Vec<(&str, &str, bool)> = vec![
         ("cam-01", &cam.urls[0], false),
         ("cam-02", &cam.urls[1], false),
         ("cam-03", &cam.urls[2], false),
+        ("cam-04", &cam.urls[3], false),
     ];
     let people: &[(&str, &[&str])] = &[("經理", &["manager"]), ("巡檢", &["inspector"])];
     let r = Recorder::start_with("kaohsiung-kindergarten", people, &cams, &["--segment-seconds", "4"]);
@@ -221,6 +227,16 @@ async fn health_shows_black_frozen_and_lost_cameras_and_snapshots_follow_the_pro
         (Some(true), Some(false))
     );
     assert!(moving["index"]["bitrate_kbps"].as_f64().unwrap() > 10.0);
+    // The test camera sends 10 frames a second; a fogged lens shows as blurred.
+    let fps = moving["picture"]["fps"].as_f64().unwrap();
+    assert!((8.0..=12.0).contains(&fps), "{fps} frames/s");
+    assert_eq!(moving["picture"]["blurred"], false, "{moving}");
+    let blurred = camera(&health, "cam-04");
+    assert_eq!(blurred["picture"]["blurred"], true, "{blurred}");
+    assert_eq!(
+        black["picture"]["blurred"], false,
+        "a black picture is black, not blurred"
+    );
     assert_eq!(health["disk"]["floor_days"], 14);
 
     // Live pictures: the manager may (Kaohsiung profile), the inspector may not.

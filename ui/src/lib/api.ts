@@ -160,7 +160,14 @@ export interface CameraHealth {
     bitrate_kbps: number | null;
     gaps_last_hour: number;
   };
-  picture: { black: boolean; frozen: boolean; checked_at_ms: number } | null;
+  picture: {
+    black: boolean;
+    frozen: boolean;
+    blurred: boolean;
+    fps: number | null;
+    sharpness: number | null;
+    checked_at_ms: number;
+  } | null;
 }
 
 export interface SiteHealth {

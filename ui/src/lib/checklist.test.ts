@@ -5,13 +5,13 @@ import { allClear, faults, newDraft, problems } from './checklist';
 const gate: CameraView = { id: 'cam-01', name: '大門', location: '一樓', audio: true, propertyNumber: null };
 const hall: CameraView = { id: 'cam-02', name: '走廊', location: '二樓', audio: false, propertyNumber: null };
 
-function health(id: string, recording: boolean, black = false, frozen = false): CameraHealth {
+function health(id: string, recording: boolean, black = false, frozen = false, blurred = false): CameraHealth {
   return {
     id,
     name: id,
     location: '',
     index: { recording, last_segment_age_s: 3, bitrate_kbps: 2000, gaps_last_hour: 0 },
-    picture: { black, frozen, checked_at_ms: 0 },
+    picture: { black, frozen, blurred, fps: 10, sharpness: blurred ? 8 : 1800, checked_at_ms: 0 },
   };
 }
 
@@ -30,6 +30,8 @@ describe('the walk-around checklist', () => {
       { camera: 'cam-01', kind: 'not_running' },
       { camera: 'cam-02', kind: 'picture' },
     ]);
+    const fogged = newDraft([hall], [health('cam-02', true, false, false, true)]);
+    expect(faults(fogged)).toEqual([{ camera: 'cam-02', kind: 'picture' }]);
   });
 
   it('asks how a fault is handled (處理情形) before it can be recorded', () => {

@@ -20,7 +20,7 @@ export function allClear(camera: CameraView): CameraCheck {
 
 /**
  * A new draft for `cameras`. Where the recorder measured a camera, its
- * findings come first: not recording, or a black or frozen picture, is
+ * findings come first: not recording, or a black, frozen or blurred picture, is
  * marked as a fault for the inspector to confirm or correct.
  */
 export function newDraft(cameras: CameraView[], health: CameraHealth[] = []): CheckDraft {
@@ -31,7 +31,7 @@ export function newDraft(cameras: CameraView[], health: CameraHealth[] = []): Ch
     const h = measured.get(camera.id);
     if (h) {
       check.running = h.index.recording;
-      if (h.picture && (h.picture.black || h.picture.frozen)) check.picture_clear = false;
+      if (h.picture && (h.picture.black || h.picture.frozen || h.picture.blurred)) check.picture_clear = false;
     }
     results[camera.id] = check;
   }

@@ -217,6 +217,9 @@ pub struct SiteView {
     pub cameras: Vec<CameraView>,
     /// Names by person id, to print who checked and who countersigned.
     pub people: std::collections::BTreeMap<String, String>,
+    /// How often the profile asks for the walk-around check, in days
+    /// (1: daily, 004 §6; 7: the Kaohsiung 定期 default); `None`: no schedule.
+    pub check_every_days: Option<u32>,
 }
 
 /// The site and its cameras, as this device last received them.
@@ -237,6 +240,11 @@ pub fn site(session: State<'_, Session>) -> Result<SiteView> {
                 property_number: c.property_number.clone(),
             })
             .collect(),
+        check_every_days: match profile.inspection.frequency {
+            custos_core::policy::InspectionFrequency::Daily => Some(1),
+            custos_core::policy::InspectionFrequency::EveryDays(n) => Some(n),
+            custos_core::policy::InspectionFrequency::Anytime => None,
+        },
         people: site.people.iter().map(|(id, p)| (id.clone(), p.name.clone())).collect(),
     })
 }
@@ -589,6 +597,7 @@ mod tests {
 
         let view = app.call("site", json!({})).unwrap();
         assert_eq!(view["name"], "測試幼兒園");
+        assert_eq!(view["checkEveryDays"], 7, "Kaohsiung's 定期 check, weekly by default");
         let cameras: Vec<&str> = view["cameras"]
             .as_array()
             .unwrap()

@@ -68,6 +68,7 @@ function fixtures(enrolled) {
         { id: 'cam-03', name: '後門', location: '一樓後門', audio: false, propertyNumber: null },
       ],
       people: { [enrollment.person_id]: '黃巡檢', '01JCUSTOSPERSON0000000002': '陳園長' },
+      checkEveryDays: 7,
     },
     inspection_month: {
       year: MONTH.year,

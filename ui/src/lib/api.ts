@@ -83,6 +83,8 @@ export interface SiteView {
   cameras: CameraView[];
   /** Names by person id. */
   people: Record<string, string>;
+  /** How often the profile asks for the check, in days; null: no schedule. */
+  checkEveryDays: number | null;
 }
 
 /** One camera's result, as the core stores it (snake_case on purpose). */

@@ -51,6 +51,7 @@ fn site_document() -> AutoCommit {
         name: "測試幼兒園".into(),
         profile_json: PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap().to_json(),
         recorder_public_key: recorder.public_key_hex(),
+        opening_hours: Default::default(),
     };
     autosurgeon::reconcile_prop(&mut site, automerge::ROOT, "site", &info).unwrap();
     let camera = Camera {

@@ -20,6 +20,7 @@ pub mod enrollment;
 pub mod error;
 pub mod history;
 pub mod holds;
+pub mod hours;
 pub mod ids;
 pub mod inspection;
 pub mod logbook;

@@ -35,6 +35,10 @@ pub struct SiteInfo {
     /// and the logbook entries it writes.
     #[autosurgeon(missing = "String::new")]
     pub recorder_public_key: String,
+    /// 開放時間: when an outage is an alarm; none set means always.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub opening_hours: crate::hours::OpeningHours,
 }
 
 /// A person at the site. Removing someone is a revocation, never a deletion,

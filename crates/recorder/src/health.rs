@@ -206,9 +206,12 @@ pub struct IndexHealth {
     pub bitrate_kbps: Option<f64>,
     /// Breaks of more than five seconds between segments in the last hour.
     pub gaps_last_hour: usize,
+    /// Not recording while the site is open (its opening hours): an alarm.
+    pub outage_alarm: bool,
 }
 
-pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32) -> IndexHealth {
+/// `open`: whether the site is open now (an outage then is an alarm).
+pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32, open: bool) -> IndexHealth {
     let last = rows.last();
     let age = last.map(|r| (now.0 - r.real_end_ms) as f64 / 1000.0);
     let recent: Vec<&SegmentRow> = rows.iter().rev().take(5).collect();
@@ -227,6 +230,7 @@ pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32) -
         last_segment_age_s: age,
         bitrate_kbps: bitrate,
         gaps_last_hour: gaps,
+        outage_alarm: open && !recording,
     }
 }
 
@@ -261,12 +265,17 @@ mod tests {
     #[test]
     fn recording_gaps_and_bitrate_from_the_index() {
         let rows = vec![row(0, 60), row(60, 120), row(200, 260), row(260, 320)];
-        let h = index_health(&rows, Timestamp(330_000), 60);
+        let h = index_health(&rows, Timestamp(330_000), 60, true);
         assert!(h.recording);
         assert_eq!(h.gaps_last_hour, 1);
         assert!((h.bitrate_kbps.unwrap() - 33.33).abs() < 0.1);
-        let stale = index_health(&rows, Timestamp(600_000), 60);
+        let stale = index_health(&rows, Timestamp(600_000), 60, true);
         assert!(!stale.recording);
-        assert_eq!(index_health(&[], Timestamp(0), 60).last_segment_age_s, None);
+        assert!(stale.outage_alarm, "down while open");
+        assert!(
+            !index_health(&rows, Timestamp(600_000), 60, false).outage_alarm,
+            "down while closed"
+        );
+        assert_eq!(index_health(&[], Timestamp(0), 60, true).last_segment_age_s, None);
     }
 }

@@ -47,6 +47,9 @@ enum Command {
     /// Policy profiles: the rules of the regulation a site follows.
     #[command(subcommand)]
     Profile(cmds::profile::ProfileCommand),
+    /// The site's settings: opening hours.
+    #[command(subcommand)]
+    Site(cmds::site::SiteCommand),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Enroll(args) => cmds::enroll::run(args, &clock),
         Command::Audit(cmd) => cmds::audit::run(cmd, &clock),
         Command::Profile(cmd) => cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage),
+        Command::Site(cmd) => cmds::site::run(cmd, Arc::new(clock)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,7 @@ impl Registry<'_> {
             name: name.trim().into(),
             profile_json: profile.to_json(),
             recorder_public_key: self.site_key.public_key_hex(),
+            opening_hours: Default::default(),
         };
         autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "site", &info)
             .map_err(|e| RecorderError::Usage(e.to_string()))?;
@@ -65,6 +66,26 @@ impl Registry<'_> {
             now,
             AuditEvent {
                 kind: "site_created",
+                actor: "console",
+                detail,
+            },
+        )
+    }
+
+    /// Sets the site's opening hours (when an outage is an alarm).
+    pub fn set_opening_hours(&self, hours: &custos_core::hours::OpeningHours, now: Timestamp) -> Result<()> {
+        let mut info = self.site()?.site;
+        info.opening_hours = hours.clone();
+        let mut doc = self.open()?;
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "site", &info)
+            .map_err(|e| RecorderError::Usage(e.to_string()))?;
+        let detail = json!({ "opening_hours": hours.describe() });
+        self.save(
+            &mut doc,
+            "opening hours set",
+            now,
+            AuditEvent {
+                kind: "opening_hours_set",
                 actor: "console",
                 detail,
             },

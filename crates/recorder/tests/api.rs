@@ -347,3 +347,47 @@ async fn the_certificate_is_the_one_init_printed() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--floor-days"));
     assert!(!dahu.exists(), "nothing half-made is left behind");
 }
+
+#[tokio::test]
+async fn a_camera_down_is_an_alarm_only_while_the_site_is_open() {
+    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let device = r.enroll("王經理", 1).await;
+    let token = r.token(&device).await;
+    // No hours set: always open, and the unreachable cameras are alarms.
+    let h = camera_health(&r, &token).await;
+    assert_eq!(h["open"], true);
+    assert_eq!(h["cameras"][0]["index"]["outage_alarm"], true, "{h}");
+
+    // A bad spec is refused and changes nothing.
+    let out = console(&["site", "hours", "--data", &r.data_str(), "weekdays 7-18"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a day"));
+
+    // Open only on a day that is not today: now the site is closed, no alarm.
+    let now = custos_core::time::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    let other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .into_iter()
+        .map(|d| format!("{d} 00:00-24:00"))
+        .find(|spec| !custos_core::hours::OpeningHours::parse(spec).unwrap().is_open(now))
+        .unwrap();
+    ok(console(&["site", "hours", "--data", &r.data_str(), &other_day]));
+    assert!(ok(console(&["site", "show", "--data", &r.data_str()])).contains(&other_day));
+    let h = camera_health(&r, &token).await;
+    assert_eq!(h["open"], false, "{h}");
+    assert_eq!(h["cameras"][0]["index"]["recording"], false);
+    assert_eq!(
+        h["cameras"][0]["index"]["outage_alarm"], false,
+        "down while closed is no alarm"
+    );
+}
+
+async fn camera_health(r: &Recorder, token: &str) -> Value {
+    let res = r.get("/v1/cameras/health", Some(token)).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}

@@ -161,6 +161,8 @@ export interface CameraHealth {
     last_segment_age_s: number | null;
     bitrate_kbps: number | null;
     gaps_last_hour: number;
+    /** Not recording while the site is open: an alarm. */
+    outage_alarm: boolean;
   };
   picture: {
     black: boolean;
@@ -173,6 +175,8 @@ export interface CameraHealth {
 }
 
 export interface SiteHealth {
+  /** Whether the site is open now (its opening hours). */
+  open: boolean;
   cameras: CameraHealth[];
   disk: { free_bytes: number; days_disk_can_hold: number | null; floor_days: number; floor_at_risk: boolean };
 }

@@ -43,6 +43,7 @@ impl Fixture {
             name: "測試機關".into(),
             profile_json: profile.to_json(),
             recorder_public_key: recorder.public_key_hex(),
+            opening_hours: Default::default(),
         };
         autosurgeon::reconcile_prop(&mut site, automerge::ROOT, "site", &info).unwrap();
         for (id, audio) in [("cam-01", true), ("cam-02", false)] {

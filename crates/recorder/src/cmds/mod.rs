@@ -10,6 +10,7 @@ pub mod person;
 pub mod profile;
 pub mod retention;
 pub mod serve;
+pub mod site;
 
 use std::path::Path;
 

@@ -53,6 +53,8 @@ pub struct DiskHealth {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteHealth {
+    /// Whether the site is open now (its opening hours, Taipei time).
+    pub open: bool,
     pub cameras: Vec<CameraHealth>,
     pub disk: DiskHealth,
 }
@@ -73,6 +75,7 @@ pub async fn health(State(state): State<AppState>, who: Authenticated) -> Result
         .and_then(|p| p.effective_retention())
         .map_err(Problem::internal)?;
     let now = state.clock.now();
+    let open = site.site.opening_hours.is_open(now);
     let mut cameras = Vec::new();
     let mut used = 0u64;
     let mut per_day = 0u64;
@@ -88,13 +91,14 @@ pub async fn health(State(state): State<AppState>, who: Authenticated) -> Result
             id: id.to_string(),
             name: camera.name.clone(),
             location: camera.location.clone(),
-            index: index_health(&rows, now, state.segment_seconds),
+            index: index_health(&rows, now, state.segment_seconds, open),
             picture: state.pictures.get(id),
         });
     }
     let disk = DiskSpace::measure(&state.data).map_err(Problem::internal)?;
     let check = floor_check(rule, used + disk.free.saturating_sub(disk.reserve), 0, per_day);
     Ok(Json(SiteHealth {
+        open,
         cameras,
         disk: DiskHealth {
             free_bytes: disk.free,

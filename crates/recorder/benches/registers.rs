@@ -186,17 +186,7 @@ async fn run() {
         host_ok: true,
         cameras: cameras
             .iter()
-            .map(|c| {
-                let check = CameraCheck {
-                    running: true,
-                    picture_clear: true,
-                    audio_ok: None,
-                    storage_ok: true,
-                    time_correct: true,
-                    note: String::new(),
-                };
-                (c.to_string(), check)
-            })
+            .map(|c| (c.to_string(), CameraCheck::all_clear(false)))
             .collect(),
         maintenance: if n.is_multiple_of(30) {
             "每月清潔鏡頭".into()

@@ -142,20 +142,66 @@ pub async fn examine(file: &Path) -> Option<Examined> {
     })
 }
 
+/// Records in the audit chain when a camera's outage during opening hours
+/// begins and when it ends (each once), so the alarm is on record even if
+/// nobody had the app open.
+fn record_outage_changes(
+    store: &Store,
+    site: &custos_core::site::SiteRegister,
+    now: Timestamp,
+    segment_seconds: u32,
+    in_outage: &mut std::collections::HashSet<String>,
+) {
+    let open = site.site.opening_hours.is_open(now);
+    for (camera, info) in site.active_cameras() {
+        let Ok(rows) = store.segments(Some(camera)) else {
+            continue;
+        };
+        let alarm = index_health(&rows, now, segment_seconds, open).outage_alarm;
+        let (kind, changed) = if alarm {
+            ("camera_outage_alarm", in_outage.insert(camera.to_string()))
+        } else {
+            ("camera_outage_alarm_ended", in_outage.remove(camera))
+        };
+        if changed {
+            if alarm {
+                tracing::warn!("camera {camera} ({}): not recording while the site is open", info.name);
+            }
+            let detail = serde_json::json!({ "camera": camera, "name": info.name, "location": info.location });
+            let event = crate::store::AuditEvent {
+                kind,
+                actor: "recorder",
+                detail,
+            };
+            if let Err(e) = store.append_audit(now, event) {
+                tracing::error!("camera {camera}: the {kind} could not be recorded: {e}");
+            }
+        }
+    }
+}
+
 /// Examines each camera's newest finished segment about once a minute
-/// (`every_ms`; tests use less).
+/// (`every_ms`; tests use less), and records outages during opening hours.
 pub fn spawn_monitor(
     store: Arc<Store>,
     data: PathBuf,
     checks: Arc<PictureChecks>,
     clock: Arc<dyn Clock>,
     every_ms: i64,
+    segment_seconds: u32,
 ) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis((every_ms / 4).clamp(250, 15_000) as u64));
+        // A fresh start gives a camera down since before it a minute to come up.
+        let started = clock.now();
+        let mut in_outage = std::collections::HashSet::new();
         loop {
             tick.tick().await;
             let Ok(site) = site_register(&store) else { continue };
+            let now = clock.now();
+            if now.0 - started.0 > i64::from(segment_seconds) * 2000 + 10_000 {
+                record_outage_changes(&store, &site, now, segment_seconds, &mut in_outage);
+            }
             for (camera, _) in site.active_cameras() {
                 let previous = checks.get(camera);
                 let now = clock.now();

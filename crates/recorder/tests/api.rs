@@ -364,17 +364,7 @@ async fn a_camera_down_is_an_alarm_only_while_the_site_is_open() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a day"));
 
     // Open only on a day that is not today: now the site is closed, no alarm.
-    let now = custos_core::time::Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
-    );
-    let other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .into_iter()
-        .map(|d| format!("{d} 00:00-24:00"))
-        .find(|spec| !custos_core::hours::OpeningHours::parse(spec).unwrap().is_open(now))
-        .unwrap();
+    let other_day = hours_excluding_today();
     ok(console(&["site", "hours", "--data", &r.data_str(), &other_day]));
     assert!(ok(console(&["site", "show", "--data", &r.data_str()])).contains(&other_day));
     let h = camera_health(&r, &token).await;
@@ -390,4 +380,57 @@ async fn camera_health(r: &Recorder, token: &str) -> Value {
     let res = r.get("/v1/cameras/health", Some(token)).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
+}
+
+#[test]
+fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain() {
+    let r = Recorder::start_with(
+        "kaohsiung-kindergarten",
+        PEOPLE,
+        &[("cam-01", "rtsp://127.0.0.1:9/unreachable", false)],
+        &["--segment-seconds", "2"],
+    );
+    let rows = |kind: &str| -> i64 {
+        let db = rusqlite::Connection::open(r.data().join("recorder.sqlite")).unwrap();
+        db.query_row("SELECT COUNT(*) FROM audit_log WHERE kind = ?1", [kind], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    };
+    let wait_for = |kind: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+        while rows(kind) == 0 {
+            assert!(std::time::Instant::now() < deadline, "no {kind} in the audit chain");
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    };
+    // Always open (no hours set): the camera that never records is an alarm, once.
+    wait_for("camera_outage_alarm");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        rows("camera_outage_alarm"),
+        1,
+        "recorded when it begins, not on every look"
+    );
+
+    // The site closes (hours that exclude today): the alarm ends, on record too.
+    let other_day = hours_excluding_today();
+    ok(console(&["site", "hours", "--data", &r.data_str(), &other_day]));
+    wait_for("camera_outage_alarm_ended");
+    assert!(ok(console(&["audit", "verify", "--data", &r.data_str()])).contains("intact"));
+}
+
+/// Opening hours on one whole day that is not today (Taipei): the site is closed now.
+fn hours_excluding_today() -> String {
+    let now = custos_core::time::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .into_iter()
+        .map(|d| format!("{d} 00:00-24:00"))
+        .find(|spec| !custos_core::hours::OpeningHours::parse(spec).unwrap().is_open(now))
+        .unwrap()
 }

@@ -73,7 +73,14 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         } else {
             crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
             let every = (i64::from(segment_seconds) * 1000).min(crate::health::PICTURE_CHECK_EVERY_MS);
-            crate::health::spawn_monitor(store.clone(), data.clone(), pictures, checkpoint_clock.clone(), every);
+            crate::health::spawn_monitor(
+                store.clone(),
+                data.clone(),
+                pictures,
+                checkpoint_clock.clone(),
+                every,
+                segment_seconds,
+            );
         }
         spawn_retention(store.clone(), data.clone(), site_key.clone(), checkpoint_clock.clone());
         spawn_checkpointer(store, site_key, checkpoint_clock);

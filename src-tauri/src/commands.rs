@@ -127,14 +127,9 @@ pub async fn sync_now<R: Runtime>(app: AppHandle<R>, session: State<'_, Session>
     if let Err(SyncError::NotEnrolled) = session.sync_round(&mut emit).await {
         return Err(SyncError::NotEnrolled.into());
     }
-    Ok(session
-        .last_event
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .unwrap_or(SyncEvent::Failed {
-            message: "no sync has run".into(),
-        }))
+    Ok(session.last_event().unwrap_or(SyncEvent::Failed {
+        message: "no sync has run".into(),
+    }))
 }
 
 #[derive(Debug, Serialize)]
@@ -161,7 +156,7 @@ pub struct SyncStatus {
 /// Always visible in the UI: what waits, what was refused, how the last sync ended.
 #[tauri::command]
 pub fn sync_status(session: State<'_, Session>) -> Result<SyncStatus> {
-    let store = session.store.lock().unwrap_or_else(|p| p.into_inner());
+    let store = crate::store::lock(&session.store);
     let refused = store
         .refused_changes()?
         .into_iter()
@@ -179,18 +174,14 @@ pub fn sync_status(session: State<'_, Session>) -> Result<SyncStatus> {
         waiting: store.waiting_count()?,
         audit_alarm: store.setting(sync::AUDIT_ALARM_SETTING)?,
         refused,
-        last: session.last_event.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        last: session.last_event(),
     })
 }
 
 /// The person has read a refusal: it leaves the list.
 #[tauri::command]
 pub fn dismiss_refused(session: State<'_, Session>, hash: String) -> Result<()> {
-    let removed = session
-        .store
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .dismiss_refused(&hash)?;
+    let removed = crate::store::lock(&session.store).dismiss_refused(&hash)?;
     if removed {
         Ok(())
     } else {
@@ -442,11 +433,7 @@ pub fn add_photo(session: State<'_, Session>, request: tauri::ipc::Request<'_>) 
         return Err(CommandError::new("photo", "send the photo's bytes as the request body"));
     };
     let photo = crate::photos::process(bytes).map_err(|e| CommandError::new("photo", e))?;
-    session
-        .store
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .put_photo(&photo)?;
+    crate::store::lock(&session.store).put_photo(&photo)?;
     Ok(PhotoView {
         thumbnail: format!("data:image/jpeg;base64,{}", B64.encode(&photo.thumbnail)),
         sha256: photo.sha256,

@@ -21,7 +21,7 @@ use custos_core::time::{MinuteWindow, Timestamp};
 use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent, derive_status};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{LocalStore, StoreError};
+use crate::store::{LocalStore, StoreError, lock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -36,10 +36,6 @@ pub enum RegisterError {
 }
 
 pub type Result<T> = std::result::Result<T, RegisterError>;
-
-fn lock(store: &Mutex<LocalStore>) -> std::sync::MutexGuard<'_, LocalStore> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// The site register as this device last received it.
 pub fn site(store: &Mutex<LocalStore>) -> Result<SiteRegister> {

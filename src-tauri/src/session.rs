@@ -82,6 +82,11 @@ impl Session {
         EntryId::from_parts(Session::now().0 as u64, u128::from_be_bytes(random))
     }
 
+    /// How the last sync round ended (or where it is), if one ran.
+    pub fn last_event(&self) -> Option<SyncEvent> {
+        self.last_event.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The person this device is enrolled for.
     pub fn me(&self) -> Result<PersonId, SyncError> {
         let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;

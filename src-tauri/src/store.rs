@@ -42,6 +42,13 @@ pub struct Outgoing {
     pub refused: Option<(String, String)>,
 }
 
+/// The store behind its mutex. A command that panicked while holding it
+/// left no half-written state (every write is one transaction), so the
+/// store stays usable.
+pub fn lock(store: &std::sync::Mutex<LocalStore>) -> std::sync::MutexGuard<'_, LocalStore> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub struct LocalStore {
     conn: Connection,
     device: DeviceId,

@@ -16,7 +16,7 @@ use custos_core::signing::DeviceKey;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientError, Enrolled, RecorderClient, Token};
-use crate::store::{LocalStore, StoreError};
+use crate::store::{LocalStore, StoreError, lock};
 
 /// The setting under which the enrollment is kept.
 pub const ENROLLMENT_SETTING: &str = "enrollment";
@@ -97,10 +97,6 @@ pub struct SyncReport {
     pub changes_accepted: usize,
     pub changes_refused: usize,
     pub documents: usize,
-}
-
-fn lock(store: &Mutex<LocalStore>) -> std::sync::MutexGuard<'_, LocalStore> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The enrollment kept in the store, if this device is enrolled.

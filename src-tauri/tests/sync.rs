@@ -9,13 +9,13 @@ use std::sync::Mutex;
 use automerge::AutoCommit;
 use common::Site;
 use custos_app::client::ClientError;
+use custos_app::session::Session;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, SyncError, SyncEvent, enroll, enrollment};
-use custos_core::documents::{self as docs, DocKey};
+use custos_core::documents as docs;
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry};
 use custos_core::signing::DeviceKey;
-use custos_core::time::Timestamp;
 
 struct Device {
     store: Mutex<LocalStore>,
@@ -49,8 +49,8 @@ impl Device {
 
     /// What a command does: edit, and the edit is durable before it returns.
     fn record_check(&self, inspector: &PersonId, remarks: &str) -> EntryId {
-        let now = now();
-        let key = month(now);
+        let now = Session::now();
+        let key = custos_app::registers::month_of(now);
         let mut store = self.store.lock().unwrap();
         let mut doc: AutoCommit = store.document(&key).unwrap();
         let before = doc.get_heads();
@@ -73,7 +73,12 @@ impl Device {
     }
 
     fn checks(&self) -> Vec<String> {
-        let doc = self.store.lock().unwrap().document(&month(now())).unwrap();
+        let doc = self
+            .store
+            .lock()
+            .unwrap()
+            .document(&custos_app::registers::month_of(Session::now()))
+            .unwrap();
         let entries: std::collections::BTreeMap<String, InspectionEntry> =
             docs::entries(&doc, docs::INSPECTION_ENTRIES).unwrap();
         entries.into_values().map(|e| e.remarks).collect()
@@ -84,25 +89,10 @@ impl Device {
         let mut client =
             SyncClient::for_enrollment(&enrolled, std::sync::Arc::new(DeviceKey::from_seed(&[self.seed; 32]))).unwrap();
         let mut events = Vec::new();
-        let result = client.sync_once(&self.store, now().0, &mut |e| events.push(e)).await;
+        let result = client
+            .sync_once(&self.store, Session::now().0, &mut |e| events.push(e))
+            .await;
         (result, events)
-    }
-}
-
-fn now() -> Timestamp {
-    Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
-    )
-}
-
-fn month(t: Timestamp) -> DocKey {
-    let d = t.taipei_date();
-    DocKey::Inspections {
-        year: d.year,
-        month: d.month,
     }
 }
 

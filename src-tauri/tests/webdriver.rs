@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{Site, TestCamera};
 use custos_app::registers;
+use custos_app::session::Session;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, enroll, enrollment};
 use custos_core::signing::DeviceKey;
@@ -250,7 +251,7 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     enroll(&store, &key, &site.enrollment_text("陳園長")).await.unwrap();
     sync_device(&store, 77).await;
     let store = &store;
-    let now = custos_core::time::Timestamp(now_ms()).taipei_date();
+    let now = Session::now().taipei_date();
     let month = registers::month(store, now.year, now.month).unwrap();
     let (entry_id, entry) = month.checks.iter().next().expect("the check reached the recorder");
     assert!(!entry.cameras["cam-02"].picture_clear);
@@ -270,10 +271,10 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     let signer = registers::Signer {
         person: &me,
         key: &key,
-        now: custos_core::time::Timestamp(now_ms()),
-        id: custos_core::ids::EntryId::from_parts(now_ms() as u64, 7),
+        now: Session::now(),
+        id: custos_core::ids::EntryId::from_parts(Session::now().0 as u64, 7),
     };
-    let key_month = registers::month_of(custos_core::time::Timestamp(now_ms()));
+    let key_month = registers::month_of(Session::now());
     registers::countersign_check(
         store,
         &key_month,
@@ -305,12 +306,5 @@ async fn sync_device(store: &Mutex<LocalStore>, seed: u8) {
     let e = enrollment(store).unwrap().unwrap();
     let key = std::sync::Arc::new(DeviceKey::from_seed(&[seed; 32]));
     let mut client = SyncClient::for_enrollment(&e, key).unwrap();
-    client.sync_once(store, now_ms(), &mut |_| {}).await.unwrap();
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    client.sync_once(store, Session::now().0, &mut |_| {}).await.unwrap();
 }

@@ -154,10 +154,11 @@ fn record_outage_changes(
 ) {
     let open = site.site.opening_hours.is_open(now);
     for (camera, info) in site.active_cameras() {
-        let Ok(rows) = store.segments(Some(camera)) else {
+        // Whether it records depends on its newest segment alone.
+        let Ok(newest) = store.newest_segment(camera) else {
             continue;
         };
-        let alarm = index_health(&rows, now, segment_seconds, open).outage_alarm;
+        let alarm = index_health(newest.as_slice(), now, segment_seconds, open).outage_alarm;
         let (kind, changed) = if alarm {
             ("camera_outage_alarm", in_outage.insert(camera.to_string()))
         } else {
@@ -208,10 +209,9 @@ pub fn spawn_monitor(
                 if previous.as_ref().is_some_and(|p| now.0 - p.checked_at_ms < every_ms) {
                     continue;
                 }
-                let Ok(rows) = store.segments(Some(camera)) else {
+                let Ok(Some(newest)) = store.newest_segment(camera) else {
                     continue;
                 };
-                let Some(newest) = rows.last() else { continue };
                 if previous.as_ref().is_some_and(|p| p.segment_start_ms == newest.start_ms) {
                     continue;
                 }

@@ -452,6 +452,20 @@ impl Store {
     }
 
     /// Segments in start order, of one camera or all.
+    /// A camera's newest segment: one step down the (camera, start) index,
+    /// where reading the whole index would cost a year of rows.
+    pub fn newest_segment(&self, camera: &str) -> Result<Option<SegmentRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments
+                 WHERE camera_id = ?1 ORDER BY start_ms DESC LIMIT 1",
+                [camera],
+                segment_from_sql,
+            )
+            .optional()?)
+    }
+
     pub fn segments(&self, camera: Option<&str>) -> Result<Vec<SegmentRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
@@ -576,5 +590,23 @@ mod tests {
         store.save_document("k", &doc.save(), Timestamp(3), None).unwrap();
         let again = automerge::Automerge::load(&store.document("k").unwrap().unwrap()).unwrap();
         assert_eq!(again.get_heads(), doc.get_heads());
+    }
+
+    #[test]
+    fn the_newest_segment_is_the_latest_start_of_that_camera() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let row = |camera: &str, start_ms: i64| SegmentRow {
+            camera_id: camera.into(),
+            start_ms,
+            real_start_ms: start_ms,
+            real_end_ms: start_ms + 60_000,
+            bytes: 1,
+        };
+        store
+            .insert_segments(&[row("cam-01", 120_000), row("cam-01", 60_000), row("cam-02", 180_000)])
+            .unwrap();
+        assert_eq!(store.newest_segment("cam-01").unwrap(), Some(row("cam-01", 120_000)));
+        assert_eq!(store.newest_segment("cam-03").unwrap(), None);
     }
 }

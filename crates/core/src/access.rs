@@ -33,15 +33,7 @@ pub fn may_read(key: &DocKey, roles: &[Role], profile: &PolicyProfile, major_cas
     let any = |allowed: &[Role]| roles.iter().any(|r| allowed.contains(r));
     match key {
         DocKey::Site => !roles.is_empty(),
-        DocKey::Inspections { .. } => any(&[
-            Role::Manager,
-            Role::Inspector,
-            Role::Supervisor,
-            Role::Head,
-            Role::Delegate,
-            Role::Secretary,
-            Role::Auditor,
-        ]),
+        DocKey::Inspections { .. } => any(&crate::inspection::INSPECTION_LOG_ROLES),
         DocKey::ApplicationCase(_) => {
             let in_a_chain = profile
                 .applicants

@@ -10,9 +10,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::ids::{CameraId, EntryId, PersonId};
+use crate::roles::Role;
 use crate::seal::content_hash;
 use crate::site::SiteRegister;
 use crate::time::Timestamp;
+
+/// The roles that walk around, supervise or audit the system: they read the
+/// inspection log, and the recorder shows them its measured camera health.
+pub const INSPECTION_LOG_ROLES: [Role; 7] = [
+    Role::Manager,
+    Role::Inspector,
+    Role::Supervisor,
+    Role::Head,
+    Role::Delegate,
+    Role::Secretary,
+    Role::Auditor,
+];
 
 /// One walk-around check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]

@@ -21,16 +21,8 @@ use crate::ingest::camera_dir;
 use crate::retention::DiskSpace;
 use crate::store::AuditEvent;
 
-/// The roles that walk around, supervise or audit the system.
-const HEALTH_ROLES: [Role; 7] = [
-    Role::Manager,
-    Role::Inspector,
-    Role::Supervisor,
-    Role::Head,
-    Role::Delegate,
-    Role::Secretary,
-    Role::Auditor,
-];
+/// Camera health pre-fills the inspection log: the same people see it.
+const HEALTH_ROLES: [Role; 7] = custos_core::inspection::INSPECTION_LOG_ROLES;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CameraHealth {

@@ -305,6 +305,26 @@ pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> crate::error::Re
             )?;
         }
     }
+    // Files of footage a sweep destroyed but did not get to unlink (the
+    // recorder stopped in between): finished off, not reported as orphans.
+    let destroyed = store.files_to_unlink()?;
+    let mut finished = 0;
+    on_disk.retain(|(camera, start), path| {
+        let in_span = destroyed
+            .iter()
+            .any(|(c, first, last)| c == camera && (*first..=*last).contains(start));
+        if in_span {
+            match std::fs::remove_file(&*path) {
+                Ok(()) => finished += 1,
+                Err(e) => tracing::error!("cannot remove destroyed footage {}: {e}", path.display()),
+            }
+        }
+        !in_span
+    });
+    if finished > 0 {
+        tracing::info!("removed {finished} file(s) of footage destroyed before the last stop");
+    }
+    store.files_unlinked(destroyed.iter().map(|(c, first, _)| (c.as_str(), *first)))?;
     for ((camera, start), path) in on_disk {
         orphans += 1;
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

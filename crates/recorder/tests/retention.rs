@@ -11,9 +11,9 @@ use custos_core::documents as docs;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
 use custos_recorder::clock::{Clock, SimulatedClock};
-use custos_recorder::ingest::{camera_dir, segment_file_name};
+use custos_recorder::ingest::{camera_dir, reconcile, segment_file_name};
 use custos_recorder::keys::load_site_key;
-use custos_recorder::retention::{DiskSpace, place_hold, sweep};
+use custos_recorder::retention::{DiskSpace, place_hold, sweep, sweep_index};
 use custos_recorder::store::{SegmentRow, Store};
 
 const SEGMENT_BYTES: i64 = 1_000_000;
@@ -142,6 +142,67 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
         ages_left(&store, clock.now())
             .iter()
             .all(|(c, a)| c != "cam-01" || *a < 365)
+    );
+}
+
+#[test]
+fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_loses_nothing_held() {
+    let now = Timestamp(1_795_485_600_000);
+    let ages = [
+        ("cam-01", 403),
+        ("cam-01", 402),
+        ("cam-01", 401),
+        ("cam-01", 400),
+        ("cam-01", 10),
+    ];
+    let (_dir, data, store) = site_with_footage(&ages, now);
+    let key = load_site_key(&data).unwrap();
+    let start = Timestamp((now.0 - 402 * DAY_MS) / MINUTE_MS * MINUTE_MS);
+    let hold = Hold {
+        cameras: vec!["cam-01".parse().unwrap()],
+        window: MinuteWindow::new(start, Timestamp(start.0 + MINUTE_MS)).unwrap(),
+        basis: HoldBasis::Investigation,
+        legal_basis: "刑事訴訟法第133條".into(),
+        reference: "高市警刑字第1130002號".into(),
+        application: None,
+        placed_at: now,
+        placed_by: None,
+        review_at: now.plus_days(90),
+    };
+    place_hold(&store, &key, &hold, now).unwrap();
+
+    // The recorder stops after the index and the registers, before unlinking.
+    let report = sweep_index(&store, &key, now, PLENTY).unwrap();
+    assert_eq!(report.destroyed.len(), 3);
+    assert_eq!(
+        ages_left(&store, now),
+        vec![("cam-01".into(), 402), ("cam-01".into(), 10)],
+        "the held minute in the middle stays; the rest is out of the index at once"
+    );
+    assert_eq!(store.footage_bytes().unwrap(), 2 * SEGMENT_BYTES, "the totals follow");
+    let file =
+        |age: i64| camera_dir(&data, "cam-01").join(segment_file_name((now.0 - age * DAY_MS) / MINUTE_MS * MINUTE_MS));
+    assert!(file(403).exists() && file(400).exists(), "not yet unlinked");
+    assert_eq!(
+        store.files_to_unlink().unwrap().len(),
+        2,
+        "two runs either side of the hold"
+    );
+
+    // On the next start the reconcile finishes the destruction: the files
+    // go, none of them is reported as footage nobody indexed, and the held
+    // minute is untouched.
+    let (orphans, missing) = reconcile(&store, &data, now).unwrap();
+    assert_eq!((orphans, missing), (0, 0));
+    assert!(!file(403).exists() && !file(401).exists() && !file(400).exists());
+    assert!(file(402).exists() && file(10).exists());
+    assert!(store.files_to_unlink().unwrap().is_empty());
+    let kinds: Vec<String> = store.audit_rows().unwrap().into_iter().map(|r| r.kind).collect();
+    assert!(!kinds.contains(&"footage_unindexed".to_string()), "{kinds:?}");
+    assert_eq!(
+        destructions(&store).len(),
+        3,
+        "each destroyed minute recorded (days apart, so not merged)"
     );
 }
 

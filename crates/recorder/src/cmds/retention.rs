@@ -38,17 +38,16 @@ pub fn run(cmd: RetentionCommand, clock: &dyn Clock) -> Result<()> {
     .site()?;
     let rule = site.profile()?.effective_retention()?;
     let now = clock.now();
-    let segments = store.segments(None)?;
+    // From the per-camera totals and one step into each camera's index: a
+    // year of footage is 16.8 million rows, not to be read for a status line.
     let mut oldest: BTreeMap<String, i64> = BTreeMap::new();
-    for s in &segments {
-        oldest.entry(s.camera_id.clone()).or_insert(s.real_start_ms);
+    for camera in store.cameras_with_footage()? {
+        if let Some(first) = store.oldest_segment(&camera)? {
+            oldest.insert(camera, first.real_start_ms);
+        }
     }
-    let used: u64 = segments.iter().map(|s| s.bytes.max(0) as u64).sum();
-    let per_day: u64 = segments
-        .iter()
-        .filter(|s| s.real_end_ms > now.0 - DAY_MS)
-        .map(|s| s.bytes.max(0) as u64)
-        .sum();
+    let used = store.footage_bytes()?.max(0) as u64;
+    let per_day = store.bytes_since(now.0 - DAY_MS)?.max(0) as u64;
     let disk = DiskSpace::measure(&data)?;
     let holds = active_holds(&store)?;
     let check = floor_check(rule, used + disk.free.saturating_sub(disk.reserve), 0, per_day);

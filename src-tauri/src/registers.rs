@@ -10,7 +10,7 @@ use custos_core::access::CURRENT;
 use custos_core::application::{AccessKind, ApplicationCase, Attachment, Category, PersonalData};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{CameraId, EntryId, PersonId};
-use custos_core::inspection::{CameraCheck, InspectionEntry, Repair, RepairClosure};
+use custos_core::inspection::{CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
 use custos_core::logbook::LogbookEntry;
 use custos_core::policy::ApplicantKind;
 use custos_core::roles::Role;
@@ -128,6 +128,9 @@ pub struct MonthView {
     pub repairs: BTreeMap<String, Repair>,
     /// 核章: the countersignatures, by seal id (each names its check).
     pub seals: BTreeMap<String, Seal>,
+    /// 系統警示: what the recorder measured and wrote into the log (a camera
+    /// down while open, a disk short of the retention floor).
+    pub alarms: BTreeMap<String, RecorderAlarm>,
 }
 
 pub fn month(store: &Mutex<LocalStore>, year: i32, month: u32) -> Result<MonthView> {
@@ -139,6 +142,7 @@ pub fn month(store: &Mutex<LocalStore>, year: i32, month: u32) -> Result<MonthVi
         checks: docs::entries(&doc, docs::INSPECTION_ENTRIES)?,
         repairs: docs::entries(&doc, docs::REPAIRS)?,
         seals: docs::entries(&doc, docs::SEALS)?,
+        alarms: docs::alarms(&doc)?,
     })
 }
 

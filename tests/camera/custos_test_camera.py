@@ -7,8 +7,10 @@
   frozen   the same picture over and over (a stuck encoder)
   blurred  the moving picture as through a fogged lens
 
-each H.264 at 640x360, 10 frames/s, a keyframe every second; `--audio` adds
-an AAC tone. It prints `ready rtsp://127.0.0.1:PORT/NAME` for each stream once
+each H.264 at 640x360, 10 frames/s (`--size`, `--fps`), a keyframe every
+second, `--kbps` 500; `--audio` adds an AAC tone. A stream is encoded once
+however many clients read it, so 32 recorder cameras on one URL cost the
+camera one encoder (the recording benchmark does that). It prints `ready rtsp://127.0.0.1:PORT/NAME` for each stream once
 it listens, then serves until killed. Run it with Debian's Python, which has
 the GStreamer bindings (python3-gi, gir1.2-gst-rtsp-server-1.0).
 """
@@ -25,16 +27,16 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 VIDEO = {
     # Colour bars scrolling sideways: bright and always changing, like a real scene.
-    "moving": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=640,height=360,framerate=10/1 "
+    "moving": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,{caps} "
     '! clockoverlay time-format="%Y-%m-%d %H:%M:%S" halignment=right valignment=top',
-    "black": "videotestsrc is-live=true pattern=black ! video/x-raw,width=640,height=360,framerate=10/1",
+    "black": "videotestsrc is-live=true pattern=black ! video/x-raw,{caps}",
     # The moving picture through a fogged lens: scaled down to 32 px and back up.
-    "blurred": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=32,height=18,framerate=10/1 "
-    "! videoscale ! video/x-raw,width=640,height=360",
+    "blurred": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=32,height=18,framerate={fps}/1 "
+    "! videoscale ! video/x-raw,{size}",
     # A still checkerboard with no noise: every frame the same.
-    "frozen": "videotestsrc is-live=true pattern=checkers-8 ! video/x-raw,width=640,height=360,framerate=10/1",
+    "frozen": "videotestsrc is-live=true pattern=checkers-8 ! video/x-raw,{caps}",
 }
-ENCODE = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate={kbps} ! rtph264pay name=pay0 pt=96"
+ENCODE = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} bitrate={kbps} ! rtph264pay name=pay0 pt=96"
 AUDIO = "audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"
 
 
@@ -44,6 +46,8 @@ def main() -> int:
     parser.add_argument("--stream", action="append", default=[], metavar="NAME=KIND")
     parser.add_argument("--audio", action="store_true")
     parser.add_argument("--kbps", type=int, default=500)
+    parser.add_argument("--fps", type=int, default=10)
+    parser.add_argument("--size", default="640x360", metavar="WxH")
     args = parser.parse_args()
     streams = [s.split("=", 1) for s in (args.stream or ["cam-01=moving"])]
     for name, kind in streams:
@@ -70,7 +74,11 @@ def main() -> int:
     server.set_service(str(args.port))
     mounts = server.get_mount_points()
     for name, kind in streams:
-        launch = f"{VIDEO[kind]} ! {ENCODE.format(kbps=args.kbps)}"
+        width, height = args.size.split("x")
+        size = f"width={width},height={height}"
+        caps = f"{size},framerate={args.fps}/1"
+        video = VIDEO[kind].format(caps=caps, size=size, fps=args.fps)
+        launch = f"{video} ! {ENCODE.format(kbps=args.kbps, fps=args.fps)}"
         if args.audio:
             launch += f" {AUDIO}"
         factory = GstRtspServer.RTSPMediaFactory()

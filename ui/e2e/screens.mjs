@@ -88,6 +88,15 @@ function fixtures(enrolled) {
         },
       },
       seals: {},
+      alarms: {
+        '01JCUSTOSALARM00000000001': {
+          kind: 'camera_outage',
+          camera: 'cam-03',
+          raised_at: NOW - 3_600_000,
+          ended_at: null,
+          detail: '後門（一樓後門）',
+        },
+      },
     },
     camera_health: {
       open: true,
@@ -230,12 +239,14 @@ try {
 
       // The month's log laid out like the paper form, and as it prints.
       await page.getByRole('navigation').getByRole('button', { name: /紀錄/ }).click();
-      await page.getByRole('table').waitFor();
-      const table = await page.getByRole('table').innerText();
+      await page.getByRole('table').first().waitFor();
+      const table = await page.getByRole('table').first().innerText();
       check(table.includes('黃巡檢') && /民國\d+年/.test(table), `${vp.name}: the log names the inspector with an ROC date`);
+      const alarms = await page.getByRole('table', { name: /系統警示/ }).innerText();
+      check(alarms.includes('後門') && alarms.includes('持續中'), `${vp.name}: the recorder's alarm is in the log, ongoing`);
       await screen(page, `${vp.name}-log-001`);
       await page.getByLabel('表單格式').selectOption('004');
-      check((await page.getByRole('table').innerText()).includes('均無異常'), `${vp.name}: the 萬華 form's boxes`);
+      check((await page.getByRole('table').first().innerText()).includes('均無異常'), `${vp.name}: the 萬華 form's boxes`);
       await screen(page, `${vp.name}-log-004`);
       await page.emulateMedia({ media: 'print' });
       check(!(await page.getByRole('navigation').isVisible()), `${vp.name}: printing hides the navigation`);

@@ -278,6 +278,11 @@ fn bench() -> Result {
         "cargo",
         &["bench", "-p", "custos-recorder", "--bench", "footage"],
     )?;
+    run(
+        &root,
+        "cargo",
+        &["bench", "-p", "custos-recorder", "--bench", "recording"],
+    )?;
     run(&root, "cargo", &["bench", "-p", "custos-app", "--bench", "photos"])
 }
 

@@ -462,6 +462,10 @@ impl Rules<'_> {
                     }
                 }
             }
+            (DocKey::Inspections { .. }, docs::ALARMS) => Err(refuse(
+                "recorder_only",
+                "alarms are written by the recorder from what it measures",
+            )),
             (DocKey::Inspections { .. }, docs::SEALS) => {
                 let roles: Vec<Role> = self
                     .ctx

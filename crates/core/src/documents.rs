@@ -65,6 +65,11 @@ impl DocKey {
 pub const INSPECTION_ENTRIES: &str = "entries";
 pub const REPAIRS: &str = "repairs";
 pub const SEALS: &str = "seals";
+/// The recorder's alarms in an inspection log. Not in the genesis (that
+/// stays byte-identical with logs made before alarms existed): the recorder,
+/// their only writer, creates the map with the first alarm, so no two
+/// writers can make rival maps. Readers take a missing map as no alarms.
+pub const ALARMS: &str = "alarms";
 pub const CASE: &str = "case";
 pub const EVENTS: &str = "events";
 pub const PERSONAL: &str = "personal";
@@ -162,6 +167,26 @@ pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, valu
     let obj = collection(doc, coll)?;
     autosurgeon::reconcile_prop(doc, obj, key, value)?;
     Ok(())
+}
+
+/// The recorder's alarms in a month's inspection log; none while the log
+/// has no alarm map (see [`ALARMS`]).
+pub fn alarms<D: autosurgeon::ReadDoc + ReadDoc>(
+    doc: &D,
+) -> Result<BTreeMap<String, crate::inspection::RecorderAlarm>, CoreError> {
+    match ReadDoc::get(doc, ROOT, ALARMS)? {
+        None => Ok(BTreeMap::new()),
+        Some(_) => entries(doc, ALARMS),
+    }
+}
+
+/// Writes one alarm, creating the alarm map with the first (the recorder
+/// only: it is the map's one writer).
+pub fn put_alarm(doc: &mut AutoCommit, id: &str, alarm: &crate::inspection::RecorderAlarm) -> Result<(), CoreError> {
+    if doc.get(ROOT, ALARMS)?.is_none() {
+        doc.put_object(ROOT, ALARMS, ObjType::Map)?;
+    }
+    put_entry(doc, ALARMS, id, alarm)
 }
 
 /// Reads one entry.

@@ -153,6 +153,33 @@ impl CameraCheck {
     }
 }
 
+/// 系統警示: an alarm the recorder raised from what it measured, written into
+/// the month's inspection log so the inspector finds it beside the checks.
+/// One entry from its start to its end; a device cannot write one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct RecorderAlarm {
+    pub kind: AlarmKind,
+    /// The camera concerned; `None` for the recorder as a whole.
+    pub camera: Option<CameraId>,
+    pub raised_at: Timestamp,
+    /// `None` while it lasts.
+    pub ended_at: Option<Timestamp>,
+    /// What was measured, in words (e.g. the camera's name and place, or
+    /// the days the disk can hold against the floor).
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmKind {
+    /// A camera not recording while the site is open (opening hours).
+    #[autosurgeon(rename = "camera_outage")]
+    CameraOutage,
+    /// The disk cannot hold footage for the retention floor.
+    #[autosurgeon(rename = "retention_floor_at_risk")]
+    RetentionFloorAtRisk,
+}
+
 /// The kinds of fault a check can find; each opens a repair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use common::*;
 use custos_core::access::{CURRENT, UploadContext, check_upload, may_read};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
-use custos_core::inspection::{CameraCheck, InspectionEntry, Repair, RepairClosure};
+use custos_core::inspection::{AlarmKind, CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
 use custos_core::logbook::{LogbookEntry, SessionEnd};
 use custos_core::policy::{ApplicantKind, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
 use custos_core::roles::Role;
@@ -325,6 +325,45 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
     ));
     assert!(!may_read(&logbook, &[Role::Inspector], profile, false));
     assert!(may_read(&NOVEMBER, &[Role::Inspector], profile, false));
+}
+
+#[test]
+fn only_the_recorder_writes_alarms_into_the_inspection_log() {
+    let mut fx = wanhua();
+    let alarm = RecorderAlarm {
+        kind: AlarmKind::CameraOutage,
+        camera: Some("cam-01".parse().unwrap()),
+        raised_at: NOW,
+        ended_at: None,
+        detail: "大門（一樓）".into(),
+    };
+    // A device making up an alarm is refused: creating the alarm map is a
+    // change of the document's structure.
+    let mut tablet = Device::open(&fx, "manager", &NOVEMBER, None);
+    docs::put_alarm(&mut tablet.doc, fx.id().as_str(), &alarm).unwrap();
+    docs::commit(&mut tablet.doc, "forged alarm", NOW.0);
+    let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "manager").unwrap_err();
+    assert!(err.starts_with("structure"), "{err}");
+
+    // Nor can one end (or hide) an alarm the recorder wrote.
+    let id = fx.id();
+    let mut recorder = docs::open(&NOVEMBER, None, &fx.members["director"].key.device_id()).unwrap();
+    docs::put_alarm(&mut recorder, id.as_str(), &alarm).unwrap();
+    docs::commit(&mut recorder, "recorder alarm", NOW.0);
+    let stored = Automerge::load(&recorder.save()).unwrap();
+    assert_eq!(docs::alarms(&stored).unwrap().len(), 1, "readers find it");
+    let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
+    let ended = RecorderAlarm {
+        ended_at: Some(NOW),
+        ..alarm
+    };
+    docs::put_alarm(&mut tablet.doc, id.as_str(), &ended).unwrap();
+    docs::commit(&mut tablet.doc, "ended by hand", NOW.0);
+    let changes = tablet.changes_since(&stored);
+    let err = upload(&mut fx, &NOVEMBER, &stored, &changes, "inspector").unwrap_err();
+    assert!(err.starts_with("recorder_only"), "{err}");
+    // A log without alarms reads as none.
+    assert!(docs::alarms(&docs::genesis(&NOVEMBER)).unwrap().is_empty());
 }
 
 #[test]

@@ -71,6 +71,7 @@ pub fn ffmpeg_args(url: &str, out_dir: &Path, segment_seconds: u32) -> Vec<Strin
         "-hide_banner",
         "-loglevel",
         "error",
+        "-nostats",
         "-nostdin",
         "-rtsp_transport",
         "tcp",

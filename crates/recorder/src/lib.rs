@@ -4,6 +4,7 @@
 //! Layout after Moonfire NVR: `cmds/` one module per subcommand, `web/` one
 //! module per HTTP resource, storage behind [`store`], time behind [`clock`].
 
+pub mod alarms;
 pub mod checkpoints;
 pub mod clock;
 pub mod cmds;

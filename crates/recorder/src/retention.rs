@@ -13,6 +13,7 @@ use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, RELEASE_ROLES};
 use custos_core::ids::DeviceId;
+use custos_core::inspection::AlarmKind;
 use custos_core::retention::{FloorCheck, Segment, choose_for_space, floor_check, plan};
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::signing::DeviceKey;
@@ -397,21 +398,21 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
         }
     }
     let floor = floor_check(rule, kept + disk.free.saturating_sub(disk.reserve), held, bytes_per_day);
+    // An alarm in the inspection log (with its audit row) once while the
+    // disk cannot hold the floor, ended when it can again.
     if floor.floor_at_risk || !enough {
-        let detail = json!({ "days_disk_can_hold": floor.days_disk_can_hold, "floor_days": rule.floor_days, "space_short": !enough });
-        store.append_audit(
-            now,
-            AuditEvent {
-                kind: "retention_floor_at_risk",
-                actor: "recorder",
-                detail,
-            },
-        )?;
+        let detail = format!(
+            "磁碟僅能保存 {:.1} 日錄影，低於規定之 {} 日 / the disk holds {:.1} days of footage, below the {}-day floor",
+            floor.days_disk_can_hold, rule.floor_days, floor.days_disk_can_hold, rule.floor_days
+        );
+        crate::alarms::raise(store, site_key, AlarmKind::RetentionFloorAtRisk, None, &detail, now)?;
         tracing::error!(
             "retention floor at risk: the disk holds {:.1} days, the floor is {} days; footage inside the floor is kept",
             floor.days_disk_can_hold,
             rule.floor_days
         );
+    } else {
+        crate::alarms::end(store, site_key, AlarmKind::RetentionFloorAtRisk, None, now)?;
     }
     Ok(SweepReport {
         destroyed,

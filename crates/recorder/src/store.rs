@@ -175,6 +175,51 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a new document and its audit row; `false` (and nothing
+    /// written) if a document of that key exists by now.
+    pub fn insert_document(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        now: Timestamp,
+        audit: Option<AuditEvent<'_>>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let inserted = tx.execute(
+            "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
+            params![key, bytes, now.0],
+        )? == 1;
+        if inserted {
+            if let Some(event) = audit {
+                append_audit_tx(&tx, now, event)?;
+            }
+            tx.commit()?;
+        }
+        Ok(inserted)
+    }
+
+    /// Replaces a document's save and chunks by one whole save, if it is
+    /// still at `version`: another writer's chunk appended since (the
+    /// recorder's own alarms, outside the push lock) is never dropped.
+    pub fn compact_document(&self, key: &str, bytes: &[u8], version: i64) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: Option<i64> = tx
+            .query_row("SELECT version FROM documents WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        if current != Some(version) {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM document_changes WHERE key = ?1", [key])?;
+        tx.execute(
+            "UPDATE documents SET bytes = ?2, version = version + 1 WHERE key = ?1",
+            params![key, bytes],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     pub fn append_audit(&self, now: Timestamp, event: AuditEvent<'_>) -> Result<AuditRow> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -383,7 +383,7 @@ async fn camera_health(r: &Recorder, token: &str) -> Value {
 }
 
 #[test]
-fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain() {
+fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspection_log() {
     let r = Recorder::start_with(
         "kaohsiung-kindergarten",
         PEOPLE,
@@ -418,16 +418,34 @@ fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain() {
     ok(console(&["site", "hours", "--data", &r.data_str(), &other_day]));
     wait_for("camera_outage_alarm_ended");
     assert!(ok(console(&["audit", "verify", "--data", &r.data_str()])).contains("intact"));
+
+    // The inspection log holds it as one entry, from its start to its end,
+    // naming the camera: what the inspector sees in the app.
+    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
+    let open = custos_recorder::alarms::open_alarms(&store, wall_clock()).unwrap();
+    assert!(open.is_empty(), "ended: {open:?}");
+    let today = wall_clock().taipei_date();
+    let log = format!("inspections/{:04}-{:02}", today.year, today.month);
+    let doc = automerge::Automerge::load(&store.document(&log).unwrap().expect("the month's log")).unwrap();
+    let alarms: Vec<_> = custos_core::documents::alarms(&doc).unwrap().into_values().collect();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert_eq!(alarms[0].kind, custos_core::inspection::AlarmKind::CameraOutage);
+    assert_eq!(alarms[0].camera.as_ref().map(|c| c.as_str()), Some("cam-01"));
+    assert!(alarms[0].ended_at.is_some());
 }
 
-/// Opening hours on one whole day that is not today (Taipei): the site is closed now.
-fn hours_excluding_today() -> String {
-    let now = custos_core::time::Timestamp(
+fn wall_clock() -> custos_core::time::Timestamp {
+    custos_core::time::Timestamp(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_millis() as i64,
-    );
+    )
+}
+
+/// Opening hours on one whole day that is not today (Taipei): the site is closed now.
+fn hours_excluding_today() -> String {
+    let now = wall_clock();
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         .into_iter()
         .map(|d| format!("{d} 00:00-24:00"))

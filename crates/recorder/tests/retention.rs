@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use common::*;
 use custos_core::documents as docs;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
+use custos_core::inspection::{AlarmKind, RecorderAlarm};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
 use custos_recorder::clock::{Clock, SimulatedClock};
 use custos_recorder::ingest::{camera_dir, reconcile, segment_file_name};
@@ -270,19 +271,37 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
         ages_left(&store, now).into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
         vec![13, 2, 0]
     );
-    // Both sweeps found a full disk that cannot hold 14 days at this rate: each said so.
-    let alarms = store
-        .audit_rows()
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.kind == "retention_floor_at_risk")
-        .count();
-    assert_eq!(alarms, 2);
-    // With room enough, no alarm.
-    let before = store.audit_rows().unwrap().len();
-    let report = sweep(&store, &data, &key, now, PLENTY).unwrap();
+    // Both sweeps found a full disk that cannot hold 14 days at this rate:
+    // one alarm, raised by the first, in the audit chain and in the
+    // inspection log where the inspector sees it.
+    let count = |kind: &str| store.audit_rows().unwrap().iter().filter(|r| r.kind == kind).count();
+    assert_eq!(count("retention_floor_at_risk"), 1);
+    let alarms = alarms_in_log(&store, now);
+    assert_eq!(alarms.len(), 1);
+    assert_eq!(alarms[0].kind, AlarmKind::RetentionFloorAtRisk);
+    assert_eq!((alarms[0].raised_at, alarms[0].ended_at), (now, None));
+    assert!(alarms[0].detail.contains("14"), "{}", alarms[0].detail);
+
+    // With room enough the alarm ends, once; a further sweep says nothing.
+    let later = Timestamp(now.0 + 600_000);
+    let report = sweep(&store, &data, &key, later, PLENTY).unwrap();
     assert!(!report.floor.floor_at_risk && !report.space_short);
+    assert_eq!(count("retention_floor_at_risk_ended"), 1);
+    assert_eq!(alarms_in_log(&store, now)[0].ended_at, Some(later));
+    let before = store.audit_rows().unwrap().len();
+    sweep(&store, &data, &key, later, PLENTY).unwrap();
     assert_eq!(store.audit_rows().unwrap().len(), before);
+}
+
+/// The recorder's alarms in the inspection log of `now`'s month.
+fn alarms_in_log(store: &Store, now: Timestamp) -> Vec<RecorderAlarm> {
+    let today = now.taipei_date();
+    let key = docs::DocKey::Inspections {
+        year: today.year,
+        month: today.month,
+    };
+    let doc = automerge::Automerge::load(&store.document(&key.to_string()).unwrap().unwrap()).unwrap();
+    docs::alarms(&doc).unwrap().into_values().collect()
 }
 
 #[test]

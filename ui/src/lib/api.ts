@@ -137,6 +137,18 @@ export interface MonthView {
   checks: Record<string, InspectionEntry>;
   repairs: Record<string, Repair>;
   seals: Record<string, Seal>;
+  /** 系統警示: written by the recorder from what it measured. */
+  alarms: Record<string, RecorderAlarm>;
+}
+
+export interface RecorderAlarm {
+  kind: 'camera_outage' | 'retention_floor_at_risk';
+  /** null for the recorder as a whole. */
+  camera: string | null;
+  raised_at: number;
+  /** null while it lasts. */
+  ended_at: number | null;
+  detail: string;
 }
 
 export interface RecordedCheck {

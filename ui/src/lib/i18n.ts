@@ -30,6 +30,7 @@ export const zhTW = {
   'home.noAlarms': "目前沒有警示",
   'home.floorAtRisk': "錄影主機的硬碟空間不足以保存規定的天數",
   'home.cameraDown': "攝影機未在錄影：",
+  'home.since': "自",
   'nav.label': "主要功能",
   'nav.home': "首頁",
   'nav.check': "巡檢",
@@ -143,6 +144,14 @@ export const zhTW = {
   'log.storageFault': "存取異常",
   'log.countersign': "核章",
   'log.countersigned': "已核章",
+  'log.alarms': "系統警示（錄影主機自動紀錄）",
+  'log.alarmFrom': "發生時間",
+  'log.alarmTo': "解除時間",
+  'log.alarmWhat': "警示項目",
+  'log.alarmDetail': "說明",
+  'log.alarmOngoing': "持續中",
+  'log.alarmOutage': "攝影機於開放時間未錄影",
+  'log.alarmFloor': "磁碟不足以保存規定天數之錄影",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -174,6 +183,7 @@ export const en: Record<MessageKey, string> = {
   'home.noAlarms': "No alarms",
   'home.floorAtRisk': "The recorder’s disk cannot hold the footage for the required days",
   'home.cameraDown': "Camera not recording: ",
+  'home.since': "since",
   'nav.label': "Main",
   'nav.home': "Home",
   'nav.check': "Check",
@@ -287,6 +297,14 @@ export const en: Record<MessageKey, string> = {
   'log.storageFault': "Storage fault",
   'log.countersign': "Countersign",
   'log.countersigned': "Countersigned",
+  'log.alarms': "System alarms (recorded by the recorder)",
+  'log.alarmFrom': "Raised",
+  'log.alarmTo': "Ended",
+  'log.alarmWhat': "Alarm",
+  'log.alarmDetail': "Detail",
+  'log.alarmOngoing': "Ongoing",
+  'log.alarmOutage': "Camera not recording while open",
+  'log.alarmFloor': "Disk cannot hold the required days of footage",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

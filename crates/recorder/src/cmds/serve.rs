@@ -55,6 +55,11 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
     let site_key = state.site_key.clone();
+    let alarms = crate::alarms::AlarmWriter {
+        store: state.store.clone(),
+        site_key: state.site_key.clone(),
+        push_lock: state.push_lock.clone(),
+    };
     let pictures = state.pictures.clone();
     let data = args.data.clone();
     let segment_seconds = args.segment_seconds;
@@ -74,7 +79,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
             crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
             let every = (i64::from(segment_seconds) * 1000).min(crate::health::PICTURE_CHECK_EVERY_MS);
             crate::health::spawn_monitor(
-                store.clone(),
+                alarms.clone(),
                 data.clone(),
                 pictures,
                 checkpoint_clock.clone(),
@@ -82,7 +87,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
                 segment_seconds,
             );
         }
-        spawn_retention(store.clone(), data.clone(), site_key.clone(), checkpoint_clock.clone());
+        spawn_retention(alarms, data.clone(), checkpoint_clock.clone());
         spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
@@ -107,20 +112,24 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
     })
 }
 
-/// Sweeps retention at start and every ten minutes.
-fn spawn_retention(
-    store: Arc<crate::store::Store>,
-    data: PathBuf,
-    key: Arc<custos_core::signing::DeviceKey>,
-    clock: Arc<dyn Clock>,
-) {
+/// Sweeps retention at start and every ten minutes: the index and the
+/// registers under the push lock (the sweep writes the holds document and
+/// may raise an alarm in the inspection log), the files after it.
+fn spawn_retention(writer: crate::alarms::AlarmWriter, data: PathBuf, clock: Arc<dyn Clock>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             tick.tick().await;
-            let swept = crate::retention::DiskSpace::measure(&data)
-                .and_then(|disk| crate::retention::sweep(&store, &data, &key, clock.now(), disk));
-            match swept {
+            let swept = {
+                let _one_at_a_time = writer.push_lock.hold().await;
+                crate::retention::DiskSpace::measure(&data)
+                    .and_then(|disk| crate::retention::sweep_index(&writer.store, &writer.site_key, clock.now(), disk))
+            };
+            let done = swept.and_then(|report| {
+                crate::retention::unlink_destroyed(&writer.store, &data, &report)?;
+                Ok(report)
+            });
+            match done {
                 Ok(report) if !report.destroyed.is_empty() => {
                     tracing::info!("retention: destroyed {} segment(s)", report.destroyed.len())
                 }

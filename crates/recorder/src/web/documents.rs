@@ -51,6 +51,14 @@ impl SyncStates {
 #[derive(Default)]
 pub struct PushLock(tokio::sync::Mutex<()>);
 
+impl PushLock {
+    /// Held by whoever changes a register document in this process: a push,
+    /// and the recorder writing its alarms into the inspection log.
+    pub async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.lock().await
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentInfo {
     /// e.g. `site`, `inspections/2026-11`, `applications/<id>/case`.
@@ -233,7 +241,7 @@ pub async fn push(
             .map_err(|e| Problem::bad_request(format!("change {i} is not an automerge change: {e}")))?;
         changes.push(change);
     }
-    let _one_at_a_time = state.push_lock.0.lock().await;
+    let _one_at_a_time = state.push_lock.hold().await;
     let now = state.clock.now();
     let existing = state.cache.take(&state.store, &req.key)?;
     let is_new = existing.is_none();
@@ -266,9 +274,9 @@ pub async fn push(
                 state.store.save_document(&req.key, &after.save(), now, audit)?;
             } else if after.get_heads() != stored_heads {
                 let chunk: Vec<u8> = changes.iter().flat_map(|c| c.raw_bytes().iter().copied()).collect();
-                let (_, chunks) = state.store.append_document_changes(&req.key, &chunk, now, audit)?;
+                let (version, chunks) = state.store.append_document_changes(&req.key, &chunk, now, audit)?;
                 if chunks >= super::cache::COMPACT_AFTER_CHUNKS {
-                    state.store.save_document(&req.key, &after.save(), now, None)?;
+                    state.store.compact_document(&req.key, &after.save(), version)?;
                 }
             }
             // Filing holds the requested window at once, so the footage cannot

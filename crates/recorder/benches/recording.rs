@@ -1,0 +1,295 @@
+//! `cargo xtask bench` (part 3): the CPU that recording costs, for 1, 8 and
+//! 32 cameras at 2 Mbps, the recorder process and its ffmpeg children
+//! (ingest, and the once-a-minute frame that health decodes) reported
+//! separately. Goal: together at most 15 % of one core for 32 cameras.
+//!
+//! The cameras are one stream of the GStreamer test camera (640x360, 15
+//! frames/s, 2 Mbps) read by every recorder camera: the test camera encodes
+//! it once however many read it, so the cameras cost this machine one
+//! encoder. Each run starts a fresh recorder, lets every camera connect, then
+//! measures a window of wall time from /proc: the recorder's own CPU, its
+//! living children's, and what its finished children left in cutime/cstime.
+//! The bytes written in the window give the bitrate actually recorded.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WARM_UP: Duration = Duration::from_secs(20);
+const WINDOW: Duration = Duration::from_secs(40);
+const SEGMENT_SECONDS: &str = "10";
+
+fn main() {
+    let camera = TestCamera::start();
+    println!("test camera: {} (one encoder, read by every camera)", camera.url);
+    let mut results = Vec::new();
+    for cameras in [1, 8, 32] {
+        let measured = measure(&camera.url, cameras);
+        println!(
+            "{cameras:>2} camera(s): recorder {:.1} %, ffmpeg {:.1} % ({} children), {:.2} Mbit/s recorded per camera",
+            measured.recorder_percent, measured.ffmpeg_percent, measured.children, measured.mbit_per_camera
+        );
+        results.push((cameras, measured));
+    }
+
+    println!();
+    println!(
+        "{:<44} {:>10} {:>10} {:>10} {:>10}",
+        "CPU of one core while recording", "recorder", "ffmpeg", "together", "goal"
+    );
+    for (cameras, m) in &results {
+        let together = m.recorder_percent + m.ffmpeg_percent;
+        let goal = if *cameras == 32 {
+            if together <= 15.0 { "15 % met" } else { "15 % NOT MET" }
+        } else {
+            "-"
+        };
+        println!(
+            "{:<44} {:>8.1} % {:>8.1} % {:>8.1} % {:>10}",
+            format!("{cameras} camera(s) at {:.2} Mbit/s each", m.mbit_per_camera),
+            m.recorder_percent,
+            m.ffmpeg_percent,
+            together,
+            goal
+        );
+    }
+}
+
+struct Measured {
+    recorder_percent: f64,
+    ffmpeg_percent: f64,
+    children: usize,
+    mbit_per_camera: f64,
+}
+
+fn measure(url: &str, cameras: usize) -> Measured {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    console(&[
+        "init",
+        "--data",
+        data_arg,
+        "--site",
+        "基準",
+        "--profile",
+        "kaohsiung-kindergarten",
+    ]);
+    for i in 1..=cameras {
+        let id = format!("cam-{i:02}");
+        console(&[
+            "camera",
+            "add",
+            "--data",
+            data_arg,
+            "--id",
+            &id,
+            "--name",
+            &id,
+            "--location",
+            "園區",
+            "--zone",
+            "indoor-public",
+            "--rtsp",
+            url,
+        ]);
+    }
+    let mut recorder = Command::new(env!("CARGO_BIN_EXE_custos-recorder"))
+        .args([
+            "serve",
+            "--data",
+            data_arg,
+            "--listen",
+            "127.0.0.1:0",
+            "--segment-seconds",
+            SEGMENT_SECONDS,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = recorder.id();
+
+    // Every camera connected and writing.
+    let started = Instant::now();
+    while footage_files(&data) < cameras {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "only {} of {cameras} cameras recording after a minute",
+            footage_files(&data)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(WARM_UP);
+
+    let before = Sample::take(pid, &data);
+    std::thread::sleep(WINDOW);
+    let after = Sample::take(pid, &data);
+    let _ = recorder.kill();
+    let _ = recorder.wait();
+
+    let wall = after.at.duration_since(before.at).as_secs_f64();
+    let ticks = ticks_per_second();
+    let percent = |t: u64| t as f64 / ticks / wall * 100.0;
+    // A child that ended in the window counts through cutime; one that began
+    // in it counts from zero.
+    let living: u64 = after
+        .children
+        .iter()
+        .map(|(child, t)| t - before.children.get(child).copied().unwrap_or(0).min(*t))
+        .sum();
+    let ended: u64 = before
+        .children
+        .iter()
+        .filter(|(child, _)| !after.children.contains_key(child))
+        .map(|(_, t)| *t)
+        .sum();
+    let reaped = after.reaped_children.saturating_sub(before.reaped_children);
+    Measured {
+        recorder_percent: percent(after.own - before.own),
+        ffmpeg_percent: percent((living + reaped).saturating_sub(ended)),
+        children: after.children.len(),
+        mbit_per_camera: (after.footage_bytes - before.footage_bytes) as f64 * 8.0 / wall / 1e6 / cameras as f64,
+    }
+}
+
+/// CPU ticks of the recorder and its children, and footage bytes on disk.
+struct Sample {
+    at: Instant,
+    own: u64,
+    /// Ticks of the children that have ended and were waited for.
+    reaped_children: u64,
+    children: HashMap<u32, u64>,
+    footage_bytes: u64,
+}
+
+impl Sample {
+    fn take(pid: u32, data: &Path) -> Sample {
+        let at = Instant::now();
+        let fields = stat(pid).expect("the recorder is running");
+        let mut children = HashMap::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            if let Some(f) = stat(child)
+                && f.parent == pid
+            {
+                children.insert(child, f.utime + f.stime);
+            }
+        }
+        Sample {
+            at,
+            own: fields.utime + fields.stime,
+            reaped_children: fields.cutime + fields.cstime,
+            children,
+            footage_bytes: footage_bytes(data),
+        }
+    }
+}
+
+struct Stat {
+    parent: u32,
+    utime: u64,
+    stime: u64,
+    cutime: u64,
+    cstime: u64,
+}
+
+/// Fields of /proc/PID/stat (proc(5)): after the command in parentheses,
+/// state is field 3, ppid 4, utime 14, stime 15, cutime 16, cstime 17.
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let n = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok());
+    Some(Stat {
+        parent: n(4)? as u32,
+        utime: n(14)?,
+        stime: n(15)?,
+        cutime: n(16)?,
+        cstime: n(17)?,
+    })
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf reads a constant of the system.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+fn footage_dirs(data: &Path) -> Vec<std::fs::DirEntry> {
+    std::fs::read_dir(data.join("footage"))
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default()
+}
+
+/// Cameras with at least one file written.
+fn footage_files(data: &Path) -> usize {
+    footage_dirs(data)
+        .iter()
+        .filter(|cam| std::fs::read_dir(cam.path()).is_ok_and(|mut d| d.next().is_some()))
+        .count()
+}
+
+/// Bytes of every footage file, the open segments included (fragmented MP4
+/// grows as it is written).
+fn footage_bytes(data: &Path) -> u64 {
+    footage_dirs(data)
+        .iter()
+        .flat_map(|cam| std::fs::read_dir(cam.path()).into_iter().flatten().flatten())
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn console(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_custos-recorder"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+struct TestCamera {
+    child: Child,
+    url: String,
+}
+
+impl TestCamera {
+    fn start() -> TestCamera {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/camera/custos_test_camera.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .args([
+                "--port",
+                "0",
+                "--stream",
+                "bench=moving",
+                "--kbps",
+                "2000",
+                "--fps",
+                "15",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the test camera starts");
+        let line = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .next()
+            .expect("the camera announces its stream")
+            .unwrap();
+        TestCamera {
+            child,
+            url: line.strip_prefix("ready ").unwrap().to_string(),
+        }
+    }
+}
+
+impl Drop for TestCamera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,205 @@
+//! 系統警示: the recorder's alarms written into the inspection log (a camera
+//! down while the site is open, a disk that cannot hold the retention
+//! floor), so the inspector finds them in the register beside the checks and
+//! the app shows them offline. One entry per alarm from its start to its
+//! end, in the month it started, with its audit row in the same transaction.
+//!
+//! The recorder writes its changes as appended chunks, never a whole save:
+//! a device's push landing in between is kept either way.
+
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::ids::CameraId;
+use custos_core::inspection::{AlarmKind, RecorderAlarm};
+use custos_core::signing::DeviceKey;
+use custos_core::time::Timestamp;
+use serde_json::json;
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::registry::new_id;
+use crate::store::{AuditEvent, Store};
+
+/// What `serve` writes its alarms with: each write holds the push lock, so
+/// a device's push and an alarm never build on the same stored copy.
+#[derive(Clone)]
+pub struct AlarmWriter {
+    pub store: Arc<Store>,
+    pub site_key: Arc<DeviceKey>,
+    pub push_lock: Arc<crate::web::documents::PushLock>,
+}
+
+impl AlarmWriter {
+    pub async fn raise(
+        &self,
+        kind: AlarmKind,
+        camera: Option<&CameraId>,
+        detail: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let _one_at_a_time = self.push_lock.hold().await;
+        raise(&self.store, &self.site_key, kind, camera, detail, now)
+    }
+
+    pub async fn end(&self, kind: AlarmKind, camera: Option<&CameraId>, now: Timestamp) -> Result<usize> {
+        let _one_at_a_time = self.push_lock.hold().await;
+        end(&self.store, &self.site_key, kind, camera, now)
+    }
+}
+
+/// An alarm still open, where it is written.
+#[derive(Debug, Clone)]
+pub struct OpenAlarm {
+    pub log: DocKey,
+    pub id: String,
+    pub alarm: RecorderAlarm,
+}
+
+/// The logs an open alarm can be in: this month's and last month's (an
+/// alarm lasting longer stays where it started and is still found when it
+/// ends, as long as the recorder was not down across a whole month).
+fn recent_logs(now: Timestamp) -> [DocKey; 2] {
+    let today = now.taipei_date();
+    let (year, month) = (today.year, today.month);
+    let (last_year, last_month) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
+    [
+        DocKey::Inspections { year, month },
+        DocKey::Inspections {
+            year: last_year,
+            month: last_month,
+        },
+    ]
+}
+
+/// The alarms not yet ended.
+pub fn open_alarms(store: &Store, now: Timestamp) -> Result<Vec<OpenAlarm>> {
+    let mut out = Vec::new();
+    for log in recent_logs(now) {
+        let Some(bytes) = store.document(&log.to_string())? else {
+            continue;
+        };
+        let doc = automerge::Automerge::load(&bytes)?;
+        for (id, alarm) in docs::alarms(&doc)? {
+            if alarm.ended_at.is_none() {
+                out.push(OpenAlarm {
+                    log: log.clone(),
+                    id,
+                    alarm,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
+    match (kind, ended) {
+        (AlarmKind::CameraOutage, false) => "camera_outage_alarm",
+        (AlarmKind::CameraOutage, true) => "camera_outage_alarm_ended",
+        (AlarmKind::RetentionFloorAtRisk, false) => "retention_floor_at_risk",
+        (AlarmKind::RetentionFloorAtRisk, true) => "retention_floor_at_risk_ended",
+    }
+}
+
+/// Raises an alarm in this month's inspection log, unless one of the same
+/// kind for the same camera is open. Returns whether it was raised.
+pub fn raise(
+    store: &Store,
+    site_key: &DeviceKey,
+    kind: AlarmKind,
+    camera: Option<&CameraId>,
+    detail: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let open = open_alarms(store, now)?;
+    if open
+        .iter()
+        .any(|o| o.alarm.kind == kind && o.alarm.camera.as_ref() == camera)
+    {
+        return Ok(false);
+    }
+    let alarm = RecorderAlarm {
+        kind,
+        camera: camera.cloned(),
+        raised_at: now,
+        ended_at: None,
+        detail: detail.to_string(),
+    };
+    let [log, _] = recent_logs(now);
+    let id = new_id(now).to_string();
+    let audit = json!({ "log": log.to_string(), "alarm": id, "camera": camera, "detail": detail });
+    write(store, site_key, &log, &id, &alarm, now, audit_kind(kind, false), audit)?;
+    Ok(true)
+}
+
+/// Ends the open alarms of that kind for that camera. Returns how many.
+pub fn end(
+    store: &Store,
+    site_key: &DeviceKey,
+    kind: AlarmKind,
+    camera: Option<&CameraId>,
+    now: Timestamp,
+) -> Result<usize> {
+    let mut ended = 0;
+    for open in open_alarms(store, now)? {
+        if open.alarm.kind != kind || open.alarm.camera.as_ref() != camera {
+            continue;
+        }
+        let alarm = RecorderAlarm {
+            ended_at: Some(now),
+            ..open.alarm
+        };
+        let audit = json!({ "log": open.log.to_string(), "alarm": open.id, "camera": camera, "detail": alarm.detail });
+        write(
+            store,
+            site_key,
+            &open.log,
+            &open.id,
+            &alarm,
+            now,
+            audit_kind(kind, true),
+            audit,
+        )?;
+        ended += 1;
+    }
+    Ok(ended)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write(
+    store: &Store,
+    site_key: &DeviceKey,
+    log: &DocKey,
+    id: &str,
+    alarm: &RecorderAlarm,
+    now: Timestamp,
+    kind: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let name = log.to_string();
+    for _ in 0..2 {
+        let bytes = store.document(&name)?;
+        let mut doc = docs::open(log, bytes.as_deref(), &site_key.device_id())?;
+        let before = doc.get_heads();
+        docs::put_alarm(&mut doc, id, alarm)?;
+        docs::commit(&mut doc, "recorder alarm", now.0);
+        let audit = Some(AuditEvent {
+            kind,
+            actor: "recorder",
+            detail: detail.clone(),
+        });
+        match bytes {
+            Some(_) => {
+                store.append_document_changes(&name, &doc.save_after(&before), now, audit)?;
+                return Ok(());
+            }
+            // The month's first entry; if a device's push created the log
+            // in the meantime, append to that instead.
+            None if store.insert_document(&name, &doc.save(), now, audit)? => return Ok(()),
+            None => continue,
+        }
+    }
+    Err(crate::error::RecorderError::Usage(format!(
+        "{name} changed twice while an alarm was written"
+    )))
+}

@@ -292,10 +292,21 @@ pub struct IndexHealth {
 }
 
 /// `open`: whether the site is open now (an outage then is an alarm).
+/// The bitrate is measured over a camera's newest this many segments.
+pub const RECENT_FOR_BITRATE: usize = 5;
+
+/// How far back [`index_health`] needs a camera's segments: the gaps of the
+/// last hour, and ten minutes more for segments that started before it
+/// (their file name's time) but began recording inside it.
+pub const HEALTH_LOOKBACK_MS: i64 = 3_600_000 + 600_000;
+
+/// What the index says of a camera: `rows` in start order, at least those
+/// since [`HEALTH_LOOKBACK_MS`], the one before them and the newest
+/// [`RECENT_FOR_BITRATE`] (`Store::recent_segments`).
 pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32, open: bool) -> IndexHealth {
     let last = rows.last();
     let age = last.map(|r| (now.0 - r.real_end_ms) as f64 / 1000.0);
-    let recent: Vec<&SegmentRow> = rows.iter().rev().take(5).collect();
+    let recent: Vec<&SegmentRow> = rows.iter().rev().take(RECENT_FOR_BITRATE).collect();
     let span_ms: i64 = recent.iter().map(|r| r.real_end_ms - r.real_start_ms).sum();
     let bytes: i64 = recent.iter().map(|r| r.bytes).sum();
     let bitrate = (span_ms > 0).then(|| bytes as f64 * 8.0 / span_ms as f64);
@@ -317,6 +328,40 @@ pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32, o
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn health_from_the_recent_rows_equals_health_from_the_whole_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::create(dir.path()).unwrap();
+        let row = |start_s: i64, bytes: i64| SegmentRow {
+            camera_id: "cam-01".into(),
+            start_ms: start_s * 1000,
+            real_start_ms: start_s * 1000 + 1_500,
+            real_end_ms: start_s * 1000 + 61_500,
+            bytes,
+        };
+        // A day of minutes, a three-hour outage ending 40 minutes ago, then
+        // recording again with one more gap.
+        let now = Timestamp(86_400_000);
+        let mut rows: Vec<SegmentRow> = (0..1440 - 220).map(|m| row(m * 60, 1_000 + m)).collect();
+        rows.extend((1440 - 40..1440 - 20).map(|m| row(m * 60, 2_000 + m)));
+        rows.extend((1440 - 15..1440 - 1).map(|m| row(m * 60, 3_000 + m)));
+        store.insert_segments(&rows).unwrap();
+        let whole = store.segments(Some("cam-01")).unwrap();
+        let recent = store
+            .recent_segments("cam-01", now.0 - HEALTH_LOOKBACK_MS, RECENT_FOR_BITRATE)
+            .unwrap();
+        assert!(recent.len() < 100, "read {} rows", recent.len());
+        let expected = index_health(&whole, now, 60, true);
+        assert_eq!(expected.gaps_last_hour, 2, "the outage's end and the later gap");
+        assert_eq!(index_health(&recent, now, 60, true), expected);
+        // A camera with only a few old segments: still the newest five.
+        let few = store
+            .recent_segments("cam-01", now.0 + 86_400_000, RECENT_FOR_BITRATE)
+            .unwrap();
+        assert_eq!(few.len(), RECENT_FOR_BITRATE);
+        assert_eq!(few.last(), whole.last());
+    }
+
     use super::*;
 
     #[test]

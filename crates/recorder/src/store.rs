@@ -607,6 +607,32 @@ impl Store {
         Ok(total)
     }
 
+    /// A camera's segments that started at or after `since_ms`, preceded by
+    /// the one before them (whose end a gap is measured from) and by as
+    /// many more as make `at_least`; in start order. Two index ranges,
+    /// however long the camera has recorded.
+    pub fn recent_segments(&self, camera: &str, since_ms: i64, at_least: usize) -> Result<Vec<SegmentRow>> {
+        let conn = self.conn();
+        let mut after = conn.prepare_cached(
+            "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments
+             WHERE camera_id = ?1 AND start_ms >= ?2 ORDER BY start_ms",
+        )?;
+        let recent = after
+            .query_map(params![camera, since_ms], segment_from_sql)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let wanted = at_least.saturating_sub(recent.len()).max(1) as i64;
+        let mut before = conn.prepare_cached(
+            "SELECT camera_id, start_ms, real_start_ms, real_end_ms, bytes FROM segments
+             WHERE camera_id = ?1 AND start_ms < ?2 ORDER BY start_ms DESC LIMIT ?3",
+        )?;
+        let mut rows = before
+            .query_map(params![camera, since_ms, wanted], segment_from_sql)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.reverse();
+        rows.extend(recent);
+        Ok(rows)
+    }
+
     /// A camera's oldest segment: one step into the (camera, start) index.
     pub fn oldest_segment(&self, camera: &str) -> Result<Option<SegmentRow>> {
         Ok(self

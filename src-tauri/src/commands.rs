@@ -777,6 +777,45 @@ mod tests {
         );
         assert!(head.call("holds", json!({})).unwrap()["released"][&hold].is_object());
 
+        // A second application's window is held while in review, and the
+        // head's rejection ends that hold without a release: no viewing
+        // will come. The approved one's hold had stayed until released.
+        let in_force = |id: &str| -> bool {
+            let listed: Value = serde_json::from_str(&site.console(&["hold", "list"], &["--json"])).unwrap();
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == id)
+                .unwrap_or_else(|| panic!("hold {id} in {listed}"))["active"]
+                .as_bool()
+                .unwrap()
+        };
+        let second = manager
+            .call("file_application", form(json!({ "reason": "調查另一竊盜案" })))
+            .unwrap();
+        manager.call("sync_now", json!({})).unwrap();
+        head.call("sync_now", json!({})).unwrap();
+        let second_hold = head.call("holds", json!({})).unwrap()["holds"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, h)| h["application"] == second)
+            .map(|(id, _)| id.clone())
+            .expect("the filing held the window");
+        assert!(in_force(&second_hold) && !in_force(&hold));
+        let rejected = head
+            .call(
+                "decide",
+                json!({ "application": second, "role": "head", "decision": { "kind": "reject", "reason": "非屬得調閱之事由" } }),
+            )
+            .unwrap();
+        assert_eq!(rejected["status"]["state"], "rejected");
+        head.call("sync_now", json!({})).unwrap();
+        assert!(!in_force(&second_hold), "the rejection ended the filing hold");
+        let view = head.call("holds", json!({})).unwrap();
+        assert_eq!(view["ended_by_application"], json!([second_hold]), "{view}");
+
         // 核章: the inspector records, the supervisor (the head here) countersigns.
         let ok = json!({ "running": true, "picture_clear": true, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "" });
         let check = inspector

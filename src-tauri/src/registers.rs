@@ -516,18 +516,36 @@ pub struct HoldsView {
     pub holds: BTreeMap<String, custos_core::holds::Hold>,
     /// Hold id → the seal that released it.
     pub released: BTreeMap<String, Seal>,
+    /// Holds placed for an application that was since rejected or
+    /// withdrawn (as far as this device knows the application): ended
+    /// without a release.
+    pub ended_by_application: Vec<String>,
 }
 
 pub fn holds(store: &Mutex<LocalStore>) -> Result<HoldsView> {
     let doc = lock(store).document(&DocKey::Holds)?;
-    let holds = docs::entries(&doc, docs::HOLDS)?;
+    let holds: BTreeMap<String, custos_core::holds::Hold> = docs::entries(&doc, docs::HOLDS)?;
     let seals: BTreeMap<String, Seal> = docs::entries(&doc, docs::RELEASES)?;
     let released = seals
         .into_values()
         .filter(|s| s.purpose == SealPurpose::ReleaseHold)
         .map(|s| (s.subject.to_string(), s))
         .collect();
-    Ok(HoldsView { holds, released })
+    let mut ended_by_application = Vec::new();
+    for (id, hold) in &holds {
+        let Some(application) = &hold.application else { continue };
+        // Only applications this device may read are known here.
+        if let Ok(view) = application_view(store, application)
+            && hold.ended_by(&view.status)
+        {
+            ended_by_application.push(id.clone());
+        }
+    }
+    Ok(HoldsView {
+        holds,
+        released,
+        ended_by_application,
+    })
 }
 
 /// The head (or the profile's delegate) releases a hold: the footage then

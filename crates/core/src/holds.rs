@@ -97,6 +97,20 @@ impl Hold {
         }
     }
 
+    /// Whether the outcome of the application this hold was placed for has
+    /// ended it: a filing hold keeps the window while the application is in
+    /// review, and after approval until the viewing; a rejection or a
+    /// withdrawal means no viewing will come, so the footage follows
+    /// ordinary retention again without a release. Other holds end only by
+    /// a release. A viewed application keeps its hold here: what follows a
+    /// viewing (a hold of its own when the profile keeps viewed footage on
+    /// record, 001 §6(4), then this one's end) belongs to the playback
+    /// session that records it, which is not built yet.
+    pub fn ended_by(&self, application: &crate::workflow::Status) -> bool {
+        use crate::workflow::Status;
+        self.basis == HoldBasis::ApplicationFiled && matches!(application, Status::Rejected { .. } | Status::Withdrawn)
+    }
+
     /// Whether this hold keeps `camera`'s footage in `[start, end)`.
     pub fn covers(&self, camera: &CameraId, start: Timestamp, end: Timestamp) -> bool {
         self.cameras.contains(camera) && self.window.overlaps(start, end)

@@ -111,6 +111,27 @@ fn filing_holds_the_requested_window_until_the_deadline() {
 }
 
 #[test]
+fn a_filing_hold_lasts_through_review_and_approval_and_ends_with_a_rejection_or_withdrawal() {
+    use custos_core::workflow::Status;
+    let mut fx = site(KAOHSIUNG_KINDERGARTEN);
+    let (case, _) = fx.case(ApplicantKind::Staff, "manager");
+    let hold = Hold::for_filed_application(&case, &fx.profile, NOW);
+    for kept in [Status::InReview { next_step: 0 }, Status::Approved, Status::Viewed] {
+        assert!(!hold.ended_by(&kept), "{kept:?}");
+    }
+    let rejected = Status::Rejected {
+        reasons: vec!["非屬得調閱之事由".into()],
+    };
+    assert!(hold.ended_by(&rejected) && hold.ended_by(&Status::Withdrawn));
+    // A hold for an official letter ends by a release only.
+    let letter = Hold {
+        basis: HoldBasis::OfficialLetter,
+        ..hold
+    };
+    assert!(!letter.ended_by(&rejected));
+}
+
+#[test]
 fn a_hold_past_the_ceiling_needs_a_legal_basis() {
     let mut fx = site(WANHUA_HOUSEHOLD);
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");

@@ -78,17 +78,48 @@ pub fn active_holds(store: &Store) -> Result<Vec<Hold>> {
     let releases: BTreeMap<String, Seal> = docs::entries(&doc, docs::RELEASES)?;
     let site = SiteHistory::load(&store.document("site")?.unwrap_or_default())?;
     let register = site.current()?;
-    Ok(holds
-        .into_iter()
-        .filter(|(id, hold)| {
-            !releases.iter().any(|(key, seal)| {
-                seal.subject.as_str() == id
-                    && (seal.verify(key, &hold.content_hash(), &RELEASE_ROLES, &site).is_ok()
-                        || is_console_release(key, seal, hold, &register))
-            })
-        })
-        .map(|(_, h)| h)
-        .collect())
+    let profile = register.profile()?;
+    let mut in_force = Vec::new();
+    for (id, hold) in holds {
+        let released = releases.iter().any(|(key, seal)| {
+            seal.subject.as_str() == id
+                && (seal.verify(key, &hold.content_hash(), &RELEASE_ROLES, &site).is_ok()
+                    || is_console_release(key, seal, &hold, &register))
+        });
+        if released {
+            continue;
+        }
+        let ended = match &hold.application {
+            Some(application) => {
+                application_status(store, application, &site, &profile)?.is_some_and(|s| hold.ended_by(&s))
+            }
+            None => false,
+        };
+        if !ended {
+            in_force.push(hold);
+        }
+    }
+    Ok(in_force)
+}
+
+/// The derived status of an application the recorder holds, if it does.
+fn application_status(
+    store: &Store,
+    application: &custos_core::ids::EntryId,
+    site: &SiteHistory,
+    profile: &custos_core::policy::PolicyProfile,
+) -> Result<Option<custos_core::workflow::Status>> {
+    let Some(bytes) = store.document(&DocKey::ApplicationCase(application.clone()).to_string())? else {
+        return Ok(None);
+    };
+    let doc = Automerge::load(&bytes)?;
+    let Some(case) = docs::get_entry(&doc, docs::CASE, custos_core::access::CURRENT)? else {
+        return Ok(None);
+    };
+    let events = docs::entries(&doc, docs::EVENTS)?;
+    Ok(Some(
+        custos_core::workflow::derive_status(&case, &events, site, profile).status,
+    ))
 }
 
 /// A release made on the recorder's console, naming the head: signed with

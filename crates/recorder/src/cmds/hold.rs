@@ -158,7 +158,7 @@ pub fn run(cmd: HoldCommand, clock: &dyn Clock) -> Result<()> {
                     let cams: Vec<&str> = h.cameras.iter().map(|c| c.as_str()).collect();
                     println!(
                         "{id}\t{}\t{:?}\t{}\t{}",
-                        if active { "in force" } else { "released" },
+                        if active { "in force" } else { "ended" },
                         h.basis,
                         h.reference,
                         cams.join(",")

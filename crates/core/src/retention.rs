@@ -32,18 +32,31 @@ pub struct RetentionPlan {
     pub held: Vec<usize>,
 }
 
+/// Footage past the ceiling goes in whole Taipei days: every segment that
+/// began before this instant is due. A day falls due at the start of the
+/// day on which its first minute reaches the ceiling, so no footage outlives
+/// the ceiling (by more than the sweep's interval); its youngest minute is
+/// then a day short of it. A day's footage is thus destroyed by one sweep,
+/// one destruction record per camera and day, where a sweep every ten
+/// minutes taking what had just crossed would write 4,608 records a day for
+/// 32 cameras into a register every device keeps.
+pub fn ceiling_cut(rule: EffectiveRetention, now: Timestamp) -> Timestamp {
+    now.minus_days(rule.ceiling_days).plus_days(1).taipei_day_start()
+}
+
 /// Classifies segments at `now`. A segment with any minute inside the floor
-/// is kept whole; a segment any hold touches is kept whole.
+/// is kept whole; a segment any hold touches is kept whole; past the
+/// ceiling is decided by the day a segment began ([`ceiling_cut`]).
 pub fn plan(segments: &[Segment], holds: &[&Hold], rule: EffectiveRetention, now: Timestamp) -> RetentionPlan {
     let floor_start = now.minus_days(rule.floor_days);
-    let ceiling_start = now.minus_days(rule.ceiling_days);
+    let ceiling_cut = ceiling_cut(rule, now);
     let mut out = RetentionPlan::default();
     for (i, s) in segments.iter().enumerate() {
         if s.end > floor_start {
             out.within_floor.push(i);
         } else if holds.iter().any(|h| h.covers(&s.camera, s.start, s.end)) {
             out.held.push(i);
-        } else if s.end <= ceiling_start {
+        } else if s.start < ceiling_cut {
             out.must_destroy.push(i);
         } else {
             out.may_destroy.push(i);
@@ -150,6 +163,33 @@ mod tests {
         assert_eq!(p.may_destroy, vec![1]);
         assert_eq!(p.must_destroy, vec![2]);
         assert_eq!(p.held, vec![3]);
+    }
+
+    #[test]
+    fn the_ceiling_takes_whole_taipei_days_and_nothing_outlives_it() {
+        // Through a whole day, every ten minutes (a sweep's interval).
+        let midnight = NOW.taipei_day_start();
+        assert_eq!((midnight.0 + 8 * 3_600_000) % DAY_MS, 0, "a Taipei midnight");
+        for step in 0..144 {
+            let now = Timestamp(midnight.0 + step * 10 * MINUTE_MS);
+            let cut = ceiling_cut(RULE, now);
+            assert_eq!(cut.taipei_day_start(), cut, "cut at a midnight");
+            assert!(cut >= now.minus_days(365), "what began past the ceiling is due");
+            assert!(cut <= now.minus_days(364), "nothing younger than a day short of it");
+            let day = |start: Timestamp| Segment {
+                camera: "a".parse().unwrap(),
+                start,
+                end: Timestamp(start.0 + MINUTE_MS),
+                bytes: 1,
+            };
+            let segments = [day(Timestamp(cut.0 - MINUTE_MS)), day(cut)];
+            let p = plan(&segments, &[], RULE, now);
+            assert_eq!(
+                (p.must_destroy.clone(), p.may_destroy.clone()),
+                (vec![0], vec![1]),
+                "{step}"
+            );
+        }
     }
 
     #[test]

@@ -73,6 +73,11 @@ impl Timestamp {
         ))
     }
 
+    /// The midnight (Taipei) that began this instant's day.
+    pub fn taipei_day_start(self) -> Timestamp {
+        Timestamp((self.0 + TAIPEI_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - TAIPEI_OFFSET_MS)
+    }
+
     /// The calendar date in Taipei.
     pub fn taipei_date(self) -> CivilDate {
         CivilDate::from_days((self.0 + TAIPEI_OFFSET_MS).div_euclid(DAY_MS))

@@ -57,13 +57,15 @@ fn main() {
     let store = Store::open(&data).unwrap();
     let key = load_site_key(&data).unwrap();
 
-    // A year and a day of one-minute segments; the oldest day has files to delete.
-    let first = Timestamp(1_767_225_600_000); // 2026-01-01T00:00:00Z
-    // A year and a day later: exactly the first day is past the one-year ceiling.
-    let now = Timestamp(first.0 + 366 * DAY_MS);
+    // A year of one-minute segments; the oldest day has files to delete.
+    let first = Timestamp(1_767_196_800_000); // 2026-01-01T00:00 Taipei
+    // A year of footage, and a morning a year later: the ceiling takes whole
+    // Taipei days, and exactly the first is due (its first minute is past
+    // the one-year ceiling).
+    let now = Timestamp(first.0 + 365 * DAY_MS + 8 * 3_600_000);
     let started = Instant::now();
     let mut batch = Vec::with_capacity(CAMERAS * 24 * 60);
-    for day in 0..366 {
+    for day in 0..365 {
         for minute in 0..24 * 60 {
             let start = first.0 + (day * 24 * 60 + minute) * MINUTE_MS;
             for cam in &cameras {
@@ -86,7 +88,7 @@ fn main() {
         store.insert_segments(&batch).unwrap();
         batch.clear();
     }
-    let rows = 366 * 24 * 60 * CAMERAS as i64;
+    let rows = 365 * 24 * 60 * CAMERAS as i64;
     println!(
         "index: {rows} segments written in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -98,7 +100,7 @@ fn main() {
         let db = rusqlite::Connection::open(data.join("recorder.sqlite")).unwrap();
         db.execute("VACUUM INTO ?1", [copy.to_str().unwrap()]).unwrap();
         let db = rusqlite::Connection::open(&copy).unwrap();
-        let cut = now.minus_days(365).0;
+        let cut = first.0 + DAY_MS;
         let t = Instant::now();
         let tx = db.unchecked_transaction().unwrap();
         let mut n = 0;
@@ -161,7 +163,7 @@ fn main() {
         let t = Instant::now();
         let mut found = 0;
         for i in 0..queries {
-            let from = first.0 + DAY_MS + (i as i64 * 7919 % (MINUTES - 20)) * MINUTE_MS;
+            let from = first.0 + DAY_MS + (i as i64 * 7919 % (MINUTES - 24 * 60 - 20)) * MINUTE_MS;
             found += stmt
                 .query_map(
                     rusqlite::params![cameras[i % CAMERAS], from, from + 10 * MINUTE_MS],
@@ -177,7 +179,7 @@ fn main() {
         let t = Instant::now();
         let mut found = 0;
         for i in 0..queries {
-            let from = first.0 + DAY_MS + (i as i64 * 7919 % (MINUTES - 20)) * MINUTE_MS;
+            let from = first.0 + DAY_MS + (i as i64 * 7919 % (MINUTES - 24 * 60 - 20)) * MINUTE_MS;
             found += store
                 .segments_in_window(&cameras[i % CAMERAS], from, from + 10 * MINUTE_MS, MINUTE_MS)
                 .unwrap()

@@ -14,7 +14,7 @@ use custos_core::history::SiteHistory;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, RELEASE_ROLES};
 use custos_core::ids::DeviceId;
 use custos_core::inspection::AlarmKind;
-use custos_core::retention::{FloorCheck, Segment, choose_for_space, floor_check, plan};
+use custos_core::retention::{FloorCheck, Segment, ceiling_cut, choose_for_space, floor_check, plan};
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::signing::DeviceKey;
 use custos_core::signing::verify;
@@ -293,10 +293,15 @@ pub fn sweep(store: &Store, data: &Path, site_key: &DeviceKey, now: Timestamp, d
 pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: DiskSpace) -> Result<SweepReport> {
     let site = crate::registry::site_register(store)?;
     let rule = site.profile()?.effective_retention()?;
-    let needed = disk.reserve.saturating_sub(disk.free);
+    // Recording at the last day's rate; when the disk is short, a day of it
+    // is freed on top, so space is made once a day (one destruction record
+    // per camera) and not a few minutes at every sweep.
+    let bytes_per_day = store.bytes_since(now.0 - DAY_MS)?.max(0) as u64;
+    let short = disk.reserve.saturating_sub(disk.free);
+    let needed = if short > 0 { short + bytes_per_day } else { 0 };
     // Only candidates are read, never a year of index: what started before
     // the ceiling, and, when the disk needs room, the oldest past the floor.
-    let mut rows = store.segments_starting_before(now.minus_days(rule.ceiling_days).0)?;
+    let mut rows = store.segments_starting_before(ceiling_cut(rule, now).0)?;
     if needed > 0 {
         let mut seen: std::collections::HashSet<(String, i64)> =
             rows.iter().map(|r| (r.camera_id.clone(), r.start_ms)).collect();
@@ -329,7 +334,10 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
     let hold_refs: Vec<&Hold> = holds.iter().collect();
     let decided = plan(&segments, &hold_refs, rule, now);
 
-    let (chosen, enough) = choose_for_space(&decided, &segments, needed);
+    let (chosen, _) = choose_for_space(&decided, &segments, needed);
+    // Short of space only if what goes does not cover the shortfall itself
+    // (the day on top is headroom, not a need).
+    let enough = chosen.iter().map(|&i| segments[i].bytes).sum::<u64>() >= short;
     // Flags by index: a day of 32 cameras is 46,080 segments, where hashed
     // sets cost milliseconds.
     let mut must = vec![false; rows.len()];
@@ -418,7 +426,6 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
     }
 
     // Can the disk hold the floor at the rate of the last day?
-    let bytes_per_day = store.bytes_since(now.0 - DAY_MS)?.max(0) as u64;
     let kept = store.footage_bytes()?.max(0) as u64;
     let mut held = 0u64;
     for hold in &holds {

@@ -208,12 +208,58 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
 }
 
 #[test]
+fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera() {
+    // Three whole days of minutes, the oldest a year and two days ago.
+    let today = Timestamp(1_795_485_600_000).taipei_day_start();
+    let (_dir, data, store) = site_with_footage(&[], today);
+    let key = load_site_key(&data).unwrap();
+    let rows: Vec<SegmentRow> = (0..3 * 24 * 60)
+        .map(|minute| {
+            let start = today.0 - 366 * DAY_MS + minute * MINUTE_MS;
+            SegmentRow {
+                camera_id: "cam-01".into(),
+                start_ms: start,
+                real_start_ms: start,
+                real_end_ms: start + MINUTE_MS,
+                bytes: 1,
+            }
+        })
+        .collect();
+    store.insert_segments(&rows).unwrap();
+
+    // A sweep every ten minutes for a day and a bit.
+    let mut destroyed_at = Vec::new();
+    for step in 0..150 {
+        let now = Timestamp(today.0 + 5 * MINUTE_MS + step * 10 * MINUTE_MS);
+        if !sweep(&store, &data, &key, now, PLENTY).unwrap().destroyed.is_empty() {
+            destroyed_at.push(step);
+        }
+        // Never anything older than the ceiling left after a sweep.
+        assert!(
+            store
+                .segments(None)
+                .unwrap()
+                .iter()
+                .all(|r| r.start_ms >= now.minus_days(365).0)
+        );
+    }
+    // Just after midnight the two days past the ceiling go; the next
+    // midnight the third; the sweeps in between find nothing due.
+    assert_eq!(destroyed_at, vec![0, 144]);
+    let records = destructions(&store);
+    let days: Vec<i64> = records.iter().map(|r| (r.end.0 - r.start.0) / DAY_MS).collect();
+    assert_eq!(days, vec![2, 1], "one record per unbroken span, whole days");
+    assert!(store.segments(None).unwrap().is_empty());
+}
+
+#[test]
 fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     let clock = SimulatedClock::new(Timestamp(1_795_485_600_000));
     let now = clock.now();
     let ages = [
         ("cam-01", 100),
         ("cam-01", 30),
+        ("cam-01", 20),
         ("cam-01", 15),
         ("cam-01", 13),
         ("cam-01", 2),
@@ -222,7 +268,9 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     let (_dir, data, store) = site_with_footage(&ages, now);
     let key = load_site_key(&data).unwrap();
 
-    // The disk wants 2 MB back: the two oldest past the floor go.
+    // The disk wants 2 MB back, and a day's recording (the last day holds
+    // 1 MB) is freed on top so the next sweeps need not: the three oldest
+    // past the floor go.
     let report = sweep(
         &store,
         &data,
@@ -239,7 +287,7 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
         .iter()
         .map(|r| (now.0 - r.real_start_ms) / DAY_MS)
         .collect();
-    assert_eq!(gone, vec![100, 30]);
+    assert_eq!(gone, vec![100, 30, 20]);
     assert!(
         destructions(&store)
             .iter()

@@ -335,7 +335,7 @@ pub fn amend_application(
     Ok(view)
 }
 
-/// Approves, rejects (with a reason), votes on or withdraws an application,
+/// Approves, rejects (with a reason), votes on, withdraws or records the viewing of an application,
 /// signed by this device's key, acting in `role` (one of this person's roles).
 #[tauri::command]
 pub fn decide(
@@ -815,6 +815,30 @@ mod tests {
         assert!(!in_force(&second_hold), "the rejection ended the filing hold");
         let view = head.call("holds", json!({})).unwrap();
         assert_eq!(view["ended_by_application"], json!([second_hold]), "{view}");
+
+        // The escort records the first application's one viewing: the
+        // kindergarten keeps the viewed footage on record (001 §6(4)), so the
+        // recorder places a hold of its own for it, once.
+        let viewed = manager
+            .call(
+                "decide",
+                json!({ "application": id, "role": "manager", "decision": { "kind": "viewing", "session": "escorted-1" } }),
+            )
+            .unwrap();
+        assert_eq!(viewed["status"]["state"], "viewed", "{viewed}");
+        manager.call("sync_now", json!({})).unwrap();
+        let listed: Value = serde_json::from_str(&site.console(&["hold", "list"], &["--json"])).unwrap();
+        let kept: Vec<&Value> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["hold"]["basis"] == "viewed_on_record")
+            .collect();
+        assert_eq!(kept.len(), 1, "{listed}");
+        assert_eq!(
+            (&kept[0]["hold"]["application"], &kept[0]["active"]),
+            (&json!(id), &json!(true))
+        );
 
         // 核章: the inspector records, the supervisor (the head here) countersigns.
         let ok = json!({ "running": true, "picture_clear": true, "audio_ok": null, "storage_ok": true, "time_correct": true, "note": "" });

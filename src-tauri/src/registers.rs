@@ -386,12 +386,25 @@ pub fn amend_application(
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DecisionRequest {
     Approve,
-    Reject { reason: String },
-    Vote { in_favour: bool, reason: String },
-    Withdraw { reason: String },
+    Reject {
+        reason: String,
+    },
+    Vote {
+        in_favour: bool,
+        reason: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+    /// The escort records the application's one viewing (002 §11), naming
+    /// the recorder's playback session.
+    Viewing {
+        session: String,
+    },
 }
 
-/// Signs a decision (approve, reject with reason, vote, withdraw) on the
+/// Signs a decision (approve, reject with reason, vote, withdraw, the
+/// viewing) on the
 /// case as this device has it, having seen every event it holds.
 pub fn decide(
     store: &Mutex<LocalStore>,
@@ -428,6 +441,12 @@ pub fn decide(
         DecisionRequest::Withdraw { reason } => {
             needs_reason(&reason, "a withdrawal")?;
             Decision::Withdraw { reason }
+        }
+        DecisionRequest::Viewing { session } => {
+            if session.trim().is_empty() {
+                return Err(custos_core::CoreError::Policy("a viewing names its playback session".into()).into());
+            }
+            Decision::Viewing { session }
         }
     };
     let (_, site_heads) = site_history(store)?;

@@ -49,6 +49,10 @@ pub enum HoldBasis {
     Investigation,
 }
 
+/// When the head reviews whether viewed footage kept on record is still
+/// needed (within the one-year ceiling, so no further legal basis is asked).
+pub const VIEWED_REVIEW_DAYS: u32 = 180;
+
 /// The roles that may release a hold (the head or the profile's delegate).
 pub const RELEASE_ROLES: [Role; 2] = [Role::Head, Role::Delegate];
 
@@ -84,31 +88,67 @@ impl Hold {
     /// The hold the recorder places the moment an application is filed,
     /// until the decision deadline has passed.
     pub fn for_filed_application(case: &ApplicationCase, profile: &PolicyProfile, placed_at: Timestamp) -> Hold {
+        let basis = format!("調閱申請審查中 (application under review, {})", profile.source);
+        Hold::for_application(
+            case,
+            HoldBasis::ApplicationFiled,
+            basis,
+            placed_at,
+            profile.decision_deadline_days,
+        )
+    }
+
+    /// A hold the recorder places for an application: its cameras and window.
+    fn for_application(
+        case: &ApplicationCase,
+        basis: HoldBasis,
+        legal_basis: String,
+        placed_at: Timestamp,
+        review_in_days: u32,
+    ) -> Hold {
         Hold {
             cameras: case.cameras.clone(),
             window: case.window,
-            basis: HoldBasis::ApplicationFiled,
-            legal_basis: format!("調閱申請審查中 (application under review, {})", profile.source),
+            basis,
+            legal_basis,
             reference: case.id.to_string(),
             application: Some(case.id.clone()),
             placed_at,
             placed_by: None,
-            review_at: placed_at.plus_days(profile.decision_deadline_days),
+            review_at: placed_at.plus_days(review_in_days),
         }
     }
 
     /// Whether the outcome of the application this hold was placed for has
     /// ended it: a filing hold keeps the window while the application is in
-    /// review, and after approval until the viewing; a rejection or a
-    /// withdrawal means no viewing will come, so the footage follows
-    /// ordinary retention again without a release. Other holds end only by
-    /// a release. A viewed application keeps its hold here: what follows a
-    /// viewing (a hold of its own when the profile keeps viewed footage on
-    /// record, 001 §6(4), then this one's end) belongs to the playback
-    /// session that records it, which is not built yet.
+    /// review, and after approval until the viewing. A rejection or a
+    /// withdrawal means no viewing will come, and after the viewing the
+    /// profile's own hold takes over where it keeps viewed footage on record
+    /// ([`Hold::for_viewed_application`]); either way the filing hold ends
+    /// without a release. Other holds end only by a release.
     pub fn ended_by(&self, application: &crate::workflow::Status) -> bool {
         use crate::workflow::Status;
-        self.basis == HoldBasis::ApplicationFiled && matches!(application, Status::Rejected { .. } | Status::Withdrawn)
+        self.basis == HoldBasis::ApplicationFiled
+            && matches!(
+                application,
+                Status::Rejected { .. } | Status::Withdrawn | Status::Viewed
+            )
+    }
+
+    /// The hold that keeps viewed footage on record after the viewing, where
+    /// the profile says so (001 §6(4): 留存備查 until no longer needed): the
+    /// application's cameras and window, reviewed by the head after
+    /// [`VIEWED_REVIEW_DAYS`], released by them. `None` where the profile
+    /// keeps nothing beyond ordinary retention.
+    pub fn for_viewed_application(
+        case: &ApplicationCase,
+        profile: &PolicyProfile,
+        placed_at: Timestamp,
+    ) -> Option<Hold> {
+        (profile.after_viewing == crate::policy::AfterViewing::KeepOnRecord).then(|| {
+            let basis = format!("調閱影像留存備查 (viewed footage kept on record, {})", profile.source);
+            Hold::for_application(case, HoldBasis::ViewedOnRecord, basis, placed_at, VIEWED_REVIEW_DAYS)
+        })
     }
 
     /// Whether this hold keeps `camera`'s footage in `[start, end)`.

@@ -111,18 +111,31 @@ fn filing_holds_the_requested_window_until_the_deadline() {
 }
 
 #[test]
-fn a_filing_hold_lasts_through_review_and_approval_and_ends_with_a_rejection_or_withdrawal() {
+fn a_filing_hold_lasts_through_review_and_approval_and_ends_with_the_outcome_and_a_viewing_may_keep_its_own() {
     use custos_core::workflow::Status;
     let mut fx = site(KAOHSIUNG_KINDERGARTEN);
     let (case, _) = fx.case(ApplicantKind::Staff, "manager");
     let hold = Hold::for_filed_application(&case, &fx.profile, NOW);
-    for kept in [Status::InReview { next_step: 0 }, Status::Approved, Status::Viewed] {
+    for kept in [Status::InReview { next_step: 0 }, Status::Approved] {
         assert!(!hold.ended_by(&kept), "{kept:?}");
     }
     let rejected = Status::Rejected {
         reasons: vec!["非屬得調閱之事由".into()],
     };
-    assert!(hold.ended_by(&rejected) && hold.ended_by(&Status::Withdrawn));
+    assert!(hold.ended_by(&rejected) && hold.ended_by(&Status::Withdrawn) && hold.ended_by(&Status::Viewed));
+
+    // After the viewing the kindergarten keeps the viewed footage on record
+    // (001 §6(4)) by a hold of its own, which no outcome ends; the household
+    // office keeps nothing beyond ordinary retention.
+    let kept = Hold::for_viewed_application(&case, &fx.profile, NOW).expect("kept on record");
+    assert_eq!(
+        (kept.basis, kept.window, &kept.cameras),
+        (HoldBasis::ViewedOnRecord, case.window, &case.cameras)
+    );
+    kept.validate(&fx.profile.effective_retention().unwrap()).unwrap();
+    assert!(!kept.ended_by(&Status::Viewed));
+    let wanhua = site(WANHUA_HOUSEHOLD);
+    assert!(Hold::for_viewed_application(&case, &wanhua.profile, NOW).is_none());
     // A hold for an official letter ends by a release only.
     let letter = Hold {
         basis: HoldBasis::OfficialLetter,

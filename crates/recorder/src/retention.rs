@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use automerge::Automerge;
+use custos_core::application::ApplicationCase;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
-use custos_core::holds::{DestructionReason, DestructionRecord, Hold, RELEASE_ROLES};
+use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis, RELEASE_ROLES};
 use custos_core::ids::DeviceId;
 use custos_core::inspection::AlarmKind;
 use custos_core::retention::{FloorCheck, Segment, ceiling_cut, choose_for_space, floor_check, plan};
@@ -19,6 +20,7 @@ use custos_core::seal::{Seal, SealPurpose};
 use custos_core::signing::DeviceKey;
 use custos_core::signing::verify;
 use custos_core::time::{DAY_MS, Timestamp};
+use custos_core::workflow::Status;
 use serde_json::json;
 
 use crate::error::{RecorderError, Result};
@@ -90,9 +92,8 @@ pub fn active_holds(store: &Store) -> Result<Vec<Hold>> {
             continue;
         }
         let ended = match &hold.application {
-            Some(application) => {
-                application_status(store, application, &site, &profile)?.is_some_and(|s| hold.ended_by(&s))
-            }
+            Some(application) => application_outcome(store, application, &site, &profile)?
+                .is_some_and(|(_, status)| hold.ended_by(&status)),
             None => false,
         };
         if !ended {
@@ -102,24 +103,63 @@ pub fn active_holds(store: &Store) -> Result<Vec<Hold>> {
     Ok(in_force)
 }
 
-/// The derived status of an application the recorder holds, if it does.
-fn application_status(
+/// An application the recorder holds and its derived status, if it does.
+fn application_outcome(
     store: &Store,
     application: &custos_core::ids::EntryId,
     site: &SiteHistory,
     profile: &custos_core::policy::PolicyProfile,
-) -> Result<Option<custos_core::workflow::Status>> {
+) -> Result<Option<(ApplicationCase, custos_core::workflow::Status)>> {
     let Some(bytes) = store.document(&DocKey::ApplicationCase(application.clone()).to_string())? else {
         return Ok(None);
     };
     let doc = Automerge::load(&bytes)?;
-    let Some(case) = docs::get_entry(&doc, docs::CASE, custos_core::access::CURRENT)? else {
+    let Some(case) = docs::get_entry::<_, ApplicationCase>(&doc, docs::CASE, custos_core::access::CURRENT)? else {
         return Ok(None);
     };
     let events = docs::entries(&doc, docs::EVENTS)?;
-    Ok(Some(
-        custos_core::workflow::derive_status(&case, &events, site, profile).status,
-    ))
+    let status = custos_core::workflow::derive_status(&case, &events, site, profile).status;
+    Ok(Some((case, status)))
+}
+
+/// After a viewing, keeps the viewed footage on record where the profile
+/// says so (001 §6(4)): places the application's `ViewedOnRecord` hold,
+/// once, before its filing hold ends (which the viewing also does). Run
+/// when a push is accepted and at every sweep, so a stop in between cannot
+/// leave the footage unheld; `only` one application (a push) or all of
+/// them (a sweep). Returns the holds placed.
+pub fn keep_viewed_on_record(
+    store: &Store,
+    site_key: &DeviceKey,
+    only: Option<&custos_core::ids::EntryId>,
+    now: Timestamp,
+) -> Result<usize> {
+    let Some(bytes) = store.document(HOLDS_DOC)? else {
+        return Ok(0);
+    };
+    let holds: BTreeMap<String, Hold> = docs::entries(&Automerge::load(&bytes)?, docs::HOLDS)?;
+    let site = SiteHistory::load(&store.document("site")?.unwrap_or_default())?;
+    let profile = site.current()?.profile()?;
+    let mut placed = 0;
+    for hold in holds.values().filter(|h| h.basis == HoldBasis::ApplicationFiled) {
+        let Some(application) = &hold.application else { continue };
+        if only.is_some_and(|o| o != application) {
+            continue;
+        }
+        let already = holds
+            .values()
+            .any(|h| h.basis == HoldBasis::ViewedOnRecord && h.application.as_ref() == Some(application));
+        if already {
+            continue;
+        }
+        if let Some((case, Status::Viewed)) = application_outcome(store, application, &site, &profile)?
+            && let Some(kept) = Hold::for_viewed_application(&case, &profile, now)
+        {
+            place_hold(store, site_key, &kept, now)?;
+            placed += 1;
+        }
+    }
+    Ok(placed)
 }
 
 /// A release made on the recorder's console, naming the head: signed with
@@ -330,6 +370,7 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
         });
         true
     });
+    keep_viewed_on_record(store, site_key, None, now)?;
     let holds = active_holds(store)?;
     let hold_refs: Vec<&Hold> = holds.iter().collect();
     let decided = plan(&segments, &hold_refs, rule, now);

@@ -288,6 +288,11 @@ pub async fn push(
                     crate::retention::place_hold(&state.store, &state.site_key, &hold, now)?;
                 }
             }
+            // A viewing keeps the viewed footage on record where the profile
+            // says so, before the filing hold it ends stops counting.
+            if !is_new && let DocKey::ApplicationCase(application) = &key {
+                crate::retention::keep_viewed_on_record(&state.store, &state.site_key, Some(application), now)?;
+            }
             let version = state.store.document_version(&req.key)?.unwrap_or_default();
             let heads = heads_to_hex(&after.get_heads());
             state.cache.remember(&req.key, version, after);

@@ -723,12 +723,13 @@ mod tests {
         manager.call("sync_now", json!({})).unwrap();
         head.call("sync_now", json!({})).unwrap();
 
-        let decide = |device: &App, role: &str, decision: Value| {
+        let decide_on = |device: &App, application: &Value, role: &str, decision: Value| {
             device.call(
                 "decide",
-                json!({ "application": id, "role": role, "decision": decision }),
+                json!({ "application": application, "role": role, "decision": decision }),
             )
         };
+        let decide = |device: &App, role: &str, decision: Value| decide_on(device, &json!(id), role, decision);
         let err = decide(&head, "head", json!({ "kind": "reject", "reason": "" })).unwrap_err();
         assert_eq!(err["kind"], "invalid", "a rejection states why: {err}");
         let err = decide(&head, "manager", json!({ "kind": "approve" })).unwrap_err();
@@ -816,28 +817,53 @@ mod tests {
         let view = head.call("holds", json!({})).unwrap();
         assert_eq!(view["ended_by_application"], json!([second_hold]), "{view}");
 
-        // The escort records the first application's one viewing: the
-        // kindergarten keeps the viewed footage on record (001 §6(4)), so the
-        // recorder places a hold of its own for it, once.
-        let viewed = manager
-            .call(
-                "decide",
-                json!({ "application": id, "role": "manager", "decision": { "kind": "viewing", "session": "escorted-1" } }),
-            )
+        // A third application is approved: its window stays held until the
+        // escort records the one viewing; then the filing hold ends and, the
+        // kindergarten keeping viewed footage on record (001 §6(4)), the
+        // recorder holds the window by a hold of its own.
+        let holds_of = |application: &Value| -> Vec<(String, bool)> {
+            let listed: Value = serde_json::from_str(&site.console(&["hold", "list"], &["--json"])).unwrap();
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| &h["hold"]["application"] == application)
+                .map(|h| {
+                    (
+                        h["hold"]["basis"].as_str().unwrap().to_string(),
+                        h["active"].as_bool().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let third = manager
+            .call("file_application", form(json!({ "reason": "調查第三件竊盜案" })))
             .unwrap();
+        manager.call("sync_now", json!({})).unwrap();
+        head.call("sync_now", json!({})).unwrap();
+        decide_on(&head, &third, "head", json!({ "kind": "approve" })).unwrap();
+        head.call("sync_now", json!({})).unwrap();
+        manager.call("sync_now", json!({})).unwrap();
+        assert_eq!(
+            holds_of(&third),
+            [("application_filed".to_string(), true)],
+            "approved, not yet viewed"
+        );
+        let viewed = decide_on(
+            &manager,
+            &third,
+            "manager",
+            json!({ "kind": "viewing", "session": "escorted-1" }),
+        )
+        .unwrap();
         assert_eq!(viewed["status"]["state"], "viewed", "{viewed}");
         manager.call("sync_now", json!({})).unwrap();
-        let listed: Value = serde_json::from_str(&site.console(&["hold", "list"], &["--json"])).unwrap();
-        let kept: Vec<&Value> = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|h| h["hold"]["basis"] == "viewed_on_record")
-            .collect();
-        assert_eq!(kept.len(), 1, "{listed}");
         assert_eq!(
-            (&kept[0]["hold"]["application"], &kept[0]["active"]),
-            (&json!(id), &json!(true))
+            holds_of(&third),
+            [
+                ("application_filed".to_string(), false),
+                ("viewed_on_record".to_string(), true)
+            ]
         );
 
         // 核章: the inspector records, the supervisor (the head here) countersigns.

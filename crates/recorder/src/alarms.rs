@@ -4,8 +4,9 @@
 //! the app shows them offline. One entry per alarm from its start to its
 //! end, in the month it started, with its audit row in the same transaction.
 //!
-//! The recorder writes its changes as appended chunks, never a whole save:
-//! a device's push landing in between is kept either way.
+//! Written as appended chunks (`own_changes`), under the push lock in serve.
+
+use std::sync::Arc;
 
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::CameraId;
@@ -14,9 +15,8 @@ use custos_core::signing::DeviceKey;
 use custos_core::time::Timestamp;
 use serde_json::json;
 
-use std::sync::Arc;
-
 use crate::error::Result;
+use crate::own_changes::append_change;
 use crate::registry::new_id;
 use crate::store::{AuditEvent, Store};
 
@@ -128,7 +128,15 @@ pub fn raise(
     let [log, _] = recent_logs(now);
     let id = new_id(now).to_string();
     let audit = json!({ "log": log.to_string(), "alarm": id, "camera": camera, "detail": detail });
-    write(store, site_key, &log, &id, &alarm, now, audit_kind(kind, false), audit)?;
+    write(
+        store,
+        site_key,
+        &log,
+        (&id, &alarm),
+        now,
+        audit_kind(kind, false),
+        audit,
+    )?;
     Ok(true)
 }
 
@@ -154,8 +162,7 @@ pub fn end(
             store,
             site_key,
             &open.log,
-            &open.id,
-            &alarm,
+            (&open.id, &alarm),
             now,
             audit_kind(kind, true),
             audit,
@@ -165,41 +172,21 @@ pub fn end(
     Ok(ended)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write(
     store: &Store,
     site_key: &DeviceKey,
     log: &DocKey,
-    id: &str,
-    alarm: &RecorderAlarm,
+    (id, alarm): (&str, &RecorderAlarm),
     now: Timestamp,
     kind: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    let name = log.to_string();
-    for _ in 0..2 {
-        let bytes = store.document(&name)?;
-        let mut doc = docs::open(log, bytes.as_deref(), &site_key.device_id())?;
-        let before = doc.get_heads();
-        docs::put_alarm(&mut doc, id, alarm)?;
-        docs::commit(&mut doc, "recorder alarm", now.0);
-        let audit = Some(AuditEvent {
-            kind,
-            actor: "recorder",
-            detail: detail.clone(),
-        });
-        match bytes {
-            Some(_) => {
-                store.append_document_changes(&name, &doc.save_after(&before), now, audit)?;
-                return Ok(());
-            }
-            // The month's first entry; if a device's push created the log
-            // in the meantime, append to that instead.
-            None if store.insert_document(&name, &doc.save(), now, audit)? => return Ok(()),
-            None => continue,
-        }
-    }
-    Err(crate::error::RecorderError::Usage(format!(
-        "{name} changed twice while an alarm was written"
-    )))
+    let audit = AuditEvent {
+        kind,
+        actor: "recorder",
+        detail,
+    };
+    append_change(store, site_key, log, "recorder alarm", now, audit, |doc| {
+        Ok(docs::put_alarm(doc, id, alarm)?)
+    })
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod ingest;
 pub mod keys;
+pub mod own_changes;
 pub mod registry;
 pub mod retention;
 pub mod store;

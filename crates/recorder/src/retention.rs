@@ -25,6 +25,7 @@ use serde_json::json;
 
 use crate::error::{RecorderError, Result};
 use crate::ingest::{camera_dir, segment_file_name};
+use crate::own_changes::append_change;
 use crate::registry::new_id;
 use crate::store::{AuditEvent, SegmentRow, SegmentRun, Store};
 
@@ -204,38 +205,33 @@ pub fn release_on_console(
     if note.trim().is_empty() {
         return Err(RecorderError::Usage("say why the hold is released (--note)".into()));
     }
-    let bytes = store.document(HOLDS_DOC)?;
-    let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
-    let hold: Hold = docs::get_entry(&doc, docs::HOLDS, hold_id)?
-        .ok_or_else(|| RecorderError::Usage(format!("no hold {hold_id}; see `hold list`")))?;
-    if !active_holds(store)?.contains(&hold) {
-        return Err(RecorderError::Usage(format!("hold {hold_id} is already released")));
-    }
-    let seal = Seal::sign(
-        new_id(now),
-        SealPurpose::ReleaseHold,
-        hold_id.parse()?,
-        hold.content_hash(),
-        role,
-        person_id.parse()?,
-        custos_core::history::heads_to_hex(&doc.get_heads()),
-        now,
-        note.trim().into(),
-        site_key,
-    );
-    docs::put_entry(&mut doc, docs::RELEASES, seal.id.as_str(), &seal)?;
-    docs::commit(&mut doc, "hold released", now.0);
     let detail = json!({ "hold": hold_id, "released_by": person_id, "role": role.as_str(), "note": note.trim(), "on": "console" });
-    store.save_document(
-        HOLDS_DOC,
-        &doc.save(),
-        now,
-        Some(AuditEvent {
-            kind: "hold_released",
-            actor: "console",
-            detail,
-        }),
-    )
+    let audit = AuditEvent {
+        kind: "hold_released",
+        actor: "console",
+        detail,
+    };
+    let active = active_holds(store)?;
+    append_change(store, site_key, &DocKey::Holds, "hold released", now, audit, |doc| {
+        let hold: Hold = docs::get_entry(doc, docs::HOLDS, hold_id)?
+            .ok_or_else(|| RecorderError::Usage(format!("no hold {hold_id}; see `hold list`")))?;
+        if !active.contains(&hold) {
+            return Err(RecorderError::Usage(format!("hold {hold_id} is already released")));
+        }
+        let seal = Seal::sign(
+            new_id(now),
+            SealPurpose::ReleaseHold,
+            hold_id.parse()?,
+            hold.content_hash(),
+            role,
+            person_id.parse()?,
+            custos_core::history::heads_to_hex(&doc.get_heads()),
+            now,
+            note.trim().into(),
+            site_key,
+        );
+        Ok(docs::put_entry(doc, docs::RELEASES, seal.id.as_str(), &seal)?)
+    })
 }
 
 /// Every hold with its id and whether it is still in force.
@@ -257,27 +253,21 @@ pub fn list_holds(store: &Store) -> Result<Vec<(String, Hold, bool)>> {
 
 /// Adds a hold to the holds document, as the recorder; returns its id.
 pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timestamp) -> Result<String> {
-    let bytes = store.document(HOLDS_DOC)?;
-    let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
     let id = new_id(now);
-    docs::put_entry(&mut doc, docs::HOLDS, id.as_str(), hold)?;
-    docs::commit(&mut doc, "hold placed", now.0);
     let detail = json!({ "hold": id.as_str(), "reference": hold.reference, "basis": hold.basis,
         "cameras": hold.cameras, "from": hold.window.start.0, "to": hold.window.end.0 });
     let actor = hold
         .placed_by
         .as_ref()
         .map_or("recorder".to_string(), |p| p.to_string());
-    store.save_document(
-        HOLDS_DOC,
-        &doc.save(),
-        now,
-        Some(AuditEvent {
-            kind: "hold_placed",
-            actor: &actor,
-            detail,
-        }),
-    )?;
+    let audit = AuditEvent {
+        kind: "hold_placed",
+        actor: &actor,
+        detail,
+    };
+    append_change(store, site_key, &DocKey::Holds, "hold placed", now, audit, |doc| {
+        Ok(docs::put_entry(doc, docs::HOLDS, id.as_str(), hold)?)
+    })?;
     Ok(id.to_string())
 }
 
@@ -396,7 +386,7 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
     for (i, row) in rows.iter().enumerate() {
         by_camera.entry(row.camera_id.as_str()).or_default().push(i);
     }
-    let mut run_starts: Vec<(&str, Vec<i64>)> = Vec::new();
+    let mut unlink: Vec<(String, Vec<i64>)> = Vec::new();
     for (camera, mut indices) in by_camera {
         indices.sort_by_key(|&i| rows[i].start_ms);
         let mut current: Vec<i64> = Vec::new();
@@ -404,22 +394,13 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
             if picked[i] {
                 current.push(rows[i].start_ms);
             } else if !current.is_empty() {
-                run_starts.push((camera, std::mem::take(&mut current)));
+                unlink.push((camera.to_string(), std::mem::take(&mut current)));
             }
         }
         if !current.is_empty() {
-            run_starts.push((camera, current));
+            unlink.push((camera.to_string(), current));
         }
     }
-    let runs: Vec<SegmentRun<'_>> = run_starts
-        .iter()
-        .map(|(camera, starts)| SegmentRun { camera, starts })
-        .collect();
-    store.destroy_runs(&runs)?;
-    let unlink = run_starts
-        .iter()
-        .map(|(camera, starts)| (camera.to_string(), starts.clone()))
-        .collect();
 
     // The destroyed rows are kept in place of the candidates (a new vector
     // of 46,080 rows costs milliseconds of page faults alone).
@@ -438,33 +419,45 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
         i += 1;
         keep
     });
+
+    // Recorded before the index lets go: a stop in between leaves footage
+    // the next sweep destroys (and records) again, never a destruction
+    // without its record.
     let records = destruction_records(&destroyed, &reasons, now)?;
     if !records.is_empty() {
-        let bytes = store.document(HOLDS_DOC)?;
-        let mut doc = docs::open(&DocKey::Holds, bytes.as_deref(), &site_key.device_id())?;
-        for (n, record) in records.iter().enumerate() {
-            let id = custos_core::ids::EntryId::from_parts(
-                now.0 as u64,
-                u128::from_le_bytes(crate::registry::random_bytes::<16>()) ^ n as u128,
-            );
-            docs::put_entry(&mut doc, docs::DESTRUCTIONS, id.as_str(), record)?;
-        }
-        docs::commit(&mut doc, "footage destroyed", now.0);
         let total: u64 = records.iter().map(|r| r.bytes).sum();
         let detail = json!({ "segments": records.len(), "bytes": total,
             "past_ceiling": records.iter().filter(|r| r.reason == DestructionReason::PastCeiling).count(),
             "space_needed": records.iter().filter(|r| r.reason == DestructionReason::SpaceNeeded).count() });
-        store.save_document(
-            HOLDS_DOC,
-            &doc.save(),
+        let audit = AuditEvent {
+            kind: "footage_destroyed",
+            actor: "recorder",
+            detail,
+        };
+        append_change(
+            store,
+            site_key,
+            &DocKey::Holds,
+            "footage destroyed",
             now,
-            Some(AuditEvent {
-                kind: "footage_destroyed",
-                actor: "recorder",
-                detail,
-            }),
+            audit,
+            |doc| {
+                for (n, record) in records.iter().enumerate() {
+                    let id = custos_core::ids::EntryId::from_parts(
+                        now.0 as u64,
+                        u128::from_le_bytes(crate::registry::random_bytes::<16>()) ^ n as u128,
+                    );
+                    docs::put_entry(doc, docs::DESTRUCTIONS, id.as_str(), record)?;
+                }
+                Ok(())
+            },
         )?;
     }
+    let runs: Vec<SegmentRun<'_>> = unlink
+        .iter()
+        .map(|(camera, starts)| SegmentRun { camera, starts })
+        .collect();
+    store.destroy_runs(&runs)?;
 
     // Can the disk hold the floor at the rate of the last day?
     let kept = store.footage_bytes()?.max(0) as u64;

@@ -709,6 +709,7 @@ pub enum CodeProblem {
 }
 
 /// An event for the audit chain.
+#[derive(Clone)]
 pub struct AuditEvent<'a> {
     pub kind: &'a str,
     pub actor: &'a str,

@@ -217,6 +217,7 @@ pub const MAX_PUSH_CHANGES: usize = 5_000;
     responses((status = 200, description = "Every change applied", body = PushAccepted),
               (status = 400, description = "Malformed key or change", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The document was created meanwhile; nothing was applied, push again", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "A change breaks a write rule; nothing was applied", body = Problem, content_type = "application/problem+json")))]
 pub async fn push(
     State(state): State<AppState>,
@@ -271,7 +272,19 @@ pub async fn push(
             // document; encoding a chunk anew cost more than checking the
             // push); the whole document now and then.
             if is_new {
-                state.store.save_document(&req.key, &after.save(), now, audit)?;
+                // The recorder's own change (the console's, another
+                // process) may have created it since it was read: the push
+                // was checked against nothing, so it is sent again.
+                if !state.store.insert_document(&req.key, &after.save(), now, audit)? {
+                    return Err(Problem::new(
+                        StatusCode::CONFLICT,
+                        "Document created meanwhile",
+                        format!(
+                            "{} was created while this push was checked; nothing was applied, sync again",
+                            req.key
+                        ),
+                    ));
+                }
             } else if after.get_heads() != stored_heads {
                 let chunk: Vec<u8> = changes.iter().flat_map(|c| c.raw_bytes().iter().copied()).collect();
                 let (version, chunks) = state.store.append_document_changes(&req.key, &chunk, now, audit)?;

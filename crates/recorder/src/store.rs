@@ -633,6 +633,20 @@ impl Store {
         Ok(rows)
     }
 
+    /// Calls `f` with each nominal start of a camera's segments that began
+    /// before `before_ms`, in order, without holding them all in memory.
+    /// The database is locked meanwhile: `f` must not call the store.
+    pub fn for_each_segment_start(&self, camera: &str, before_ms: i64, mut f: impl FnMut(i64)) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT start_ms FROM segments WHERE camera_id = ?1 AND start_ms < ?2 ORDER BY start_ms")?;
+        let mut rows = stmt.query(params![camera, before_ms])?;
+        while let Some(row) = rows.next()? {
+            f(row.get(0)?);
+        }
+        Ok(())
+    }
+
     /// A camera's oldest segment: one step into the (camera, start) index.
     pub fn oldest_segment(&self, camera: &str) -> Result<Option<SegmentRow>> {
         Ok(self

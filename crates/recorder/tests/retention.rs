@@ -253,6 +253,74 @@ fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera(
 }
 
 #[test]
+fn the_start_up_reconcile_reports_missing_runs_and_unindexed_files_and_leaves_the_new_run_alone() {
+    let now = Timestamp(1_795_485_600_000);
+    let (_dir, data, store) = site_with_footage(&[], now);
+    let minute = |m: i64| now.0 - 60 * MINUTE_MS + m * MINUTE_MS;
+    let put = |camera: &str, m: i64, file: bool, indexed: bool| {
+        let dir = camera_dir(&data, camera);
+        std::fs::create_dir_all(&dir).unwrap();
+        if file {
+            std::fs::write(dir.join(segment_file_name(minute(m))), b"fragmented mp4").unwrap();
+        }
+        if indexed {
+            let start = minute(m);
+            store
+                .insert_segment(&SegmentRow {
+                    camera_id: camera.into(),
+                    start_ms: start,
+                    real_start_ms: start,
+                    real_end_ms: start + MINUTE_MS,
+                    bytes: 14,
+                })
+                .unwrap();
+        }
+    };
+    // cam-01: minutes 1-3 and 5 lost their files; 6 was open at the stop;
+    // 61 is the run that starts now.
+    for m in 0..6 {
+        put("cam-01", m, ![1, 2, 3, 5].contains(&m), true);
+    }
+    put("cam-01", 6, true, false);
+    put("cam-01", 61, true, false);
+    // cam-02: a file and no index; cam-03: an index and no directory.
+    put("cam-02", 10, true, false);
+    for m in 20..22 {
+        put("cam-03", m, false, true);
+    }
+    std::fs::remove_dir(camera_dir(&data, "cam-03")).unwrap();
+
+    let (orphans, missing) = reconcile(&store, &data, now).unwrap();
+    assert_eq!((orphans, missing), (2, 6));
+    let rows = store.audit_rows().unwrap();
+    let missing_runs: Vec<(String, i64)> = rows
+        .iter()
+        .filter(|r| r.kind == "footage_missing")
+        .map(|r| {
+            let d: serde_json::Value = serde_json::from_str(&r.detail).unwrap();
+            (d["camera"].as_str().unwrap().to_string(), d["files"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        missing_runs,
+        [("cam-01".into(), 3), ("cam-01".into(), 1), ("cam-03".into(), 2)],
+        "one row per run of missing files"
+    );
+    let unindexed: Vec<String> = rows
+        .iter()
+        .filter(|r| r.kind == "footage_unindexed")
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["file"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(unindexed, [segment_file_name(minute(6)), segment_file_name(minute(10))]);
+    assert!(camera_dir(&data, "cam-01").join(segment_file_name(minute(61))).exists());
+}
+
+#[test]
 fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     let clock = SimulatedClock::new(Timestamp(1_795_485_600_000));
     let now = clock.now();

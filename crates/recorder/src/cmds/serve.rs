@@ -66,13 +66,19 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
     let checkpoint_clock = state.clock.clone();
     runtime.block_on(async move {
         crate::web::events::spawn_watcher(store.clone(), changes);
-        match crate::ingest::reconcile(&store, &data, checkpoint_clock.now()) {
-            Ok((0, 0)) => {}
-            Ok((orphans, missing)) => {
-                tracing::warn!("footage index: {orphans} file(s) not indexed, {missing} indexed file(s) missing")
+        // Beside the recording, not before it: with a year of footage the
+        // comparison reads every camera's index and directory, and the
+        // files of this run (from now on) are not its business.
+        let (reconcile_store, reconcile_data, started) = (store.clone(), data.clone(), checkpoint_clock.now());
+        let reconciled = tokio::task::spawn_blocking(move || {
+            match crate::ingest::reconcile(&reconcile_store, &reconcile_data, started) {
+                Ok((0, 0)) => {}
+                Ok((orphans, missing)) => {
+                    tracing::warn!("footage index: {orphans} file(s) not indexed, {missing} indexed file(s) missing")
+                }
+                Err(e) => tracing::error!("footage index could not be checked: {e}"),
             }
-            Err(e) => tracing::error!("footage index could not be checked: {e}"),
-        }
+        });
         if args.no_recording {
             tracing::warn!("--no-recording: the cameras are not recorded by this process");
         } else {
@@ -87,7 +93,13 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
                 segment_seconds,
             );
         }
-        spawn_retention(alarms, data.clone(), checkpoint_clock.clone());
+        // Sweeps start once the reconcile is done: a sweep taking footage out
+        // of the index meanwhile would show its files as unindexed.
+        let (retention_data, retention_clock) = (data.clone(), checkpoint_clock.clone());
+        tokio::spawn(async move {
+            let _ = reconciled.await;
+            spawn_retention(alarms, retention_data, retention_clock);
+        });
         spawn_checkpointer(store, site_key, checkpoint_clock);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();

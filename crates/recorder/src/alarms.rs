@@ -186,7 +186,7 @@ fn write(
         actor: "recorder",
         detail,
     };
-    append_change(store, site_key, log, "recorder alarm", now, audit, |doc| {
+    append_change(store, site_key, log, "recorder alarm", now, Some(audit), |doc| {
         Ok(docs::put_alarm(doc, id, alarm)?)
     })
 }

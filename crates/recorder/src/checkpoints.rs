@@ -13,6 +13,7 @@ use custos_core::signing::DeviceKey;
 use custos_core::time::{DAY_MS, Timestamp};
 
 use crate::error::Result;
+use crate::own_changes::append_change;
 use crate::store::Store;
 
 pub const AUDIT_DOC: &str = "audit";
@@ -47,12 +48,16 @@ pub fn make_checkpoint(store: &Store, site_key: &DeviceKey, now: Timestamp) -> R
         at: now,
         signature,
     };
-    let bytes = store.document(AUDIT_DOC)?;
-    let mut doc = docs::open(&DocKey::Audit, bytes.as_deref(), &site_key.device_id())?;
-    docs::put_entry(&mut doc, docs::CHECKPOINTS, published.key().as_str(), &published)?;
-    docs::commit(&mut doc, "audit checkpoint", now.0);
     // Not itself audited: the checkpoint is the audit trail's own record.
-    store.save_document(AUDIT_DOC, &doc.save(), now, None)?;
+    // Appended: devices push their countersignatures to the same document.
+    append_change(store, site_key, &DocKey::Audit, "audit checkpoint", now, None, |doc| {
+        Ok(docs::put_entry(
+            doc,
+            docs::CHECKPOINTS,
+            published.key().as_str(),
+            &published,
+        )?)
+    })?;
     Ok(Some(published))
 }
 

@@ -12,8 +12,34 @@ use custos_core::time::Timestamp;
 use crate::error::{RecorderError, Result};
 use crate::store::{AuditEvent, Store};
 
+/// Held while the recorder reads a register document, changes it and
+/// appends the change. serve and the console sign their changes as one
+/// automerge actor (the site key): two changes made from the same stored
+/// copy would carry the same sequence number, and no document holding both
+/// can be loaded (`DuplicateSeqNumber`). An exclusive lock on a file beside
+/// the database serializes them across the processes and their threads.
+pub struct RegisterLock {
+    /// Locked while open; closing it (on drop) lets the next writer in.
+    _file: std::fs::File,
+}
+
+impl RegisterLock {
+    pub fn acquire(store: &Store) -> Result<RegisterLock> {
+        let path = store.path().with_file_name("registers.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| RecorderError::file(&path, e))?;
+        file.lock().map_err(|e| RecorderError::file(&path, e))?;
+        Ok(RegisterLock { _file: file })
+    }
+}
+
 /// Opens `key` as stored, lets `change` edit it, commits with `message`
-/// and appends the change with its audit row in one transaction. A
+/// and appends the change with its audit row (if any) in one transaction. A
 /// document not stored yet is created (from its genesis, as devices make
 /// it); if someone created it meanwhile, the change is made again on theirs.
 pub fn append_change(
@@ -22,10 +48,11 @@ pub fn append_change(
     key: &DocKey,
     message: &str,
     now: Timestamp,
-    audit: AuditEvent<'_>,
+    audit: Option<AuditEvent<'_>>,
     mut change: impl FnMut(&mut AutoCommit) -> Result<()>,
 ) -> Result<()> {
     let name = key.to_string();
+    let _one_writer = RegisterLock::acquire(store)?;
     for _ in 0..2 {
         let bytes = store.document(&name)?;
         let mut doc = docs::open(key, bytes.as_deref(), &site_key.device_id())?;
@@ -34,10 +61,10 @@ pub fn append_change(
         docs::commit(&mut doc, message, now.0);
         match bytes {
             Some(_) => {
-                store.append_document_changes(&name, &doc.save_after(&before), now, Some(audit))?;
+                store.append_document_changes(&name, &doc.save_after(&before), now, audit)?;
                 return Ok(());
             }
-            None if store.insert_document(&name, &doc.save(), now, Some(audit.clone()))? => return Ok(()),
+            None if store.insert_document(&name, &doc.save(), now, audit.clone())? => return Ok(()),
             None => continue,
         }
     }

@@ -13,6 +13,7 @@ use custos_core::time::Timestamp;
 use serde_json::json;
 
 use crate::error::{RecorderError, Result};
+use crate::own_changes::RegisterLock;
 use crate::store::{AuditEvent, Store};
 
 const SITE: &str = "site";
@@ -29,20 +30,66 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// The site register being changed, with the register lock held.
+struct Editing {
+    doc: AutoCommit,
+    _lock: RegisterLock,
+}
+
+impl std::ops::Deref for Editing {
+    type Target = AutoCommit;
+    fn deref(&self) -> &AutoCommit {
+        &self.doc
+    }
+}
+
+impl std::ops::DerefMut for Editing {
+    fn deref_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+}
+
 pub struct Registry<'a> {
     pub store: &'a Store,
     pub site_key: &'a DeviceKey,
 }
 
 impl Registry<'_> {
-    fn open(&self) -> Result<AutoCommit> {
+    /// The site register as stored, to change and [`Registry::save`], under
+    /// the register lock until then.
+    fn open(&self) -> Result<Editing> {
+        let lock = RegisterLock::acquire(self.store)?;
         let bytes = self.store.document(SITE)?;
-        Ok(docs::open(&DocKey::Site, bytes.as_deref(), &self.site_key.device_id())?)
+        let doc = docs::open(&DocKey::Site, bytes.as_deref(), &self.site_key.device_id())?;
+        Ok(Editing { doc, _lock: lock })
     }
 
-    fn save(&self, doc: &mut AutoCommit, message: &str, now: Timestamp, audit: AuditEvent<'_>) -> Result<()> {
-        docs::commit(doc, message, now.0);
-        self.store.save_document(SITE, &doc.save(), now, Some(audit))
+    /// Commits the change made since [`Registry::open`] and appends it alone:
+    /// serve (enrolling a device) and the console (people, cameras, hours)
+    /// write the site register from two processes, and a whole save by one
+    /// would drop what the other wrote in between.
+    fn save(&self, mut editing: Editing, message: &str, now: Timestamp, audit: AuditEvent<'_>) -> Result<()> {
+        let doc = &mut editing.doc;
+        let Some(made) = docs::commit(doc, message, now.0) else {
+            // Nothing changed (the same hours set again): on record all the same.
+            self.store.append_audit(now, audit)?;
+            return Ok(());
+        };
+        if self.store.document_version(SITE)?.is_none() {
+            return if self.store.insert_document(SITE, &doc.save(), now, Some(audit))? {
+                Ok(())
+            } else {
+                Err(RecorderError::Usage(
+                    "the site register was created meanwhile; run the command again".into(),
+                ))
+            };
+        }
+        let change = doc
+            .get_change_by_hash(&made)
+            .ok_or_else(|| RecorderError::Usage(format!("the change for {message} is not in the document")))?;
+        self.store
+            .append_document_changes(SITE, change.raw_bytes(), now, Some(audit))?;
+        Ok(())
     }
 
     /// Creates the site document at `init`.
@@ -57,11 +104,11 @@ impl Registry<'_> {
             recorder_public_key: self.site_key.public_key_hex(),
             opening_hours: Default::default(),
         };
-        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "site", &info)
+        autosurgeon::reconcile_prop(&mut *doc, automerge::ROOT, "site", &info)
             .map_err(|e| RecorderError::Usage(e.to_string()))?;
         let detail = json!({ "site": info.name, "profile": profile.id });
         self.save(
-            &mut doc,
+            doc,
             "site created",
             now,
             AuditEvent {
@@ -77,11 +124,11 @@ impl Registry<'_> {
         let mut info = self.site()?.site;
         info.opening_hours = hours.clone();
         let mut doc = self.open()?;
-        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "site", &info)
+        autosurgeon::reconcile_prop(&mut *doc, automerge::ROOT, "site", &info)
             .map_err(|e| RecorderError::Usage(e.to_string()))?;
         let detail = json!({ "opening_hours": hours.describe() });
         self.save(
-            &mut doc,
+            doc,
             "opening hours set",
             now,
             AuditEvent {
@@ -134,7 +181,7 @@ impl Registry<'_> {
         let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         let detail = json!({ "person": id.as_str(), "name": name, "roles": role_names });
         self.save(
-            &mut doc,
+            doc,
             "person added",
             now,
             AuditEvent {
@@ -197,7 +244,7 @@ impl Registry<'_> {
         // Their tokens stay until they expire, but every request reads the
         // site register, so the next one is refused, naming the revocation.
         self.save(
-            &mut doc,
+            doc,
             "person revoked",
             now,
             AuditEvent {
@@ -230,7 +277,7 @@ impl Registry<'_> {
         docs::put_entry(&mut doc, "cameras", id.as_str(), &camera)?;
         let detail = json!({ "camera": id.as_str(), "name": camera.name, "location": camera.location });
         self.save(
-            &mut doc,
+            doc,
             "camera added",
             now,
             AuditEvent {
@@ -254,7 +301,7 @@ impl Registry<'_> {
         docs::put_entry(&mut doc, "cameras", id.as_str(), &camera)?;
         let detail = json!({ "camera": id.as_str() });
         self.save(
-            &mut doc,
+            doc,
             "camera removed",
             now,
             AuditEvent {
@@ -288,7 +335,7 @@ impl Registry<'_> {
         docs::put_entry(&mut doc, "devices", device_id.as_str(), &device)?;
         let detail = json!({ "person": person.as_str(), "device": device_id.as_str() });
         self.save(
-            &mut doc,
+            doc,
             "device enrolled",
             now,
             AuditEvent {

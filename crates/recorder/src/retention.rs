@@ -212,26 +212,34 @@ pub fn release_on_console(
         detail,
     };
     let active = active_holds(store)?;
-    append_change(store, site_key, &DocKey::Holds, "hold released", now, audit, |doc| {
-        let hold: Hold = docs::get_entry(doc, docs::HOLDS, hold_id)?
-            .ok_or_else(|| RecorderError::Usage(format!("no hold {hold_id}; see `hold list`")))?;
-        if !active.contains(&hold) {
-            return Err(RecorderError::Usage(format!("hold {hold_id} is already released")));
-        }
-        let seal = Seal::sign(
-            new_id(now),
-            SealPurpose::ReleaseHold,
-            hold_id.parse()?,
-            hold.content_hash(),
-            role,
-            person_id.parse()?,
-            custos_core::history::heads_to_hex(&doc.get_heads()),
-            now,
-            note.trim().into(),
-            site_key,
-        );
-        Ok(docs::put_entry(doc, docs::RELEASES, seal.id.as_str(), &seal)?)
-    })
+    append_change(
+        store,
+        site_key,
+        &DocKey::Holds,
+        "hold released",
+        now,
+        Some(audit),
+        |doc| {
+            let hold: Hold = docs::get_entry(doc, docs::HOLDS, hold_id)?
+                .ok_or_else(|| RecorderError::Usage(format!("no hold {hold_id}; see `hold list`")))?;
+            if !active.contains(&hold) {
+                return Err(RecorderError::Usage(format!("hold {hold_id} is already released")));
+            }
+            let seal = Seal::sign(
+                new_id(now),
+                SealPurpose::ReleaseHold,
+                hold_id.parse()?,
+                hold.content_hash(),
+                role,
+                person_id.parse()?,
+                custos_core::history::heads_to_hex(&doc.get_heads()),
+                now,
+                note.trim().into(),
+                site_key,
+            );
+            Ok(docs::put_entry(doc, docs::RELEASES, seal.id.as_str(), &seal)?)
+        },
+    )
 }
 
 /// Every hold with its id and whether it is still in force.
@@ -265,9 +273,15 @@ pub fn place_hold(store: &Store, site_key: &DeviceKey, hold: &Hold, now: Timesta
         actor: &actor,
         detail,
     };
-    append_change(store, site_key, &DocKey::Holds, "hold placed", now, audit, |doc| {
-        Ok(docs::put_entry(doc, docs::HOLDS, id.as_str(), hold)?)
-    })?;
+    append_change(
+        store,
+        site_key,
+        &DocKey::Holds,
+        "hold placed",
+        now,
+        Some(audit),
+        |doc| Ok(docs::put_entry(doc, docs::HOLDS, id.as_str(), hold)?),
+    )?;
     Ok(id.to_string())
 }
 
@@ -440,7 +454,7 @@ pub fn sweep_index(store: &Store, site_key: &DeviceKey, now: Timestamp, disk: Di
             &DocKey::Holds,
             "footage destroyed",
             now,
-            audit,
+            Some(audit),
             |doc| {
                 for (n, record) in records.iter().enumerate() {
                     let id = custos_core::ids::EntryId::from_parts(

@@ -156,8 +156,11 @@ impl Store {
         Ok(rows)
     }
 
-    /// Saves a document and appends an audit row in one transaction: what is
-    /// stored and what the chain says about it never disagree.
+    /// Saves a document whole and appends an audit row in one transaction:
+    /// what is stored and what the chain says about it never disagree. For
+    /// seeding a store (benchmarks, imports) only: a whole save drops
+    /// anything appended since its copy was read, so the recorder's own
+    /// changes go through `own_changes` and pushes append.
     pub fn save_document(&self, key: &str, bytes: &[u8], now: Timestamp, audit: Option<AuditEvent<'_>>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

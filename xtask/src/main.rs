@@ -266,6 +266,9 @@ fn check_core_has_no_io(root: &Path) -> Result {
 }
 
 fn bench() -> Result {
+    // The benches build the app and record the GStreamer test camera with
+    // ffmpeg: what the tests need, and ImageMagick for the photo baseline.
+    ensure_apt(APT_PACKAGES)?;
     ensure_apt(BENCH_APT_PACKAGES)?;
     let root = root();
     run(

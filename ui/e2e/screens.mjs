@@ -179,14 +179,14 @@ const browser = await chromium.launch({
 try {
   for (const vp of VIEWPORTS) {
     console.log(`${vp.name} ${vp.width}x${vp.height}`);
-    const open = async (enrolled) => {
+    const open = async (enrolled, overrides = {}) => {
       const context = await browser.newContext({
         viewport: { width: vp.width, height: vp.height },
         deviceScaleFactor: vp.deviceScaleFactor ?? 1,
         locale: 'zh-TW',
         timezoneId: 'Asia/Taipei',
       });
-      await context.addInitScript(mockTauri, fixtures(enrolled));
+      await context.addInitScript(mockTauri, { ...fixtures(enrolled), ...overrides });
       const page = await context.newPage();
       page.on('pageerror', (e) => failures.push(`${vp.name}: page error ${e.message}`));
       await page.goto(base);
@@ -260,6 +260,19 @@ try {
       await page.getByRole('navigation').getByRole('button', { name: /Home/ }).click();
       await page.getByRole('heading', { name: /Hello/ }).waitFor();
       await screen(page, `${vp.name}-home-en`);
+      await context.close();
+    }
+
+    // The recorder cannot be asked: home shows the alarms it last wrote
+    // into the inspection log, still open.
+    {
+      const unreachable = { camera_health: { __error: { kind: 'offline', message: 'the recorder cannot be reached' } } };
+      const { page, context } = await open(true, unreachable);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      const alarms = page.getByRole('region', { name: '警示' });
+      await alarms.getByText(/後門/).waitFor();
+      check((await alarms.innerText()).includes('攝影機未在錄影：後門（一樓後門），自'), `${vp.name}: the log's open alarm on home, offline`);
+      await screen(page, `${vp.name}-home-offline-alarm`);
       await context.close();
     }
   }

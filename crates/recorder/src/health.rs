@@ -27,7 +27,9 @@ pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
 /// How much of a segment is decoded to examine it: enough for the one-second
 /// black and freeze detectors. Decoding whole segments cost as much as
 /// decoding every camera's every frame with 60 s segments (a fifth of a core
-/// for 32 cameras with 10 s ones).
+/// for 32 cameras with 10 s ones). Not 2: the test camera's frozen picture
+/// then goes unseen (the first frames of a segment still differ a little,
+/// and the detector needs a whole second of sameness after them).
 pub const EXAMINED_SECONDS: u32 = 3;
 
 /// The outcome of examining one segment's picture.

@@ -454,9 +454,7 @@ pub fn decide(
         let mut guard = lock(store);
         let key = DocKey::ApplicationCase(application.clone());
         let mut doc = guard.document(&key)?;
-        let case: ApplicationCase = docs::get_entry(&doc, docs::CASE, CURRENT)?
-            .ok_or_else(|| RegisterError::NotFound(format!("no application {application} on this device")))?;
-        let events: BTreeMap<String, DecisionEvent> = docs::entries(&doc, docs::EVENTS)?;
+        let (case, events) = docs::application_case(&doc)?.ok_or_else(|| no_application(application))?;
         let draft = DecisionDraft {
             id: event_id,
             decision,
@@ -485,14 +483,16 @@ pub struct ApplicationView {
     pub ignored: BTreeMap<String, String>,
 }
 
+fn no_application(application: &EntryId) -> RegisterError {
+    RegisterError::NotFound(format!("no application {application} on this device"))
+}
+
 pub fn application_view(store: &Mutex<LocalStore>, application: &EntryId) -> Result<ApplicationView> {
     let site = site(store)?;
     let profile = site.profile()?;
     let (history, _) = site_history(store)?;
     let doc = lock(store).document(&DocKey::ApplicationCase(application.clone()))?;
-    let case: ApplicationCase = docs::get_entry(&doc, docs::CASE, CURRENT)?
-        .ok_or_else(|| RegisterError::NotFound(format!("no application {application} on this device")))?;
-    let decisions: BTreeMap<String, DecisionEvent> = docs::entries(&doc, docs::EVENTS)?;
+    let (case, decisions) = docs::application_case(&doc)?.ok_or_else(|| no_application(application))?;
     let derived = derive_status(&case, &decisions, &history, &profile);
     let ignored = decisions
         .values()

@@ -169,6 +169,21 @@ pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, valu
     Ok(())
 }
 
+/// An application's case and its decision events, by event key.
+pub type CaseAndEvents = (
+    crate::application::ApplicationCase,
+    BTreeMap<String, crate::workflow::DecisionEvent>,
+);
+
+/// An application's case document: the case and its decision events, or
+/// `None` while it holds no case (the genesis alone, or not this device's).
+pub fn application_case<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Option<CaseAndEvents>, CoreError> {
+    let Some(case) = get_entry(doc, CASE, crate::access::CURRENT)? else {
+        return Ok(None);
+    };
+    Ok(Some((case, entries(doc, EVENTS)?)))
+}
+
 /// The recorder's alarms in a month's inspection log; none while the log
 /// has no alarm map (see [`ALARMS`]).
 pub fn alarms<D: autosurgeon::ReadDoc + ReadDoc>(

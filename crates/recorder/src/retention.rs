@@ -114,11 +114,9 @@ fn application_outcome(
     let Some(bytes) = store.document(&DocKey::ApplicationCase(application.clone()).to_string())? else {
         return Ok(None);
     };
-    let doc = Automerge::load(&bytes)?;
-    let Some(case) = docs::get_entry::<_, ApplicationCase>(&doc, docs::CASE, custos_core::access::CURRENT)? else {
+    let Some((case, events)) = docs::application_case(&Automerge::load(&bytes)?)? else {
         return Ok(None);
     };
-    let events = docs::entries(&doc, docs::EVENTS)?;
     let status = custos_core::workflow::derive_status(&case, &events, site, profile).status;
     Ok(Some((case, status)))
 }

@@ -22,17 +22,7 @@ const SEGMENT_BYTES: i64 = 1_000_000;
 /// A kindergarten (floor 14 days, ceiling 365) with a minute of footage per
 /// camera at each age in days.
 fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir, std::path::PathBuf, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(console(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--site",
-        "幼兒園",
-        "--profile",
-        "kaohsiung-kindergarten",
-    ]));
+    let (dir, data) = init_data_dir("幼兒園", "kaohsiung-kindergarten");
     let store = Store::open(&data).unwrap();
     for (camera, days) in ages {
         let start = (now.0 - days * DAY_MS) / MINUTE_MS * MINUTE_MS;
@@ -422,18 +412,8 @@ fn alarms_in_log(store: &Store, now: Timestamp) -> Vec<RecorderAlarm> {
 
 #[test]
 fn holds_on_the_console_are_placed_by_a_manager_and_released_only_by_the_head() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = init_data_dir("萬華戶政", "wanhua-household");
     let d = data.to_str().unwrap();
-    ok(console(&[
-        "init",
-        "--data",
-        d,
-        "--site",
-        "萬華戶政",
-        "--profile",
-        "wanhua-household",
-    ]));
     ok(console(&[
         "person",
         "add",

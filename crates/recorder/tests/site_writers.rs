@@ -13,17 +13,7 @@ use custos_recorder::store::Store;
 
 #[test]
 fn two_writers_adding_people_at_once_lose_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(console(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--site",
-        "幼兒園",
-        "--profile",
-        "kaohsiung-kindergarten",
-    ]));
+    let (_dir, data) = init_data_dir("幼兒園", "kaohsiung-kindergarten");
     let writers: Vec<_> = ["甲", "乙"]
         .into_iter()
         .map(|prefix| {

@@ -24,6 +24,23 @@ pub fn console(args: &[&str]) -> Output {
         .expect("the recorder runs")
 }
 
+/// A fresh data directory made by the console's `init` for `site` under
+/// `profile` (no recorder serving it); the directory lives as long as the guard.
+pub fn init_data_dir(site: &str, profile: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(console(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        site,
+        "--profile",
+        profile,
+    ]));
+    (dir, data)
+}
+
 pub fn ok(out: Output) -> String {
     assert!(
         out.status.success(),

@@ -20,6 +20,7 @@ use custos_core::application::ApplicationCase;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::heads_to_hex;
 use custos_core::site::SiteRegister;
+use custos_core::workflow::{Status, derive_status};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -302,8 +303,15 @@ pub async fn push(
                 }
             }
             // A viewing keeps the viewed footage on record where the profile
-            // says so, before the filing hold it ends stops counting.
-            if !is_new && let DocKey::ApplicationCase(application) = &key {
+            // says so, before the filing hold it ends stops counting. Only a
+            // case this push left viewed reads the holds document.
+            if !is_new
+                && let DocKey::ApplicationCase(application) = &key
+                && let Some((case, events)) = docs::application_case(&after).map_err(Problem::internal)?
+                && state.cache.with_site_history(&state.store, |site| {
+                    derive_status(&case, &events, site, &profile).status == Status::Viewed
+                })?
+            {
                 crate::retention::keep_viewed_on_record(&state.store, &state.site_key, Some(application), now)?;
             }
             let version = state.store.document_version(&req.key)?.unwrap_or_default();

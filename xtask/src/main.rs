@@ -4,9 +4,15 @@
 //! otherwise it prints the exact `apt-get install` line and stops) and the
 //! UI's npm packages.
 
+mod demo;
+mod fuzz;
+mod imports;
+mod lines;
+mod source;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Debian packages the build and the tests need. Tauri's Linux build
 /// dependencies, pkg-config for -sys crates, Xvfb for running the app without
@@ -46,14 +52,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("demo") => demo(),
+        Some("demo") => demo::demo(),
         Some("bench") => bench(),
-        Some("fuzz") => fuzz(),
+        Some("fuzz") => fuzz::fuzz(),
+        Some("layout") => check_layout(&root()),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|bench>");
             eprintln!("  demo   build everything and start the app (the main job)");
             eprintln!("  test   every check and every test: fmt, clippy, UI type check, Rust and UI tests");
             eprintln!("  bench  benchmarks (not part of test)");
+            eprintln!("  layout only the layout checks of test: no import loops, no overlong files");
             eprintln!(
                 "  fuzz   Schemathesis against a running recorder, without and with a device token (not part of test)"
             );
@@ -188,6 +196,7 @@ fn test() -> Result {
     let ui = root.join("ui");
     run(&root, "cargo", &["fmt", "--all", "--check"])?;
     check_core_has_no_io(&root)?;
+    check_layout(&root)?;
     run(
         &root,
         "cargo",
@@ -265,6 +274,51 @@ fn check_core_has_no_io(root: &Path) -> Result {
     Ok(())
 }
 
+/// The crates whose modules must not import each other in a loop.
+const LAYERED_CRATES: &[&str] = &[
+    "crates/core/src/lib.rs",
+    "crates/recorder/src/lib.rs",
+    "src-tauri/src/lib.rs",
+];
+/// Where no file may be longer than `lines::MAX_CODE_LINES` lines of code.
+const SOURCE_DIRS: &[&str] = &[
+    "crates/core/src",
+    "crates/recorder/src",
+    "crates/api/src",
+    "src-tauri/src",
+    "xtask/src",
+];
+
+/// No import loops between a crate's modules; no overlong source file.
+fn check_layout(root: &Path) -> Result {
+    eprintln!("\n==> checking that no module imports one that imports it back");
+    let mut problems = Vec::new();
+    for lib in LAYERED_CRATES {
+        for found in imports::import_loops(&root.join(lib))? {
+            problems.push(format!("{lib}: import loop {found}"));
+        }
+    }
+    eprintln!(
+        "==> checking that no source file has more than {} lines of code",
+        lines::MAX_CODE_LINES
+    );
+    for dir in SOURCE_DIRS.iter().map(|d| root.join(d)).filter(|d| d.exists()) {
+        for (file, lines) in lines::long_files(&dir)? {
+            let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+            problems.push(format!(
+                "{shown}: {lines} lines of code (at most {}); split it by concern",
+                lines::MAX_CODE_LINES
+            ));
+        }
+    }
+    if problems.is_empty() {
+        eprintln!("    no import loops, no overlong files");
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
 fn bench() -> Result {
     // The benches build the app and record the GStreamer test camera with
     // ffmpeg: what the tests need, and ImageMagick for the photo baseline.
@@ -287,136 +341,6 @@ fn bench() -> Result {
         &["bench", "-p", "custos-recorder", "--bench", "recording"],
     )?;
     run(&root, "cargo", &["bench", "-p", "custos-app", "--bench", "photos"])
-}
-
-/// Python packages `fuzz` needs, installed with pip when missing.
-const PYTHON_PACKAGES: &[(&str, &str)] = &[
-    ("schemathesis", "schemathesis"),
-    ("cryptography", "cryptography"),
-    ("requests", "requests"),
-    ("openapi_spec_validator", "openapi-spec-validator"),
-];
-
-/// Schemathesis against a real recorder on loopback: once without
-/// credentials, once signed in as an enrolled device (the hook in
-/// xtask/fuzz). Fails on any 5xx or any response that breaks the API's schema.
-fn fuzz() -> Result {
-    let root = root();
-    let missing: Vec<&str> = PYTHON_PACKAGES
-        .iter()
-        .filter(|(module, _)| {
-            !Command::new("python3")
-                .args(["-c", &format!("import {module}")])
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .map(|(_, package)| *package)
-        .collect();
-    if !missing.is_empty() {
-        let mut args = vec!["-m", "pip", "install", "--quiet"];
-        args.extend(missing.iter().copied());
-        run(&root, "python3", &args)?;
-    }
-    run(&root, "cargo", &["build", "-p", "custos-recorder"])?;
-    let target = target_dir(&root);
-    let recorder = target.join("debug/custos-recorder");
-    let recorder = recorder.to_str().unwrap();
-    let data = fresh_site(&root, recorder, &target.join("fuzz/recorder"), "模糊測試幼兒園")?;
-    let data_s = data.to_str().unwrap();
-    run(
-        &root,
-        recorder,
-        &[
-            "person",
-            "add",
-            "--data",
-            data_s,
-            "--name",
-            "測試經理",
-            "--role",
-            "manager",
-            "--role",
-            "head",
-        ],
-    )?;
-    let mut serve = Command::new(recorder)
-        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not start the recorder: {e}"))?;
-    let result = (|| -> Result {
-        use std::io::BufRead;
-        let stdout = serve.stdout.take().ok_or("no stdout from the recorder")?;
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let base = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(addr) = line.strip_prefix("listening on ") {
-                        break addr.to_string();
-                    }
-                }
-                _ => return Err("the recorder stopped before listening".into()),
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        let ca = data.join("tls-cert.pem");
-        let ca = ca.to_str().unwrap();
-        let schema = format!("{base}/v1/openapi.json");
-        let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
-        let st = |code: Option<&str>| -> Result {
-            let label = if code.is_some() {
-                "with a device token"
-            } else {
-                "without credentials"
-            };
-            eprintln!("\n==> schemathesis {label}");
-            let mut cmd = Command::new("st");
-            cmd.args([
-                "run",
-                &schema,
-                "--tls-verify",
-                ca,
-                "--checks",
-                checks,
-                "--max-examples",
-                "25",
-            ])
-            .current_dir(root.join("xtask/fuzz"))
-            .env("PYTHONPATH", ".")
-            .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
-            .env("CUSTOS_BASE_URL", &base)
-            .env("CUSTOS_CA", ca);
-            if let Some(code) = code {
-                cmd.env("CUSTOS_ENROLL_CODE", code);
-            }
-            let status = cmd
-                .status()
-                .map_err(|e| format!("could not start schemathesis (st): {e}"))?;
-            if status.success() {
-                Ok(())
-            } else {
-                Err(format!("schemathesis {label} found failures"))
-            }
-        };
-        eprintln!("\n==> the OpenAPI document against the OpenAPI schema");
-        run(&root.join("xtask/fuzz"), "python3", &["validate_openapi.py", &base, ca])?;
-        st(None)?;
-        let out = Command::new(recorder)
-            .args(["enroll", "--data", data_s, "--person", "測試經理", "--quiet"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let code = text
-            .split("\"code\":\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .ok_or_else(|| format!("no enrollment code in {text:?}"))?
-            .to_string();
-        st(Some(&code))
-    })();
-    let _ = serve.kill();
-    let _ = serve.wait();
-    result
 }
 
 /// Where cargo puts what it builds.
@@ -444,162 +368,4 @@ fn fresh_site(root: &Path, recorder: &str, data: &Path, name: &str) -> Result<Pa
         ],
     )?;
     Ok(data.to_path_buf())
-}
-
-fn demo() -> Result {
-    ensure_dependencies()?;
-    build_ui()?;
-    let root = root();
-    run(&root, "cargo", &["build", "-p", "custos-recorder", "-p", "custos-app"])?;
-    let target = target_dir(&root);
-    let recorder = target.join("debug/custos-recorder");
-    let recorder = recorder.to_str().unwrap();
-    let app = target.join("debug/custos-app");
-
-    // A fresh demo site each run: a kindergarten with its staff, committee and cameras.
-    let data = fresh_site(&root, recorder, &target.join("demo/recorder"), "Custos 示範幼兒園")?;
-    let data_s = data.to_str().unwrap();
-    for (name, role) in [
-        ("林園長", "head"),
-        ("陳老師", "manager"),
-        ("王老師", "inspector"),
-        ("張主任", "supervisor"),
-        ("教保員代表 李老師", "committee_staff"),
-        ("家長代表 黃先生", "committee_parent"),
-    ] {
-        run(
-            &root,
-            recorder,
-            &["person", "add", "--data", data_s, "--name", name, "--role", role],
-        )?;
-    }
-    for (id, name, location, zone) in [
-        ("cam-01", "大門", "一樓大門口", "outdoor-public"),
-        ("cam-02", "遊戲室", "一樓室內遊戲空間", "indoor-public"),
-        ("cam-03", "大班教室", "二樓大班活動室", "activity-room"),
-    ] {
-        let rtsp = format!("rtsp://127.0.0.1:8554/{id}");
-        run(
-            &root,
-            recorder,
-            &[
-                "camera",
-                "add",
-                "--data",
-                data_s,
-                "--id",
-                id,
-                "--name",
-                name,
-                "--location",
-                location,
-                "--zone",
-                zone,
-                "--rtsp",
-                &rtsp,
-                "--audio",
-            ],
-        )?;
-    }
-    // The test camera plays the three cameras: moving, moving, frozen.
-    let mut camera = Command::new("/usr/bin/python3")
-        .arg(root.join("tests/camera/custos_test_camera.py"))
-        .args([
-            "--port",
-            "8554",
-            "--stream",
-            "cam-01=moving",
-            "--stream",
-            "cam-02=moving",
-            "--stream",
-            "cam-03=frozen",
-        ])
-        .arg("--audio")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("could not start the test camera: {e}"))?;
-    let mut serve = Command::new(recorder)
-        .args([
-            "serve",
-            "--data",
-            data_s,
-            "--listen",
-            "127.0.0.1:7443",
-            "--segment-seconds",
-            "10",
-        ])
-        .spawn()
-        .map_err(|e| format!("could not start the recorder: {e}"))?;
-    std::thread::sleep(Duration::from_secs(1));
-    if let Some(status) = serve.try_wait().map_err(|e| e.to_string())? {
-        return Err(format!("the recorder stopped at once ({status}); is port 7443 in use?"));
-    }
-    // The app starts enrolled as the manager: the demo hands it the
-    // enrollment text a person would paste (a fresh app data folder each run).
-    let enrolled = Command::new(recorder)
-        .args([
-            "enroll",
-            "--data",
-            data_s,
-            "--person",
-            "陳老師",
-            "--valid-minutes",
-            "60",
-            "--quiet",
-        ])
-        .output()
-        .map_err(|e| format!("could not make an enrollment code: {e}"))?;
-    let text = String::from_utf8_lossy(&enrolled.stdout).trim().to_string();
-    eprintln!("\n==> enrollment text for 陳老師 (the app uses it at start):\n{text}");
-    let app_home = target.join("demo/app");
-    let _ = std::fs::remove_dir_all(&app_home);
-    let shown = show_app(&root, &app, &text, &app_home);
-    let _ = run(&root, recorder, &["footage", "list", "--data", data_s]);
-    let _ = serve.kill();
-    let _ = serve.wait();
-    let _ = camera.kill();
-    let _ = camera.wait();
-    shown
-}
-
-/// Opens the app window, or, without a screen, runs it under Xvfb long
-/// enough to show that it comes up.
-fn show_app(root: &Path, app: &Path, enrollment: &str, app_home: &Path) -> Result {
-    let app_s = app.to_str().unwrap();
-    let env = [
-        ("CUSTOS_ENROLL_TEXT", enrollment),
-        ("XDG_DATA_HOME", app_home.to_str().unwrap()),
-    ];
-    if std::env::var_os("DISPLAY").is_some() {
-        eprintln!(
-            "\n==> the recorder is at https://127.0.0.1:7443; starting the app enrolled as the manager (close its window to end the demo)"
-        );
-        let status = Command::new(app_s)
-            .envs(env)
-            .current_dir(root)
-            .status()
-            .map_err(|e| format!("could not start the app: {e}"))?;
-        return if status.success() {
-            Ok(())
-        } else {
-            Err(format!("the app exited with {status}"))
-        };
-    }
-    eprintln!("\n==> no DISPLAY: starting the app under Xvfb for 15 s to show that it starts");
-    let mut child = Command::new("xvfb-run")
-        .args(["-a", app_s])
-        .envs(env)
-        .current_dir(root)
-        .spawn()
-        .map_err(|e| format!("could not start xvfb-run: {e}"))?;
-    std::thread::sleep(Duration::from_secs(15));
-    match child.try_wait().map_err(|e| e.to_string())? {
-        Some(status) => Err(format!("the app exited early ({status})")),
-        None => {
-            let _ = Command::new("pkill").args(["-f", app_s]).status();
-            let _ = child.wait();
-            eprintln!("the app ran for 15 s under Xvfb; run `cargo xtask demo` with a display to use it");
-            Ok(())
-        }
-    }
 }

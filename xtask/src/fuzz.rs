@@ -1,0 +1,135 @@
+//! `cargo xtask fuzz`: Schemathesis against a real recorder on loopback.
+
+use std::process::Command;
+
+use crate::{Result, fresh_site, root, run, target_dir};
+
+/// Python packages `fuzz` needs, installed with pip when missing.
+const PYTHON_PACKAGES: &[(&str, &str)] = &[
+    ("schemathesis", "schemathesis"),
+    ("cryptography", "cryptography"),
+    ("requests", "requests"),
+    ("openapi_spec_validator", "openapi-spec-validator"),
+];
+
+/// Schemathesis against a real recorder on loopback: once without
+/// credentials, once signed in as an enrolled device (the hook in
+/// xtask/fuzz). Fails on any 5xx or any response that breaks the API's schema.
+pub fn fuzz() -> Result {
+    let root = root();
+    let missing: Vec<&str> = PYTHON_PACKAGES
+        .iter()
+        .filter(|(module, _)| {
+            !Command::new("python3")
+                .args(["-c", &format!("import {module}")])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing.is_empty() {
+        let mut args = vec!["-m", "pip", "install", "--quiet"];
+        args.extend(missing.iter().copied());
+        run(&root, "python3", &args)?;
+    }
+    run(&root, "cargo", &["build", "-p", "custos-recorder"])?;
+    let target = target_dir(&root);
+    let recorder = target.join("debug/custos-recorder");
+    let recorder = recorder.to_str().unwrap();
+    let data = fresh_site(&root, recorder, &target.join("fuzz/recorder"), "模糊測試幼兒園")?;
+    let data_s = data.to_str().unwrap();
+    run(
+        &root,
+        recorder,
+        &[
+            "person",
+            "add",
+            "--data",
+            data_s,
+            "--name",
+            "測試經理",
+            "--role",
+            "manager",
+            "--role",
+            "head",
+        ],
+    )?;
+    let mut serve = Command::new(recorder)
+        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start the recorder: {e}"))?;
+    let result = (|| -> Result {
+        use std::io::BufRead;
+        let stdout = serve.stdout.take().ok_or("no stdout from the recorder")?;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        break addr.to_string();
+                    }
+                }
+                _ => return Err("the recorder stopped before listening".into()),
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let ca = data.join("tls-cert.pem");
+        let ca = ca.to_str().unwrap();
+        let schema = format!("{base}/v1/openapi.json");
+        let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+        let st = |code: Option<&str>| -> Result {
+            let label = if code.is_some() {
+                "with a device token"
+            } else {
+                "without credentials"
+            };
+            eprintln!("\n==> schemathesis {label}");
+            let mut cmd = Command::new("st");
+            cmd.args([
+                "run",
+                &schema,
+                "--tls-verify",
+                ca,
+                "--checks",
+                checks,
+                "--max-examples",
+                "25",
+            ])
+            .current_dir(root.join("xtask/fuzz"))
+            .env("PYTHONPATH", ".")
+            .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
+            .env("CUSTOS_BASE_URL", &base)
+            .env("CUSTOS_CA", ca);
+            if let Some(code) = code {
+                cmd.env("CUSTOS_ENROLL_CODE", code);
+            }
+            let status = cmd
+                .status()
+                .map_err(|e| format!("could not start schemathesis (st): {e}"))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("schemathesis {label} found failures"))
+            }
+        };
+        eprintln!("\n==> the OpenAPI document against the OpenAPI schema");
+        run(&root.join("xtask/fuzz"), "python3", &["validate_openapi.py", &base, ca])?;
+        st(None)?;
+        let out = Command::new(recorder)
+            .args(["enroll", "--data", data_s, "--person", "測試經理", "--quiet"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let code = text
+            .split("\"code\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .ok_or_else(|| format!("no enrollment code in {text:?}"))?
+            .to_string();
+        st(Some(&code))
+    })();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    result
+}

@@ -2,16 +2,24 @@
 //! (what reviewers need) and its personal data (national ID, phone, address),
 //! which only the roles that handle applications receive. The case carries a
 //! salted digest of the personal data, so a signature over the case binds the
-//! personal data without showing it.
+//! personal data without showing it. The case document also holds the signed
+//! decisions on it (approvals, rejections, votes, a withdrawal, the viewing):
+//! their form and signatures here, what they add up to in `workflow`.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::ReadDoc;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
+use crate::documents as docs;
 use crate::error::CoreError;
-use crate::ids::{CameraId, EntryId, PersonId};
-use crate::policy::{ApplicantKind, ApplicantRule, PolicyProfile};
-use crate::signing::{Canonical, sha256_hex};
+use crate::ids::{CameraId, DeviceId, EntryId, PersonId};
+use crate::policy::{ApplicantRule, PolicyProfile};
+use crate::roles::Role;
+use crate::signing::{Canonical, DeviceKey, sha256_hex};
 use crate::site::SiteRegister;
+use crate::terms::{AccessKind, ApplicantKind, AttachmentKind, Category};
 use crate::time::{MinuteWindow, Timestamp};
 
 /// The case of an application: everything the approvers and the committee see.
@@ -60,73 +68,6 @@ pub struct PersonalData {
     pub salt: String,
 }
 
-/// 調閱事由: kindergarten categories from 001 §6(2), office ones from 002 §7 and 004 §8(5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// 疑似不當對待事件
-    #[autosurgeon(rename = "suspected_improper_treatment")]
-    SuspectedImproperTreatment,
-    /// 性別事件
-    #[autosurgeon(rename = "gender_incident")]
-    GenderIncident,
-    /// 職場霸凌事件
-    #[autosurgeon(rename = "workplace_bullying")]
-    WorkplaceBullying,
-    /// 執行職務遭受不法侵害事件
-    #[autosurgeon(rename = "unlawful_harm_at_work")]
-    UnlawfulHarmAtWork,
-    /// 意外事故
-    #[autosurgeon(rename = "accident")]
-    Accident,
-    /// 涉及個人權益維護必要之事項
-    #[autosurgeon(rename = "personal_rights")]
-    PersonalRights,
-    /// 財物遺失、損害
-    #[autosurgeon(rename = "loss_or_damage")]
-    LossOrDamage,
-    /// 櫃檯爭議
-    #[autosurgeon(rename = "counter_dispute")]
-    CounterDispute,
-    /// 人員安全、危安事件
-    #[autosurgeon(rename = "safety")]
-    Safety,
-    /// 犯罪嫌疑或其他違法行為、民刑事案件
-    #[autosurgeon(rename = "crime_or_lawsuit")]
-    CrimeOrLawsuit,
-    /// 公務需要
-    #[autosurgeon(rename = "official_duty")]
-    OfficialDuty,
-    /// 其他
-    #[autosurgeon(rename = "other")]
-    Other,
-}
-
-/// 資料處理方式: 調閱 (view), 複製 (copy), 翻攝 (photograph).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessKind {
-    #[autosurgeon(rename = "view")]
-    View,
-    #[autosurgeon(rename = "copy")]
-    Copy,
-    #[autosurgeon(rename = "photograph")]
-    Photograph,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
-#[serde(rename_all = "snake_case")]
-pub enum AttachmentKind {
-    /// 報案證明文件 (004 §8(5)1(1)).
-    #[autosurgeon(rename = "police_report")]
-    PoliceReport,
-    /// 公文, with its 文號 (001 §6(1), 002 §9, 004 §8(5)3).
-    #[autosurgeon(rename = "official_letter")]
-    OfficialLetter,
-    #[autosurgeon(rename = "other")]
-    Other,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Attachment {
     pub kind: AttachmentKind,
@@ -134,6 +75,131 @@ pub struct Attachment {
     pub reference: String,
     /// SHA-256 of a scanned copy, stored as a blob.
     pub blob: Option<String>,
+}
+
+/// One signed event on an application. Stored in the case document's
+/// `events` map under its own id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct DecisionEvent {
+    pub id: EntryId,
+    pub application: EntryId,
+    pub decision: Decision,
+    /// The role the signer acts in.
+    pub role: Role,
+    pub signer: PersonId,
+    pub device: DeviceId,
+    /// [`ApplicationCase::content_hash`] of the case as the signer saw it.
+    pub case_hash: String,
+    /// Heads of the site document the signer had: their roles are checked there.
+    pub site_heads: Vec<String>,
+    /// Ids of the events the signer had seen: the causal order.
+    pub seen: Vec<EntryId>,
+    /// The device's clock: shown to people, never used for order.
+    pub signed_at: Timestamp,
+    /// Ed25519 over [`DecisionEvent::signing_bytes`], hex.
+    pub signature: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Decision {
+    /// 核准 / 同意 by one step of the approval chain.
+    #[autosurgeon(rename = "approve")]
+    Approve,
+    /// 否准, with its reason (a rejection states why).
+    #[autosurgeon(rename = "reject")]
+    Reject { reason: String },
+    /// A committee member's vote; a vote against states why.
+    #[autosurgeon(rename = "vote")]
+    Vote { in_favour: bool, reason: String },
+    /// The applicant withdrew; entered by the staff member handling it.
+    #[autosurgeon(rename = "withdraw")]
+    Withdraw { reason: String },
+    /// The one viewing an application allows (002 §11), signed by the escort.
+    #[autosurgeon(rename = "viewing")]
+    Viewing { session: String },
+}
+
+impl Decision {
+    fn tag(&self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Reject { .. } => "reject",
+            Decision::Vote { .. } => "vote",
+            Decision::Withdraw { .. } => "withdraw",
+            Decision::Viewing { .. } => "viewing",
+        }
+    }
+}
+
+/// What a signer decides, before it is signed.
+#[derive(Clone, Debug)]
+pub struct DecisionDraft {
+    pub id: EntryId,
+    pub decision: Decision,
+    pub role: Role,
+    pub signer: PersonId,
+    pub signed_at: Timestamp,
+}
+
+impl DecisionEvent {
+    /// Canonical bytes of everything but the signature.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut c = Canonical::new("custos/decision/v1");
+        c.str("id", self.id.as_str())
+            .str("application", self.application.as_str())
+            .str("decision", self.decision.tag());
+        match &self.decision {
+            Decision::Approve => {}
+            Decision::Reject { reason } | Decision::Withdraw { reason } => {
+                c.str("reason", reason);
+            }
+            Decision::Vote { in_favour, reason } => {
+                c.str("in_favour", if *in_favour { "yes" } else { "no" })
+                    .str("reason", reason);
+            }
+            Decision::Viewing { session } => {
+                c.str("session", session);
+            }
+        }
+        c.str("role", self.role.as_str())
+            .str("signer", self.signer.as_str())
+            .str("device", self.device.as_str())
+            .str("case_hash", &self.case_hash)
+            .sorted_strs("site_heads", self.site_heads.iter().map(String::as_str))
+            .sorted_strs("seen", self.seen.iter().map(EntryId::as_str))
+            .str("signed_at", &self.signed_at.0.to_string());
+        c.into_bytes()
+    }
+
+    /// Signs a decision on `case` as it is now, having seen `seen` and the
+    /// site at `site_heads`.
+    pub fn sign(
+        draft: DecisionDraft,
+        case: &ApplicationCase,
+        site_heads: Vec<String>,
+        seen: impl IntoIterator<Item = EntryId>,
+        key: &DeviceKey,
+    ) -> DecisionEvent {
+        let mut seen: Vec<EntryId> = seen.into_iter().collect();
+        seen.sort();
+        seen.dedup();
+        let mut event = DecisionEvent {
+            id: draft.id,
+            application: case.id.clone(),
+            decision: draft.decision,
+            role: draft.role,
+            signer: draft.signer,
+            device: key.device_id(),
+            case_hash: case.content_hash(),
+            site_heads,
+            seen,
+            signed_at: draft.signed_at,
+            signature: String::new(),
+        };
+        event.signature = key.sign(&event.signing_bytes());
+        event
+    }
 }
 
 impl ApplicationCase {
@@ -253,6 +319,28 @@ impl PersonalData {
         }
         Ok(())
     }
+}
+
+/// An application's case and its decision events, by event key.
+pub type CaseAndEvents = (ApplicationCase, BTreeMap<String, DecisionEvent>);
+
+/// An application's case document: the case and its decision events, or
+/// `None` while it holds no case (the genesis alone, or not this device's).
+pub fn read_case<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Option<CaseAndEvents>, CoreError> {
+    let Some(case) = docs::get_entry(doc, docs::CASE, docs::CURRENT)? else {
+        return Ok(None);
+    };
+    Ok(Some((case, docs::entries(doc, docs::EVENTS)?)))
+}
+
+/// The scanned attachments (blobs, by SHA-256) a case document refers to.
+pub fn blobs<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<BTreeSet<String>, CoreError> {
+    let case: Option<ApplicationCase> = docs::get_entry(doc, docs::CASE, docs::CURRENT)?;
+    Ok(case
+        .into_iter()
+        .flat_map(|c| c.attachments)
+        .filter_map(|a| a.blob)
+        .collect())
 }
 
 fn is_hex_digest(s: &str) -> bool {

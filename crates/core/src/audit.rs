@@ -11,7 +11,6 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::EntryId;
-use crate::roles::Role;
 use crate::signing::{Canonical, sha256_hex, verify};
 use crate::time::Timestamp;
 
@@ -153,10 +152,6 @@ pub struct PublishedCheckpoint {
     /// The site key's Ed25519 signature over [`Checkpoint::signing_bytes`], hex.
     pub signature: String,
 }
-
-/// The roles whose devices countersign checkpoints: the head (or delegate)
-/// and the ethics office (政風室).
-pub const COUNTERSIGN_ROLES: [Role; 3] = [Role::Head, Role::Delegate, Role::Auditor];
 
 impl PublishedCheckpoint {
     pub fn checkpoint(&self) -> Checkpoint {

@@ -9,7 +9,7 @@
 //! the same change and their entries merge instead of one root map replacing
 //! the other.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -71,6 +71,8 @@ pub const SEALS: &str = "seals";
 /// writers can make rival maps. Readers take a missing map as no alarms.
 pub const ALARMS: &str = "alarms";
 pub const CASE: &str = "case";
+/// The key under which the single value of a case or personal-data document is stored.
+pub const CURRENT: &str = "current";
 pub const EVENTS: &str = "events";
 pub const PERSONAL: &str = "personal";
 pub const LOGBOOK_ENTRIES: &str = "entries";
@@ -169,41 +171,6 @@ pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, valu
     Ok(())
 }
 
-/// An application's case and its decision events, by event key.
-pub type CaseAndEvents = (
-    crate::application::ApplicationCase,
-    BTreeMap<String, crate::workflow::DecisionEvent>,
-);
-
-/// An application's case document: the case and its decision events, or
-/// `None` while it holds no case (the genesis alone, or not this device's).
-pub fn application_case<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Option<CaseAndEvents>, CoreError> {
-    let Some(case) = get_entry(doc, CASE, crate::access::CURRENT)? else {
-        return Ok(None);
-    };
-    Ok(Some((case, entries(doc, EVENTS)?)))
-}
-
-/// The recorder's alarms in a month's inspection log; none while the log
-/// has no alarm map (see [`ALARMS`]).
-pub fn alarms<D: autosurgeon::ReadDoc + ReadDoc>(
-    doc: &D,
-) -> Result<BTreeMap<String, crate::inspection::RecorderAlarm>, CoreError> {
-    match ReadDoc::get(doc, ROOT, ALARMS)? {
-        None => Ok(BTreeMap::new()),
-        Some(_) => entries(doc, ALARMS),
-    }
-}
-
-/// Writes one alarm, creating the alarm map with the first (the recorder
-/// only: it is the map's one writer).
-pub fn put_alarm(doc: &mut AutoCommit, id: &str, alarm: &crate::inspection::RecorderAlarm) -> Result<(), CoreError> {
-    if doc.get(ROOT, ALARMS)?.is_none() {
-        doc.put_object(ROOT, ALARMS, ObjType::Map)?;
-    }
-    put_entry(doc, ALARMS, id, alarm)
-}
-
 /// Reads one entry.
 pub fn get_entry<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
     doc: &D,
@@ -228,31 +195,6 @@ pub fn entries<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
     for key in keys {
         let value: T = autosurgeon::hydrate_prop(doc, &obj, key.as_str())?;
         out.insert(key, value);
-    }
-    Ok(out)
-}
-
-/// The blobs (photos, scanned attachments, by SHA-256) a document refers to:
-/// a device may fetch a blob only if a document it may read refers to it.
-pub fn blob_references<D: autosurgeon::ReadDoc + ReadDoc>(
-    key: &DocKey,
-    doc: &D,
-) -> Result<BTreeSet<String>, CoreError> {
-    use crate::application::ApplicationCase;
-    use crate::inspection::{InspectionEntry, Repair};
-    let mut out = BTreeSet::new();
-    match key {
-        DocKey::Inspections { .. } => {
-            let checks: BTreeMap<String, InspectionEntry> = entries(doc, INSPECTION_ENTRIES)?;
-            out.extend(checks.into_values().flat_map(|e| e.photos));
-            let repairs: BTreeMap<String, Repair> = entries(doc, REPAIRS)?;
-            out.extend(repairs.into_values().filter_map(|r| r.closed).flat_map(|c| c.photos));
-        }
-        DocKey::ApplicationCase(_) => {
-            let case: Option<ApplicationCase> = get_entry(doc, CASE, crate::access::CURRENT)?;
-            out.extend(case.into_iter().flat_map(|c| c.attachments).filter_map(|a| a.blob));
-        }
-        _ => {}
     }
     Ok(out)
 }

@@ -10,7 +10,6 @@ use crate::application::ApplicationCase;
 use crate::error::CoreError;
 use crate::ids::{CameraId, EntryId, PersonId};
 use crate::policy::{EffectiveRetention, PolicyProfile};
-use crate::roles::Role;
 use crate::seal::content_hash;
 use crate::time::{MinuteWindow, Timestamp};
 
@@ -52,9 +51,6 @@ pub enum HoldBasis {
 /// When the head reviews whether viewed footage kept on record is still
 /// needed (within the one-year ceiling, so no further legal basis is asked).
 pub const VIEWED_REVIEW_DAYS: u32 = 180;
-
-/// The roles that may release a hold (the head or the profile's delegate).
-pub const RELEASE_ROLES: [Role; 2] = [Role::Head, Role::Delegate];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct DestructionRecord {

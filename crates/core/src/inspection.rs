@@ -3,29 +3,19 @@
 //! camera, and what was done; a fault opens a repair that stays open until a
 //! later entry closes it. A supervisor countersigns (核章) where the profile asks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
+use crate::documents as docs;
 use crate::error::CoreError;
 use crate::ids::{CameraId, EntryId, PersonId};
-use crate::roles::Role;
 use crate::seal::content_hash;
 use crate::site::SiteRegister;
 use crate::time::Timestamp;
-
-/// The roles that walk around, supervise or audit the system: they read the
-/// inspection log, and the recorder shows them its measured camera health.
-pub const INSPECTION_LOG_ROLES: [Role; 7] = [
-    Role::Manager,
-    Role::Inspector,
-    Role::Supervisor,
-    Role::Head,
-    Role::Delegate,
-    Role::Secretary,
-    Role::Auditor,
-];
 
 /// One walk-around check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
@@ -361,4 +351,34 @@ impl Repair {
             )),
         }
     }
+}
+
+/// The recorder's alarms in a month's inspection log; none while the log
+/// has no alarm map (see [`docs::ALARMS`]).
+pub fn alarms<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<BTreeMap<String, RecorderAlarm>, CoreError> {
+    match ReadDoc::get(doc, ROOT, docs::ALARMS)? {
+        None => Ok(BTreeMap::new()),
+        Some(_) => docs::entries(doc, docs::ALARMS),
+    }
+}
+
+/// Writes one alarm, creating the alarm map with the first (the recorder
+/// only: it is the map's one writer).
+pub fn put_alarm(doc: &mut AutoCommit, id: &str, alarm: &RecorderAlarm) -> Result<(), CoreError> {
+    if doc.get(ROOT, docs::ALARMS)?.is_none() {
+        doc.put_object(ROOT, docs::ALARMS, ObjType::Map)?;
+    }
+    docs::put_entry(doc, docs::ALARMS, id, alarm)
+}
+
+/// The photos (blobs, by SHA-256) a month's log refers to: of faults found
+/// and of repairs closed.
+pub fn blobs<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<BTreeSet<String>, CoreError> {
+    let checks: BTreeMap<String, InspectionEntry> = docs::entries(doc, docs::INSPECTION_ENTRIES)?;
+    let repairs: BTreeMap<String, Repair> = docs::entries(doc, docs::REPAIRS)?;
+    Ok(checks
+        .into_values()
+        .flat_map(|e| e.photos)
+        .chain(repairs.into_values().filter_map(|r| r.closed).flat_map(|c| c.photos))
+        .collect())
 }

@@ -7,10 +7,14 @@
 //! entropy source. The app, the recorder and the tests all share it, so every
 //! device derives the same status from the same documents.
 //!
-//! One module per register ([`site`], [`inspection`], [`application`],
-//! [`logbook`], [`holds`]) plus [`workflow`], [`policy`], [`retention`],
-//! [`signing`] and [`access`]. See `README.md` beside this crate for which
-//! type or function enforces each rule of the seeds.
+//! Read it bottom-up: ids and time ([`ids`], [`time`], [`signing`]) →
+//! [`documents`] (a leaf) → the shared words, roles and policy ([`terms`],
+//! [`roles`], [`policy`], [`seeds`], and [`permissions`], the one table of
+//! who may read, write and sign in each register) → one module per register
+//! ([`site`], [`inspection`], [`application`], [`logbook`], [`holds`],
+//! [`audit`]) → [`workflow`] → [`retention`] and [`access`]. See `README.md`
+//! beside this crate for which type or function enforces each rule of the
+//! seeds.
 
 pub mod access;
 pub mod application;
@@ -24,13 +28,16 @@ pub mod hours;
 pub mod ids;
 pub mod inspection;
 pub mod logbook;
+pub mod permissions;
 pub mod policy;
 pub mod rebuild;
 pub mod retention;
 pub mod roles;
 pub mod seal;
+pub mod seeds;
 pub mod signing;
 pub mod site;
+pub mod terms;
 pub mod time;
 pub mod workflow;
 

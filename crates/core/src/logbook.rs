@@ -5,10 +5,9 @@
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use crate::application::AccessKind;
 use crate::ids::{CameraId, EntryId, PersonId};
-use crate::roles::Role;
 use crate::seal::content_hash;
+use crate::terms::AccessKind;
 use crate::time::{MinuteWindow, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
@@ -47,9 +46,6 @@ pub enum SessionEnd {
     #[autosurgeon(rename = "limit")]
     Limit,
 }
-
-/// The roles that sign the logbook (管理人員, 主管).
-pub const LOGBOOK_SEAL_ROLES: [Role; 2] = [Role::Manager, Role::Supervisor];
 
 impl LogbookEntry {
     pub fn content_hash(&self) -> String {

@@ -13,141 +13,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use crate::application::ApplicationCase;
+use crate::application::{ApplicationCase, Decision, DecisionEvent};
 use crate::history::SiteHistory;
-use crate::ids::{DeviceId, EntryId, PersonId};
+use crate::ids::{EntryId, PersonId};
+use crate::permissions::{self, Access, Register};
 use crate::policy::{ApprovalStep, PolicyProfile};
 use crate::roles::Role;
-use crate::signing::{Canonical, DeviceKey, verify};
-use crate::time::Timestamp;
-
-/// One signed event on an application. Stored in the case document's
-/// `events` map under its own id.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
-pub struct DecisionEvent {
-    pub id: EntryId,
-    pub application: EntryId,
-    pub decision: Decision,
-    /// The role the signer acts in.
-    pub role: Role,
-    pub signer: PersonId,
-    pub device: DeviceId,
-    /// [`ApplicationCase::content_hash`] of the case as the signer saw it.
-    pub case_hash: String,
-    /// Heads of the site document the signer had: their roles are checked there.
-    pub site_heads: Vec<String>,
-    /// Ids of the events the signer had seen: the causal order.
-    pub seen: Vec<EntryId>,
-    /// The device's clock: shown to people, never used for order.
-    pub signed_at: Timestamp,
-    /// Ed25519 over [`DecisionEvent::signing_bytes`], hex.
-    pub signature: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Decision {
-    /// 核准 / 同意 by one step of the approval chain.
-    #[autosurgeon(rename = "approve")]
-    Approve,
-    /// 否准, with its reason (a rejection states why).
-    #[autosurgeon(rename = "reject")]
-    Reject { reason: String },
-    /// A committee member's vote; a vote against states why.
-    #[autosurgeon(rename = "vote")]
-    Vote { in_favour: bool, reason: String },
-    /// The applicant withdrew; entered by the staff member handling it.
-    #[autosurgeon(rename = "withdraw")]
-    Withdraw { reason: String },
-    /// The one viewing an application allows (002 §11), signed by the escort.
-    #[autosurgeon(rename = "viewing")]
-    Viewing { session: String },
-}
-
-impl Decision {
-    fn tag(&self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Reject { .. } => "reject",
-            Decision::Vote { .. } => "vote",
-            Decision::Withdraw { .. } => "withdraw",
-            Decision::Viewing { .. } => "viewing",
-        }
-    }
-}
-
-/// What a signer decides, before it is signed.
-#[derive(Clone, Debug)]
-pub struct DecisionDraft {
-    pub id: EntryId,
-    pub decision: Decision,
-    pub role: Role,
-    pub signer: PersonId,
-    pub signed_at: Timestamp,
-}
-
-impl DecisionEvent {
-    /// Canonical bytes of everything but the signature.
-    pub fn signing_bytes(&self) -> Vec<u8> {
-        let mut c = Canonical::new("custos/decision/v1");
-        c.str("id", self.id.as_str())
-            .str("application", self.application.as_str())
-            .str("decision", self.decision.tag());
-        match &self.decision {
-            Decision::Approve => {}
-            Decision::Reject { reason } | Decision::Withdraw { reason } => {
-                c.str("reason", reason);
-            }
-            Decision::Vote { in_favour, reason } => {
-                c.str("in_favour", if *in_favour { "yes" } else { "no" })
-                    .str("reason", reason);
-            }
-            Decision::Viewing { session } => {
-                c.str("session", session);
-            }
-        }
-        c.str("role", self.role.as_str())
-            .str("signer", self.signer.as_str())
-            .str("device", self.device.as_str())
-            .str("case_hash", &self.case_hash)
-            .sorted_strs("site_heads", self.site_heads.iter().map(String::as_str))
-            .sorted_strs("seen", self.seen.iter().map(EntryId::as_str))
-            .str("signed_at", &self.signed_at.0.to_string());
-        c.into_bytes()
-    }
-
-    /// Signs a decision on `case` as it is now, having seen `seen` and the
-    /// site at `site_heads`.
-    pub fn sign(
-        draft: DecisionDraft,
-        case: &ApplicationCase,
-        site_heads: Vec<String>,
-        seen: impl IntoIterator<Item = EntryId>,
-        key: &DeviceKey,
-    ) -> DecisionEvent {
-        let mut seen: Vec<EntryId> = seen.into_iter().collect();
-        seen.sort();
-        seen.dedup();
-        let mut event = DecisionEvent {
-            id: draft.id,
-            application: case.id.clone(),
-            decision: draft.decision,
-            role: draft.role,
-            signer: draft.signer,
-            device: key.device_id(),
-            case_hash: case.content_hash(),
-            site_heads,
-            seen,
-            signed_at: draft.signed_at,
-            signature: String::new(),
-        };
-        event.signature = key.sign(&event.signing_bytes());
-        event
-    }
-}
+use crate::signing::verify;
 
 /// The state of an application, derived.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,7 +129,8 @@ impl Derivation {
     }
 }
 
-/// Derives the status of `case` from its events (keyed as stored).
+/// Derives the status of `case` from its events (keyed as stored), in the
+/// steps `docs/workflow.md` lists.
 pub fn derive_status(
     case: &ApplicationCase,
     events: &BTreeMap<String, DecisionEvent>,
@@ -266,163 +141,277 @@ pub fn derive_status(
         .applicant_rule(case.applicant_kind)
         .map(|r| r.approval.as_slice())
         .unwrap_or(&[]);
-    let case_hash = case.content_hash();
-    let mut ignored: BTreeMap<EntryId, IgnoreReason> = BTreeMap::new();
-    let mut valid: BTreeMap<EntryId, &DecisionEvent> = BTreeMap::new();
-    for (key, event) in events {
-        match check_event(key, event, case, &case_hash, chain, site, events) {
-            Ok(()) => {
-                valid.insert(event.id.clone(), event);
-            }
-            Err(reason) => {
-                ignored.insert(event.id.clone(), reason);
-            }
-        }
-    }
+    // 1. Each event alone; 2. the causal past of those that pass.
+    let mut d = Deriving::check_each_event(case, events, chain, site);
+    // 3. Final approvals with every earlier step met; 4. what came after a final.
+    let finals = d.final_decisions();
+    d.ignore_after_final(&finals);
+    // 5. Concurrent finals: a rejection wins, then a withdrawal, then an approval.
+    let (status, approvals) = d.resolve_concurrent_finals(&finals);
+    // 6. The one viewing.
+    let status = d.the_one_viewing(status, &approvals);
+    d.conflicting_votes();
+    d.finish(status)
+}
 
-    let past = CausalPast::new(&valid);
-    let last = chain.len().saturating_sub(1);
-    let is_final_approval = |e: &DecisionEvent| {
-        matches!(e.decision, Decision::Approve) && chain.get(last).is_some_and(|s| s.roles().contains(&e.role))
-    };
+/// A derivation under way: the chain, the events that passed their own
+/// checks with their causal past, and the events set aside so far.
+struct Deriving<'a> {
+    chain: &'a [ApprovalStep],
+    valid: BTreeMap<EntryId, &'a DecisionEvent>,
+    ignored: BTreeMap<EntryId, IgnoreReason>,
+    past: CausalPast,
+}
 
-    // Steps before the last are met by the non-final events a final approval has seen.
-    let step_progress = |ids: &BTreeSet<EntryId>| -> Vec<StepProgress> {
-        let evs: Vec<&DecisionEvent> = ids.iter().filter_map(|id| valid.get(id).copied()).collect();
-        chain.iter().map(|step| progress(step, &evs, &past)).collect()
-    };
+/// The final decisions that no other final preceded, by kind.
+struct CountedFinals {
+    rejections: Vec<EntryId>,
+    withdrawals: Vec<EntryId>,
+    approvals: Vec<EntryId>,
+}
 
-    let mut finals: BTreeSet<EntryId> = BTreeSet::new();
-    for (id, e) in &valid {
-        match &e.decision {
-            Decision::Reject { .. } | Decision::Withdraw { .. } => {
-                finals.insert(id.clone());
-            }
-            Decision::Approve if is_final_approval(e) => {
-                let seen = past.of(id);
-                let missing: Vec<usize> = step_progress(&seen)
-                    .iter()
-                    .enumerate()
-                    .take(last)
-                    .filter(|(_, p)| !p.done)
-                    .map(|(i, _)| i)
-                    .collect();
-                if missing.is_empty() {
-                    finals.insert(id.clone());
-                } else {
-                    ignored.insert(id.clone(), IgnoreReason::StepsMissing { missing });
+impl<'a> Deriving<'a> {
+    /// Step 1: each event on its own ([`check_event`]); step 2: the causal
+    /// past of the events that pass.
+    fn check_each_event(
+        case: &ApplicationCase,
+        events: &'a BTreeMap<String, DecisionEvent>,
+        chain: &'a [ApprovalStep],
+        site: &SiteHistory,
+    ) -> Deriving<'a> {
+        let case_hash = case.content_hash();
+        let mut ignored = BTreeMap::new();
+        let mut valid = BTreeMap::new();
+        for (key, event) in events {
+            match check_event(key, event, case, &case_hash, chain, site, events) {
+                Ok(()) => {
+                    valid.insert(event.id.clone(), event);
+                }
+                Err(reason) => {
+                    ignored.insert(event.id.clone(), reason);
                 }
             }
-            _ => {}
         }
-    }
-    let after_final = |id: &EntryId| past.of(id).iter().any(|p| finals.contains(p));
-    let counted_finals: Vec<EntryId> = finals.iter().filter(|id| !after_final(id)).cloned().collect();
-
-    // Decisions after a counted final do not count (viewings are judged below).
-    for (id, e) in &valid {
-        let is_viewing = matches!(e.decision, Decision::Viewing { .. });
-        let steps_missing = matches!(ignored.get(id), Some(IgnoreReason::StepsMissing { .. }));
-        if !is_viewing && !steps_missing && after_final(id) {
-            ignored.insert(id.clone(), IgnoreReason::AfterFinalDecision);
+        let past = CausalPast::new(&valid);
+        Deriving {
+            chain,
+            valid,
+            ignored,
+            past,
         }
     }
 
-    let of_kind = |pred: fn(&Decision) -> bool| -> Vec<&EntryId> {
-        counted_finals.iter().filter(|id| pred(&valid[*id].decision)).collect()
-    };
-    let rejections = of_kind(|d| matches!(d, Decision::Reject { .. }));
-    let withdrawals = of_kind(|d| matches!(d, Decision::Withdraw { .. }));
-    let approvals = of_kind(|d| matches!(d, Decision::Approve));
+    fn last_step(&self) -> usize {
+        self.chain.len().saturating_sub(1)
+    }
 
-    let mut status = if !rejections.is_empty() {
-        let reasons = rejections
+    /// Progress on each step of the chain, counting the events `ids`.
+    fn steps(&self, ids: &BTreeSet<EntryId>) -> Vec<StepProgress> {
+        let events: Vec<&DecisionEvent> = ids.iter().filter_map(|id| self.valid.get(id).copied()).collect();
+        self.chain
             .iter()
-            .filter_map(|id| match &valid[*id].decision {
-                Decision::Reject { reason } => Some(reason.clone()),
-                _ => None,
+            .map(|step| progress(step, &events, &self.past))
+            .collect()
+    }
+
+    /// Step 3: rejections, withdrawals, and final approvals (by the last
+    /// step's role) whose causal past meets every earlier step; a final
+    /// approval that does not is set aside with the steps it lacks.
+    fn final_decisions(&mut self) -> BTreeSet<EntryId> {
+        let last = self.last_step();
+        let mut finals = BTreeSet::new();
+        let mut lacking = Vec::new();
+        for (id, e) in &self.valid {
+            match &e.decision {
+                Decision::Reject { .. } | Decision::Withdraw { .. } => {
+                    finals.insert(id.clone());
+                }
+                Decision::Approve if self.chain.get(last).is_some_and(|s| s.roles().contains(&e.role)) => {
+                    let missing: Vec<usize> = self
+                        .steps(&self.past.of(id))
+                        .iter()
+                        .enumerate()
+                        .take(last)
+                        .filter(|(_, p)| !p.done)
+                        .map(|(i, _)| i)
+                        .collect();
+                    if missing.is_empty() {
+                        finals.insert(id.clone());
+                    } else {
+                        lacking.push((id.clone(), missing));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (id, missing) in lacking {
+            self.ignored.insert(id, IgnoreReason::StepsMissing { missing });
+        }
+        finals
+    }
+
+    fn after_final(&self, finals: &BTreeSet<EntryId>, id: &EntryId) -> bool {
+        self.past.of(id).iter().any(|p| finals.contains(p))
+    }
+
+    /// Step 4: a decision with a final one in its past does not count
+    /// (viewings are judged in step 6).
+    fn ignore_after_final(&mut self, finals: &BTreeSet<EntryId>) {
+        let late: Vec<EntryId> = self
+            .valid
+            .iter()
+            .filter(|(id, e)| {
+                !matches!(e.decision, Decision::Viewing { .. })
+                    && !matches!(self.ignored.get(*id), Some(IgnoreReason::StepsMissing { .. }))
+                    && self.after_final(finals, id)
             })
+            .map(|(id, _)| id.clone())
             .collect();
-        Status::Rejected { reasons }
-    } else if !withdrawals.is_empty() {
-        Status::Withdrawn
-    } else if !approvals.is_empty() {
-        Status::Approved
-    } else {
-        let all: BTreeSet<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
-        let next_step = step_progress(&all).iter().position(|p| !p.done).unwrap_or(last);
-        Status::InReview { next_step }
-    };
-    if !matches!(status, Status::Approved) {
-        for id in approvals.iter().chain(if rejections.is_empty() {
-            &[][..]
-        } else {
-            &withdrawals[..]
-        }) {
-            ignored.insert((*id).clone(), IgnoreReason::OverriddenByConcurrentDecision);
+        for id in late {
+            self.ignored.insert(id, IgnoreReason::AfterFinalDecision);
         }
     }
 
-    // The one viewing: after the counted approval, the first in causal order
-    // (ties between concurrent viewings broken by id). Any other is refused.
-    let mut eligible: Vec<&EntryId> = Vec::new();
-    for (id, e) in &valid {
-        if !matches!(e.decision, Decision::Viewing { .. }) {
-            continue;
-        }
-        if matches!(status, Status::Approved) && approvals.iter().any(|a| past.of(id).contains(*a)) {
-            eligible.push(id);
+    /// Step 5: of the finals no other final preceded, a rejection wins over
+    /// a withdrawal, and either over an approval; the losers are reported.
+    /// Returns the status and the counted approvals.
+    fn resolve_concurrent_finals(&mut self, finals: &BTreeSet<EntryId>) -> (Status, Vec<EntryId>) {
+        let counted: Vec<&EntryId> = finals.iter().filter(|id| !self.after_final(finals, id)).collect();
+        let of_kind = |pred: fn(&Decision) -> bool| -> Vec<EntryId> {
+            counted
+                .iter()
+                .filter(|id| pred(&self.valid[**id].decision))
+                .map(|id| (*id).clone())
+                .collect()
+        };
+        let finals = CountedFinals {
+            rejections: of_kind(|d| matches!(d, Decision::Reject { .. })),
+            withdrawals: of_kind(|d| matches!(d, Decision::Withdraw { .. })),
+            approvals: of_kind(|d| matches!(d, Decision::Approve)),
+        };
+        let status = if !finals.rejections.is_empty() {
+            let reasons = finals
+                .rejections
+                .iter()
+                .filter_map(|id| match &self.valid[id].decision {
+                    Decision::Reject { reason } => Some(reason.clone()),
+                    _ => None,
+                })
+                .collect();
+            Status::Rejected { reasons }
+        } else if !finals.withdrawals.is_empty() {
+            Status::Withdrawn
+        } else if !finals.approvals.is_empty() {
+            Status::Approved
         } else {
-            ignored.insert(id.clone(), IgnoreReason::ViewingWithoutApproval);
+            let all: BTreeSet<EntryId> = self
+                .valid
+                .keys()
+                .filter(|id| !self.ignored.contains_key(*id))
+                .cloned()
+                .collect();
+            let next_step = self
+                .steps(&all)
+                .iter()
+                .position(|p| !p.done)
+                .unwrap_or(self.last_step());
+            Status::InReview { next_step }
+        };
+        if status != Status::Approved {
+            let overridden_withdrawals = if finals.rejections.is_empty() {
+                &[][..]
+            } else {
+                &finals.withdrawals[..]
+            };
+            for id in finals.approvals.iter().chain(overridden_withdrawals) {
+                self.ignored
+                    .insert(id.clone(), IgnoreReason::OverriddenByConcurrentDecision);
+            }
         }
+        (status, finals.approvals)
     }
-    let first = eligible
-        .iter()
-        .copied()
-        .filter(|id| !eligible.iter().any(|o| past.of(id).contains(*o)))
-        .min();
-    if let Some(first) = first {
-        status = Status::Viewed;
+
+    /// Step 6: a viewing counts only after the counted approval, and only
+    /// the first in causal order (concurrent ones: the lowest id); any
+    /// other is a second viewing.
+    fn the_one_viewing(&mut self, status: Status, approvals: &[EntryId]) -> Status {
+        let mut eligible: Vec<EntryId> = Vec::new();
+        let mut without_approval = Vec::new();
+        for (id, e) in &self.valid {
+            if !matches!(e.decision, Decision::Viewing { .. }) {
+                continue;
+            }
+            if status == Status::Approved && approvals.iter().any(|a| self.past.of(id).contains(a)) {
+                eligible.push(id.clone());
+            } else {
+                without_approval.push(id.clone());
+            }
+        }
+        for id in without_approval {
+            self.ignored.insert(id, IgnoreReason::ViewingWithoutApproval);
+        }
+        let first = eligible
+            .iter()
+            .filter(|id| !eligible.iter().any(|o| self.past.of(id).contains(o)))
+            .min()
+            .cloned();
+        let Some(first) = first else {
+            return status;
+        };
         for id in eligible.into_iter().filter(|id| *id != first) {
-            ignored.insert(id.clone(), IgnoreReason::SecondViewing);
+            self.ignored.insert(id, IgnoreReason::SecondViewing);
+        }
+        Status::Viewed
+    }
+
+    /// A member's two votes where neither saw the other (and no later vote
+    /// of theirs settles it): both are reported.
+    fn conflicting_votes(&mut self) {
+        let is_vote = |e: &DecisionEvent| matches!(e.decision, Decision::Vote { .. });
+        let mut conflicting = Vec::new();
+        for (id, v) in &self.valid {
+            if !is_vote(v) || self.ignored.contains_key(id) {
+                continue;
+            }
+            let rival = self.valid.iter().any(|(other, w)| {
+                other != id
+                    && w.signer == v.signer
+                    && is_vote(w)
+                    && !self.ignored.contains_key(other)
+                    && !self.past.of(id).contains(other)
+                    && !self.past.of(other).contains(id)
+            });
+            let superseded = self
+                .valid
+                .iter()
+                .any(|(other, w)| w.signer == v.signer && is_vote(w) && self.past.of(other).contains(id));
+            if rival && !superseded {
+                conflicting.push(id.clone());
+            }
+        }
+        for id in conflicting {
+            self.ignored.insert(id, IgnoreReason::ConflictingVotes);
         }
     }
 
-    // A member's two votes where neither saw the other: both are reported.
-    let mut conflicting = Vec::new();
-    for (id, v) in &valid {
-        if !matches!(v.decision, Decision::Vote { .. }) || ignored.contains_key(id) {
-            continue;
+    fn finish(self, status: Status) -> Derivation {
+        let counted: Vec<EntryId> = self
+            .valid
+            .keys()
+            .filter(|id| !self.ignored.contains_key(*id))
+            .cloned()
+            .collect();
+        let steps = self.steps(&counted.iter().cloned().collect());
+        Derivation {
+            status,
+            counted,
+            ignored: self
+                .ignored
+                .into_iter()
+                .map(|(event, reason)| Ignored { event, reason })
+                .collect(),
+            steps,
         }
-        let rival = valid.iter().any(|(other, w)| {
-            other != id
-                && w.signer == v.signer
-                && matches!(w.decision, Decision::Vote { .. })
-                && !ignored.contains_key(other)
-                && !past.of(id).contains(other)
-                && !past.of(other).contains(id)
-        });
-        let superseded = valid.iter().any(|(other, w)| {
-            w.signer == v.signer && matches!(w.decision, Decision::Vote { .. }) && past.of(other).contains(id)
-        });
-        if rival && !superseded {
-            conflicting.push(id.clone());
-        }
-    }
-    for id in conflicting {
-        ignored.insert(id, IgnoreReason::ConflictingVotes);
-    }
-
-    let counted: Vec<EntryId> = valid.keys().filter(|id| !ignored.contains_key(*id)).cloned().collect();
-    let counted_set: BTreeSet<EntryId> = counted.iter().cloned().collect();
-    Derivation {
-        status,
-        counted,
-        ignored: ignored
-            .into_iter()
-            .map(|(event, reason)| Ignored { event, reason })
-            .collect(),
-        steps: step_progress(&counted_set),
     }
 }
 
@@ -474,7 +463,9 @@ fn check_event(
     let role_ok = match &e.decision {
         Decision::Approve | Decision::Reject { .. } => in_sign_step,
         Decision::Vote { .. } => in_committee,
-        Decision::Withdraw { .. } | Decision::Viewing { .. } => e.role == Role::Manager,
+        Decision::Withdraw { .. } | Decision::Viewing { .. } => {
+            permissions::fixed_roles(Register::ApplicationCase, Access::Sign).contains(&e.role)
+        }
     };
     if !role_ok {
         return Err(IgnoreReason::RoleMayNotDecide);

@@ -6,15 +6,17 @@ mod common;
 use std::fmt::Debug;
 
 use common::*;
-use custos_core::application::{Attachment, AttachmentKind};
+use custos_core::application::Attachment;
+use custos_core::application::Decision;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
 use custos_core::inspection::{CameraCheck, FaultKind, InspectionEntry, Repair, RepairClosure};
 use custos_core::logbook::{LogbookEntry, SessionEnd};
-use custos_core::policy::{ApplicantKind, KAOHSIUNG_KINDERGARTEN};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
-use custos_core::workflow::Decision;
+use custos_core::seeds::KAOHSIUNG_KINDERGARTEN;
+use custos_core::terms::ApplicantKind;
+use custos_core::terms::AttachmentKind;
 
 fn round_trip<T>(key: &DocKey, collection: &str, value: &T)
 where

@@ -3,10 +3,11 @@
 mod common;
 
 use common::*;
-use custos_core::application::{AccessKind, Category};
 use custos_core::holds::{Hold, HoldBasis};
-use custos_core::policy::{ApplicantKind, DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
 use custos_core::roles::Role;
+use custos_core::seeds::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
+use custos_core::terms::ApplicantKind;
+use custos_core::terms::{AccessKind, Category};
 use custos_core::time::Timestamp;
 
 fn site(profile: &str) -> Fixture {

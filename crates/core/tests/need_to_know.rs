@@ -1,11 +1,15 @@
 //! Who receives which document, role by role, written out by hand from the
-//! regulations and DESIGN §6 so that a change to the rules shows here.
+//! regulations and DESIGN §6 so that a change to the rules shows here. The
+//! permission table (`permissions`) must say the same, and `may_read`, which
+//! the recorder asks before it sends a document, must follow the table.
 
 use custos_core::access::may_read;
 use custos_core::documents::DocKey;
 use custos_core::ids::EntryId;
-use custos_core::policy::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, PolicyProfile, WANHUA_HOUSEHOLD};
+use custos_core::permissions::{self, Access, Register};
+use custos_core::policy::PolicyProfile;
 use custos_core::roles::Role;
+use custos_core::seeds::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
 
 /// The columns of the tables below, in this order.
 const ROLES: [Role; 9] = Role::ALL;
@@ -27,11 +31,18 @@ fn check(profile_id: &str, table: &[(&str, [u8; 9])]) {
             "audit" => DocKey::Audit,
             other => panic!("{other}"),
         };
+        let readers = permissions::roles(Register::of(&key), Access::Read, &profile);
         for (role, want) in ROLES.iter().zip(expected) {
             assert_eq!(
-                may_read(&key, &[*role], &profile, false),
+                readers.contains(role),
                 *want == 1,
-                "{profile_id}: {} reading {doc}",
+                "{profile_id}: the permission table on {} reading {doc}",
+                role.as_str()
+            );
+            assert_eq!(
+                may_read(&key, &[*role], &profile, false),
+                readers.contains(role),
+                "{profile_id}: may_read against the table on {} reading {doc}",
                 role.as_str()
             );
         }

@@ -7,14 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::AutoCommit;
 use common::*;
-use custos_core::access::CURRENT;
 use custos_core::application::ApplicationCase;
+use custos_core::application::{Decision, DecisionEvent};
+use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::EntryId;
 use custos_core::inspection::InspectionEntry;
-use custos_core::policy::{ApplicantKind, DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN};
 use custos_core::roles::Role;
-use custos_core::workflow::{Decision, DecisionEvent, Derivation, Status, derive_status};
+use custos_core::seeds::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN};
+use custos_core::terms::ApplicantKind;
+use custos_core::workflow::{Derivation, Status, derive_status};
 use proptest::prelude::*;
 
 const PEOPLE: [(&str, Role); 6] = [

@@ -12,9 +12,9 @@ use common::*;
 use custos_core::access::{UploadContext, check_upload};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::inspection::{CameraCheck, InspectionEntry};
-use custos_core::policy::WANHUA_HOUSEHOLD;
 use custos_core::rebuild::rebuild;
 use custos_core::roles::Role;
+use custos_core::seeds::WANHUA_HOUSEHOLD;
 
 const NOVEMBER: DocKey = DocKey::Inspections { year: 2026, month: 11 };
 

@@ -7,15 +7,17 @@ use std::collections::BTreeMap;
 
 use automerge::{AutoCommit, Automerge, Change};
 use common::*;
-use custos_core::access::{CURRENT, UploadContext, check_upload, may_read};
+use custos_core::access::{UploadContext, check_upload, may_read};
+use custos_core::application::{Decision, DecisionEvent};
+use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
 use custos_core::inspection::{AlarmKind, CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
 use custos_core::logbook::{LogbookEntry, SessionEnd};
-use custos_core::policy::{ApplicantKind, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
-use custos_core::workflow::{Decision, DecisionEvent};
+use custos_core::seeds::{KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
+use custos_core::terms::ApplicantKind;
 
 const NOVEMBER: DocKey = DocKey::Inspections { year: 2026, month: 11 };
 
@@ -340,7 +342,7 @@ fn only_the_recorder_writes_alarms_into_the_inspection_log() {
     // A device making up an alarm is refused: creating the alarm map is a
     // change of the document's structure.
     let mut tablet = Device::open(&fx, "manager", &NOVEMBER, None);
-    docs::put_alarm(&mut tablet.doc, fx.id().as_str(), &alarm).unwrap();
+    custos_core::inspection::put_alarm(&mut tablet.doc, fx.id().as_str(), &alarm).unwrap();
     docs::commit(&mut tablet.doc, "forged alarm", NOW.0);
     let err = upload_new(&mut fx, &NOVEMBER, &mut tablet, "manager").unwrap_err();
     assert!(err.starts_with("structure"), "{err}");
@@ -348,22 +350,30 @@ fn only_the_recorder_writes_alarms_into_the_inspection_log() {
     // Nor can one end (or hide) an alarm the recorder wrote.
     let id = fx.id();
     let mut recorder = docs::open(&NOVEMBER, None, &fx.members["director"].key.device_id()).unwrap();
-    docs::put_alarm(&mut recorder, id.as_str(), &alarm).unwrap();
+    custos_core::inspection::put_alarm(&mut recorder, id.as_str(), &alarm).unwrap();
     docs::commit(&mut recorder, "recorder alarm", NOW.0);
     let stored = Automerge::load(&recorder.save()).unwrap();
-    assert_eq!(docs::alarms(&stored).unwrap().len(), 1, "readers find it");
+    assert_eq!(
+        custos_core::inspection::alarms(&stored).unwrap().len(),
+        1,
+        "readers find it"
+    );
     let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, Some(&stored));
     let ended = RecorderAlarm {
         ended_at: Some(NOW),
         ..alarm
     };
-    docs::put_alarm(&mut tablet.doc, id.as_str(), &ended).unwrap();
+    custos_core::inspection::put_alarm(&mut tablet.doc, id.as_str(), &ended).unwrap();
     docs::commit(&mut tablet.doc, "ended by hand", NOW.0);
     let changes = tablet.changes_since(&stored);
     let err = upload(&mut fx, &NOVEMBER, &stored, &changes, "inspector").unwrap_err();
     assert!(err.starts_with("recorder_only"), "{err}");
     // A log without alarms reads as none.
-    assert!(docs::alarms(&docs::genesis(&NOVEMBER)).unwrap().is_empty());
+    assert!(
+        custos_core::inspection::alarms(&docs::genesis(&NOVEMBER))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

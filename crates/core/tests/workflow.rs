@@ -5,9 +5,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use custos_core::policy::{ApplicantKind, DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
+use custos_core::application::Decision;
 use custos_core::roles::Role;
-use custos_core::workflow::{Decision, IgnoreReason, Status, derive_status};
+use custos_core::seeds::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
+use custos_core::terms::ApplicantKind;
+use custos_core::workflow::{IgnoreReason, Status, derive_status};
 
 fn dahu() -> Fixture {
     let mut fx = Fixture::new(DAHU_OFFICE);

@@ -5,16 +5,18 @@
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
-use custos_core::application::{AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData};
+use custos_core::application::{ApplicationCase, Attachment, PersonalData};
+use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::{SiteHistory, heads_to_hex};
 use custos_core::ids::{EntryId, PersonId};
-use custos_core::policy::{ApplicantKind, PolicyProfile};
+use custos_core::policy::PolicyProfile;
 use custos_core::roles::Role;
 use custos_core::signing::DeviceKey;
 use custos_core::site::{Camera, CameraFeatures, Device, Person, SiteInfo, Zone};
+use custos_core::terms::ApplicantKind;
+use custos_core::terms::{AccessKind, AttachmentKind, Category};
 use custos_core::time::{MINUTE_MS, MinuteWindow, Timestamp};
-use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent};
 
 /// 2026-11-24 10:00 Taipei, on a whole minute.
 pub const NOW: Timestamp = Timestamp(1_795_485_600_000);

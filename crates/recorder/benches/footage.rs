@@ -10,10 +10,12 @@
 use std::time::{Duration, Instant};
 
 use custos_core::time::{DAY_MS, MINUTE_MS, Timestamp};
-use custos_recorder::ingest::{camera_dir, segment_file_name};
-use custos_recorder::keys::load_site_key;
-use custos_recorder::retention::{DiskSpace, sweep_index, unlink_destroyed};
-use custos_recorder::store::{SegmentRow, Store};
+use custos_recorder::base::clock::SystemClock;
+use custos_recorder::db::segments::SegmentRow;
+use custos_recorder::footage::disk::DiskSpace;
+use custos_recorder::footage::paths::{camera_dir, segment_file_name};
+use custos_recorder::footage::retention::{sweep_index, unlink_destroyed};
+use custos_recorder::registers::Registers;
 
 const CAMERAS: usize = 32;
 const MINUTES: i64 = 365 * 24 * 60;
@@ -54,8 +56,8 @@ fn main() {
             "rtsp://127.0.0.1:9/x",
         ]);
     }
-    let store = Store::open(&data).unwrap();
-    let key = load_site_key(&data).unwrap();
+    let registers = Registers::open(&data, std::sync::Arc::new(SystemClock)).unwrap();
+    let store = &registers.store;
 
     // A year of one-minute segments; the oldest day has files to delete.
     let first = Timestamp(1_767_196_800_000); // 2026-01-01T00:00 Taipei
@@ -123,7 +125,9 @@ fn main() {
     };
     let (custos_sweep, custos_unlink) = {
         let t = Instant::now();
-        let report = sweep_index(&store, &key, now, plenty).unwrap();
+        let writing = registers.write_blocking().unwrap();
+        let report = sweep_index(&writing, now, plenty).unwrap();
+        drop(writing);
         let took = t.elapsed();
         assert_eq!(
             report.destroyed.len(),
@@ -131,7 +135,7 @@ fn main() {
             "one day of every camera destroyed"
         );
         let t = Instant::now();
-        unlink_destroyed(&store, &data, &report).unwrap();
+        unlink_destroyed(store, &data, &report).unwrap();
         let unlinking = t.elapsed();
         assert!(store.files_to_unlink().unwrap().is_empty());
         (took, unlinking)

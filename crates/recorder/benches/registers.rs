@@ -18,22 +18,21 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, Automerge, Change};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use custos_core::access::CURRENT;
-use custos_core::application::{AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData};
+use custos_core::application::{ApplicationCase, Attachment, PersonalData};
+use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
+use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{CameraId, DeviceId, EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry};
 use custos_core::logbook::{LogbookEntry, SessionEnd};
-use custos_core::policy::ApplicantKind;
 use custos_core::roles::Role;
 use custos_core::signing::{DeviceKey, auth_challenge_bytes};
 use custos_core::site::{Camera, CameraFeatures, Zone};
+use custos_core::terms::ApplicantKind;
+use custos_core::terms::{AccessKind, AttachmentKind, Category};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
-use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent};
-use custos_recorder::clock::{Clock, SystemClock};
-use custos_recorder::keys::load_site_key;
-use custos_recorder::registry::Registry;
-use custos_recorder::store::Store;
+use custos_recorder::base::clock::{Clock, SystemClock};
+use custos_recorder::registers::Registers;
 use serde_json::{Value, json};
 
 const CAMERAS: usize = 32;
@@ -101,12 +100,9 @@ async fn run() {
     // ---- A year of registers, written as devices would have written them ----
     let started = Instant::now();
     let now = SystemClock.now();
-    let store = Store::open(&data).unwrap();
-    let site_key = load_site_key(&data).unwrap();
-    let registry = Registry {
-        store: &store,
-        site_key: &site_key,
-    };
+    let registers = Registers::open(&data, std::sync::Arc::new(SystemClock)).unwrap();
+    let store = &registers.store;
+    let registry = registers.write_blocking().unwrap();
     let manager = registry.add_person("經理", &[Role::Manager], now).unwrap();
     let head = registry
         .add_person("園長", &[Role::Head, Role::Supervisor], now)
@@ -177,7 +173,8 @@ async fn run() {
         registry.enroll_device(&person, &key.public_key_hex(), now).unwrap();
         inspectors.push((person, key));
     }
-    let site_bytes = store.document("site").unwrap().unwrap();
+    drop(registry);
+    let site_bytes = store.document(&DocKey::Site).unwrap().unwrap();
     let site_heads = custos_core::history::heads_to_hex(&Automerge::load(&site_bytes).unwrap().get_heads());
 
     let entry = |inspector: &PersonId, at: Timestamp, n: usize| InspectionEntry {
@@ -215,14 +212,14 @@ async fn run() {
         docs::commit(doc, "check", at.0);
     }
     for (key, doc) in &mut months {
-        store.save_document(&key.to_string(), &doc.save(), now, None).unwrap();
+        store.save_document(key, &doc.save(), now, None).unwrap();
     }
     let mut logbook = docs::open(
         &DocKey::Logbook {
             year: now.taipei_date().year,
         },
         None,
-        &site_key.device_id(),
+        &registers.site_key.device_id(),
     )
     .unwrap();
     for i in 0..APPLICATIONS {
@@ -275,12 +272,7 @@ async fn run() {
         docs::put_entry(&mut head_doc, docs::EVENTS, approval.id.as_str(), &approval).unwrap();
         docs::commit(&mut head_doc, "approve", filed.0);
         store
-            .save_document(
-                &DocKey::ApplicationCase(case.id.clone()).to_string(),
-                &head_doc.save(),
-                now,
-                None,
-            )
+            .save_document(&DocKey::ApplicationCase(case.id.clone()), &head_doc.save(), now, None)
             .unwrap();
         let mut personal_doc = docs::open(
             &DocKey::ApplicationPersonal(case.id.clone()),
@@ -292,7 +284,7 @@ async fn run() {
         docs::commit(&mut personal_doc, "filed", filed.0);
         store
             .save_document(
-                &DocKey::ApplicationPersonal(case.id.clone()).to_string(),
+                &DocKey::ApplicationPersonal(case.id.clone()),
                 &personal_doc.save(),
                 now,
                 None,
@@ -326,8 +318,7 @@ async fn run() {
         .save_document(
             &DocKey::Logbook {
                 year: now.taipei_date().year,
-            }
-            .to_string(),
+            },
             &logbook.save(),
             now,
             None,
@@ -339,11 +330,11 @@ async fn run() {
         .into_iter()
         .map(|k| {
             let b = store.document(&k).unwrap().unwrap();
-            (k, b)
+            (k.to_string(), b)
         })
         .collect();
     let total_bytes: usize = stored.iter().map(|(_, b)| b.len()).sum();
-    drop(store);
+    drop(registers);
     println!(
         "a year of registers: {} documents, {:.1} MB, written in {:.1} s",
         stored.len(),
@@ -671,7 +662,7 @@ async fn sync_everything(
         if items.is_empty() {
             break;
         }
-        for chunk in items.chunks(custos_recorder::web::documents::MAX_SYNC_DOCUMENTS) {
+        for chunk in items.chunks(custos_recorder::registers::sync::MAX_SYNC_DOCUMENTS) {
             let reply: Value = client
                 .post(format!("{base}/v1/sync"))
                 .bearer_auth(token)

@@ -1,22 +1,19 @@
 //! The Custos site recorder: the copy of record of the registers, the
-//! audit chain, and (later) footage, retention and accompanied playback.
+//! audit chain, footage, retention and (next) accompanied playback.
 //!
-//! Layout after Moonfire NVR: `cmds/` one module per subcommand, `web/` one
-//! module per HTTP resource, storage behind [`store`], time behind [`clock`].
+//! Rooms, after Moonfire NVR, each importing only those before it:
+//! [`base`] (clock, errors, ids, keys) → [`db`] (the database, one file per
+//! table family) → [`registers`] (the one write path and everything that
+//! reads or writes a register) → [`footage`] (recording, retention, health,
+//! frames; it uses the registers, never the reverse) → [`web`] (the HTTP
+//! API, thin) and [`cmds`] (one module per subcommand; only `cmds::serve`
+//! mounts `web`). `docs/architecture.md` has the picture.
 
-pub mod alarms;
-pub mod checkpoints;
-pub mod clock;
+pub mod base;
 pub mod cmds;
-pub mod enrollment;
-pub mod error;
-pub mod health;
-pub mod ingest;
-pub mod keys;
-pub mod own_changes;
-pub mod registry;
-pub mod retention;
-pub mod store;
+pub mod db;
+pub mod footage;
+pub mod registers;
 pub mod web;
 
-pub use error::RecorderError;
+pub use base::error::RecorderError;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use custos_recorder::clock::SystemClock;
+use custos_recorder::base::clock::{Clock, SystemClock};
 use custos_recorder::cmds;
 
 #[derive(Debug, Parser)]
@@ -61,19 +61,19 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let clock = SystemClock;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let result = match cli.command {
-        Command::Init(args) => cmds::init::run(args, &clock),
-        Command::Serve(args) => cmds::serve::run(args, Arc::new(clock)),
-        Command::Person(cmd) => cmds::person::run(cmd, &clock),
-        Command::Camera(cmd) => cmds::camera::run(cmd, &clock),
+        Command::Init(args) => cmds::init::run(args, clock),
+        Command::Serve(args) => cmds::serve::run(args, clock),
+        Command::Person(cmd) => cmds::person::run(cmd, clock),
+        Command::Camera(cmd) => cmds::camera::run(cmd, clock),
         Command::Footage(cmd) => cmds::footage::run(cmd),
-        Command::Hold(cmd) => cmds::hold::run(cmd, &clock),
-        Command::Retention(cmd) => cmds::retention::run(cmd, &clock),
-        Command::Enroll(args) => cmds::enroll::run(args, &clock),
-        Command::Audit(cmd) => cmds::audit::run(cmd, &clock),
+        Command::Hold(cmd) => cmds::hold::run(cmd, clock),
+        Command::Retention(cmd) => cmds::retention::run(cmd, clock),
+        Command::Enroll(args) => cmds::enroll::run(args, clock),
+        Command::Audit(cmd) => cmds::audit::run(cmd, clock),
         Command::Profile(cmd) => cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage),
-        Command::Site(cmd) => cmds::site::run(cmd, Arc::new(clock)),
+        Command::Site(cmd) => cmds::site::run(cmd, clock),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -127,15 +127,15 @@ async fn enrollment_codes_are_single_use_expire_and_must_be_known() {
     assert_eq!(unknown.status(), 403);
 
     // A code that expired a minute ago, written as the console would have.
-    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
-    let now = custos_recorder::clock::Clock::now(&custos_recorder::clock::SystemClock);
+    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
+    let now = custos_recorder::base::clock::Clock::now(&custos_recorder::base::clock::SystemClock);
     let person = ok(console(&["person", "list", "--data", &r.data_str(), "--json"]));
     let person: Value = serde_json::from_str(&person).unwrap();
     let person_id = person[0]["id"].as_str().unwrap().to_string();
     let expired = "ZZZZ-ZZZZ-ZZZZ";
     store
         .insert_enrollment_code(
-            &custos_recorder::enrollment::code_hash(expired),
+            &custos_recorder::registers::enrollment::code_hash(expired),
             &person_id,
             custos_core::time::Timestamp(now.0 - 120_000),
             custos_core::time::Timestamp(now.0 - 60_000),
@@ -421,13 +421,20 @@ fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspec
 
     // The inspection log holds it as one entry, from its start to its end,
     // naming the camera: what the inspector sees in the app.
-    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
-    let open = custos_recorder::alarms::open_alarms(&store, wall_clock()).unwrap();
+    let registers = custos_recorder::registers::Registers::open(
+        &r.data(),
+        std::sync::Arc::new(custos_recorder::base::clock::SystemClock),
+    )
+    .unwrap();
+    let open = registers.open_alarms(wall_clock()).unwrap();
     assert!(open.is_empty(), "ended: {open:?}");
     let today = wall_clock().taipei_date();
-    let log = format!("inspections/{:04}-{:02}", today.year, today.month);
-    let doc = automerge::Automerge::load(&store.document(&log).unwrap().expect("the month's log")).unwrap();
-    let alarms: Vec<_> = custos_core::documents::alarms(&doc).unwrap().into_values().collect();
+    let log = custos_core::documents::DocKey::Inspections {
+        year: today.year,
+        month: today.month,
+    };
+    let doc = registers.document(&log).unwrap().expect("the month's log");
+    let alarms: Vec<_> = custos_core::inspection::alarms(&doc).unwrap().into_values().collect();
     assert_eq!(alarms.len(), 1, "{alarms:?}");
     assert_eq!(alarms[0].kind, custos_core::inspection::AlarmKind::CameraOutage);
     assert_eq!(alarms[0].camera.as_ref().map(|c| c.as_str()), Some("cam-01"));

@@ -191,7 +191,7 @@ async fn countersigned_checkpoints_catch_truncation_and_a_rewrite_with_the_site_
     // checkpoints re-signed with the site key. Only the countersignature shows it.
     let rewritten = copy_data(&r, "rewritten");
     let db = rusqlite::Connection::open(rewritten.join("recorder.sqlite")).unwrap();
-    let original = custos_recorder::store::Store::open(&rewritten)
+    let original = custos_recorder::db::Store::open(&rewritten)
         .unwrap()
         .audit_rows()
         .unwrap();

@@ -59,7 +59,7 @@ fn segments_are_recorded_indexed_and_recording_resumes_after_a_kill() {
     let file = r
         .data()
         .join("footage/cam-01")
-        .join(custos_recorder::ingest::segment_file_name(
+        .join(custos_recorder::footage::paths::segment_file_name(
             rows[1]["start_ms"].as_i64().unwrap(),
         ));
     let probe = std::process::Command::new("ffprobe")
@@ -151,7 +151,7 @@ fn a_killed_recorder_takes_ffmpeg_with_it_and_loses_no_recorded_picture() {
         let name = file.file_name().unwrap().to_str().unwrap();
         let indexed = after
             .iter()
-            .any(|row| custos_recorder::ingest::segment_file_name(row["start_ms"].as_i64().unwrap()) == name);
+            .any(|row| custos_recorder::footage::paths::segment_file_name(row["start_ms"].as_i64().unwrap()) == name);
         assert!(indexed, "{name} is in the index");
     }
     drop(camera);

@@ -11,19 +11,23 @@ use custos_core::documents as docs;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
 use custos_core::inspection::{AlarmKind, RecorderAlarm};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
-use custos_recorder::clock::{Clock, SimulatedClock};
-use custos_recorder::ingest::{camera_dir, reconcile, segment_file_name};
-use custos_recorder::keys::load_site_key;
-use custos_recorder::retention::{DiskSpace, place_hold, sweep, sweep_index};
-use custos_recorder::store::{SegmentRow, Store};
+use custos_recorder::base::clock::{Clock, SimulatedClock, SystemClock};
+use custos_recorder::db::Store;
+use custos_recorder::db::segments::SegmentRow;
+use custos_recorder::footage::disk::DiskSpace;
+use custos_recorder::footage::paths::{camera_dir, segment_file_name};
+use custos_recorder::footage::reconcile::reconcile;
+use custos_recorder::footage::retention::{sweep, sweep_index};
+use custos_recorder::registers::Registers;
 
 const SEGMENT_BYTES: i64 = 1_000_000;
 
 /// A kindergarten (floor 14 days, ceiling 365) with a minute of footage per
 /// camera at each age in days.
-fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir, std::path::PathBuf, Store) {
+fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir, std::path::PathBuf, Registers) {
     let (dir, data) = init_data_dir("幼兒園", "kaohsiung-kindergarten");
-    let store = Store::open(&data).unwrap();
+    let registers = Registers::open(&data, std::sync::Arc::new(SystemClock)).unwrap();
+    let store = &registers.store;
     for (camera, days) in ages {
         let start = (now.0 - days * DAY_MS) / MINUTE_MS * MINUTE_MS;
         let path = camera_dir(&data, camera);
@@ -39,7 +43,7 @@ fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir
             })
             .unwrap();
     }
-    (dir, data, store)
+    (dir, data, registers)
 }
 
 fn ages_left(store: &Store, now: Timestamp) -> Vec<(String, i64)> {
@@ -52,7 +56,7 @@ fn ages_left(store: &Store, now: Timestamp) -> Vec<(String, i64)> {
 }
 
 fn destructions(store: &Store) -> Vec<DestructionRecord> {
-    let doc = automerge::Automerge::load(&store.document("holds").unwrap().unwrap()).unwrap();
+    let doc = automerge::Automerge::load(&store.document(&docs::DocKey::Holds).unwrap().unwrap()).unwrap();
     let map: BTreeMap<String, DestructionRecord> = docs::entries(&doc, docs::DESTRUCTIONS).unwrap();
     map.into_values().collect()
 }
@@ -73,8 +77,8 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
         ("cam-02", 400),
         ("cam-02", 370),
     ];
-    let (_dir, data, store) = site_with_footage(&ages, now);
-    let key = load_site_key(&data).unwrap();
+    let (_dir, data, registers) = site_with_footage(&ages, now);
+    let store = &registers.store;
 
     // A police investigation holds cam-02's footage from 400 days ago.
     let start = Timestamp((now.0 - 401 * DAY_MS) / MINUTE_MS * MINUTE_MS);
@@ -89,9 +93,9 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
         placed_by: None,
         review_at: now.plus_days(90),
     };
-    place_hold(&store, &key, &hold, now).unwrap();
+    registers.write_blocking().unwrap().place_hold(&hold, now).unwrap();
 
-    let report = sweep(&store, &data, &key, now, PLENTY).unwrap();
+    let report = sweep(&registers.write_blocking().unwrap(), &data, now, PLENTY).unwrap();
     let gone: Vec<(String, i64)> = report
         .destroyed
         .iter()
@@ -100,7 +104,7 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
     assert_eq!(gone, vec![("cam-01".to_string(), 400), ("cam-02".to_string(), 370)]);
     assert_eq!(report.held_segments, 1);
     assert_eq!(
-        ages_left(&store, now),
+        ages_left(store, now),
         vec![("cam-01".into(), 200), ("cam-01".into(), 1), ("cam-02".into(), 400)]
     );
     for row in &report.destroyed {
@@ -111,7 +115,7 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
             "file removed"
         );
     }
-    let records = destructions(&store);
+    let records = destructions(store);
     assert_eq!(records.len(), 2);
     assert!(
         records
@@ -122,15 +126,20 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
     assert!(kinds.contains(&"footage_destroyed".to_string()) && kinds.contains(&"hold_placed".to_string()));
 
     // A second sweep the same day has nothing more to do; a year later the held footage is still there.
-    assert!(sweep(&store, &data, &key, now, PLENTY).unwrap().destroyed.is_empty());
-    clock.advance_ms(30 * DAY_MS);
-    sweep(&store, &data, &key, clock.now(), PLENTY).unwrap();
     assert!(
-        ages_left(&store, clock.now()).iter().any(|(c, _)| c == "cam-02"),
+        sweep(&registers.write_blocking().unwrap(), &data, now, PLENTY)
+            .unwrap()
+            .destroyed
+            .is_empty()
+    );
+    clock.advance_ms(30 * DAY_MS);
+    sweep(&registers.write_blocking().unwrap(), &data, clock.now(), PLENTY).unwrap();
+    assert!(
+        ages_left(store, clock.now()).iter().any(|(c, _)| c == "cam-02"),
         "held footage outlives the ceiling"
     );
     assert!(
-        ages_left(&store, clock.now())
+        ages_left(store, clock.now())
             .iter()
             .all(|(c, a)| c != "cam-01" || *a < 365)
     );
@@ -146,8 +155,8 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
         ("cam-01", 400),
         ("cam-01", 10),
     ];
-    let (_dir, data, store) = site_with_footage(&ages, now);
-    let key = load_site_key(&data).unwrap();
+    let (_dir, data, registers) = site_with_footage(&ages, now);
+    let store = &registers.store;
     let start = Timestamp((now.0 - 402 * DAY_MS) / MINUTE_MS * MINUTE_MS);
     let hold = Hold {
         cameras: vec!["cam-01".parse().unwrap()],
@@ -160,13 +169,13 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
         placed_by: None,
         review_at: now.plus_days(90),
     };
-    place_hold(&store, &key, &hold, now).unwrap();
+    registers.write_blocking().unwrap().place_hold(&hold, now).unwrap();
 
     // The recorder stops after the index and the registers, before unlinking.
-    let report = sweep_index(&store, &key, now, PLENTY).unwrap();
+    let report = sweep_index(&registers.write_blocking().unwrap(), now, PLENTY).unwrap();
     assert_eq!(report.destroyed.len(), 3);
     assert_eq!(
-        ages_left(&store, now),
+        ages_left(store, now),
         vec![("cam-01".into(), 402), ("cam-01".into(), 10)],
         "the held minute in the middle stays; the rest is out of the index at once"
     );
@@ -183,7 +192,7 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
     // On the next start the reconcile finishes the destruction: the files
     // go, none of them is reported as footage nobody indexed, and the held
     // minute is untouched.
-    let (orphans, missing) = reconcile(&store, &data, now).unwrap();
+    let (orphans, missing) = reconcile(store, &data, now).unwrap();
     assert_eq!((orphans, missing), (0, 0));
     assert!(!file(403).exists() && !file(401).exists() && !file(400).exists());
     assert!(file(402).exists() && file(10).exists());
@@ -191,7 +200,7 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
     let kinds: Vec<String> = store.audit_rows().unwrap().into_iter().map(|r| r.kind).collect();
     assert!(!kinds.contains(&"footage_unindexed".to_string()), "{kinds:?}");
     assert_eq!(
-        destructions(&store).len(),
+        destructions(store).len(),
         3,
         "each destroyed minute recorded (days apart, so not merged)"
     );
@@ -201,8 +210,8 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
 fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera() {
     // Three whole days of minutes, the oldest a year and two days ago.
     let today = Timestamp(1_795_485_600_000).taipei_day_start();
-    let (_dir, data, store) = site_with_footage(&[], today);
-    let key = load_site_key(&data).unwrap();
+    let (_dir, data, registers) = site_with_footage(&[], today);
+    let store = &registers.store;
     let rows: Vec<SegmentRow> = (0..3 * 24 * 60)
         .map(|minute| {
             let start = today.0 - 366 * DAY_MS + minute * MINUTE_MS;
@@ -221,7 +230,11 @@ fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera(
     let mut destroyed_at = Vec::new();
     for step in 0..150 {
         let now = Timestamp(today.0 + 5 * MINUTE_MS + step * 10 * MINUTE_MS);
-        if !sweep(&store, &data, &key, now, PLENTY).unwrap().destroyed.is_empty() {
+        if !sweep(&registers.write_blocking().unwrap(), &data, now, PLENTY)
+            .unwrap()
+            .destroyed
+            .is_empty()
+        {
             destroyed_at.push(step);
         }
         // Never anything older than the ceiling left after a sweep.
@@ -236,7 +249,7 @@ fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera(
     // Just after midnight the two days past the ceiling go; the next
     // midnight the third; the sweeps in between find nothing due.
     assert_eq!(destroyed_at, vec![0, 144]);
-    let records = destructions(&store);
+    let records = destructions(store);
     let days: Vec<i64> = records.iter().map(|r| (r.end.0 - r.start.0) / DAY_MS).collect();
     assert_eq!(days, vec![2, 1], "one record per unbroken span, whole days");
     assert!(store.segments(None).unwrap().is_empty());
@@ -245,7 +258,8 @@ fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera(
 #[test]
 fn the_start_up_reconcile_reports_missing_runs_and_unindexed_files_and_leaves_the_new_run_alone() {
     let now = Timestamp(1_795_485_600_000);
-    let (_dir, data, store) = site_with_footage(&[], now);
+    let (_dir, data, registers) = site_with_footage(&[], now);
+    let store = &registers.store;
     let minute = |m: i64| now.0 - 60 * MINUTE_MS + m * MINUTE_MS;
     let put = |camera: &str, m: i64, file: bool, indexed: bool| {
         let dir = camera_dir(&data, camera);
@@ -280,7 +294,7 @@ fn the_start_up_reconcile_reports_missing_runs_and_unindexed_files_and_leaves_th
     }
     std::fs::remove_dir(camera_dir(&data, "cam-03")).unwrap();
 
-    let (orphans, missing) = reconcile(&store, &data, now).unwrap();
+    let (orphans, missing) = reconcile(store, &data, now).unwrap();
     assert_eq!((orphans, missing), (2, 6));
     let rows = store.audit_rows().unwrap();
     let missing_runs: Vec<(String, i64)> = rows
@@ -323,16 +337,15 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
         ("cam-01", 2),
         ("cam-01", 0),
     ];
-    let (_dir, data, store) = site_with_footage(&ages, now);
-    let key = load_site_key(&data).unwrap();
+    let (_dir, data, registers) = site_with_footage(&ages, now);
+    let store = &registers.store;
 
     // The disk wants 2 MB back, and a day's recording (the last day holds
     // 1 MB) is freed on top so the next sweeps need not: the three oldest
     // past the floor go.
     let report = sweep(
-        &store,
+        &registers.write_blocking().unwrap(),
         &data,
-        &key,
         now,
         DiskSpace {
             free: 0,
@@ -347,7 +360,7 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
         .collect();
     assert_eq!(gone, vec![100, 30, 20]);
     assert!(
-        destructions(&store)
+        destructions(store)
             .iter()
             .all(|r| r.reason == DestructionReason::SpaceNeeded)
     );
@@ -356,9 +369,8 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     // It wants far more than can be freed: only the last one past the floor
     // goes, the floor stays whole, and the alarm is raised.
     let report = sweep(
-        &store,
+        &registers.write_blocking().unwrap(),
         &data,
-        &key,
         now,
         DiskSpace {
             free: 0,
@@ -374,7 +386,7 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     assert_eq!(gone, vec![15]);
     assert!(report.space_short && report.floor.floor_at_risk);
     assert_eq!(
-        ages_left(&store, now).into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+        ages_left(store, now).into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
         vec![13, 2, 0]
     );
     // Both sweeps found a full disk that cannot hold 14 days at this rate:
@@ -382,7 +394,7 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
     // inspection log where the inspector sees it.
     let count = |kind: &str| store.audit_rows().unwrap().iter().filter(|r| r.kind == kind).count();
     assert_eq!(count("retention_floor_at_risk"), 1);
-    let alarms = alarms_in_log(&store, now);
+    let alarms = alarms_in_log(store, now);
     assert_eq!(alarms.len(), 1);
     assert_eq!(alarms[0].kind, AlarmKind::RetentionFloorAtRisk);
     assert_eq!((alarms[0].raised_at, alarms[0].ended_at), (now, None));
@@ -390,13 +402,96 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
 
     // With room enough the alarm ends, once; a further sweep says nothing.
     let later = Timestamp(now.0 + 600_000);
-    let report = sweep(&store, &data, &key, later, PLENTY).unwrap();
+    let report = sweep(&registers.write_blocking().unwrap(), &data, later, PLENTY).unwrap();
     assert!(!report.floor.floor_at_risk && !report.space_short);
     assert_eq!(count("retention_floor_at_risk_ended"), 1);
-    assert_eq!(alarms_in_log(&store, now)[0].ended_at, Some(later));
+    assert_eq!(alarms_in_log(store, now)[0].ended_at, Some(later));
     let before = store.audit_rows().unwrap().len();
-    sweep(&store, &data, &key, later, PLENTY).unwrap();
+    sweep(&registers.write_blocking().unwrap(), &data, later, PLENTY).unwrap();
     assert_eq!(store.audit_rows().unwrap().len(), before);
+}
+
+/// The floor check has one home (`footage::disk::floor_outlook`): the sweep
+/// and what the health API and `retention status` report agree, and both
+/// count held footage as room the disk cannot free. Here the floor is at
+/// risk only because held footage counts.
+#[test]
+fn the_sweep_and_the_reported_outlook_agree_on_the_floor_and_count_held_footage() {
+    let now = Timestamp(1_795_485_600_000);
+    // A day's recording of 1 MB, and 5 MB from 100 days ago that a case holds.
+    let (_dir, data, registers) = site_with_footage(&[("cam-01", 0)], now);
+    let store = &registers.store;
+    let held_start = (now.0 - 100 * DAY_MS) / MINUTE_MS * MINUTE_MS;
+    let held_rows: Vec<SegmentRow> = (0..5)
+        .map(|m| SegmentRow {
+            camera_id: "cam-01".into(),
+            start_ms: held_start + m * MINUTE_MS,
+            real_start_ms: held_start + m * MINUTE_MS,
+            real_end_ms: held_start + (m + 1) * MINUTE_MS,
+            bytes: SEGMENT_BYTES,
+        })
+        .collect();
+    store.insert_segments(&held_rows).unwrap();
+    let hold = Hold {
+        cameras: vec!["cam-01".parse().unwrap()],
+        window: MinuteWindow::new(Timestamp(held_start), Timestamp(held_start + 5 * MINUTE_MS)).unwrap(),
+        basis: HoldBasis::Investigation,
+        legal_basis: "刑事訴訟法第133條".into(),
+        reference: "高市警刑字第1130003號".into(),
+        application: None,
+        placed_at: now,
+        placed_by: None,
+        review_at: now.plus_days(90),
+    };
+    let hold_id = registers.write_blocking().unwrap().place_hold(&hold, now).unwrap();
+    registers
+        .write_blocking()
+        .unwrap()
+        .add_person("林園長", &[custos_core::roles::Role::Head], now)
+        .unwrap();
+    // 10 MB free past the reserve: 11 days of room without the held 5 MB,
+    // 16 days if held footage were counted as room.
+    let disk = DiskSpace {
+        free: (1 << 30) + 10 * SEGMENT_BYTES as u64,
+        reserve: 1 << 30,
+    };
+    let rule = registers.profile().unwrap().effective_retention().unwrap();
+    let capacity = 6 * SEGMENT_BYTES as u64 + 10 * SEGMENT_BYTES as u64;
+    assert!(
+        !custos_core::retention::floor_check(rule, capacity, 0, SEGMENT_BYTES as u64).floor_at_risk,
+        "the premise: not counting held footage, the floor would look safe"
+    );
+
+    let report = sweep(&registers.write_blocking().unwrap(), &data, now, disk).unwrap();
+    assert!(report.destroyed.is_empty());
+    assert!(report.floor.floor_at_risk, "the sweep: at risk");
+    let reported = custos_recorder::footage::disk::outlook(&registers, disk, now).unwrap();
+    assert!(reported.floor.floor_at_risk, "health and status: at risk");
+    assert_eq!(reported.held_bytes, 5 * SEGMENT_BYTES as u64);
+    assert!((reported.floor.days_disk_can_hold - 11.0).abs() < 1e-9);
+    let open: Vec<RecorderAlarm> = alarms_in_log(store, now)
+        .into_iter()
+        .filter(|a| a.ended_at.is_none())
+        .collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].kind, AlarmKind::RetentionFloorAtRisk);
+
+    // The head releases the hold: all say not at risk, and the alarm ends.
+    let later = Timestamp(now.0 + 600_000);
+    registers
+        .write_blocking()
+        .unwrap()
+        .release_on_console(&hold_id, "林園長", "案件終結", later)
+        .unwrap();
+    assert!(
+        !custos_recorder::footage::disk::outlook(&registers, disk, later)
+            .unwrap()
+            .floor
+            .floor_at_risk
+    );
+    let report = sweep(&registers.write_blocking().unwrap(), &data, later, disk).unwrap();
+    assert!(!report.floor.floor_at_risk);
+    assert!(alarms_in_log(store, now).iter().all(|a| a.ended_at == Some(later)));
 }
 
 /// The recorder's alarms in the inspection log of `now`'s month.
@@ -406,8 +501,8 @@ fn alarms_in_log(store: &Store, now: Timestamp) -> Vec<RecorderAlarm> {
         year: today.year,
         month: today.month,
     };
-    let doc = automerge::Automerge::load(&store.document(&key.to_string()).unwrap().unwrap()).unwrap();
-    docs::alarms(&doc).unwrap().into_values().collect()
+    let doc = automerge::Automerge::load(&store.document(&key).unwrap().unwrap()).unwrap();
+    custos_core::inspection::alarms(&doc).unwrap().into_values().collect()
 }
 
 #[test]

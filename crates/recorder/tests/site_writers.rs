@@ -4,12 +4,13 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use custos_core::roles::Role;
 use custos_core::time::Timestamp;
-use custos_recorder::keys::load_site_key;
-use custos_recorder::registry::{Registry, site_register};
-use custos_recorder::store::Store;
+use custos_recorder::base::clock::SystemClock;
+use custos_recorder::registers::Registers;
 
 #[test]
 fn two_writers_adding_people_at_once_lose_none() {
@@ -19,16 +20,13 @@ fn two_writers_adding_people_at_once_lose_none() {
         .map(|prefix| {
             let data = data.clone();
             std::thread::spawn(move || {
-                // Its own connection, as another process has.
-                let store = Store::open(&data).unwrap();
-                let key = load_site_key(&data).unwrap();
-                let registry = Registry {
-                    store: &store,
-                    site_key: &key,
-                };
+                // Its own connection and in-process lock, as another process has.
+                let registers = Registers::open(&data, Arc::new(SystemClock)).unwrap();
                 for n in 0..25 {
                     let name = format!("{prefix}{n:02}");
-                    registry
+                    registers
+                        .write_blocking()
+                        .unwrap()
                         .add_person(&name, &[Role::Inspector], Timestamp(1_795_485_600_000 + n))
                         .unwrap();
                 }
@@ -38,7 +36,33 @@ fn two_writers_adding_people_at_once_lose_none() {
     for writer in writers {
         writer.join().unwrap();
     }
-    let store = Store::open(&data).unwrap();
-    let site = site_register(&store).unwrap();
+    let site = Registers::open(&data, Arc::new(SystemClock)).unwrap().site().unwrap();
     assert_eq!(site.people.len(), 50, "every person added by either writer is there");
+}
+
+#[test]
+fn the_recorders_own_documents_are_compacted_like_pushed_ones() {
+    let (_dir, data) = init_data_dir("幼兒園", "kaohsiung-kindergarten");
+    let registers = Registers::open(&data, Arc::new(SystemClock)).unwrap();
+    for n in 0..100 {
+        registers
+            .write_blocking()
+            .unwrap()
+            .add_person(
+                &format!("老師{n:03}"),
+                &[Role::Inspector],
+                Timestamp(1_795_485_600_000 + n),
+            )
+            .unwrap();
+    }
+    let chunks = registers
+        .store
+        .document_chunks(&custos_core::documents::DocKey::Site)
+        .unwrap();
+    assert!(
+        chunks < custos_recorder::db::documents::COMPACT_AFTER_CHUNKS,
+        "100 own changes left {chunks} chunks"
+    );
+    let site = Registers::open(&data, Arc::new(SystemClock)).unwrap().site().unwrap();
+    assert_eq!(site.people.len(), 100, "nothing lost in compaction");
 }

@@ -11,15 +11,16 @@ use automerge::{AutoCommit, Change};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
-use custos_core::access::CURRENT;
-use custos_core::application::{AccessKind, ApplicationCase, Attachment, AttachmentKind, Category, PersonalData};
+use custos_core::application::{ApplicationCase, Attachment, PersonalData};
+use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
+use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::InspectionEntry;
-use custos_core::policy::ApplicantKind;
 use custos_core::site::SiteRegister;
+use custos_core::terms::ApplicantKind;
+use custos_core::terms::{AccessKind, AttachmentKind, Category};
 use custos_core::time::{MINUTE_MS, MinuteWindow, Timestamp};
-use custos_core::workflow::{Decision, DecisionDraft, DecisionEvent};
 use serde_json::{Value, json};
 
 const PEOPLE: &[(&str, &[&str])] = &[
@@ -239,8 +240,12 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     }
 
     // Filing held the requested window at once.
-    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
-    let holds = custos_recorder::retention::active_holds(&store).unwrap();
+    let registers = custos_recorder::registers::Registers::open(
+        &r.data(),
+        std::sync::Arc::new(custos_recorder::base::clock::SystemClock),
+    )
+    .unwrap();
+    let holds = registers.active_holds().unwrap();
     assert_eq!(holds.len(), 1);
     assert_eq!(holds[0].application.as_ref(), Some(&c.id));
     assert_eq!((holds[0].window, &holds[0].cameras), (c.window, &c.cameras));
@@ -422,7 +427,7 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     let res = push(&r, &inspector, &key.to_string(), &[]).await;
     assert_eq!(res.status(), 401);
 
-    let store = custos_recorder::store::Store::open(&r.data()).unwrap();
+    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
     let kinds: Vec<String> = store.audit_rows().unwrap().into_iter().map(|r| r.kind).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "upload_refused").count(), 4, "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "upload_accepted"));

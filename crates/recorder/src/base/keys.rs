@@ -13,7 +13,7 @@ use ring::signature::Ed25519KeyPair;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::{RecorderError, Result};
+use crate::base::error::{RecorderError, Result};
 
 pub const SITE_KEY_FILE: &str = "site.key";
 pub const TLS_CERT_FILE: &str = "tls-cert.pem";

@@ -5,14 +5,15 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use custos_core::audit::{COUNTERSIGN_ROLES, verify_chain};
-use custos_core::history::SiteHistory;
+use std::sync::Arc;
+
+use custos_core::audit::verify_chain;
+use custos_core::permissions::{self, Access, Register};
 use custos_core::signing::verify;
 
 use super::open_data_dir;
-use crate::checkpoints::{make_checkpoint, published};
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -32,18 +33,19 @@ fn broken(what: impl std::fmt::Display) -> RecorderError {
     RecorderError::Usage(format!("audit chain broken: {what}"))
 }
 
-pub fn run(cmd: AuditCommand, clock: &dyn Clock) -> Result<()> {
+pub fn run(cmd: AuditCommand, clock: Arc<dyn Clock>) -> Result<()> {
     match cmd {
         AuditCommand::Checkpoint { data } => {
-            let (store, key) = open_data_dir(&data)?;
-            match make_checkpoint(&store, &key, clock.now())? {
+            let registers = open_data_dir(&data, &clock)?;
+            match registers.write_blocking()?.make_checkpoint(clock.now())? {
                 Some(c) => println!("checkpoint signed: {} rows, head {}", c.tree_size, c.head_hash),
                 None => println!("the newest checkpoint already covers every row"),
             }
             Ok(())
         }
         AuditCommand::Verify { data } => {
-            let (store, key) = open_data_dir(&data)?;
+            let registers = open_data_dir(&data, &clock)?;
+            let (store, key) = (&registers.store, &registers.site_key);
             let rows = store.audit_rows()?;
             verify_chain(&rows).map_err(broken)?;
             let checkpoints = store.checkpoints()?;
@@ -58,13 +60,14 @@ pub fn run(cmd: AuditCommand, clock: &dyn Clock) -> Result<()> {
             }
             // The countersignatures made on other devices: a rewrite by someone
             // holding the site key still breaks these.
-            let (published, seals) = published(&store)?;
-            let site = SiteHistory::load(&store.document("site")?.unwrap_or_default())?;
+            let (published, seals) = registers.published()?;
+            let roles = permissions::roles(Register::Audit, Access::Sign, &registers.profile()?);
             for (seal_key, seal) in &seals {
                 let checkpoint = published
                     .get(seal.subject.as_str())
                     .ok_or_else(|| broken(format!("countersignature {seal_key} names a checkpoint that is gone")))?;
-                seal.verify(seal_key, &checkpoint.content_hash(), &COUNTERSIGN_ROLES, &site)
+                registers
+                    .with_site_history(|site| seal.verify(seal_key, &checkpoint.content_hash(), &roles, site))?
                     .map_err(|e| {
                         broken(format!(
                             "countersignature {seal_key} on the checkpoint at {} rows: {e}",

@@ -7,10 +7,11 @@ use clap::{Subcommand, ValueEnum};
 use custos_core::ids::CameraId;
 use custos_core::site::{Camera, CameraFeatures, Zone};
 
+use std::sync::Arc;
+
 use super::open_data_dir;
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
-use crate::registry::Registry;
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ZoneArg {
@@ -77,7 +78,7 @@ pub enum CameraCommand {
     },
 }
 
-pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
+pub fn run(cmd: CameraCommand, clock: Arc<dyn Clock>) -> Result<()> {
     match cmd {
         CameraCommand::Add {
             data,
@@ -91,7 +92,7 @@ pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
             monochrome,
         } => {
             let id: CameraId = id.parse()?;
-            let (store, key) = open_data_dir(&data)?;
+            let registers = open_data_dir(&data, &clock)?;
             let camera = Camera {
                 name: name.trim().into(),
                 location: location.trim().into(),
@@ -106,21 +107,12 @@ pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
                 property_number: property_number.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
                 removed_at: None,
             };
-            Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .add_camera(&id, camera, clock.now())?;
+            registers.write_blocking()?.add_camera(&id, camera, clock.now())?;
             println!("Added camera {id}");
             Ok(())
         }
         CameraCommand::List { data, json } => {
-            let (store, key) = open_data_dir(&data)?;
-            let site = Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .site()?;
+            let site = open_data_dir(&data, &clock)?.site()?;
             if json {
                 let text =
                     serde_json::to_string_pretty(&site.cameras).map_err(|e| RecorderError::Usage(e.to_string()))?;
@@ -144,12 +136,8 @@ pub fn run(cmd: CameraCommand, clock: &dyn Clock) -> Result<()> {
         }
         CameraCommand::Remove { data, id } => {
             let id: CameraId = id.parse()?;
-            let (store, key) = open_data_dir(&data)?;
-            Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .remove_camera(&id, clock.now())?;
+            let registers = open_data_dir(&data, &clock)?;
+            registers.write_blocking()?.remove_camera(&id, clock.now())?;
             println!("Camera {id} is out of service; its footage stays until retention ends.");
             Ok(())
         }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use crate::error::{RecorderError, Result};
-use crate::ingest::segment_file_name;
-use crate::store::Store;
+use crate::base::error::{RecorderError, Result};
+use crate::db::Store;
+use crate::footage::paths::segment_file_name;
 
 #[derive(Debug, Subcommand)]
 pub enum FootageCommand {

@@ -8,14 +8,14 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use custos_core::holds::{Hold, HoldBasis};
 use custos_core::ids::CameraId;
-use custos_core::roles::Role;
+use custos_core::permissions::{self, Access, Register};
 use custos_core::time::{MinuteWindow, Timestamp};
 
+use std::sync::Arc;
+
 use super::open_data_dir;
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
-use crate::registry::Registry;
-use crate::retention::{list_holds, place_hold, release_on_console};
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BasisArg {
@@ -76,7 +76,7 @@ pub enum HoldCommand {
     },
 }
 
-pub fn run(cmd: HoldCommand, clock: &dyn Clock) -> Result<()> {
+pub fn run(cmd: HoldCommand, clock: Arc<dyn Clock>) -> Result<()> {
     match cmd {
         HoldCommand::Add {
             data,
@@ -89,14 +89,11 @@ pub fn run(cmd: HoldCommand, clock: &dyn Clock) -> Result<()> {
             review_days,
             by,
         } => {
-            let (store, key) = open_data_dir(&data)?;
-            let registry = Registry {
-                store: &store,
-                site_key: &key,
-            };
-            let site = registry.site()?;
-            let (person, who) = registry.find_person(&by)?;
-            if !who.roles.contains(&Role::Manager) {
+            let registers = open_data_dir(&data, &clock)?;
+            let site = registers.site()?;
+            let profile = site.profile()?;
+            let (person, who) = registers.find_person(&by)?;
+            if !permissions::allows(&who.roles, Register::Holds, Access::Write, &profile) {
                 return Err(RecorderError::Usage(format!(
                     "{by} is not a manager: only the designated staff place holds"
                 )));
@@ -127,25 +124,26 @@ pub fn run(cmd: HoldCommand, clock: &dyn Clock) -> Result<()> {
                 placed_by: Some(person),
                 review_at: now.plus_days(review_days),
             };
-            hold.validate(&site.profile()?.effective_retention()?)?;
-            let id = place_hold(&store, &key, &hold, now)?;
+            hold.validate(&profile.effective_retention()?)?;
+            let id = registers.write_blocking()?.place_hold(&hold, now)?;
             let d = hold.review_at.taipei_date();
             println!("Hold {id} placed; review it by {}-{:02}-{:02}", d.year, d.month, d.day);
             Ok(())
         }
         HoldCommand::Release { data, id, head, note } => {
-            let (store, key) = open_data_dir(&data)?;
-            release_on_console(&store, &key, &id, &head, &note, clock.now())?;
+            let registers = open_data_dir(&data, &clock)?;
+            registers
+                .write_blocking()?
+                .release_on_console(&id, &head, &note, clock.now())?;
             println!("Hold {id} released by {head}; the footage follows ordinary retention again.");
             Ok(())
         }
         HoldCommand::List { data, json } => {
-            let (store, _) = open_data_dir(&data)?;
-            let holds = list_holds(&store)?;
+            let holds = open_data_dir(&data, &clock)?.holds()?;
             if json {
                 let rows: Vec<serde_json::Value> = holds
                     .iter()
-                    .map(|(id, h, active)| serde_json::json!({ "id": id, "active": active, "hold": h }))
+                    .map(|h| serde_json::json!({ "id": h.id, "active": h.in_force, "hold": h.hold }))
                     .collect();
                 println!(
                     "{}",
@@ -154,7 +152,8 @@ pub fn run(cmd: HoldCommand, clock: &dyn Clock) -> Result<()> {
             } else if holds.is_empty() {
                 println!("No holds.");
             } else {
-                for (id, h, active) in holds {
+                for state in holds {
+                    let (id, h, active) = (state.id, state.hold, state.in_force);
                     let cams: Vec<&str> = h.cameras.iter().map(|c| c.as_str()).collect();
                     println!(
                         "{id}\t{}\t{:?}\t{}\t{}",

@@ -5,13 +5,16 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use custos_core::policy::{BUILTIN_PROFILES, PolicyProfile};
+use custos_core::policy::PolicyProfile;
+use custos_core::seeds::BUILTIN_PROFILES;
 
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
-use crate::keys::{create_site_key, create_tls_certificate};
-use crate::registry::Registry;
-use crate::store::Store;
+use std::sync::Arc;
+
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
+use crate::base::keys::{create_site_key, create_tls_certificate};
+use crate::db::Store;
+use crate::registers::Registers;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -37,7 +40,7 @@ pub struct InitArgs {
     pub hosts: Vec<String>,
 }
 
-pub fn run(args: InitArgs, clock: &dyn Clock) -> Result<()> {
+pub fn run(args: InitArgs, clock: Arc<dyn Clock>) -> Result<()> {
     // Everything that can be checked is checked before anything is written.
     let profile = match PolicyProfile::builtin(&args.profile) {
         Some(p) => p,
@@ -105,11 +108,10 @@ pub fn run(args: InitArgs, clock: &dyn Clock) -> Result<()> {
         let fingerprint = create_tls_certificate(data, names)?;
         store.set_setting("address", url)?;
         store.set_setting("fingerprint", &fingerprint)?;
-        Registry {
-            store: &store,
-            site_key: &site_key,
-        }
-        .create_site(&args.site, &profile, clock.now())?;
+        let registers = Registers::new(Arc::new(store), Arc::new(site_key), clock.clone());
+        registers
+            .write_blocking()?
+            .create_site(&args.site, &profile, clock.now())?;
         Ok(fingerprint)
     })();
     let fingerprint = match made {

@@ -1,4 +1,5 @@
-//! One module per subcommand.
+//! One module per subcommand. Each opens the data directory's registers,
+//! calls the service, and prints what a person at the console needs.
 
 pub mod audit;
 pub mod camera;
@@ -13,16 +14,13 @@ pub mod serve;
 pub mod site;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use custos_core::signing::DeviceKey;
+use crate::base::clock::Clock;
+use crate::base::error::Result;
+use crate::registers::Registers;
 
-use crate::error::Result;
-use crate::keys::load_site_key;
-use crate::store::Store;
-
-/// The store and site key of an initialised data directory.
-pub fn open_data_dir(data: &Path) -> Result<(Store, DeviceKey)> {
-    let store = Store::open(data)?;
-    let key = load_site_key(data)?;
-    Ok((store, key))
+/// The registers of an initialised data directory.
+pub fn open_data_dir(data: &Path, clock: &Arc<dyn Clock>) -> Result<Registers> {
+    Registers::open(data, clock.clone())
 }

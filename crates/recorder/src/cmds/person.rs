@@ -8,10 +8,11 @@ use clap::{Args, Subcommand};
 use custos_core::roles::Role;
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::open_data_dir;
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
-use crate::registry::Registry;
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum PersonCommand {
@@ -46,7 +47,7 @@ pub struct ListArgs {
     json: bool,
 }
 
-pub fn run(cmd: PersonCommand, clock: &dyn Clock) -> Result<()> {
+pub fn run(cmd: PersonCommand, clock: Arc<dyn Clock>) -> Result<()> {
     match cmd {
         PersonCommand::Add { data, name, roles } => {
             let roles = roles
@@ -54,12 +55,8 @@ pub fn run(cmd: PersonCommand, clock: &dyn Clock) -> Result<()> {
                 .flat_map(|r| r.split(','))
                 .map(|r| r.trim().parse::<Role>())
                 .collect::<Result<Vec<_>, _>>()?;
-            let (store, key) = open_data_dir(&data)?;
-            let id = Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .add_person(&name, &roles, clock.now())?;
+            let registers = open_data_dir(&data, &clock)?;
+            let id = registers.write_blocking()?.add_person(&name, &roles, clock.now())?;
             println!("Added {} ({id})", name.trim());
             println!(
                 "Next: custos-recorder enroll --data {} --person {:?}",
@@ -69,12 +66,8 @@ pub fn run(cmd: PersonCommand, clock: &dyn Clock) -> Result<()> {
             Ok(())
         }
         PersonCommand::Revoke { data, name } => {
-            let (store, key) = open_data_dir(&data)?;
-            let (id, devices) = Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .revoke_person(&name, clock.now())?;
+            let registers = open_data_dir(&data, &clock)?;
+            let (id, devices) = registers.write_blocking()?.revoke_person(&name, clock.now())?;
             println!(
                 "Revoked {name} ({id}) and {} device(s); they are refused from now on.",
                 devices.len()
@@ -82,12 +75,7 @@ pub fn run(cmd: PersonCommand, clock: &dyn Clock) -> Result<()> {
             Ok(())
         }
         PersonCommand::List(args) => {
-            let (store, key) = open_data_dir(&args.data)?;
-            let site = Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .site()?;
+            let site = open_data_dir(&args.data, &clock)?.site()?;
             let rows: Vec<serde_json::Value> = site
                 .people
                 .iter()

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use custos_core::policy::{BUILTIN_PROFILES, PolicyProfile};
+use custos_core::policy::PolicyProfile;
+use custos_core::seeds::BUILTIN_PROFILES;
 
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {

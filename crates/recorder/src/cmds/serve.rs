@@ -9,9 +9,12 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::open_data_dir;
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
-use crate::keys::server_config;
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
+use crate::base::keys::server_config;
+use crate::footage::disk::DiskSpace;
+use crate::footage::{health, ingest, reconcile, retention};
+use crate::registers::Registers;
 use crate::web::{AppState, router};
 
 #[derive(Debug, Args)]
@@ -32,19 +35,13 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
-    let (store, key) = open_data_dir(&args.data)?;
+    let registers = open_data_dir(&args.data, &clock)?;
     let tls = server_config(&args.data)?;
-    let fingerprint = store.setting("fingerprint")?.unwrap_or_default();
-    let store = Arc::new(store);
+    let fingerprint = registers.store.setting("fingerprint")?.unwrap_or_default();
     let (changes, _) = tokio::sync::broadcast::channel(256);
     let state = AppState {
-        store: store.clone(),
-        clock,
-        site_key: Arc::new(key),
+        registers: registers.clone(),
         fingerprint: fingerprint.clone().into(),
-        sync_states: Default::default(),
-        push_lock: Default::default(),
-        cache: Default::default(),
         data: args.data.clone(),
         segment_seconds: args.segment_seconds,
         pictures: Default::default(),
@@ -54,24 +51,17 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
-    let site_key = state.site_key.clone();
-    let alarms = crate::alarms::AlarmWriter {
-        store: state.store.clone(),
-        site_key: state.site_key.clone(),
-        push_lock: state.push_lock.clone(),
-    };
     let pictures = state.pictures.clone();
     let data = args.data.clone();
     let segment_seconds = args.segment_seconds;
-    let checkpoint_clock = state.clock.clone();
     runtime.block_on(async move {
-        crate::web::events::spawn_watcher(store.clone(), changes);
+        crate::registers::watcher::spawn_watcher(registers.store.clone(), changes);
         // Beside the recording, not before it: with a year of footage the
         // comparison reads every camera's index and directory, and the
         // files of this run (from now on) are not its business.
-        let (reconcile_store, reconcile_data, started) = (store.clone(), data.clone(), checkpoint_clock.now());
+        let (reconcile_store, reconcile_data, started) = (registers.store.clone(), data.clone(), clock.now());
         let reconciled = tokio::task::spawn_blocking(move || {
-            match crate::ingest::reconcile(&reconcile_store, &reconcile_data, started) {
+            match reconcile::reconcile(&reconcile_store, &reconcile_data, started) {
                 Ok((0, 0)) => {}
                 Ok((orphans, missing)) => {
                     tracing::warn!("footage index: {orphans} file(s) not indexed, {missing} indexed file(s) missing")
@@ -82,25 +72,25 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         if args.no_recording {
             tracing::warn!("--no-recording: the cameras are not recorded by this process");
         } else {
-            crate::ingest::spawn_manager(store.clone(), data.clone(), segment_seconds);
-            let every = (i64::from(segment_seconds) * 1000).min(crate::health::PICTURE_CHECK_EVERY_MS);
-            crate::health::spawn_monitor(
-                alarms.clone(),
+            ingest::spawn_manager(registers.clone(), data.clone(), segment_seconds);
+            let every = (i64::from(segment_seconds) * 1000).min(crate::footage::picture::PICTURE_CHECK_EVERY_MS);
+            health::spawn_monitor(
+                registers.clone(),
                 data.clone(),
                 pictures,
-                checkpoint_clock.clone(),
+                clock.clone(),
                 every,
                 segment_seconds,
             );
         }
         // Sweeps start once the reconcile is done: a sweep taking footage out
         // of the index meanwhile would show its files as unindexed.
-        let (retention_data, retention_clock) = (data.clone(), checkpoint_clock.clone());
+        let (retention_registers, retention_data) = (registers.clone(), data.clone());
         tokio::spawn(async move {
             let _ = reconciled.await;
-            spawn_retention(alarms, retention_data, retention_clock);
+            spawn_retention(retention_registers, retention_data);
         });
-        spawn_checkpointer(store, site_key, checkpoint_clock);
+        spawn_checkpointer(registers);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
         tokio::spawn(async move {
@@ -125,20 +115,21 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
 }
 
 /// Sweeps retention at start and every ten minutes: the index and the
-/// registers under the push lock (the sweep writes the holds document and
-/// may raise an alarm in the inspection log), the files after it.
-fn spawn_retention(writer: crate::alarms::AlarmWriter, data: PathBuf, clock: Arc<dyn Clock>) {
+/// registers under the register lock (the sweep writes the holds document
+/// and may raise an alarm in the inspection log), the files after it.
+fn spawn_retention(registers: Registers, data: PathBuf) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             tick.tick().await;
-            let swept = {
-                let _one_at_a_time = writer.push_lock.hold().await;
-                crate::retention::DiskSpace::measure(&data)
-                    .and_then(|disk| crate::retention::sweep_index(&writer.store, &writer.site_key, clock.now(), disk))
+            let swept = match registers.write().await {
+                Ok(writing) => {
+                    DiskSpace::measure(&data).and_then(|disk| retention::sweep_index(&writing, registers.now(), disk))
+                }
+                Err(e) => Err(e),
             };
             let done = swept.and_then(|report| {
-                crate::retention::unlink_destroyed(&writer.store, &data, &report)?;
+                retention::unlink_destroyed(&registers.store, &data, &report)?;
                 Ok(report)
             });
             match done {
@@ -153,23 +144,20 @@ fn spawn_retention(writer: crate::alarms::AlarmWriter, data: PathBuf, clock: Arc
 }
 
 /// Makes the daily audit checkpoint: at start, then whenever one is due.
-fn spawn_checkpointer(
-    store: Arc<crate::store::Store>,
-    key: Arc<custos_core::signing::DeviceKey>,
-    clock: Arc<dyn Clock>,
-) {
+fn spawn_checkpointer(registers: Registers) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             tick.tick().await;
-            let now = clock.now();
-            let made = crate::checkpoints::checkpoint_due(&store, now).and_then(|due| {
-                if due {
-                    crate::checkpoints::make_checkpoint(&store, &key, now)
-                } else {
-                    Ok(None)
-                }
-            });
+            let now = registers.now();
+            let made = match registers.checkpoint_due(now) {
+                Ok(true) => match registers.write().await {
+                    Ok(writing) => writing.make_checkpoint(now),
+                    Err(e) => Err(e),
+                },
+                Ok(false) => Ok(None),
+                Err(e) => Err(e),
+            };
             match made {
                 Ok(Some(c)) => tracing::info!("audit checkpoint signed at {} rows", c.tree_size),
                 Ok(None) => {}

@@ -9,9 +9,8 @@ use clap::Subcommand;
 use custos_core::hours::OpeningHours;
 
 use super::open_data_dir;
-use crate::clock::Clock;
-use crate::error::{RecorderError, Result};
-use crate::registry::Registry;
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
@@ -32,12 +31,7 @@ pub enum SiteCommand {
 pub fn run(cmd: SiteCommand, clock: Arc<dyn Clock>) -> Result<()> {
     match cmd {
         SiteCommand::Show { data } => {
-            let (store, key) = open_data_dir(&data)?;
-            let site = Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .site()?;
+            let site = open_data_dir(&data, &clock)?.site()?;
             let profile = site.profile().map_err(|e| RecorderError::Usage(e.to_string()))?;
             println!("site\t{}", site.site.name);
             println!("profile\t{}", profile.id);
@@ -46,12 +40,8 @@ pub fn run(cmd: SiteCommand, clock: Arc<dyn Clock>) -> Result<()> {
         }
         SiteCommand::Hours { data, hours } => {
             let parsed = OpeningHours::parse(&hours).map_err(|e| RecorderError::Usage(e.to_string()))?;
-            let (store, key) = open_data_dir(&data)?;
-            Registry {
-                store: &store,
-                site_key: &key,
-            }
-            .set_opening_hours(&parsed, clock.now())?;
+            let registers = open_data_dir(&data, &clock)?;
+            registers.write_blocking()?.set_opening_hours(&parsed, clock.now())?;
             println!("opening hours: {}", parsed.describe());
             Ok(())
         }

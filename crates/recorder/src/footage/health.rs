@@ -1,174 +1,47 @@
 //! Camera health, measured: whether each camera is recording, the age of
-//! its last segment, its bitrate, gaps in the index, and whether its picture
-//! is black or frozen (ffmpeg's blackdetect and freezedetect over the newest
-//! finished segment, once a minute per camera). The walk-around checklist is
-//! pre-filled from this, and the inspector confirms it.
+//! its last segment, its bitrate, gaps in the index, and its picture check
+//! ([`super::picture`]); outages while the site is open are alarms in the
+//! inspection log. The walk-around checklist is pre-filled from this, and
+//! the inspector confirms it.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use custos_core::ids::CameraId;
+use custos_core::inspection::AlarmKind;
+use custos_core::site::SiteRegister;
 use custos_core::time::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::alarms::{AlarmWriter, open_alarms};
-use crate::clock::Clock;
-use crate::ingest::{camera_dir, segment_file_name};
-use crate::registry::site_register;
-use crate::store::SegmentRow;
-use custos_core::ids::CameraId;
-use custos_core::inspection::AlarmKind;
+use custos_core::permissions::{self, Access, Register};
 
-/// How often a camera's picture is examined.
-pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
-
-/// How much of a segment is decoded to examine it: enough for the one-second
-/// black and freeze detectors. Decoding whole segments cost as much as
-/// decoding every camera's every frame with 60 s segments (a fifth of a core
-/// for 32 cameras with 10 s ones). Not 2: the test camera's frozen picture
-/// then goes unseen (the first frames of a segment still differ a little,
-/// and the detector needs a whole second of sameness after them).
-pub const EXAMINED_SECONDS: u32 = 3;
-
-/// The outcome of examining one segment's picture.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct PictureCheck {
-    /// Start of the segment examined (ms).
-    pub segment_start_ms: i64,
-    pub checked_at_ms: i64,
-    /// Black for a second or more.
-    pub black: bool,
-    /// The same picture for a second or more.
-    pub frozen: bool,
-    /// Frames per second in the part of the segment examined.
-    pub fps: Option<f64>,
-    /// Variance of the Laplacian of one frame, 320 px wide: how much sharp
-    /// detail the picture holds. Low means blurred (fogged or dirty lens, out
-    /// of focus) or featureless.
-    pub sharpness: Option<f64>,
-    /// `sharpness` below [`BLUR_THRESHOLD`] on a picture that is not black.
-    pub blurred: bool,
-}
-
-/// Below this, a picture is reported blurred. Calibrated on the test
-/// camera: its moving test picture measures in the thousands, the same
-/// picture scaled down to 32 px and back up (a fogged lens) under 100.
-pub const BLUR_THRESHOLD: f64 = 150.0;
-
-/// What one examination of a segment found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Examined {
-    pub black: bool,
-    pub frozen: bool,
-    pub frames: Option<u64>,
-    pub sharpness: Option<f64>,
-}
-
-/// Width of the frame the sharpness is measured on.
-const SHARPNESS_WIDTH: usize = 320;
-
-/// Variance of the 4-neighbour Laplacian over a grey frame.
-pub fn laplacian_variance(gray: &[u8], width: usize) -> Option<f64> {
-    let height = gray.len() / width;
-    if width < 3 || height < 3 {
-        return None;
-    }
-    let px = |x: usize, y: usize| f64::from(gray[y * width + x]);
-    let (mut sum, mut sum_sq, mut n) = (0.0, 0.0, 0.0);
-    for y in 1..height - 1 {
-        for x in 1..width - 1 {
-            let l = px(x - 1, y) + px(x + 1, y) + px(x, y - 1) + px(x, y + 1) - 4.0 * px(x, y);
-            sum += l;
-            sum_sq += l * l;
-            n += 1.0;
-        }
-    }
-    let mean = sum / n;
-    Some(sum_sq / n - mean * mean)
-}
-
-/// The latest picture check per camera, shared with the API.
-#[derive(Default)]
-pub struct PictureChecks(Mutex<HashMap<String, PictureCheck>>);
-
-impl PictureChecks {
-    pub fn get(&self, camera: &str) -> Option<PictureCheck> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(camera).cloned()
-    }
-    fn put(&self, camera: &str, check: PictureCheck) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(camera.to_string(), check);
-    }
-}
-
-/// Runs blackdetect and freezedetect over the first [`EXAMINED_SECONDS`] of
-/// a file, counts their frames, and takes one grey frame (320 px wide) for
-/// the sharpness; `None` if ffmpeg cannot read it. One ffmpeg run, one decode.
-pub async fn examine(file: &Path) -> Option<Examined> {
-    let scale = format!("scale={SHARPNESS_WIDTH}:-2,format=gray");
-    let out = tokio::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-t", &EXAMINED_SECONDS.to_string(), "-i"])
-        .arg(file)
-        .args([
-            "-filter_complex",
-            &format!("[0:v]split[a][b];[a]blackdetect=d=1:pix_th=0.10,freezedetect=n=0.003:d=1,nullsink;[b]{scale}[g]"),
-            // The null output first: ffmpeg's progress line counts the first output's frames.
-            "-map",
-            "0:v",
-            "-f",
-            "null",
-            "-",
-            "-map",
-            "[g]",
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-",
-        ])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let log = String::from_utf8_lossy(&out.stderr);
-    // The last progress line counts the frames of the whole file (the null output).
-    let frames = log
-        .rsplit("frame=")
-        .next()
-        .filter(|_| log.contains("frame="))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok());
-    Some(Examined {
-        black: log.contains("black_start"),
-        frozen: log.contains("freeze_start"),
-        frames,
-        sharpness: laplacian_variance(&out.stdout, SHARPNESS_WIDTH),
-    })
-}
+use super::disk::{DiskSpace, outlook};
+use super::paths::{camera_dir, segment_file_name};
+use super::picture::{BLUR_THRESHOLD, EXAMINED_SECONDS, PictureCheck, PictureChecks, examine};
+use crate::base::clock::Clock;
+use crate::base::error::{RecorderError, Result};
+use crate::db::segments::SegmentRow;
+use crate::registers::{Registers, SignedIn};
 
 /// Writes into the inspection log (and the audit chain) when a camera's
 /// outage during opening hours begins and when it ends, each once, so the
 /// alarm is on record even if nobody had the app open. `in_outage` is what
 /// the log holds open, read from it at start.
 async fn record_outage_changes(
-    alarms: &AlarmWriter,
-    site: &custos_core::site::SiteRegister,
+    registers: &Registers,
+    site: &SiteRegister,
     now: Timestamp,
     segment_seconds: u32,
-    in_outage: &mut std::collections::HashSet<String>,
+    in_outage: &mut HashSet<String>,
 ) {
     let open = site.site.opening_hours.is_open(now);
     let mut changes: Vec<(String, Option<String>)> = Vec::new();
     for (camera, info) in site.active_cameras() {
         // Whether it records depends on its newest segment alone.
-        let Ok(newest) = alarms.store.newest_segment(camera) else {
+        let Ok(newest) = registers.store.newest_segment(camera) else {
             continue;
         };
         let alarm = index_health(newest.as_slice(), now, segment_seconds, open).outage_alarm;
@@ -187,12 +60,14 @@ async fn record_outage_changes(
     }
     for (camera, raised) in changes {
         let Ok(id) = camera.parse::<CameraId>() else { continue };
-        let written = match &raised {
-            Some(detail) => alarms
-                .raise(AlarmKind::CameraOutage, Some(&id), detail, now)
-                .await
-                .map(|_| ()),
-            None => alarms.end(AlarmKind::CameraOutage, Some(&id), now).await.map(|_| ()),
+        let written = match registers.write().await {
+            Ok(writing) => match &raised {
+                Some(detail) => writing
+                    .raise_alarm(AlarmKind::CameraOutage, Some(&id), detail, now)
+                    .map(|_| ()),
+                None => writing.end_alarm(AlarmKind::CameraOutage, Some(&id), now).map(|_| ()),
+            },
+            Err(e) => Err(e),
         };
         match written {
             Ok(()) if raised.is_some() => {
@@ -209,7 +84,7 @@ async fn record_outage_changes(
 /// Examines each camera's newest finished segment about once a minute
 /// (`every_ms`; tests use less), and records outages during opening hours.
 pub fn spawn_monitor(
-    alarms: AlarmWriter,
+    registers: Registers,
     data: PathBuf,
     checks: Arc<PictureChecks>,
     clock: Arc<dyn Clock>,
@@ -220,8 +95,8 @@ pub fn spawn_monitor(
         let mut tick = tokio::time::interval(Duration::from_millis((every_ms / 4).clamp(250, 15_000) as u64));
         // A fresh start gives a camera down since before it a minute to come up.
         let started = clock.now();
-        let store = alarms.store.clone();
-        let mut in_outage: std::collections::HashSet<String> = match open_alarms(&store, started) {
+        let store = registers.store.clone();
+        let mut in_outage: HashSet<String> = match registers.open_alarms(started) {
             Ok(open) => open
                 .into_iter()
                 .filter(|o| o.alarm.kind == AlarmKind::CameraOutage)
@@ -234,10 +109,10 @@ pub fn spawn_monitor(
         };
         loop {
             tick.tick().await;
-            let Ok(site) = site_register(&store) else { continue };
+            let Ok(site) = registers.site() else { continue };
             let now = clock.now();
             if now.0 - started.0 > i64::from(segment_seconds) * 2000 + 10_000 {
-                record_outage_changes(&alarms, &site, now, segment_seconds, &mut in_outage).await;
+                record_outage_changes(&registers, &site, now, segment_seconds, &mut in_outage).await;
             }
             for (camera, _) in site.active_cameras() {
                 let previous = checks.get(camera);
@@ -276,6 +151,83 @@ pub fn spawn_monitor(
             }
         }
     });
+}
+
+/// A camera's measured health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CameraHealth {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub index: IndexHealth,
+    /// The newest picture check; null until the first one.
+    pub picture: Option<PictureCheck>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiskHealth {
+    pub free_bytes: u64,
+    /// At the last day's recording rate, counting held footage as room that
+    /// cannot be freed; null when nothing was recorded.
+    pub days_disk_can_hold: Option<f64>,
+    pub floor_days: u32,
+    pub floor_at_risk: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteHealth {
+    /// Whether the site is open now (its opening hours, Taipei time).
+    pub open: bool,
+    pub cameras: Vec<CameraHealth>,
+    pub disk: DiskHealth,
+}
+
+/// What the recording looks like now, for the walk-around checklist: each
+/// camera in service from its last hour and newest segments (a year of
+/// footage is 16.8 million rows, never read for this), and the disk
+/// against the floor ([`super::disk::outlook`], as the sweep sees it).
+/// Camera health pre-fills the inspection log, so the same people see it.
+pub fn site_health(
+    registers: &Registers,
+    who: &SignedIn,
+    pictures: &PictureChecks,
+    disk: DiskSpace,
+    segment_seconds: u32,
+) -> Result<SiteHealth> {
+    let site = registers.site()?;
+    let profile = site.profile()?;
+    if !permissions::allows(&who.person.roles, Register::Inspections, Access::Read, &profile) {
+        return Err(RecorderError::forbidden(
+            "camera health is for the staff who look after the system",
+        ));
+    }
+    let now = registers.now();
+    let open = site.site.opening_hours.is_open(now);
+    let mut cameras = Vec::new();
+    for (id, camera) in site.active_cameras() {
+        let rows = registers
+            .store
+            .recent_segments(id, now.0 - HEALTH_LOOKBACK_MS, RECENT_FOR_BITRATE)?;
+        cameras.push(CameraHealth {
+            id: id.to_string(),
+            name: camera.name.clone(),
+            location: camera.location.clone(),
+            index: index_health(&rows, now, segment_seconds, open),
+            picture: pictures.get(id),
+        });
+    }
+    let outlook = outlook(registers, disk, now)?;
+    let days = outlook.floor.days_disk_can_hold;
+    Ok(SiteHealth {
+        open,
+        cameras,
+        disk: DiskHealth {
+            free_bytes: outlook.free_bytes,
+            days_disk_can_hold: days.is_finite().then_some(days),
+            floor_days: outlook.floor_days,
+            floor_at_risk: outlook.floor.floor_at_risk,
+        },
+    })
 }
 
 /// What the index says of a camera at `now`.
@@ -333,7 +285,7 @@ mod tests {
     #[test]
     fn health_from_the_recent_rows_equals_health_from_the_whole_index() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::create(dir.path()).unwrap();
+        let store = crate::db::Store::create(dir.path()).unwrap();
         let row = |start_s: i64, bytes: i64| SegmentRow {
             camera_id: "cam-01".into(),
             start_ms: start_s * 1000,
@@ -365,20 +317,6 @@ mod tests {
     }
 
     use super::*;
-
-    #[test]
-    fn a_sharp_picture_has_a_high_laplacian_variance_and_a_flat_one_none() {
-        let width = 64;
-        let stripes: Vec<u8> = (0..width * 48)
-            .map(|i| if (i % width) % 2 == 0 { 0 } else { 255 })
-            .collect();
-        let flat = vec![128u8; width * 48];
-        let gradient: Vec<u8> = (0..width * 48).map(|i| ((i % width) * 4) as u8).collect();
-        assert!(laplacian_variance(&stripes, width).unwrap() > BLUR_THRESHOLD);
-        assert_eq!(laplacian_variance(&flat, width), Some(0.0));
-        assert!(laplacian_variance(&gradient, width).unwrap() < BLUR_THRESHOLD);
-        assert_eq!(laplacian_variance(&[1, 2], width), None, "too small to measure");
-    }
 
     fn row(start_s: i64, end_s: i64) -> SegmentRow {
         SegmentRow {

@@ -10,59 +10,14 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use custos_core::time::{CivilDate, DAY_MS, Timestamp};
-use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
-use crate::registry::site_register;
-use crate::store::{AuditEvent, SegmentRow, Store};
-
-/// Where a camera's segments live.
-pub fn camera_dir(data: &Path, camera: &str) -> PathBuf {
-    data.join("footage").join(camera)
-}
-
-/// `20261124T102521Z.mp4` for a start time (UTC), as ffmpeg names it.
-pub fn segment_file_name(start_ms: i64) -> String {
-    let date = CivilDate::from_days(start_ms.div_euclid(DAY_MS));
-    let secs = start_ms.rem_euclid(DAY_MS) / 1000;
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z.mp4",
-        date.year,
-        date.month,
-        date.day,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-/// The start time (ms, UTC) a segment's file name carries.
-pub fn parse_segment_file_name(name: &str) -> Option<i64> {
-    let stem = name.strip_suffix("Z.mp4")?;
-    let (date, time) = stem.split_once('T')?;
-    if date.len() != 8 || time.len() != 6 || !date.bytes().chain(time.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = |s: &str| s.parse::<u32>().ok();
-    let civil = CivilDate {
-        year: date[..4].parse().ok()?,
-        month: n(&date[4..6])?,
-        day: n(&date[6..])?,
-    };
-    let (hh, mm, ss) = (
-        i64::from(n(&time[..2])?),
-        i64::from(n(&time[2..4])?),
-        i64::from(n(&time[4..])?),
-    );
-    if CivilDate::from_days(civil.to_days()) != civil || hh > 23 || mm > 59 || ss > 59 {
-        return None;
-    }
-    let days = civil.to_days();
-    Some(days * DAY_MS + (hh * 3600 + mm * 60 + ss) * 1000)
-}
+use super::paths::{camera_dir, parse_segment_file_name, segment_file_name};
+use crate::db::Store;
+use crate::db::segments::SegmentRow;
+use crate::registers::Registers;
 
 /// The ffmpeg command line for one camera.
 pub fn ffmpeg_args(url: &str, out_dir: &Path, segment_seconds: u32) -> Vec<String> {
@@ -267,122 +222,16 @@ fn index(store: &Store, camera: &str, row: &SegmentRow) {
     }
 }
 
-/// Compares the index with the files on disk at start-up, one camera at a
-/// time, as two sorted sequences (a year is 525,600 files a camera: never
-/// all in memory at once). A file the index lacks (the segment open when the
-/// recorder stopped) and a run of indexed segments whose files are gone are
-/// logged and written to the audit chain; files of footage a sweep destroyed
-/// but had not unlinked are removed. Files from `now` on belong to the run
-/// starting now and are left to it, so this can run beside the recording.
-/// Returns the files not indexed and the indexed segments missing.
-pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> crate::error::Result<(usize, usize)> {
-    // A file named in the current second may be this run's first.
-    let before = now.0 - now.0.rem_euclid(1000);
-    let destroyed = store.files_to_unlink()?;
-    let mut cameras: std::collections::BTreeSet<String> = store.cameras_with_footage()?.into_iter().collect();
-    if let Ok(dirs) = std::fs::read_dir(data.join("footage")) {
-        cameras.extend(
-            dirs.flatten()
-                .filter(|d| d.path().is_dir())
-                .map(|d| d.file_name().to_string_lossy().into_owned()),
-        );
-    }
-    let (mut orphans, mut missing, mut finished) = (0, 0, 0);
-    for camera in &cameras {
-        let dir = camera_dir(data, camera);
-        let mut on_disk: Vec<i64> = std::fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|f| parse_segment_file_name(&f.file_name().to_string_lossy()))
-            .filter(|start| *start < before)
-            .collect();
-        on_disk.sort_unstable();
-        let mut files = on_disk.into_iter().peekable();
-        let mut unindexed: Vec<i64> = Vec::new();
-        // Runs of consecutive indexed segments without a file: (first, last, count).
-        let mut gone: Vec<(i64, i64, usize)> = Vec::new();
-        let mut run: Option<(i64, i64, usize)> = None;
-        store.for_each_segment_start(camera, before, |start| {
-            while let Some(file) = files.next_if(|f| *f < start) {
-                unindexed.push(file);
-            }
-            if files.next_if_eq(&start).is_some() {
-                gone.extend(run.take());
-            } else {
-                run = Some(match run {
-                    Some((first, _, n)) => (first, start, n + 1),
-                    None => (start, start, 1),
-                });
-            }
-        })?;
-        gone.extend(run);
-        unindexed.extend(files);
-
-        // Footage a sweep destroyed before the last stop: finished off.
-        unindexed.retain(|start| {
-            let destroyed_here = destroyed
-                .iter()
-                .any(|(c, first, last)| c == camera && (*first..=*last).contains(start));
-            if destroyed_here {
-                let path = dir.join(segment_file_name(*start));
-                match std::fs::remove_file(&path) {
-                    Ok(()) => finished += 1,
-                    Err(e) => tracing::error!("cannot remove destroyed footage {}: {e}", path.display()),
-                }
-            }
-            !destroyed_here
-        });
-        for (first, last, files) in gone {
-            missing += files;
-            tracing::error!(
-                "footage missing: {camera} {} to {}: {files} indexed segment(s) whose files are gone",
-                segment_file_name(first),
-                segment_file_name(last)
-            );
-            let detail = json!({ "camera": camera, "first_start_ms": first, "last_start_ms": last, "files": files,
-                "first_file": segment_file_name(first), "last_file": segment_file_name(last) });
-            let event = AuditEvent {
-                kind: "footage_missing",
-                actor: "recorder",
-                detail,
-            };
-            store.append_audit(now, event)?;
-        }
-        for start in unindexed {
-            orphans += 1;
-            let path = dir.join(segment_file_name(start));
-            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            tracing::warn!(
-                "footage not indexed: {} ({bytes} bytes), left by a stop mid-segment",
-                path.display()
-            );
-            let detail =
-                json!({ "camera": camera, "start_ms": start, "file": segment_file_name(start), "bytes": bytes });
-            let event = AuditEvent {
-                kind: "footage_unindexed",
-                actor: "recorder",
-                detail,
-            };
-            store.append_audit(now, event)?;
-        }
-    }
-    if finished > 0 {
-        tracing::info!("removed {finished} file(s) of footage destroyed before the last stop");
-    }
-    store.files_unlinked(destroyed.iter().map(|(c, first, _)| (c.as_str(), *first)))?;
-    Ok((orphans, missing))
-}
-
 /// Keeps one recording task per camera in service, following the site
 /// register: a camera added on the console starts recording within seconds.
-pub fn spawn_manager(store: Arc<Store>, data: PathBuf, segment_seconds: u32) {
+pub fn spawn_manager(registers: Registers, data: PathBuf, segment_seconds: u32) {
+    let store = registers.store.clone();
     tokio::spawn(async move {
         let mut running: HashMap<String, (String, JoinHandle<()>)> = HashMap::new();
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            let Ok(site) = site_register(&store) else { continue };
+            let Ok(site) = registers.site() else { continue };
             let wanted: HashMap<String, String> = site
                 .active_cameras()
                 .map(|(id, c)| (id.to_string(), c.stream_url.clone()))
@@ -431,21 +280,5 @@ mod tests {
         assert_eq!(rows[1].real_start_ms, rows[1].start_ms);
         assert_eq!(rows[0].real_end_ms - rows[0].real_start_ms, 3003);
         assert!(parse_segment_line("garbage").is_none());
-    }
-
-    #[test]
-    fn file_names_round_trip() {
-        let t = 1_795_487_121_000; // 2026-11-24T02:25:21Z
-        assert_eq!(segment_file_name(t), "20261124T022521Z.mp4");
-        assert_eq!(parse_segment_file_name("20261124T022521Z.mp4"), Some(t));
-        assert_eq!(parse_segment_file_name("20240229T235959Z.mp4"), Some(1_709_251_199_000));
-        for bad in [
-            "x.mp4",
-            "20261124T0225Z.mp4",
-            "../20261124T022521Z.mp4",
-            "20261124T022521Z.mkv",
-        ] {
-            assert_eq!(parse_segment_file_name(bad), None, "{bad}");
-        }
     }
 }

@@ -4,48 +4,18 @@
 //! the app shows them offline. One entry per alarm from its start to its
 //! end, in the month it started, with its audit row in the same transaction.
 //!
-//! Written as appended chunks (`own_changes`), under the push lock in serve.
+//! Written as appended chunks under the register lock, like every write.
 
-use std::sync::Arc;
-
-use custos_core::documents::{self as docs, DocKey};
+use custos_core::documents::DocKey;
 use custos_core::ids::CameraId;
-use custos_core::inspection::{AlarmKind, RecorderAlarm};
-use custos_core::signing::DeviceKey;
+use custos_core::inspection::{AlarmKind, RecorderAlarm, alarms, put_alarm};
 use custos_core::time::Timestamp;
 use serde_json::json;
 
-use crate::error::Result;
-use crate::own_changes::append_change;
-use crate::registry::new_id;
-use crate::store::{AuditEvent, Store};
-
-/// What `serve` writes its alarms with: each write holds the push lock, so
-/// a device's push and an alarm never build on the same stored copy.
-#[derive(Clone)]
-pub struct AlarmWriter {
-    pub store: Arc<Store>,
-    pub site_key: Arc<DeviceKey>,
-    pub push_lock: Arc<crate::web::documents::PushLock>,
-}
-
-impl AlarmWriter {
-    pub async fn raise(
-        &self,
-        kind: AlarmKind,
-        camera: Option<&CameraId>,
-        detail: &str,
-        now: Timestamp,
-    ) -> Result<bool> {
-        let _one_at_a_time = self.push_lock.hold().await;
-        raise(&self.store, &self.site_key, kind, camera, detail, now)
-    }
-
-    pub async fn end(&self, kind: AlarmKind, camera: Option<&CameraId>, now: Timestamp) -> Result<usize> {
-        let _one_at_a_time = self.push_lock.hold().await;
-        end(&self.store, &self.site_key, kind, camera, now)
-    }
-}
+use super::service::{Registers, Writing};
+use crate::base::error::Result;
+use crate::base::ids::new_id;
+use crate::db::audit::AuditEvent;
 
 /// An alarm still open, where it is written.
 #[derive(Debug, Clone)]
@@ -71,25 +41,26 @@ fn recent_logs(now: Timestamp) -> [DocKey; 2] {
     ]
 }
 
-/// The alarms not yet ended.
-pub fn open_alarms(store: &Store, now: Timestamp) -> Result<Vec<OpenAlarm>> {
-    let mut out = Vec::new();
-    for log in recent_logs(now) {
-        let Some(bytes) = store.document(&log.to_string())? else {
-            continue;
-        };
-        let doc = automerge::Automerge::load(&bytes)?;
-        for (id, alarm) in docs::alarms(&doc)? {
-            if alarm.ended_at.is_none() {
-                out.push(OpenAlarm {
-                    log: log.clone(),
-                    id,
-                    alarm,
-                });
+impl Registers {
+    /// The alarms not yet ended.
+    pub fn open_alarms(&self, now: Timestamp) -> Result<Vec<OpenAlarm>> {
+        let mut out = Vec::new();
+        for log in recent_logs(now) {
+            let Some(doc) = self.document(&log)? else {
+                continue;
+            };
+            for (id, alarm) in alarms(&doc)? {
+                if alarm.ended_at.is_none() {
+                    out.push(OpenAlarm {
+                        log: log.clone(),
+                        id,
+                        alarm,
+                    });
+                }
             }
         }
+        Ok(out)
     }
-    Ok(out)
 }
 
 fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
@@ -101,92 +72,72 @@ fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
     }
 }
 
-/// Raises an alarm in this month's inspection log, unless one of the same
-/// kind for the same camera is open. Returns whether it was raised.
-pub fn raise(
-    store: &Store,
-    site_key: &DeviceKey,
-    kind: AlarmKind,
-    camera: Option<&CameraId>,
-    detail: &str,
-    now: Timestamp,
-) -> Result<bool> {
-    let open = open_alarms(store, now)?;
-    if open
-        .iter()
-        .any(|o| o.alarm.kind == kind && o.alarm.camera.as_ref() == camera)
-    {
-        return Ok(false);
-    }
-    let alarm = RecorderAlarm {
-        kind,
-        camera: camera.cloned(),
-        raised_at: now,
-        ended_at: None,
-        detail: detail.to_string(),
-    };
-    let [log, _] = recent_logs(now);
-    let id = new_id(now).to_string();
-    let audit = json!({ "log": log.to_string(), "alarm": id, "camera": camera, "detail": detail });
-    write(
-        store,
-        site_key,
-        &log,
-        (&id, &alarm),
-        now,
-        audit_kind(kind, false),
-        audit,
-    )?;
-    Ok(true)
-}
-
-/// Ends the open alarms of that kind for that camera. Returns how many.
-pub fn end(
-    store: &Store,
-    site_key: &DeviceKey,
-    kind: AlarmKind,
-    camera: Option<&CameraId>,
-    now: Timestamp,
-) -> Result<usize> {
-    let mut ended = 0;
-    for open in open_alarms(store, now)? {
-        if open.alarm.kind != kind || open.alarm.camera.as_ref() != camera {
-            continue;
+impl Writing<'_> {
+    /// Raises an alarm in this month's inspection log, unless one of the same
+    /// kind for the same camera is open. Returns whether it was raised.
+    pub fn raise_alarm(
+        &self,
+        kind: AlarmKind,
+        camera: Option<&CameraId>,
+        detail: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let open = self.open_alarms(now)?;
+        if open
+            .iter()
+            .any(|o| o.alarm.kind == kind && o.alarm.camera.as_ref() == camera)
+        {
+            return Ok(false);
         }
         let alarm = RecorderAlarm {
-            ended_at: Some(now),
-            ..open.alarm
+            kind,
+            camera: camera.cloned(),
+            raised_at: now,
+            ended_at: None,
+            detail: detail.to_string(),
         };
-        let audit = json!({ "log": open.log.to_string(), "alarm": open.id, "camera": camera, "detail": alarm.detail });
-        write(
-            store,
-            site_key,
-            &open.log,
-            (&open.id, &alarm),
-            now,
-            audit_kind(kind, true),
-            audit,
-        )?;
-        ended += 1;
+        let [log, _] = recent_logs(now);
+        let id = new_id(now).to_string();
+        let audit = json!({ "log": log.to_string(), "alarm": id, "camera": camera, "detail": detail });
+        self.write_alarm(&log, (&id, &alarm), now, audit_kind(kind, false), audit)?;
+        Ok(true)
     }
-    Ok(ended)
-}
 
-fn write(
-    store: &Store,
-    site_key: &DeviceKey,
-    log: &DocKey,
-    (id, alarm): (&str, &RecorderAlarm),
-    now: Timestamp,
-    kind: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
-    let audit = AuditEvent {
-        kind,
-        actor: "recorder",
-        detail,
-    };
-    append_change(store, site_key, log, "recorder alarm", now, Some(audit), |doc| {
-        Ok(docs::put_alarm(doc, id, alarm)?)
-    })
+    /// Ends the open alarms of that kind for that camera. Returns how many.
+    pub fn end_alarm(&self, kind: AlarmKind, camera: Option<&CameraId>, now: Timestamp) -> Result<usize> {
+        let mut ended = 0;
+        for open in self.open_alarms(now)? {
+            if open.alarm.kind != kind || open.alarm.camera.as_ref() != camera {
+                continue;
+            }
+            let alarm = RecorderAlarm {
+                ended_at: Some(now),
+                ..open.alarm
+            };
+            let audit =
+                json!({ "log": open.log.to_string(), "alarm": open.id, "camera": camera, "detail": alarm.detail });
+            self.write_alarm(&open.log, (&open.id, &alarm), now, audit_kind(kind, true), audit)?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
+    fn write_alarm(
+        &self,
+        log: &DocKey,
+        (id, alarm): (&str, &RecorderAlarm),
+        now: Timestamp,
+        kind: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let audit = AuditEvent {
+            kind,
+            actor: "recorder",
+            detail,
+        };
+        self.append_change(log, "recorder alarm", now, Some(audit), |doc| {
+            Ok(put_alarm(doc, id, alarm)?)
+        })?;
+        Ok(())
+    }
 }

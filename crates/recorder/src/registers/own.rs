@@ -1,74 +1,63 @@
 //! Changes the recorder makes to a register document itself: a hold, a
-//! release on the console, the destruction record, an alarm. Each goes in
-//! as a chunk of its own with its audit row, never as a whole save, so a
-//! device's push or the other process (serve and the console share the
-//! database) landing in between is kept: automerge merges the chunks.
+//! release on the console, the destruction record, an alarm, a checkpoint,
+//! the site register. Each goes in as a chunk of its own with its audit
+//! row, never as a whole save, so a device's push or the other process
+//! (serve and the console share the database) landing in between is kept:
+//! automerge merges the chunks.
 
 use automerge::AutoCommit;
 use custos_core::documents::{self as docs, DocKey};
-use custos_core::signing::DeviceKey;
 use custos_core::time::Timestamp;
 
-use crate::error::{RecorderError, Result};
-use crate::store::{AuditEvent, Store};
+use super::service::Writing;
+use crate::base::error::{RecorderError, Result};
+use crate::db::audit::AuditEvent;
+use crate::db::documents::COMPACT_AFTER_CHUNKS;
 
-/// Held while the recorder reads a register document, changes it and
-/// appends the change. serve and the console sign their changes as one
-/// automerge actor (the site key): two changes made from the same stored
-/// copy would carry the same sequence number, and no document holding both
-/// can be loaded (`DuplicateSeqNumber`). An exclusive lock on a file beside
-/// the database serializes them across the processes and their threads.
-pub struct RegisterLock {
-    /// Locked while open; closing it (on drop) lets the next writer in.
-    _file: std::fs::File,
-}
-
-impl RegisterLock {
-    pub fn acquire(store: &Store) -> Result<RegisterLock> {
-        let path = store.path().with_file_name("registers.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| RecorderError::file(&path, e))?;
-        file.lock().map_err(|e| RecorderError::file(&path, e))?;
-        Ok(RegisterLock { _file: file })
-    }
-}
-
-/// Opens `key` as stored, lets `change` edit it, commits with `message`
-/// and appends the change with its audit row (if any) in one transaction. A
-/// document not stored yet is created (from its genesis, as devices make
-/// it); if someone created it meanwhile, the change is made again on theirs.
-pub fn append_change(
-    store: &Store,
-    site_key: &DeviceKey,
-    key: &DocKey,
-    message: &str,
-    now: Timestamp,
-    audit: Option<AuditEvent<'_>>,
-    mut change: impl FnMut(&mut AutoCommit) -> Result<()>,
-) -> Result<()> {
-    let name = key.to_string();
-    let _one_writer = RegisterLock::acquire(store)?;
-    for _ in 0..2 {
-        let bytes = store.document(&name)?;
-        let mut doc = docs::open(key, bytes.as_deref(), &site_key.device_id())?;
+impl Writing<'_> {
+    /// Opens `key` as stored, lets `change` edit it, commits with `message`
+    /// and appends the change with its audit row (if any) in one
+    /// transaction. A document not stored yet is created (from its genesis,
+    /// as devices make it). Nothing changed: nothing written but the audit
+    /// row. Returns whether the document changed.
+    pub fn append_change(
+        &self,
+        key: &DocKey,
+        message: &str,
+        now: Timestamp,
+        audit: Option<AuditEvent<'_>>,
+        change: impl FnOnce(&mut AutoCommit) -> Result<()>,
+    ) -> Result<bool> {
+        let bytes = self.store.document(key)?;
+        let mut doc = docs::open(key, bytes.as_deref(), &self.site_key.device_id())?;
         let before = doc.get_heads();
         change(&mut doc)?;
-        docs::commit(&mut doc, message, now.0);
+        if docs::commit(&mut doc, message, now.0).is_none() {
+            if let Some(audit) = audit {
+                self.store.append_audit(now, audit)?;
+            }
+            return Ok(false);
+        }
         match bytes {
             Some(_) => {
-                store.append_document_changes(&name, &doc.save_after(&before), now, audit)?;
-                return Ok(());
+                let (version, chunks) =
+                    self.store
+                        .append_document_changes(key, &doc.save_after(&before), now, audit)?;
+                // The recorder's own documents are compacted like pushed ones:
+                // a holds document gathers a destruction record a day, the
+                // audit document a checkpoint, each a chunk.
+                if chunks >= COMPACT_AFTER_CHUNKS {
+                    self.store.compact_document(key, &doc.save(), version)?;
+                }
             }
-            None if store.insert_document(&name, &doc.save(), now, audit.clone())? => return Ok(()),
-            None => continue,
+            // Under the write lock nobody else can have created it since it was read.
+            None if self.store.insert_document(key, &doc.save(), now, audit)? => {}
+            None => {
+                return Err(RecorderError::internal(format!(
+                    "{key} was created while the recorder held the register lock"
+                )));
+            }
         }
+        Ok(true)
     }
-    Err(RecorderError::Usage(format!(
-        "{name} was created twice while the recorder wrote to it"
-    )))
 }

@@ -22,10 +22,10 @@ pub struct Health {
     responses((status = 200, description = "The recorder is up", body = Health),
               (status = 500, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
-    let site = crate::registry::site_register(&state.store)?;
+    let site = state.registers.site()?;
     Ok(Json(Health {
         status: "ok".into(),
-        site: site.site.name,
+        site: site.site.name.clone(),
         version: env!("CARGO_PKG_VERSION").into(),
     }))
 }

@@ -1,17 +1,14 @@
 //! `GET /v1/me`: who this device signs in as, and which documents it may
-//! receive (need-to-know, from `custos_core::access::may_read`).
+//! receive (need-to-know, `registers::reading`).
 
 use axum::Json;
 use axum::extract::State;
-use custos_core::access::may_read;
-use custos_core::documents::DocKey;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::auth::Authenticated;
 use super::problem::Problem;
-use crate::registry::site_register;
+use crate::registers::SignedIn;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
@@ -26,18 +23,12 @@ pub struct Me {
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "This device and what it may read", body = Me),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json")))]
-pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Json<Me>, Problem> {
-    let site = site_register(&state.store)?;
-    let profile = site.profile().map_err(Problem::internal)?;
+pub async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Json<Me>, Problem> {
     let documents = state
-        .store
-        .document_keys()?
+        .registers
+        .documents_for(&who)?
         .into_iter()
-        .filter(|key| match key.parse::<DocKey>() {
-            // Whether a case is major is read from the case itself once sync arrives.
-            Ok(doc) => may_read(&doc, &who.person.roles, &profile, false),
-            Err(_) => false,
-        })
+        .map(|(key, _)| key.to_string())
         .collect();
     Ok(Json(Me {
         person_id: who.person_id.to_string(),

@@ -1,10 +1,11 @@
 //! The HTTP API, one module per resource, described by an OpenAPI document
 //! generated from the handlers (utoipa) at `GET /v1/openapi.json`. Errors are
-//! `application/problem+json`.
+//! `application/problem+json`. Thin: a handler extracts, calls one function
+//! of `registers` or `footage`, and maps the result; only `cmds::serve`
+//! mounts it.
 
 pub mod auth;
 pub mod blobs;
-pub mod cache;
 pub mod cameras;
 pub mod documents;
 pub mod enroll;
@@ -18,14 +19,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use custos_core::signing::DeviceKey;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::clock::Clock;
-use crate::store::Store;
+use crate::footage::picture::PictureChecks;
+use crate::registers::Registers;
 
 /// Largest request body most endpoints read.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -35,21 +35,16 @@ pub const MAX_SYNC_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<Store>,
-    pub clock: Arc<dyn Clock>,
-    pub site_key: Arc<DeviceKey>,
+    /// The registers: every read and write of a register document.
+    pub registers: Registers,
     /// SHA-256 of the TLS certificate, which devices pin.
     pub fingerprint: Arc<str>,
-    pub sync_states: Arc<documents::SyncStates>,
-    pub push_lock: Arc<documents::PushLock>,
-    /// Documents and the site register kept in memory between requests.
-    pub cache: Arc<cache::Cache>,
     /// The data directory (footage lives under it).
     pub data: std::path::PathBuf,
     /// Length of a footage segment, for judging whether a camera records.
     pub segment_seconds: u32,
     /// The newest picture check of each camera.
-    pub pictures: Arc<crate::health::PictureChecks>,
+    pub pictures: Arc<PictureChecks>,
     /// Keys of documents that changed, for the event stream.
     pub changes: tokio::sync::broadcast::Sender<String>,
 }

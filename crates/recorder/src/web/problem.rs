@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
+use crate::base::error::RecorderError;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
     /// Always `about:blank`: the title and status say it all.
@@ -69,9 +71,24 @@ impl IntoResponse for Problem {
     }
 }
 
-impl From<crate::RecorderError> for Problem {
-    fn from(e: crate::RecorderError) -> Problem {
-        Problem::internal(e)
+/// Every error of the recorder as the problem a device reads: each domain
+/// outcome with its own status, the rest logged and answered 500.
+impl From<RecorderError> for Problem {
+    fn from(e: RecorderError) -> Problem {
+        let detail = e.to_string();
+        match e {
+            RecorderError::Usage(_) | RecorderError::BadRequest(_) => Problem::bad_request(detail),
+            RecorderError::Unauthorized { title, .. } => Problem::new(StatusCode::UNAUTHORIZED, title, detail),
+            RecorderError::Forbidden { title, .. } => Problem::new(StatusCode::FORBIDDEN, title, detail),
+            RecorderError::NotFound { title, .. } => Problem::new(StatusCode::NOT_FOUND, title, detail),
+            RecorderError::Conflict { title, .. } => Problem::new(StatusCode::CONFLICT, title, detail),
+            RecorderError::Gone { title, .. } => Problem::new(StatusCode::GONE, title, detail),
+            RecorderError::TooLarge(_) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail),
+            RecorderError::UnsupportedMedia(_) => {
+                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not an image", detail)
+            }
+            other => Problem::internal(other),
+        }
     }
 }
 

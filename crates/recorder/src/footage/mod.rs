@@ -1,0 +1,15 @@
+//! Footage: recording ([`ingest`]), the index against the disk at start
+//! ([`reconcile`]), retention ([`retention`], with the disk and the floor in
+//! [`disk`]), camera health ([`health`], [`picture`]) and still frames
+//! ([`frames`]). Paths are derived from the camera and the time
+//! ([`paths`]). Footage uses the registers (holds, alarms, the destruction
+//! record); the registers never use footage.
+
+pub mod disk;
+pub mod frames;
+pub mod health;
+pub mod ingest;
+pub mod paths;
+pub mod picture;
+pub mod reconcile;
+pub mod retention;

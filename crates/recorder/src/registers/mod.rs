@@ -1,0 +1,27 @@
+//! The registers as the recorder keeps them: the one write path, and what
+//! reads and writes them. [`service`] holds the store, the cache and the
+//! write lock; every write is a method of its `Writing` guard: a device's
+//! [`push`], the recorder's own changes ([`own`]: [`holds`], [`alarms`],
+//! [`checkpoints`]) and the console's ([`site`]). Devices come in through
+//! [`enrollment`] and [`sign_in`], read through [`reading`] and [`sync`],
+//! and hand in photos through [`blobs`]; [`watcher`] tells open apps of a
+//! change. Nothing here knows footage files: what it needs of the footage
+//! index it reads from `db`.
+
+pub mod alarms;
+pub mod blobs;
+pub mod checkpoints;
+pub mod enrollment;
+pub mod holds;
+pub mod own;
+pub mod push;
+pub mod reading;
+pub mod service;
+pub mod sign_in;
+pub mod site;
+pub mod sync;
+pub mod sync_states;
+pub mod watcher;
+
+pub use service::{Registers, Writing};
+pub use sign_in::SignedIn;

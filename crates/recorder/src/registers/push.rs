@@ -1,0 +1,131 @@
+//! The upload side of sync: a device pushes the changes it made to one
+//! document. The recorder decodes each change, checks the batch against
+//! the write rules of `custos_core::access` and applies it all or nothing
+//! (DESIGN §3a); what an accepted push sets off (the holds of 001 §6(3) and
+//! §6(4)) happens in the same turn of the register lock.
+
+use automerge::Change;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use custos_core::access::{Refusal, UploadContext, check_upload};
+use custos_core::documents::DocKey;
+use custos_core::history::heads_to_hex;
+use serde_json::json;
+
+use super::service::{Registers, Writing};
+use super::sign_in::SignedIn;
+use crate::base::error::{RecorderError, Result};
+use crate::db::audit::AuditEvent;
+use crate::db::documents::COMPACT_AFTER_CHUNKS;
+
+/// Most changes one push may carry.
+pub const MAX_PUSH_CHANGES: usize = 5_000;
+
+/// What became of a push.
+#[derive(Debug)]
+pub enum PushOutcome {
+    /// Every change applied.
+    Accepted {
+        /// The document's heads after the push.
+        heads: Vec<String>,
+        applied: usize,
+    },
+    /// A change breaks a write rule: nothing was applied, and the refusal
+    /// (on record in the audit chain) goes back to the device.
+    Refused(Refusal),
+}
+
+impl Registers {
+    /// Checks and applies a device's changes (each base64) to `key`.
+    pub async fn push(&self, who: &SignedIn, key: &str, changes: &[String]) -> Result<PushOutcome> {
+        let key: DocKey = key
+            .parse()
+            .map_err(|e: custos_core::CoreError| RecorderError::BadRequest(e.to_string()))?;
+        if changes.len() > MAX_PUSH_CHANGES {
+            return Err(RecorderError::BadRequest(format!(
+                "at most {MAX_PUSH_CHANGES} changes per push; send the rest after"
+            )));
+        }
+        let mut decoded = Vec::with_capacity(changes.len());
+        for (i, text) in changes.iter().enumerate() {
+            let bytes = B64
+                .decode(text)
+                .map_err(|_| RecorderError::BadRequest(format!("change {i} is not base64")))?;
+            let change = Change::from_bytes(bytes)
+                .map_err(|e| RecorderError::BadRequest(format!("change {i} is not an automerge change: {e}")))?;
+            decoded.push(change);
+        }
+        self.write().await?.push(who, &key, &decoded)
+    }
+}
+
+impl Writing<'_> {
+    /// The push pipeline under the register lock: check, store, then the
+    /// holds the push calls for.
+    pub fn push(&self, who: &SignedIn, key: &DocKey, changes: &[Change]) -> Result<PushOutcome> {
+        let now = self.now();
+        let existing = self.cache.take(&self.store, key)?;
+        let is_new = existing.is_none();
+        let stored = existing.unwrap_or_default();
+        let stored_heads = stored.get_heads();
+        let profile = self.profile()?;
+        let checked = self.with_site_history(|site| {
+            let ctx = UploadContext {
+                site,
+                profile: &profile,
+                now,
+            };
+            check_upload(key, stored, changes, &who.device_id, &ctx)
+        })?;
+        let actor = who.person_id.to_string();
+        let after = match checked {
+            Ok(after) => after,
+            Err(refusal) => {
+                let detail =
+                    json!({ "document": key.to_string(), "device": who.device_id.as_str(), "refusal": refusal });
+                self.store.append_audit(
+                    now,
+                    AuditEvent {
+                        kind: "upload_refused",
+                        actor: &actor,
+                        detail,
+                    },
+                )?;
+                return Ok(PushOutcome::Refused(refusal));
+            }
+        };
+        let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
+        let detail = json!({ "document": key.to_string(), "device": who.device_id.as_str(), "changes": hashes });
+        let audit = Some(AuditEvent {
+            kind: "upload_accepted",
+            actor: &actor,
+            detail,
+        });
+        // Only what this push added is written, as the changes' own bytes
+        // (automerge loads a save followed by change chunks as one
+        // document; encoding a chunk anew cost more than checking the push);
+        // the whole document now and then.
+        if is_new {
+            if !self.store.insert_document(key, &after.save(), now, audit)? {
+                return Err(RecorderError::conflict(
+                    "Document created meanwhile",
+                    format!("{key} was created while this push was checked; nothing was applied, sync again"),
+                ));
+            }
+        } else if after.get_heads() != stored_heads {
+            let chunk: Vec<u8> = changes.iter().flat_map(|c| c.raw_bytes().iter().copied()).collect();
+            let (version, chunks) = self.store.append_document_changes(key, &chunk, now, audit)?;
+            if chunks >= COMPACT_AFTER_CHUNKS {
+                self.store.compact_document(key, &after.save(), version)?;
+            }
+        }
+        self.holds_after_push(key, &after, is_new, &profile, now)?;
+        let version = self.store.document_version(key)?.unwrap_or_default();
+        let heads = heads_to_hex(&after.get_heads());
+        self.cache.remember(key, version, after);
+        Ok(PushOutcome::Accepted {
+            heads,
+            applied: changes.len(),
+        })
+    }
+}

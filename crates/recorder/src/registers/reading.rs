@@ -1,0 +1,47 @@
+//! What a device may read of the stored registers (need-to-know): the rule
+//! is the core's (`access::may_read`, from the permission table); this is
+//! where it meets the documents the recorder holds.
+
+use custos_core::access::may_read;
+use custos_core::application::ApplicationCase;
+use custos_core::documents::{self as docs, CURRENT, DocKey};
+use custos_core::history::heads_to_hex;
+use custos_core::site::SiteRegister;
+
+use super::service::Registers;
+use super::sign_in::SignedIn;
+use crate::base::error::Result;
+
+impl Registers {
+    /// Whether this person may receive the stored document `key` (a case
+    /// document is read to see whether it is a major or abnormal case).
+    pub fn readable(&self, site: &SiteRegister, who: &SignedIn, key: &DocKey) -> Result<bool> {
+        let profile = site.profile()?;
+        let major = match key {
+            DocKey::ApplicationCase(_) => match self.document(key)? {
+                Some(doc) => {
+                    let case: Option<ApplicationCase> = docs::get_entry(&doc, docs::CASE, CURRENT).unwrap_or(None);
+                    case.is_some_and(|c| c.major_or_abnormal)
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        Ok(may_read(key, &who.person.roles, &profile, major))
+    }
+
+    /// The stored documents this device may receive, with their heads (hex).
+    pub fn documents_for(&self, who: &SignedIn) -> Result<Vec<(DocKey, Vec<String>)>> {
+        let site = self.site()?;
+        let mut out = Vec::new();
+        for key in self.store.document_keys()? {
+            if !self.readable(&site, who, &key)? {
+                continue;
+            }
+            if let Some(doc) = self.document(&key)? {
+                out.push((key, heads_to_hex(&doc.get_heads())));
+            }
+        }
+        Ok(out)
+    }
+}

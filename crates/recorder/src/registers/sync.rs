@@ -1,0 +1,55 @@
+//! The download side of sync: the automerge sync protocol with the
+//! recorder's side read-only (`sync::State::new_read_only`), for the
+//! documents a device may read. The upload side is [`super::push`].
+
+use automerge::sync::{self, SyncDoc};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use custos_core::documents::DocKey;
+
+use super::service::Registers;
+use super::sign_in::SignedIn;
+use crate::base::error::{RecorderError, Result};
+
+/// Most documents one sync request may carry.
+pub const MAX_SYNC_DOCUMENTS: usize = 200;
+
+impl Registers {
+    /// One round of sync for several documents: each `(key, message)` in
+    /// (the message an automerge sync message in base64), the recorder's
+    /// answer out (`None` when the device has everything).
+    pub fn sync(&self, who: &SignedIn, items: &[(String, String)]) -> Result<Vec<(String, Option<String>)>> {
+        if items.len() > MAX_SYNC_DOCUMENTS {
+            return Err(RecorderError::BadRequest(format!(
+                "at most {MAX_SYNC_DOCUMENTS} documents per request"
+            )));
+        }
+        let site = self.site()?;
+        let mut replies = Vec::with_capacity(items.len());
+        for (name, message) in items {
+            let key: DocKey = name
+                .parse()
+                .map_err(|e: custos_core::CoreError| RecorderError::BadRequest(e.to_string()))?;
+            if !self.readable(&site, who, &key)? {
+                return Err(RecorderError::forbidden(format!(
+                    "{key} is not a document this person's roles may receive"
+                )));
+            }
+            let mut doc = self
+                .document(&key)?
+                .ok_or_else(|| RecorderError::not_found("No such document", format!("the recorder has no {key}")))?;
+            let raw = B64
+                .decode(message)
+                .map_err(|_| RecorderError::BadRequest(format!("{key}: the message is not base64")))?;
+            let message = sync::Message::decode(&raw)
+                .map_err(|e| RecorderError::BadRequest(format!("{key}: not an automerge sync message: {e}")))?;
+            let mut state = self.sync_states.take(who.device_id.as_str(), name);
+            doc.receive_sync_message(&mut state, message)
+                .map_err(|e| RecorderError::BadRequest(format!("{key}: the sync message cannot be applied: {e}")))?;
+            let reply = doc.generate_sync_message(&mut state).map(|m| B64.encode(m.encode()));
+            self.sync_states.put(who.device_id.as_str(), name, state);
+            replies.push((name.clone(), reply));
+        }
+        Ok(replies)
+    }
+}

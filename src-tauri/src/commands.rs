@@ -86,7 +86,7 @@ pub fn app_info() -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         core_version: custos_core::VERSION.to_owned(),
-        profiles: custos_core::policy::BUILTIN_PROFILES
+        profiles: custos_core::seeds::BUILTIN_PROFILES
             .iter()
             .map(|p| p.to_string())
             .collect(),
@@ -253,7 +253,13 @@ pub fn inspection_month(session: State<'_, Session>, year: i32, month: u32) -> R
 #[tauri::command]
 pub fn record_check(session: State<'_, Session>, draft: CheckDraft) -> Result<RecordedCheck> {
     let me = session.me()?;
-    let recorded = registers::record_check(&session.store, &me, draft, Session::now(), Session::new_entry_id)?;
+    let recorded = registers::record_check(
+        &session.store,
+        &me,
+        draft,
+        crate::clock::now(),
+        crate::clock::new_entry_id,
+    )?;
     session.wake.notify_one();
     Ok(recorded)
 }
@@ -270,7 +276,7 @@ pub fn close_repair(
 ) -> Result<()> {
     let me = session.me()?;
     let key = DocKey::Inspections { year, month };
-    registers::close_repair(&session.store, &key, &repair, &me, &note, photos, Session::now())?;
+    registers::close_repair(&session.store, &key, &repair, &me, &note, photos, crate::clock::now())?;
     session.wake.notify_one();
     Ok(())
 }
@@ -284,8 +290,8 @@ pub fn countersign_check(session: State<'_, Session>, year: i32, month: u32, ent
     let signer = registers::Signer {
         person: &me,
         key: &session.key,
-        now: Session::now(),
-        id: Session::new_entry_id(),
+        now: crate::clock::now(),
+        id: crate::clock::new_entry_id(),
     };
     registers::countersign_check(&session.store, &key, &entry, &roles, signer)?;
     session.wake.notify_one();
@@ -313,8 +319,8 @@ pub fn file_application(session: State<'_, Session>, draft: registers::Applicati
         &session.store,
         &me,
         draft,
-        Session::now(),
-        Session::new_entry_id(),
+        crate::clock::now(),
+        crate::clock::new_entry_id(),
         new_salt()?,
     )?;
     session.wake.notify_one();
@@ -330,7 +336,7 @@ pub fn amend_application(
 ) -> Result<registers::ApplicationView> {
     session.me()?;
     let id = application_id(&application)?;
-    let view = registers::amend_application(&session.store, &id, draft, Session::now(), new_salt()?)?;
+    let view = registers::amend_application(&session.store, &id, draft, crate::clock::now(), new_salt()?)?;
     session.wake.notify_one();
     Ok(view)
 }
@@ -355,8 +361,8 @@ pub fn decide(
     let signer = registers::Signer {
         person: &me,
         key: &session.key,
-        now: Session::now(),
-        id: Session::new_entry_id(),
+        now: crate::clock::now(),
+        id: crate::clock::new_entry_id(),
     };
     let view = registers::decide(&session.store, &id, decision, role, signer)?;
     session.wake.notify_one();
@@ -383,8 +389,8 @@ pub fn release_hold(session: State<'_, Session>, hold: String, reason: String) -
     let signer = registers::Signer {
         person: &me,
         key: &session.key,
-        now: Session::now(),
-        id: Session::new_entry_id(),
+        now: crate::clock::now(),
+        id: crate::clock::new_entry_id(),
     };
     registers::release_hold(&session.store, &hold, &reason, &roles, signer)?;
     session.wake.notify_one();
@@ -404,14 +410,14 @@ pub fn logbook(
 /// (online only): pre-fills the walk-around checklist.
 #[tauri::command]
 pub async fn camera_health(session: State<'_, Session>) -> Result<serde_json::Value> {
-    Ok(session.client().await?.camera_health(Session::now().0).await?)
+    Ok(session.client().await?.camera_health(crate::clock::now().0).await?)
 }
 
 /// A camera's current picture as a data: URL (online only, and only for the
 /// roles the profile lets see live pictures).
 #[tauri::command]
 pub async fn camera_snapshot(session: State<'_, Session>, camera: String) -> Result<String> {
-    let jpeg = session.client().await?.snapshot(&camera, Session::now().0).await?;
+    let jpeg = session.client().await?.snapshot(&camera, crate::clock::now().0).await?;
     Ok(format!("data:image/jpeg;base64,{}", B64.encode(jpeg)))
 }
 
@@ -634,7 +640,7 @@ mod tests {
             "the fault opened a repair"
         );
         assert!(app.call("sync_status", json!({})).unwrap()["waiting"].as_u64().unwrap() >= 1);
-        let now = crate::session::Session::now().taipei_date();
+        let now = crate::clock::now().taipei_date();
         let month = app
             .call("inspection_month", json!({ "year": now.year, "month": now.month }))
             .unwrap();
@@ -876,7 +882,7 @@ mod tests {
             .unwrap();
         inspector.call("sync_now", json!({})).unwrap();
         head.call("sync_now", json!({})).unwrap();
-        let now = crate::session::Session::now().taipei_date();
+        let now = crate::clock::now().taipei_date();
         let seal = json!({ "year": now.year, "month": now.month, "entry": check["entry"] });
         assert_eq!(
             inspector.error_kind("countersign_check", seal.clone()).0,

@@ -3,6 +3,7 @@
 //! store, return.
 
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod identity;
 pub mod photos;

@@ -7,10 +7,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use custos_core::ids::{EntryId, PersonId};
+use custos_core::ids::PersonId;
 use custos_core::signing::DeviceKey;
-use custos_core::time::Timestamp;
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::store::{LocalStore, StoreError};
 use crate::sync::{SyncClient, SyncError, SyncEvent, SyncReport, enrollment};
@@ -65,23 +63,6 @@ impl Session {
         })
     }
 
-    pub fn now() -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default();
-        Timestamp(ms)
-    }
-
-    /// A new entry id: the time now and 80 random bits (a ULID).
-    pub fn new_entry_id() -> EntryId {
-        let mut random = [0u8; 16];
-        SystemRandom::new()
-            .fill(&mut random[6..])
-            .expect("the system provides randomness");
-        EntryId::from_parts(Session::now().0 as u64, u128::from_be_bytes(random))
-    }
-
     /// How the last sync round ended (or where it is), if one ran.
     pub fn last_event(&self) -> Option<SyncEvent> {
         self.last_event.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -111,7 +92,9 @@ impl Session {
             *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
             emit(event);
         };
-        client.sync_once(&self.store, Session::now().0, &mut remember).await
+        client
+            .sync_once(&self.store, crate::clock::now().0, &mut remember)
+            .await
     }
 
     /// The client for the enrolled recorder, made once and kept (with its

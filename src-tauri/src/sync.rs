@@ -389,15 +389,17 @@ impl SyncClient {
         now_ms: i64,
         on: &mut (dyn FnMut(SyncEvent) + Send),
     ) -> Result<bool, SyncError> {
-        use custos_core::audit::{COUNTERSIGN_ROLES, Checkpoint, PublishedCheckpoint, review_checkpoints};
+        use custos_core::audit::{Checkpoint, PublishedCheckpoint, review_checkpoints};
         use custos_core::documents as docs;
+        use custos_core::permissions::{Access, Register, fixed_roles};
         use custos_core::seal::{Seal, SealPurpose};
 
         let Some(enrolled) = enrollment(store)? else {
             return Ok(false);
         };
-        let Some(role) = COUNTERSIGN_ROLES
-            .into_iter()
+        let Some(role) = fixed_roles(Register::Audit, Access::Sign)
+            .iter()
+            .copied()
             .find(|r| enrolled.enrolled.roles.iter().any(|mine| mine == r.as_str()))
         else {
             return Ok(false);
@@ -429,7 +431,7 @@ impl SyncClient {
         };
         let me: custos_core::ids::PersonId = enrolled.enrolled.person_id.parse()?;
         let seal = Seal::sign(
-            crate::session::Session::new_entry_id(),
+            crate::clock::new_entry_id(),
             SealPurpose::AuditCheckpoint,
             newest.key(),
             newest.content_hash(),

@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use custos_app::registers::{self, CheckDraft};
-use custos_app::session::Session;
 use custos_app::store::LocalStore;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::CameraCheck;
-use custos_core::policy::{KAOHSIUNG_KINDERGARTEN, PolicyProfile};
+use custos_core::policy::PolicyProfile;
 use custos_core::roles::Role;
+use custos_core::seeds::KAOHSIUNG_KINDERGARTEN;
 use custos_core::signing::DeviceKey;
 use custos_core::site::{Camera, CameraFeatures, Device, Person, SiteInfo, Zone};
 
@@ -69,7 +69,7 @@ fn site_document() -> AutoCommit {
     let device = Device {
         person: inspector(),
         public_key: key().public_key_hex(),
-        enrolled_at: Session::now(),
+        enrolled_at: custos_app::clock::now(),
         revoked_at: None,
     };
     docs::put_entry(&mut site, "devices", key().device_id().as_str(), &device).unwrap();
@@ -97,7 +97,7 @@ fn child_records_checks_until_killed() {
             photos: vec![],
         };
         counter += 1;
-        let at = Session::now();
+        let at = custos_app::clock::now();
         let id = move || EntryId::from_parts(at.0 as u64, (pid << 64) | counter);
         let recorded = registers::record_check(&store, &inspector(), draft, at, id).unwrap();
         println!("confirmed {}", recorded.entry);
@@ -113,7 +113,7 @@ fn no_confirmed_edit_is_lost_to_sigkill() {
         let mut site = site_document();
         store.save_received("site", &mut site, &[], &[], 0).unwrap();
     }
-    let seed = Session::now().0 as u64;
+    let seed = custos_app::clock::now().0 as u64;
     println!("random seed {seed}");
     let mut random = seed;
     let mut next = move |below: u64| {
@@ -164,7 +164,7 @@ fn no_confirmed_edit_is_lost_to_sigkill() {
     assert!(kills >= 5, "killed {kills} times");
 
     let store = Mutex::new(LocalStore::open(&path, key().device_id()).unwrap());
-    let month = registers::month_of(Session::now());
+    let month = registers::month_of(custos_app::clock::now());
     let DocKey::Inspections { year, month } = month else {
         unreachable!()
     };

@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use automerge::AutoCommit;
 use common::Site;
 use custos_app::client::ClientError;
-use custos_app::session::Session;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, SyncError, SyncEvent, enroll, enrollment};
 use custos_core::documents as docs;
@@ -49,7 +48,7 @@ impl Device {
 
     /// What a command does: edit, and the edit is durable before it returns.
     fn record_check(&self, inspector: &PersonId, remarks: &str) -> EntryId {
-        let now = Session::now();
+        let now = custos_app::clock::now();
         let key = custos_app::registers::month_of(now);
         let mut store = self.store.lock().unwrap();
         let mut doc: AutoCommit = store.document(&key).unwrap();
@@ -77,7 +76,7 @@ impl Device {
             .store
             .lock()
             .unwrap()
-            .document(&custos_app::registers::month_of(Session::now()))
+            .document(&custos_app::registers::month_of(custos_app::clock::now()))
             .unwrap();
         let entries: std::collections::BTreeMap<String, InspectionEntry> =
             docs::entries(&doc, docs::INSPECTION_ENTRIES).unwrap();
@@ -90,7 +89,7 @@ impl Device {
             SyncClient::for_enrollment(&enrolled, std::sync::Arc::new(DeviceKey::from_seed(&[self.seed; 32]))).unwrap();
         let mut events = Vec::new();
         let result = client
-            .sync_once(&self.store, Session::now().0, &mut |e| events.push(e))
+            .sync_once(&self.store, custos_app::clock::now().0, &mut |e| events.push(e))
             .await;
         (result, events)
     }

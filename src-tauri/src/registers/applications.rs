@@ -1,0 +1,301 @@
+//! 調閱申請單: filing and amending an application, deciding on it, and the
+//! applications this device holds with their derived status.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use custos_core::application::{ApplicationCase, Attachment, PersonalData};
+use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
+use custos_core::documents::CURRENT;
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::ids::{CameraId, EntryId, PersonId};
+use custos_core::roles::Role;
+use custos_core::terms::ApplicantKind;
+use custos_core::terms::{AccessKind, Category};
+use custos_core::time::{MinuteWindow, Timestamp};
+use custos_core::workflow::derive_status;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{LocalStore, lock};
+
+use super::common::{RegisterError, Result, Signer, site, site_history};
+
+/// An application as the manager types it from the form; who filed it,
+/// when, and the personal data's digest are added here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationDraft {
+    pub applicant_kind: ApplicantKind,
+    pub applicant_name: String,
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub unit: String,
+    pub cameras: Vec<CameraId>,
+    /// Taipei wall-clock minutes, `YYYY-MM-DD HH:MM`, as the form asks.
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub category: Category,
+    pub kinds: Vec<AccessKind>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub in_court: bool,
+    #[serde(default)]
+    pub major_or_abnormal: bool,
+    pub national_id: String,
+    pub phone: String,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// The case and the personal data a draft describes.
+fn case_from_draft(
+    draft: ApplicationDraft,
+    id: EntryId,
+    filed_by: PersonId,
+    filed_at: Timestamp,
+    salt: String,
+) -> Result<(ApplicationCase, PersonalData)> {
+    let personal = PersonalData {
+        national_id: draft.national_id.trim().to_ascii_uppercase(),
+        phone: draft.phone.trim().to_string(),
+        address: draft.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+        salt,
+    };
+    personal.validate()?;
+    let window = MinuteWindow::new(
+        Timestamp::parse_taipei_minute(&draft.from)?,
+        Timestamp::parse_taipei_minute(&draft.to)?,
+    )?;
+    let case = ApplicationCase {
+        id,
+        filed_at,
+        filed_by,
+        applicant_kind: draft.applicant_kind,
+        applicant_name: draft.applicant_name.trim().to_string(),
+        relation: draft.relation.trim().to_string(),
+        unit: draft.unit.trim().to_string(),
+        cameras: draft.cameras,
+        window,
+        reason: draft.reason.trim().to_string(),
+        category: draft.category,
+        kinds: draft.kinds,
+        attachments: draft.attachments,
+        in_court: draft.in_court,
+        major_or_abnormal: draft.major_or_abnormal,
+        personal_data_digest: personal.digest(),
+    };
+    Ok((case, personal))
+}
+
+/// Writes the case and its personal data: the personal data first, so a
+/// case never waits without the data its digest names.
+fn write_application(
+    store: &Mutex<LocalStore>,
+    case: &ApplicationCase,
+    personal: &PersonalData,
+    message: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let mut guard = lock(store);
+    let personal_key = DocKey::ApplicationPersonal(case.id.clone());
+    let mut personal_doc = guard.document(&personal_key)?;
+    let before = personal_doc.get_heads();
+    docs::put_entry(&mut personal_doc, docs::PERSONAL, CURRENT, personal)?;
+    docs::commit(&mut personal_doc, message, now.0);
+    guard.record_edit(&personal_key, &mut personal_doc, &before, now.0)?;
+    let case_key = DocKey::ApplicationCase(case.id.clone());
+    let mut case_doc = guard.document(&case_key)?;
+    let before = case_doc.get_heads();
+    docs::put_entry(&mut case_doc, docs::CASE, CURRENT, case)?;
+    docs::commit(&mut case_doc, message, now.0);
+    guard.record_edit(&case_key, &mut case_doc, &before, now.0)?;
+    Ok(())
+}
+
+/// Files an application (調閱申請): the case and, in a document of its own
+/// that fewer roles receive, the applicant's personal data. Checked against
+/// the profile first; nothing is stored if it fails.
+pub fn file_application(
+    store: &Mutex<LocalStore>,
+    me: &PersonId,
+    draft: ApplicationDraft,
+    now: Timestamp,
+    id: EntryId,
+    salt: String,
+) -> Result<String> {
+    let site = site(store)?;
+    let filed_at = Timestamp(now.0 / custos_core::time::MINUTE_MS * custos_core::time::MINUTE_MS);
+    let (case, personal) = case_from_draft(draft, id.clone(), me.clone(), filed_at, salt)?;
+    case.check_filing(&site, &site.profile()?, now)?;
+    write_application(store, &case, &personal, "filed", now)?;
+    Ok(id.to_string())
+}
+
+/// Amends an application still in review: the form's fields anew; who
+/// filed it and when stay. Decisions signed on the old text stop counting
+/// (they signed its hash), so the chain starts again.
+pub fn amend_application(
+    store: &Mutex<LocalStore>,
+    application: &EntryId,
+    draft: ApplicationDraft,
+    now: Timestamp,
+    salt: String,
+) -> Result<ApplicationView> {
+    let current = application_view(store, application)?;
+    if current.status.is_final() {
+        return Err(custos_core::CoreError::Policy(
+            "the application has been decided and can no longer be amended".into(),
+        )
+        .into());
+    }
+    let site = site(store)?;
+    let old = current.case;
+    let (case, personal) = case_from_draft(draft, old.id.clone(), old.filed_by, old.filed_at, salt)?;
+    case.check_filing(&site, &site.profile()?, now)?;
+    write_application(store, &case, &personal, "amended", now)?;
+    application_view(store, application)
+}
+
+/// A decision on an application, as the UI asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecisionRequest {
+    Approve,
+    Reject {
+        reason: String,
+    },
+    Vote {
+        in_favour: bool,
+        reason: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+    /// The escort records the application's one viewing (002 §11), naming
+    /// the recorder's playback session.
+    Viewing {
+        session: String,
+    },
+}
+
+/// Signs a decision (approve, reject with reason, vote, withdraw, the
+/// viewing) on the
+/// case as this device has it, having seen every event it holds.
+pub fn decide(
+    store: &Mutex<LocalStore>,
+    application: &EntryId,
+    request: DecisionRequest,
+    role: Role,
+    signer: Signer<'_>,
+) -> Result<ApplicationView> {
+    let Signer {
+        person: me,
+        key: device,
+        now,
+        id: event_id,
+    } = signer;
+    let needs_reason = |reason: &str, what: &str| {
+        if reason.trim().is_empty() {
+            Err(custos_core::CoreError::Policy(format!("{what} needs a reason")))
+        } else {
+            Ok(())
+        }
+    };
+    let decision = match request {
+        DecisionRequest::Approve => Decision::Approve,
+        DecisionRequest::Reject { reason } => {
+            needs_reason(&reason, "a rejection (否准)")?;
+            Decision::Reject { reason }
+        }
+        DecisionRequest::Vote { in_favour, reason } => {
+            if !in_favour {
+                needs_reason(&reason, "a vote against")?;
+            }
+            Decision::Vote { in_favour, reason }
+        }
+        DecisionRequest::Withdraw { reason } => {
+            needs_reason(&reason, "a withdrawal")?;
+            Decision::Withdraw { reason }
+        }
+        DecisionRequest::Viewing { session } => {
+            if session.trim().is_empty() {
+                return Err(custos_core::CoreError::Policy("a viewing names its playback session".into()).into());
+            }
+            Decision::Viewing { session }
+        }
+    };
+    let (_, site_heads) = site_history(store)?;
+    {
+        let mut guard = lock(store);
+        let key = DocKey::ApplicationCase(application.clone());
+        let mut doc = guard.document(&key)?;
+        let (case, events) = custos_core::application::read_case(&doc)?.ok_or_else(|| no_application(application))?;
+        let draft = DecisionDraft {
+            id: event_id,
+            decision,
+            role,
+            signer: me.clone(),
+            signed_at: now,
+        };
+        let seen = events.values().map(|e| e.id.clone());
+        let event = DecisionEvent::sign(draft, &case, site_heads, seen, device);
+        let before = doc.get_heads();
+        docs::put_entry(&mut doc, docs::EVENTS, event.id.as_str(), &event)?;
+        docs::commit(&mut doc, "decision", now.0);
+        guard.record_edit(&key, &mut doc, &before, now.0)?;
+    }
+    application_view(store, application)
+}
+
+/// An application with its status derived from the signed decisions (never
+/// stored), and every decision that does not count, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationView {
+    pub case: ApplicationCase,
+    pub status: custos_core::workflow::Status,
+    pub decisions: BTreeMap<String, DecisionEvent>,
+    /// Decision id → why it does not count.
+    pub ignored: BTreeMap<String, String>,
+}
+
+fn no_application(application: &EntryId) -> RegisterError {
+    RegisterError::NotFound(format!("no application {application} on this device"))
+}
+
+pub fn application_view(store: &Mutex<LocalStore>, application: &EntryId) -> Result<ApplicationView> {
+    let site = site(store)?;
+    let profile = site.profile()?;
+    let (history, _) = site_history(store)?;
+    let doc = lock(store).document(&DocKey::ApplicationCase(application.clone()))?;
+    let (case, decisions) = custos_core::application::read_case(&doc)?.ok_or_else(|| no_application(application))?;
+    let derived = derive_status(&case, &decisions, &history, &profile);
+    let ignored = decisions
+        .values()
+        .filter_map(|e| {
+            derived
+                .ignored_reason(&e.id)
+                .map(|r| (e.id.to_string(), format!("{r:?}")))
+        })
+        .collect();
+    Ok(ApplicationView {
+        status: derived.status.clone(),
+        case,
+        decisions,
+        ignored,
+    })
+}
+
+/// Every application this device holds (its roles decide which), newest first.
+pub fn applications(store: &Mutex<LocalStore>) -> Result<Vec<ApplicationView>> {
+    let keys = lock(store).document_keys()?;
+    let mut views = Vec::new();
+    for key in keys {
+        if let Ok(DocKey::ApplicationCase(id)) = key.parse::<DocKey>() {
+            views.push(application_view(store, &id)?);
+        }
+    }
+    views.sort_by_key(|v| std::cmp::Reverse(v.case.filed_at));
+    Ok(views)
+}

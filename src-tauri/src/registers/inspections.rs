@@ -1,0 +1,197 @@
+//! 檢查及保養紀錄: recording a walk-around check, closing a repair, 核章,
+//! and a month of the log as this device has it.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::ids::{EntryId, PersonId};
+use custos_core::inspection::{CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
+use custos_core::roles::Role;
+use custos_core::seal::{Seal, SealPurpose};
+use custos_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{LocalStore, lock};
+
+use super::common::{RegisterError, Result, Signer, site, site_history};
+
+/// What a person fills in on a walk-around check; who and when are added here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckDraft {
+    pub host_ok: bool,
+    pub cameras: BTreeMap<String, CameraCheck>,
+    #[serde(default)]
+    pub maintenance: String,
+    #[serde(default)]
+    pub handling: String,
+    #[serde(default)]
+    pub remarks: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedCheck {
+    pub entry: String,
+    /// A repair opened for each fault found.
+    pub repairs: Vec<String>,
+}
+
+/// The inspection log's key for the month of `at` (Taipei).
+pub fn month_of(at: Timestamp) -> DocKey {
+    let d = at.taipei_date();
+    DocKey::Inspections {
+        year: d.year,
+        month: d.month,
+    }
+}
+
+/// Records a check by `inspector` at `now`, with a repair per fault, in one
+/// change; refused here already if the recorder would refuse it for its
+/// content (an unchecked camera, a fault without 處理情形).
+pub fn record_check(
+    store: &Mutex<LocalStore>,
+    inspector: &PersonId,
+    draft: CheckDraft,
+    now: Timestamp,
+    mut new_id: impl FnMut() -> EntryId,
+) -> Result<RecordedCheck> {
+    let site = site(store)?;
+    let entry = InspectionEntry {
+        checked_at: now,
+        inspector: inspector.clone(),
+        host_ok: draft.host_ok,
+        cameras: draft.cameras,
+        maintenance: draft.maintenance.trim().to_string(),
+        handling: draft.handling.trim().to_string(),
+        remarks: draft.remarks.trim().to_string(),
+        photos: draft.photos,
+    };
+    entry.validate(&site)?;
+    let entry_id = new_id();
+    let repairs = entry.repairs_to_open(&entry_id, std::iter::repeat_with(&mut new_id));
+    let key = month_of(now);
+    let mut guard = lock(store);
+    let mut doc = guard.document(&key)?;
+    let before = doc.get_heads();
+    docs::put_entry(&mut doc, docs::INSPECTION_ENTRIES, entry_id.as_str(), &entry)?;
+    for (id, repair) in &repairs {
+        docs::put_entry(&mut doc, docs::REPAIRS, id.as_str(), repair)?;
+    }
+    docs::commit(&mut doc, "check", now.0);
+    guard.record_edit(&key, &mut doc, &before, now.0)?;
+    Ok(RecordedCheck {
+        entry: entry_id.to_string(),
+        repairs: repairs.iter().map(|(id, _)| id.to_string()).collect(),
+    })
+}
+
+/// A month of the inspection log, as this device has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthView {
+    pub year: i32,
+    pub month: u32,
+    /// Checks by entry id (ULIDs sort by time).
+    pub checks: BTreeMap<String, InspectionEntry>,
+    pub repairs: BTreeMap<String, Repair>,
+    /// 核章: the countersignatures, by seal id (each names its check).
+    pub seals: BTreeMap<String, Seal>,
+    /// 系統警示: what the recorder measured and wrote into the log (a camera
+    /// down while open, a disk short of the retention floor).
+    pub alarms: BTreeMap<String, RecorderAlarm>,
+}
+
+pub fn month(store: &Mutex<LocalStore>, year: i32, month: u32) -> Result<MonthView> {
+    let key = DocKey::Inspections { year, month };
+    let doc = lock(store).document(&key)?;
+    Ok(MonthView {
+        year,
+        month,
+        checks: docs::entries(&doc, docs::INSPECTION_ENTRIES)?,
+        repairs: docs::entries(&doc, docs::REPAIRS)?,
+        seals: docs::entries(&doc, docs::SEALS)?,
+        alarms: custos_core::inspection::alarms(&doc)?,
+    })
+}
+
+/// Closes an open repair with a note (and photos), in the name of `who`.
+pub fn close_repair(
+    store: &Mutex<LocalStore>,
+    key: &DocKey,
+    repair_id: &str,
+    who: &PersonId,
+    note: &str,
+    photos: Vec<String>,
+    now: Timestamp,
+) -> Result<()> {
+    let mut guard = lock(store);
+    let mut doc = guard.document(key)?;
+    let before_repair: Repair = docs::get_entry(&doc, docs::REPAIRS, repair_id)?
+        .ok_or_else(|| RegisterError::NotFound(format!("no repair {repair_id} in {key}")))?;
+    let mut closed = before_repair.clone();
+    closed.closed = Some(RepairClosure {
+        closed_by: who.clone(),
+        closed_at: now,
+        note: note.trim().to_string(),
+        photos,
+    });
+    Repair::check_update(&before_repair, &closed)?;
+    let before = doc.get_heads();
+    docs::put_entry(&mut doc, docs::REPAIRS, repair_id, &closed)?;
+    docs::commit(&mut doc, "repair closed", now.0);
+    guard.record_edit(key, &mut doc, &before, now.0)?;
+    Ok(())
+}
+
+/// 核章: countersigns a recorded check, in the first of `my_roles` the
+/// profile lets countersign (the supervisor always may).
+pub fn countersign_check(
+    store: &Mutex<LocalStore>,
+    key: &DocKey,
+    entry_id: &str,
+    my_roles: &[Role],
+    signer: Signer<'_>,
+) -> Result<()> {
+    let Signer {
+        person: me,
+        key: device,
+        now,
+        id: seal_id,
+    } = signer;
+    let site = site(store)?;
+    let profile = site.profile()?;
+    let allowed: Vec<Role> = profile
+        .inspection
+        .countersign_by
+        .into_iter()
+        .chain([Role::Supervisor])
+        .collect();
+    let role =
+        my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
+            custos_core::CoreError::Policy("countersigning checks (核章) is for the supervisor".into())
+        })?;
+    let (_, site_heads) = site_history(store)?;
+    let mut guard = lock(store);
+    let mut doc = guard.document(key)?;
+    let entry: InspectionEntry = docs::get_entry(&doc, docs::INSPECTION_ENTRIES, entry_id)?
+        .ok_or_else(|| RegisterError::NotFound(format!("no check {entry_id} in {key}")))?;
+    let subject: EntryId = entry_id.parse()?;
+    let seal = Seal::sign(
+        seal_id,
+        SealPurpose::Countersign,
+        subject,
+        entry.content_hash(),
+        role,
+        me.clone(),
+        site_heads,
+        now,
+        String::new(),
+        device,
+    );
+    let before = doc.get_heads();
+    docs::put_entry(&mut doc, docs::SEALS, seal.id.as_str(), &seal)?;
+    docs::commit(&mut doc, "countersigned", now.0);
+    guard.record_edit(key, &mut doc, &before, now.0)?;
+    Ok(())
+}

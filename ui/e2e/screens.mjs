@@ -263,6 +263,30 @@ try {
       await context.close();
     }
 
+    // The disk cannot hold the floor: home says so while the recorder
+    // answers, whether the recorder's answer or the log's open alarm says it.
+    {
+      const base = fixtures(true);
+      const floorAlarm = {
+        kind: 'retention_floor_at_risk',
+        camera: null,
+        raised_at: NOW - 600_000,
+        ended_at: null,
+        detail: '磁碟僅能保存 9.5 日錄影，低於規定之 14 日 / the disk holds 9.5 days of footage, below the 14-day floor',
+      };
+      const fromHealth = { camera_health: { ...base.camera_health, disk: { ...base.camera_health.disk, days_disk_can_hold: 9.5, floor_at_risk: true } } };
+      const fromLog = { inspection_month: { ...base.inspection_month, alarms: { ...base.inspection_month.alarms, '01JCUSTOSALARM00000000002': floorAlarm } } };
+      for (const [label, overrides] of [['health', fromHealth], ['log', fromLog]]) {
+        const { page, context } = await open(true, overrides);
+        await page.getByRole('heading', { name: /您好/ }).waitFor();
+        const alarms = page.getByRole('region', { name: '警示' });
+        await alarms.getByText(/後門/).waitFor();
+        check((await alarms.innerText()).includes('硬碟空間不足以保存規定的天數'), `${vp.name}: the floor alarm on home while the recorder answers (from the ${label})`);
+        if (label === 'log') await screen(page, `${vp.name}-home-floor-alarm`);
+        await context.close();
+      }
+    }
+
     // The recorder cannot be asked: home shows the alarms it last wrote
     // into the inspection log, still open.
     {

@@ -60,6 +60,19 @@ fn a_custom_profile_is_checked_with_a_clear_error() {
         text(&zero.stderr)
     );
 
+    // A misspelt rule in a hand-written profile is named, not passed over
+    // (a site's stored profile, read by devices, passes over what it does not know).
+    let mut misspelt: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    misspelt["retention"]["floor_dyas"] = serde_json::json!(30);
+    std::fs::write(&path, misspelt.to_string()).unwrap();
+    let refused = recorder(&["profile", "check", path.to_str().unwrap(), "--floor-days", "30"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("retention.floor_dyas is not a field"),
+        "{}",
+        text(&refused.stderr)
+    );
+
     std::fs::write(&path, "{ not json").unwrap();
     let bad = recorder(&["profile", "check", path.to_str().unwrap()]);
     assert!(!bad.status.success());

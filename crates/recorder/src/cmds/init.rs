@@ -47,7 +47,7 @@ pub fn run(args: InitArgs, clock: Arc<dyn Clock>) -> Result<()> {
         None if args.profile.ends_with(".json") || std::path::Path::new(&args.profile).is_file() => {
             let text = std::fs::read_to_string(&args.profile)
                 .map_err(|e| RecorderError::file(std::path::Path::new(&args.profile), e))?;
-            PolicyProfile::from_json(&text)?
+            PolicyProfile::from_json_strict(&text)?
         }
         None => {
             return Err(RecorderError::Usage(format!(

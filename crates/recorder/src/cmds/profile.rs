@@ -53,7 +53,7 @@ pub fn run(cmd: ProfileCommand) -> Result<(), String> {
         }
         ProfileCommand::Check { file, floor_days } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let profile = PolicyProfile::from_json(&text)
+            let profile = PolicyProfile::from_json_strict(&text)
                 .and_then(|p| p.with_floor(floor_days))
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             let retention = profile.effective_retention().map_err(|e| e.to_string())?;

@@ -9,18 +9,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use custos_api::cameras::{CameraHealth, DiskHealth, IndexHealth, SiteHealth};
 use custos_core::ids::CameraId;
 use custos_core::inspection::AlarmKind;
 use custos_core::site::SiteRegister;
 use custos_core::time::Timestamp;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use custos_core::permissions::{self, Access, Register};
 
 use super::disk::{DiskSpace, outlook};
 use super::paths::{camera_dir, segment_file_name};
-use super::picture::{BLUR_THRESHOLD, EXAMINED_SECONDS, PictureCheck, PictureChecks, examine};
+use custos_api::cameras::PictureCheck;
+
+use super::picture::{BLUR_THRESHOLD, EXAMINED_SECONDS, PictureChecks, examine};
 use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
 use crate::db::segments::SegmentRow;
@@ -153,35 +154,6 @@ pub fn spawn_monitor(
     });
 }
 
-/// A camera's measured health.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CameraHealth {
-    pub id: String,
-    pub name: String,
-    pub location: String,
-    pub index: IndexHealth,
-    /// The newest picture check; null until the first one.
-    pub picture: Option<PictureCheck>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DiskHealth {
-    pub free_bytes: u64,
-    /// At the last day's recording rate, counting held footage as room that
-    /// cannot be freed; null when nothing was recorded.
-    pub days_disk_can_hold: Option<f64>,
-    pub floor_days: u32,
-    pub floor_at_risk: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SiteHealth {
-    /// Whether the site is open now (its opening hours, Taipei time).
-    pub open: bool,
-    pub cameras: Vec<CameraHealth>,
-    pub disk: DiskHealth,
-}
-
 /// What the recording looks like now, for the walk-around checklist: each
 /// camera in service from its last hour and newest segments (a year of
 /// footage is 16.8 million rows, never read for this), and the disk
@@ -228,21 +200,6 @@ pub fn site_health(
             floor_at_risk: outlook.floor.floor_at_risk,
         },
     })
-}
-
-/// What the index says of a camera at `now`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct IndexHealth {
-    /// A segment ended recently enough that recording is going on.
-    pub recording: bool,
-    /// Seconds since the newest segment ended; null before the first.
-    pub last_segment_age_s: Option<f64>,
-    /// Over the newest five segments.
-    pub bitrate_kbps: Option<f64>,
-    /// Breaks of more than five seconds between segments in the last hour.
-    pub gaps_last_hour: usize,
-    /// Not recording while the site is open (its opening hours): an alarm.
-    pub outage_alarm: bool,
 }
 
 /// `open`: whether the site is open now (an outage then is an alarm).

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use custos_api::cameras::PictureCheck;
 
 /// How often a camera's picture is examined.
 pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
@@ -20,26 +19,6 @@ pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
 /// then goes unseen (the first frames of a segment still differ a little,
 /// and the detector needs a whole second of sameness after them).
 pub const EXAMINED_SECONDS: u32 = 3;
-
-/// The outcome of examining one segment's picture.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct PictureCheck {
-    /// Start of the segment examined (ms).
-    pub segment_start_ms: i64,
-    pub checked_at_ms: i64,
-    /// Black for a second or more.
-    pub black: bool,
-    /// The same picture for a second or more.
-    pub frozen: bool,
-    /// Frames per second in the part of the segment examined.
-    pub fps: Option<f64>,
-    /// Variance of the Laplacian of one frame, 320 px wide: how much sharp
-    /// detail the picture holds. Low means blurred (fogged or dirty lens, out
-    /// of focus) or featureless.
-    pub sharpness: Option<f64>,
-    /// `sharpness` below [`BLUR_THRESHOLD`] on a picture that is not black.
-    pub blurred: bool,
-}
 
 /// Below this, a picture is reported blurred. Calibrated on the test
 /// camera: its moving test picture measures in the thousands, the same

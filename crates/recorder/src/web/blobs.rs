@@ -6,8 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use custos_api::Problem;
+
 use super::AppState;
-use super::problem::Problem;
+use super::problem::ApiError;
 use crate::registers::SignedIn;
 use crate::registers::blobs::Stored;
 
@@ -26,7 +28,7 @@ pub async fn put(
     who: SignedIn,
     Path(hash): Path<String>,
     body: Bytes,
-) -> Result<StatusCode, Problem> {
+) -> Result<StatusCode, ApiError> {
     Ok(match state.registers.put_blob(&who, &hash, &body)? {
         Stored::Created => StatusCode::CREATED,
         Stored::AlreadyStored => StatusCode::OK,
@@ -39,13 +41,13 @@ pub async fn put(
               (status = 400, description = "Not a SHA-256 name", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such blob, or not one this device may see", body = Problem, content_type = "application/problem+json")))]
-pub async fn get(State(state): State<AppState>, who: SignedIn, Path(hash): Path<String>) -> Result<Response, Problem> {
+pub async fn get(State(state): State<AppState>, who: SignedIn, Path(hash): Path<String>) -> Result<Response, ApiError> {
     let (media_type, bytes) = state.registers.blob(&who, &hash)?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&media_type).map_err(Problem::internal)?,
+        HeaderValue::from_str(&media_type).map_err(ApiError::internal)?,
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(response)

@@ -8,18 +8,21 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use custos_api::Problem;
+use custos_api::cameras::SiteHealth;
+
 use super::AppState;
-use super::problem::Problem;
+use super::problem::ApiError;
 use crate::footage::disk::DiskSpace;
 use crate::footage::frames::live_picture;
-use crate::footage::health::{SiteHealth, site_health};
+use crate::footage::health::site_health;
 use crate::registers::SignedIn;
 
 #[utoipa::path(get, path = "/v1/cameras/health", operation_id = "camera_health", tag = "cameras", security(("bearer" = [])),
     responses((status = 200, description = "Measured health of every camera in service", body = SiteHealth),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "A role that does not look after the cameras", body = Problem, content_type = "application/problem+json")))]
-pub async fn health(State(state): State<AppState>, who: SignedIn) -> Result<Json<SiteHealth>, Problem> {
+pub async fn health(State(state): State<AppState>, who: SignedIn) -> Result<Json<SiteHealth>, ApiError> {
     let disk = DiskSpace::measure(&state.data)?;
     Ok(Json(site_health(
         &state.registers,
@@ -40,7 +43,7 @@ pub async fn snapshot(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let jpeg = live_picture(&state.registers, &who, &state.data, &id).await?;
     let mut response = jpeg.into_response();
     response

@@ -4,31 +4,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+use custos_api::Problem;
+use custos_api::enroll::{EnrollRequest, EnrollResponse};
 
 use super::AppState;
-use super::problem::{Body, Problem};
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct EnrollRequest {
-    /// The code shown on the recorder's console (`custos-recorder enroll`).
-    pub code: String,
-    /// The device's Ed25519 public key, 32 bytes in hex.
-    pub public_key: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EnrollResponse {
-    pub device_id: String,
-    pub person_id: String,
-    pub person_name: String,
-    pub roles: Vec<String>,
-    pub site_name: String,
-    pub profile_id: String,
-    /// The recorder's own Ed25519 public key (hex): it signs audit checkpoints.
-    pub recorder_public_key: String,
-}
+use super::problem::{ApiError, Body};
 
 #[utoipa::path(post, path = "/v1/enroll", tag = "enrollment", request_body = EnrollRequest,
     responses(
@@ -40,7 +21,7 @@ pub struct EnrollResponse {
 pub async fn enroll(
     State(state): State<AppState>,
     Body(req): Body<EnrollRequest>,
-) -> Result<Json<EnrollResponse>, Problem> {
+) -> Result<Json<EnrollResponse>, ApiError> {
     let enrolled = state.registers.enroll(&req.code, &req.public_key).await?;
     Ok(Json(EnrollResponse {
         device_id: enrolled.device_id.to_string(),

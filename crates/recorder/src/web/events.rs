@@ -11,8 +11,9 @@ use custos_core::documents::DocKey;
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast;
 
+use custos_api::Problem;
+
 use super::AppState;
-use super::problem::Problem;
 use crate::registers::SignedIn;
 
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),

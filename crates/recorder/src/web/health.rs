@@ -3,25 +3,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
+
+use custos_api::Problem;
+use custos_api::health::Health;
 
 use super::AppState;
-use super::problem::Problem;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok` when the database answers.
-    pub status: String,
-    /// The site's name, as on its forms.
-    pub site: String,
-    pub version: String,
-}
+use super::problem::ApiError;
 
 #[utoipa::path(get, path = "/v1/health", tag = "health",
     responses((status = 200, description = "The recorder is up", body = Health),
               (status = 500, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
-pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let site = state.registers.site()?;
     Ok(Json(Health {
         status: "ok".into(),

@@ -3,27 +3,18 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
+
+use custos_api::Problem;
+use custos_api::me::Me;
 
 use super::AppState;
-use super::problem::Problem;
+use super::problem::ApiError;
 use crate::registers::SignedIn;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Me {
-    pub person_id: String,
-    pub name: String,
-    pub roles: Vec<String>,
-    pub device_id: String,
-    /// Keys of the stored documents this device may receive.
-    pub documents: Vec<String>,
-}
 
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "This device and what it may read", body = Me),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json")))]
-pub async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Json<Me>, Problem> {
+pub async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Json<Me>, ApiError> {
     let documents = state
         .registers
         .documents_for(&who)?

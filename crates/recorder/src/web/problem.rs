@@ -4,49 +4,25 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use custos_api::Problem;
 use serde::de::DeserializeOwned;
-use utoipa::ToSchema;
 
 use crate::base::error::RecorderError;
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// Always `about:blank`: the title and status say it all.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub title: String,
-    pub status: u16,
-    /// What happened and what to do about it.
-    pub detail: String,
-    /// For a refused upload: which change broke which write rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub refusal: Option<serde_json::Value>,
-}
+/// A problem (`custos_api::Problem`) as a handler answers it.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
 
-impl Problem {
-    pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
-        Problem {
-            kind: "about:blank",
-            title: title.into(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            refusal: None,
-        }
+impl ApiError {
+    pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> ApiError {
+        ApiError(Problem::new(status.as_u16(), title, detail))
     }
-    pub fn bad_request(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "Bad request", detail)
     }
-    pub fn forbidden(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::FORBIDDEN, "Not allowed", detail)
-    }
-    pub fn unauthorized(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::UNAUTHORIZED, "Not signed in", detail)
-    }
-    pub fn internal(error: impl std::fmt::Display) -> Problem {
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!("internal error: {error}");
-        Problem::new(
+        ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Recorder error",
             "the recorder could not complete the request; it has been logged, try again or tell the system manager",
@@ -54,10 +30,10 @@ impl Problem {
     }
 }
 
-impl IntoResponse for Problem {
+impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(&self)).into_response();
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self.0)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -73,21 +49,21 @@ impl IntoResponse for Problem {
 
 /// Every error of the recorder as the problem a device reads: each domain
 /// outcome with its own status, the rest logged and answered 500.
-impl From<RecorderError> for Problem {
-    fn from(e: RecorderError) -> Problem {
+impl From<RecorderError> for ApiError {
+    fn from(e: RecorderError) -> ApiError {
         let detail = e.to_string();
         match e {
-            RecorderError::Usage(_) | RecorderError::BadRequest(_) => Problem::bad_request(detail),
-            RecorderError::Unauthorized { title, .. } => Problem::new(StatusCode::UNAUTHORIZED, title, detail),
-            RecorderError::Forbidden { title, .. } => Problem::new(StatusCode::FORBIDDEN, title, detail),
-            RecorderError::NotFound { title, .. } => Problem::new(StatusCode::NOT_FOUND, title, detail),
-            RecorderError::Conflict { title, .. } => Problem::new(StatusCode::CONFLICT, title, detail),
-            RecorderError::Gone { title, .. } => Problem::new(StatusCode::GONE, title, detail),
-            RecorderError::TooLarge(_) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail),
+            RecorderError::Usage(_) | RecorderError::BadRequest(_) => ApiError::bad_request(detail),
+            RecorderError::Unauthorized { title, .. } => ApiError::new(StatusCode::UNAUTHORIZED, title, detail),
+            RecorderError::Forbidden { title, .. } => ApiError::new(StatusCode::FORBIDDEN, title, detail),
+            RecorderError::NotFound { title, .. } => ApiError::new(StatusCode::NOT_FOUND, title, detail),
+            RecorderError::Conflict { title, .. } => ApiError::new(StatusCode::CONFLICT, title, detail),
+            RecorderError::Gone { title, .. } => ApiError::new(StatusCode::GONE, title, detail),
+            RecorderError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail),
             RecorderError::UnsupportedMedia(_) => {
-                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not an image", detail)
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not an image", detail)
             }
-            other => Problem::internal(other),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -96,20 +72,20 @@ impl From<RecorderError> for Problem {
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
-    type Rejection = Problem;
+    type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Body(value)),
             // One status for every unreadable body (wrong type, bad JSON,
             // missing fields), so clients and the API description stay simple;
             // only a body over the limit keeps its own 413.
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Problem::new(
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request too large",
                 rejection.body_text(),
             )),
-            Err(rejection) => Err(Problem::bad_request(format!(
+            Err(rejection) => Err(ApiError::bad_request(format!(
                 "the request body must be JSON of the documented shape (Content-Type: application/json): {}",
                 rejection.body_text()
             ))),
@@ -117,8 +93,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-pub async fn not_found() -> Problem {
-    Problem::new(
+pub async fn not_found() -> ApiError {
+    ApiError::new(
         StatusCode::NOT_FOUND,
         "Not found",
         "no such endpoint; see /v1/openapi.json",

@@ -8,10 +8,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use custos_api::Problem;
+use custos_api::auth::{Challenge, ChallengeRequest, Token as TokenReply, TokenRequest};
+use custos_api::cameras::SiteHealth;
+use custos_api::documents::{
+    DocumentInfo, DocumentList, PushAccepted, PushRequest, SyncItem, SyncRequest, SyncResponse,
+};
+use custos_api::enroll::{EnrollRequest, EnrollResponse};
 use custos_core::access::Refusal;
 use custos_core::signing::{DeviceKey, auth_challenge_bytes};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::pinning::PinnedCertificate;
 
@@ -33,24 +38,6 @@ pub enum ClientError {
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
-
-/// What the recorder returns on enrollment (POST /v1/enroll).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrolled {
-    pub device_id: String,
-    pub person_id: String,
-    pub person_name: String,
-    pub roles: Vec<String>,
-    pub site_name: String,
-    pub profile_id: String,
-    pub recorder_public_key: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct DocumentInfo {
-    pub key: String,
-    pub heads: Vec<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -86,48 +73,40 @@ impl RecorderClient {
         &self.base
     }
 
-    pub async fn enroll(&self, code: &str, public_key_hex: &str) -> Result<Enrolled> {
-        let body = json!({ "code": code, "public_key": public_key_hex });
+    pub async fn enroll(&self, code: &str, public_key_hex: &str) -> Result<EnrollResponse> {
+        let body = EnrollRequest {
+            code: code.to_string(),
+            public_key: public_key_hex.to_string(),
+        };
         self.send(self.http.post(self.url("/v1/enroll")).json(&body)).await
     }
 
     /// Signs in with the device key: a challenge, answered with a signature.
     pub async fn sign_in(&self, key: &DeviceKey) -> Result<Token> {
         let device = key.device_id();
-        let challenge: Value = self
-            .send(
-                self.http
-                    .post(self.url("/v1/auth/challenge"))
-                    .json(&json!({ "device_id": device.as_str() })),
-            )
+        let request = ChallengeRequest {
+            device_id: device.to_string(),
+        };
+        let challenge: Challenge = self
+            .send(self.http.post(self.url("/v1/auth/challenge")).json(&request))
             .await?;
-        let nonce = challenge["nonce"]
-            .as_str()
-            .ok_or_else(|| ClientError::Protocol("a challenge without a nonce".into()))?;
-        let answer = json!({
-            "device_id": device.as_str(),
-            "nonce": nonce,
-            "signature": key.sign(&auth_challenge_bytes(nonce, &device)),
-        });
-        let token: Value = self
+        let answer = TokenRequest {
+            device_id: device.to_string(),
+            signature: key.sign(&auth_challenge_bytes(&challenge.nonce, &device)),
+            nonce: challenge.nonce,
+        };
+        let token: TokenReply = self
             .send(self.http.post(self.url("/v1/auth/token")).json(&answer))
             .await?;
-        match (token["token"].as_str(), token["expires_at"].as_i64()) {
-            (Some(t), Some(expires_at)) => Ok(Token {
-                token: t.to_string(),
-                expires_at,
-            }),
-            _ => Err(ClientError::Protocol("a token answer without a token".into())),
-        }
+        Ok(Token {
+            token: token.token,
+            expires_at: token.expires_at,
+        })
     }
 
     /// The documents this device may receive.
     pub async fn documents(&self, token: &Token) -> Result<Vec<DocumentInfo>> {
-        #[derive(Deserialize)]
-        struct List {
-            documents: Vec<DocumentInfo>,
-        }
-        let list: List = self
+        let list: DocumentList = self
             .send(self.http.get(self.url("/v1/documents")).bearer_auth(&token.token))
             .await?;
         Ok(list.documents)
@@ -136,30 +115,35 @@ impl RecorderClient {
     /// One round of the sync protocol for several documents: each message
     /// out, the recorder's answer (if it has one) back.
     pub async fn sync(&self, token: &Token, messages: &[(String, Vec<u8>)]) -> Result<Vec<(String, Option<Vec<u8>>)>> {
-        let documents: Vec<Value> = messages
-            .iter()
-            .map(|(key, m)| json!({ "key": key, "message": B64.encode(m) }))
-            .collect();
-        let reply: Value = self
+        let request = SyncRequest {
+            documents: messages
+                .iter()
+                .map(|(key, m)| SyncItem {
+                    key: key.clone(),
+                    message: B64.encode(m),
+                })
+                .collect(),
+        };
+        let reply: SyncResponse = self
             .send(
                 self.http
                     .post(self.url("/v1/sync"))
                     .bearer_auth(&token.token)
-                    .json(&json!({ "documents": documents })),
+                    .json(&request),
             )
             .await?;
-        let bad = || ClientError::Protocol("a sync answer without its documents".into());
-        reply["documents"]
-            .as_array()
-            .ok_or_else(bad)?
-            .iter()
+        reply
+            .documents
+            .into_iter()
             .map(|d| {
-                let key = d["key"].as_str().ok_or_else(bad)?.to_string();
-                let message = match d["message"].as_str() {
-                    Some(m) => Some(B64.decode(m).map_err(|_| bad())?),
+                let message = match d.message {
+                    Some(m) => Some(
+                        B64.decode(m)
+                            .map_err(|_| ClientError::Protocol("a sync answer that is not base64".into()))?,
+                    ),
                     None => None,
                 };
-                Ok((key, message))
+                Ok((d.key, message))
             })
             .collect()
     }
@@ -167,13 +151,16 @@ impl RecorderClient {
     /// Pushes this device's changes to one document, all or nothing.
     /// A refusal comes back as [`ClientError::Refused`].
     pub async fn push(&self, token: &Token, key: &str, changes: &[Vec<u8>]) -> Result<()> {
-        let encoded: Vec<String> = changes.iter().map(|c| B64.encode(c)).collect();
-        let _: Value = self
+        let request = PushRequest {
+            key: key.to_string(),
+            changes: changes.iter().map(|c| B64.encode(c)).collect(),
+        };
+        let _: PushAccepted = self
             .send(
                 self.http
                     .post(self.url("/v1/push"))
                     .bearer_auth(&token.token)
-                    .json(&json!({ "key": key, "changes": encoded })),
+                    .json(&request),
             )
             .await?;
         Ok(())
@@ -187,8 +174,7 @@ impl RecorderClient {
             .bearer_auth(&token.token)
             .header("content-type", "image/jpeg")
             .body(jpeg);
-        let _: Value = self.send(request).await?;
-        Ok(())
+        self.send_no_body(request).await
     }
 
     /// Waits on the recorder's change stream until a document this device
@@ -224,8 +210,8 @@ impl RecorderClient {
     }
 
     /// Each camera's measured health and the disk's, to pre-fill the
-    /// walk-around checklist (passed to the UI as the recorder sends it).
-    pub async fn camera_health(&self, token: &Token) -> Result<Value> {
+    /// walk-around checklist.
+    pub async fn camera_health(&self, token: &Token) -> Result<SiteHealth> {
         self.send(self.http.get(self.url("/v1/cameras/health")).bearer_auth(&token.token))
             .await
     }
@@ -258,32 +244,41 @@ impl RecorderClient {
         let status = response.status();
         let bytes = response.bytes().await.map_err(classify)?;
         if status.is_success() {
-            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-            return serde_json::from_slice(body).map_err(|e| ClientError::Protocol(e.to_string()));
+            return serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol(e.to_string()));
+        }
+        Err(problem(status, &bytes))
+    }
+
+    /// A request whose success has no body (a photo stored).
+    async fn send_no_body(&self, request: reqwest::RequestBuilder) -> Result<()> {
+        let response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(classify)?;
+        if status.is_success() {
+            return Ok(());
         }
         Err(problem(status, &bytes))
     }
 }
 
-/// A recorder's `application/problem+json` answer as an error.
+/// A recorder's `application/problem+json` answer as an error. A body that
+/// is not a problem (a proxy's page, a truncated answer) still gives the
+/// status, in words.
 fn problem(status: reqwest::StatusCode, bytes: &[u8]) -> ClientError {
-    let problem: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    if let Some(refusal) = problem.get("refusal").filter(|r| !r.is_null()) {
-        return match serde_json::from_value::<Refusal>(refusal.clone()) {
-            Ok(refusal) => ClientError::Refused(refusal),
-            Err(e) => ClientError::Protocol(e.to_string()),
-        };
-    }
-    ClientError::Problem {
-        status: status.as_u16(),
-        title: problem["title"]
-            .as_str()
-            .unwrap_or("The recorder refused the request")
-            .to_string(),
-        detail: problem["detail"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("HTTP {status}")),
+    match serde_json::from_slice::<Problem>(bytes) {
+        Ok(Problem {
+            refusal: Some(refusal), ..
+        }) => ClientError::Refused(refusal),
+        Ok(problem) => ClientError::Problem {
+            status: status.as_u16(),
+            title: problem.title,
+            detail: problem.detail,
+        },
+        Err(_) => ClientError::Problem {
+            status: status.as_u16(),
+            title: "The recorder refused the request".into(),
+            detail: format!("HTTP {status}"),
+        },
     }
 }
 

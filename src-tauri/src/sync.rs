@@ -15,7 +15,9 @@ use custos_core::rebuild::rebuild;
 use custos_core::signing::DeviceKey;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{ClientError, Enrolled, RecorderClient, Token};
+use custos_api::enroll::EnrollResponse;
+
+use crate::client::{ClientError, RecorderClient, Token};
 use crate::store::{LocalStore, StoreError, lock};
 
 /// The setting under which the enrollment is kept.
@@ -47,21 +49,21 @@ pub enum SyncError {
 }
 
 /// What this device knows of its recorder and of itself there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Enrollment {
     pub recorder: String,
     pub fingerprint: String,
     #[serde(flatten)]
-    pub enrolled: Enrolled,
+    pub enrolled: EnrollResponse,
 }
 
 /// What the UI is told while syncing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncEvent {
-    /// Working: `stage` is `photos`, `push` or `pull`.
+    /// Working through a stage.
     Syncing {
-        stage: &'static str,
+        stage: SyncStage,
         done: usize,
         total: usize,
     },
@@ -89,6 +91,15 @@ pub enum SyncEvent {
     Failed {
         message: String,
     },
+}
+
+/// The stages of a sync round, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStage {
+    Photos,
+    Push,
+    Pull,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -156,7 +167,7 @@ impl SyncClient {
     }
 
     /// The recorder's measured camera and disk health (online only).
-    pub async fn camera_health(&mut self, now_ms: i64) -> Result<serde_json::Value, SyncError> {
+    pub async fn camera_health(&mut self, now_ms: i64) -> Result<custos_api::cameras::SiteHealth, SyncError> {
         let token = self.token(now_ms).await?;
         Ok(self.client.camera_health(&token).await?)
     }
@@ -223,7 +234,7 @@ impl SyncClient {
         let photos = lock(store).photos_to_upload()?;
         for (i, hash) in photos.iter().enumerate() {
             on(SyncEvent::Syncing {
-                stage: "photos",
+                stage: SyncStage::Photos,
                 done: i,
                 total: photos.len(),
             });
@@ -238,7 +249,7 @@ impl SyncClient {
         let keys = lock(store).keys_with_waiting()?;
         for (i, key) in keys.iter().enumerate() {
             on(SyncEvent::Syncing {
-                stage: "push",
+                stage: SyncStage::Push,
                 done: i,
                 total: keys.len(),
             });
@@ -348,7 +359,7 @@ impl SyncClient {
                 }
             }
             on(SyncEvent::Syncing {
-                stage: "pull",
+                stage: SyncStage::Pull,
                 done: finished.len().min(total),
                 total,
             });
@@ -409,7 +420,7 @@ impl SyncClient {
         if !keys.iter().any(|k| k == "audit") || !keys.iter().any(|k| k == "site") {
             return Ok(false);
         }
-        let mut audit = guard.document(&DocKey::Audit)?;
+        let audit = guard.document(&DocKey::Audit)?;
         let published: BTreeMap<String, PublishedCheckpoint> = docs::entries(&audit, docs::CHECKPOINTS)?;
         let mut site_doc = guard.document(&DocKey::Site)?;
         let site: custos_core::site::SiteRegister =
@@ -431,7 +442,7 @@ impl SyncClient {
         };
         let me: custos_core::ids::PersonId = enrolled.enrolled.person_id.parse()?;
         let seal = Seal::sign(
-            crate::clock::new_entry_id(),
+            crate::clock::entry_id_at(custos_core::time::Timestamp(now_ms)),
             SealPurpose::AuditCheckpoint,
             newest.key(),
             newest.content_hash(),
@@ -442,10 +453,9 @@ impl SyncClient {
             String::new(),
             &self.key,
         );
-        let before = audit.get_heads();
-        docs::put_entry(&mut audit, docs::COUNTERSIGNATURES, seal.id.as_str(), &seal)?;
-        docs::commit(&mut audit, "countersigned", now_ms);
-        guard.record_edit(&DocKey::Audit, &mut audit, &before, now_ms)?;
+        guard.edit(&DocKey::Audit, "countersigned", now_ms, |doc| {
+            docs::put_entry(doc, docs::COUNTERSIGNATURES, seal.id.as_str(), &seal).map_err(SyncError::from)
+        })?;
         mine.push(newest.checkpoint());
         let remembered = serde_json::to_string(&mine).expect("checkpoints serialise");
         guard.set_setting(COUNTERSIGNED_SETTING, &remembered)?;

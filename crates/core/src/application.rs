@@ -24,6 +24,7 @@ use crate::time::{MinuteWindow, Timestamp};
 
 /// The case of an application: everything the approvers and the committee see.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ApplicationCase {
     pub id: EntryId,
     /// 申請日期, as the filing device's clock saw it.
@@ -69,6 +70,7 @@ pub struct PersonalData {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Attachment {
     pub kind: AttachmentKind,
     /// 文號 or report number.
@@ -80,6 +82,7 @@ pub struct Attachment {
 /// One signed event on an application. Stored in the case document's
 /// `events` map under its own id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DecisionEvent {
     pub id: EntryId,
     pub application: EntryId,
@@ -101,6 +104,7 @@ pub struct DecisionEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Decision {
     /// 核准 / 同意 by one step of the approval chain.

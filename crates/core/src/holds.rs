@@ -14,6 +14,7 @@ use crate::seal::content_hash;
 use crate::time::{MinuteWindow, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Hold {
     pub cameras: Vec<CameraId>,
     pub window: MinuteWindow,
@@ -31,6 +32,7 @@ pub struct Hold {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum HoldBasis {
     /// An application was filed for this window: the footage must not expire

@@ -65,6 +65,7 @@ macro_rules! string_id {
 
 /// A ULID, the key of every register entry and application.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EntryId(String);
 string_id!(EntryId, validate_ulid);
 
@@ -93,6 +94,7 @@ fn validate_ulid(s: &str) -> Result<(), CoreError> {
 
 /// A person in the site register (a member of staff, a committee member, ...).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PersonId(String);
 string_id!(PersonId, validate_ulid);
 
@@ -105,6 +107,7 @@ impl From<EntryId> for PersonId {
 /// A camera's id, chosen by the site (for example `cam-01`): short, printable,
 /// used in file paths on the recorder, so restricted to `[a-z0-9-]`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CameraId(String);
 string_id!(CameraId, validate_camera_id);
 
@@ -127,6 +130,7 @@ fn validate_camera_id(s: &str) -> Result<(), CoreError> {
 /// A device, named by the first 16 bytes of the SHA-256 of its Ed25519 public
 /// key, in hex. The same 16 bytes are its automerge actor id.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeviceId(String);
 string_id!(DeviceId, validate_device_id);
 

@@ -19,6 +19,7 @@ use crate::time::Timestamp;
 
 /// One walk-around check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InspectionEntry {
     /// 檢查日期 / 日期及時間.
     pub checked_at: Timestamp,
@@ -41,6 +42,7 @@ pub struct InspectionEntry {
 
 /// The result for one camera.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CameraCheck {
     /// 監錄器材是否正常運轉: the camera is recording.
     pub running: bool,
@@ -147,6 +149,7 @@ impl CameraCheck {
 /// the month's inspection log so the inspector finds it beside the checks.
 /// One entry from its start to its end; a device cannot write one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RecorderAlarm {
     pub kind: AlarmKind,
     /// The camera concerned; `None` for the recorder as a whole.
@@ -160,6 +163,7 @@ pub struct RecorderAlarm {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     /// A camera not recording while the site is open (opening hours).
@@ -172,6 +176,7 @@ pub enum AlarmKind {
 
 /// The kinds of fault a check can find; each opens a repair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     #[autosurgeon(rename = "host")]
@@ -190,6 +195,7 @@ pub enum FaultKind {
 
 /// 報修: a fault and, once fixed, its closing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Repair {
     /// The check that found the fault.
     pub found_in: EntryId,
@@ -203,6 +209,7 @@ pub struct Repair {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RepairClosure {
     pub closed_by: PersonId,
     pub closed_at: Timestamp,

@@ -11,6 +11,7 @@ use crate::terms::AccessKind;
 use crate::time::{MinuteWindow, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LogbookEntry {
     /// The application the viewing was for.
     pub application: EntryId,
@@ -37,6 +38,7 @@ pub struct LogbookEntry {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionEnd {
     #[autosurgeon(rename = "escort")]

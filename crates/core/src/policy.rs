@@ -9,11 +9,41 @@ use crate::error::CoreError;
 use crate::roles::Role;
 use crate::terms::{AccessKind, ApplicantKind, AttachmentKind, Category};
 
+/// The first field of `given` (as a path) that `known`, the same value
+/// read and written back by this build, does not have.
+fn unknown_field(given: &serde_json::Value, known: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    match (given, known) {
+        (Value::Object(g), Value::Object(k)) => g.iter().find_map(|(name, value)| {
+            let path = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            match k.get(name) {
+                None => Some(path),
+                Some(known) => unknown_field(value, known, &path),
+            }
+        }),
+        (Value::Array(g), Value::Array(k)) => g
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(i, (g, k))| unknown_field(g, k, &format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
 /// Roles every profile has; the others must be named in `extra_roles`.
 pub const COMMON_ROLES: [Role; 4] = [Role::Manager, Role::Inspector, Role::Supervisor, Role::Head];
 
+/// A site's rules. Profiles evolve: a value added later carries a serde
+/// default equal to the seeds' (where the seeds agree), so an older site's
+/// stored profile still reads; a field this build does not know is passed
+/// over when a site's profile is read (a newer recorder's site on an older
+/// phone), and refused only where a person writes a profile by hand
+/// ([`PolicyProfile::from_json_strict`]: `init`, `profile check`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PolicyProfile {
     pub id: String,
     pub name_zh: String,
@@ -32,19 +62,29 @@ pub struct PolicyProfile {
     pub after_viewing: AfterViewing,
     /// Days within which an application should be decided. No seed fixes
     /// one; 30 days is what other Taiwanese offices use.
+    #[serde(default = "thirty_days")]
     pub decision_deadline_days: u32,
     /// Who must be told at once of a major or abnormal case (大湖 §10: 政風室).
+    #[serde(default)]
     pub notify_on_major: Option<Role>,
     /// Who may read an application's personal data (national ID, phone).
     pub personal_data_roles: Vec<Role>,
     /// Registers (applications, logbook, inspections) are kept at least this
     /// many days (every seed: one year).
+    #[serde(default = "one_year")]
     pub registers_kept_days: u32,
+}
+
+fn thirty_days() -> u32 {
+    30
+}
+
+fn one_year() -> u32 {
+    365
 }
 
 /// Two-sided retention of footage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RetentionRule {
     /// Footage younger than this is never deleted (001 §5(3): 14 days;
     /// 004 §7(1): one month, kept as 31 days). `None`: the regulation names no
@@ -63,11 +103,32 @@ pub struct EffectiveRetention {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InspectionRule {
     pub frequency: InspectionFrequency,
     /// The role that countersigns each check (萬華 檢查日誌: 單位主管核章).
     pub countersign_by: Option<Role>,
+}
+
+/// The paper form a month's checks are printed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum PaperForm {
+    /// 001 附件3 監視錄影系統檢查及保養紀錄.
+    Kaohsiung001,
+    /// 004 附件1 檢查日誌, with a column for the supervisor's 核章.
+    Wanhua004,
+}
+
+impl InspectionRule {
+    /// Where checks are countersigned, the form with the column for it
+    /// (004 附件1); otherwise 001 附件3, which the other seeds can use.
+    pub fn paper_form(&self) -> PaperForm {
+        match self.countersign_by {
+            Some(_) => PaperForm::Wanhua004,
+            None => PaperForm::Kaohsiung001,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +144,6 @@ pub enum InspectionFrequency {
 
 /// Who may apply, with what, through which approvals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ApplicantRule {
     pub applicant: ApplicantKind,
     /// Attachments that must be present (報案證明, 公文).
@@ -133,11 +193,29 @@ pub enum AfterViewing {
 }
 
 impl PolicyProfile {
-    /// A built-in by id, or a custom profile from JSON text.
+    /// A site's profile as stored (the site register): fields this build
+    /// does not know are passed over, values it lacks take their defaults.
     pub fn from_json(text: &str) -> Result<PolicyProfile, CoreError> {
         let profile: PolicyProfile =
             serde_json::from_str(text).map_err(|e| CoreError::invalid("policy profile", e.to_string()))?;
         profile.validate()?;
+        Ok(profile)
+    }
+
+    /// A profile a person wrote (`init --profile FILE`, `profile check`):
+    /// as [`PolicyProfile::from_json`], and a field this build does not
+    /// know is refused, naming it, so a misspelt rule is not silently lost.
+    pub fn from_json_strict(text: &str) -> Result<PolicyProfile, CoreError> {
+        let given: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| CoreError::invalid("policy profile", e.to_string()))?;
+        let profile = PolicyProfile::from_json(text)?;
+        let known = serde_json::to_value(&profile).expect("profile serialises");
+        if let Some(path) = unknown_field(&given, &known, "") {
+            return Err(CoreError::invalid(
+                "policy profile",
+                format!("{path} is not a field of a profile (misspelt, or for a newer Custos)"),
+            ));
+        }
         Ok(profile)
     }
 
@@ -284,5 +362,34 @@ mod tests {
         }];
         assert!(p.validate().is_err());
         assert!(PolicyProfile::from_json("{\"id\": \"x\"}").is_err());
+    }
+
+    #[test]
+    fn a_site_reads_a_newer_profile_and_only_a_hand_written_one_is_held_to_known_fields() {
+        let seed = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
+        let mut newer: serde_json::Value = serde_json::to_value(&seed).unwrap();
+        newer["future_rule"] = serde_json::json!({ "days": 3 });
+        newer["inspection"]["photo_required"] = serde_json::json!(true);
+        let text = newer.to_string();
+        assert_eq!(PolicyProfile::from_json(&text).unwrap(), seed, "a site's profile reads");
+        let err = PolicyProfile::from_json_strict(&text).unwrap_err().to_string();
+        assert!(err.contains("future_rule"), "{err}");
+        let mut nested = serde_json::to_value(&seed).unwrap();
+        nested["applicants"][1]["approvel"] = serde_json::json!([]);
+        let err = PolicyProfile::from_json_strict(&nested.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("applicants[1].approvel"), "{err}");
+        PolicyProfile::from_json_strict(&seed.to_json()).unwrap();
+    }
+
+    #[test]
+    fn an_older_profile_without_the_later_values_takes_the_seeds_defaults() {
+        let seed = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
+        let mut older = serde_json::to_value(&seed).unwrap();
+        for later in ["decision_deadline_days", "registers_kept_days", "notify_on_major"] {
+            older.as_object_mut().unwrap().remove(later);
+        }
+        assert_eq!(PolicyProfile::from_json(&older.to_string()).unwrap(), seed);
     }
 }

@@ -13,6 +13,7 @@ use crate::signing::{Canonical, DeviceKey, sha256_hex, verify};
 use crate::time::Timestamp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SealPurpose {
     /// 核章: the entry was read and is confirmed.
@@ -28,6 +29,7 @@ pub enum SealPurpose {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Seal {
     pub id: EntryId,
     pub purpose: SealPurpose,

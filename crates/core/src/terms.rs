@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// 申請人: the kinds of applicant the seeds name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicantKind {
     /// 編制內之教職員工 / 本所同仁: staff.
@@ -26,6 +27,7 @@ pub enum ApplicantKind {
 
 /// 調閱事由: kindergarten categories from 001 §6(2), office ones from 002 §7 and 004 §8(5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 疑似不當對待事件
@@ -68,6 +70,7 @@ pub enum Category {
 
 /// 資料處理方式: 調閱 (view), 複製 (copy), 翻攝 (photograph).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessKind {
     #[autosurgeon(rename = "view")]
@@ -79,6 +82,7 @@ pub enum AccessKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentKind {
     /// 報案證明文件 (004 §8(5)1(1)).

@@ -15,6 +15,7 @@ const TAIPEI_OFFSET_MS: i64 = 8 * 3_600_000;
 
 /// An instant, milliseconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -87,6 +88,7 @@ impl Timestamp {
 /// A window of footage, `[start, end)`, on whole minutes (the forms ask for
 /// 年月日時分 to 年月日時分).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MinuteWindow {
     pub start: Timestamp,
     pub end: Timestamp,

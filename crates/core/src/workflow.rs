@@ -25,6 +25,7 @@ use crate::signing::verify;
 
 /// The state of an application, derived.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum Status {
     /// Waiting for step `next_step` of the approval chain (0-based).

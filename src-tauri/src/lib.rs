@@ -5,11 +5,11 @@
 pub mod client;
 pub mod clock;
 pub mod commands;
+pub mod device;
 pub mod identity;
 pub mod photos;
 pub mod pinning;
 pub mod registers;
-pub mod session;
 pub mod store;
 pub mod sync;
 
@@ -18,32 +18,60 @@ pub mod sync;
 #[path = "../tests/common/mod.rs"]
 mod test_recorder;
 
-/// Every command the UI may call; `build.rs` names the same list so Tauri
-/// makes an `allow-<command>` permission for each.
+/// Every command the UI may call, with its TypeScript types: the one list.
+/// The handler Tauri calls, `ui/src/lib/bindings.ts` (a test regenerates it
+/// and fails on any difference), the `allow-<command>` permissions `build.rs`
+/// makes (it reads this list) and the capability file (checked by the same
+/// test) all come from it.
+pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::device::app_info,
+            commands::device::device_info,
+            commands::device::enroll,
+            commands::sync::sync_now,
+            commands::sync::sync_status,
+            commands::sync::dismiss_refused,
+            commands::site::site,
+            commands::inspections::inspection_month,
+            commands::inspections::record_check,
+            commands::inspections::close_repair,
+            commands::photos::add_photo,
+            commands::cameras::camera_health,
+            commands::cameras::camera_snapshot,
+            commands::inspections::countersign_check,
+            commands::applications::file_application,
+            commands::applications::amend_application,
+            commands::applications::decide,
+            commands::applications::applications,
+            commands::logbook::logbook,
+            commands::holds::holds,
+            commands::holds::release_hold,
+        ])
+        // The accessors keep the commands' own names, as the IPC does.
+        .function_casing(tauri_specta::Casing::SnakeCase)
+        // Errors reach the UI as thrown `{ kind, message }`, as invoke throws them.
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+        // Every integer the UI sees is a time in ms, a count or a size, far
+        // below 2^53: safe as a JavaScript number.
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type: the screens send what they read.
+        .disable_serde_phases()
+}
+
+/// Where the generated TypeScript lives, from this crate's folder.
+pub const BINDINGS: &str = "../ui/src/lib/bindings.ts";
+
+/// The TypeScript of [`commands`], as `ui/src/lib/bindings.ts` holds it.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    commands::<tauri::Wry>()
+        .export(specta_typescript::Typescript::default(), path)
+        .map_err(|e| e.to_string())
+}
+
+/// Every command the UI may call ([`commands`]) as Tauri's invoke handler.
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::app_info,
-        commands::device_info,
-        commands::enroll,
-        commands::sync_now,
-        commands::sync_status,
-        commands::dismiss_refused,
-        commands::site,
-        commands::inspection_month,
-        commands::record_check,
-        commands::close_repair,
-        commands::add_photo,
-        commands::camera_health,
-        commands::camera_snapshot,
-        commands::countersign_check,
-        commands::file_application,
-        commands::amend_application,
-        commands::decide,
-        commands::applications,
-        commands::logbook,
-        commands::holds,
-        commands::release_hold,
-    ])
+    builder.invoke_handler(commands::<R>().invoke_handler())
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -53,15 +81,15 @@ pub fn run() {
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             #[cfg(desktop)]
-            let session = session::Session::open(&dir)?;
+            let device = device::ThisDevice::open(&dir)?;
             // Mobile: the key belongs in the platform keystore (mobile/README.md);
             // that seam is not built or checked on this machine.
             #[cfg(mobile)]
-            let session = session::Session::open_mobile(&dir)?;
+            let device = device::ThisDevice::open_mobile(&dir)?;
             // Provisioning (and the demo): an enrollment text handed over in
             // the environment enrolls a device that is not enrolled yet.
             if let Ok(text) = std::env::var("CUSTOS_ENROLL_TEXT") {
-                let provisioning = session.clone();
+                let provisioning = device.clone();
                 tauri::async_runtime::spawn(async move {
                     match sync::enroll(&provisioning.store, &provisioning.key, &text).await {
                         Ok(_) | Err(sync::SyncError::AlreadyEnrolled(_)) => provisioning.wake.notify_one(),
@@ -69,19 +97,30 @@ pub fn run() {
                     }
                 });
             }
+            // Every sync event reaches the window, whoever started the round.
             let handle = app.handle().clone();
-            session.spawn_background(move |event| {
-                let _ = handle.emit(commands::SYNC_EVENT, &event);
+            let mut events = device.events.subscribe();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    match events.recv().await {
+                        Ok(event) => {
+                            let _ = handle.emit(commands::SYNC_EVENT, &event);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
             });
-            app.manage(session);
+            device.spawn_background();
+            app.manage(device);
             Ok(())
         })
         .on_window_event(|window, event| {
             // Back in front (a tablet woken, the app switched to): sync at once.
             if let tauri::WindowEvent::Focused(true) = event
-                && let Some(session) = window.try_state::<session::Session>()
+                && let Some(device) = window.try_state::<device::ThisDevice>()
             {
-                session.wake.notify_one();
+                device.wake.notify_one();
             }
         })
         .run(tauri::generate_context!())

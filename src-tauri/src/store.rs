@@ -84,6 +84,25 @@ impl LocalStore {
         Ok(docs::open(key, Some(&bytes), &self.device)?)
     }
 
+    /// One edit of one document, made durable: `change` edits the document
+    /// as this device has it, the edit is committed with `message`, saved,
+    /// and this device's new changes wait in the outbox, in one transaction.
+    /// Nothing is saved if `change` fails.
+    pub fn edit<T, E: From<StoreError>>(
+        &mut self,
+        key: &DocKey,
+        message: &str,
+        now_ms: i64,
+        change: impl FnOnce(&mut AutoCommit) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut doc = self.document(key)?;
+        let before = doc.get_heads();
+        let out = change(&mut doc)?;
+        docs::commit(&mut doc, message, now_ms);
+        self.record_edit(key, &mut doc, &before, now_ms)?;
+        Ok(out)
+    }
+
     /// Saves what changed in `doc` since `before` and puts this device's new
     /// changes in the outbox, in one transaction.
     pub fn record_edit(

@@ -48,7 +48,7 @@ impl Device {
 
     /// What a command does: edit, and the edit is durable before it returns.
     fn record_check(&self, inspector: &PersonId, remarks: &str) -> EntryId {
-        let now = custos_app::clock::now();
+        let now = custos_app::clock::Clock::now(&custos_app::clock::SystemClock);
         let key = custos_app::registers::month_of(now);
         let mut store = self.store.lock().unwrap();
         let mut doc: AutoCommit = store.document(&key).unwrap();
@@ -76,7 +76,9 @@ impl Device {
             .store
             .lock()
             .unwrap()
-            .document(&custos_app::registers::month_of(custos_app::clock::now()))
+            .document(&custos_app::registers::month_of(custos_app::clock::Clock::now(
+                &custos_app::clock::SystemClock,
+            )))
             .unwrap();
         let entries: std::collections::BTreeMap<String, InspectionEntry> =
             docs::entries(&doc, docs::INSPECTION_ENTRIES).unwrap();
@@ -89,7 +91,11 @@ impl Device {
             SyncClient::for_enrollment(&enrolled, std::sync::Arc::new(DeviceKey::from_seed(&[self.seed; 32]))).unwrap();
         let mut events = Vec::new();
         let result = client
-            .sync_once(&self.store, custos_app::clock::now().0, &mut |e| events.push(e))
+            .sync_once(
+                &self.store,
+                custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0,
+                &mut |e| events.push(e),
+            )
             .await;
         (result, events)
     }

@@ -250,7 +250,7 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     enroll(&store, &key, &site.enrollment_text("陳園長")).await.unwrap();
     sync_device(&store, 77).await;
     let store = &store;
-    let now = custos_app::clock::now().taipei_date();
+    let now = custos_app::clock::Clock::now(&custos_app::clock::SystemClock).taipei_date();
     let month = registers::month(store, now.year, now.month).unwrap();
     let (entry_id, entry) = month.checks.iter().next().expect("the check reached the recorder");
     assert!(!entry.cameras["cam-02"].picture_clear);
@@ -270,10 +270,13 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     let signer = registers::Signer {
         person: &me,
         key: &key,
-        now: custos_app::clock::now(),
-        id: custos_core::ids::EntryId::from_parts(custos_app::clock::now().0 as u64, 7),
+        now: custos_app::clock::Clock::now(&custos_app::clock::SystemClock),
+        id: custos_core::ids::EntryId::from_parts(
+            custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0 as u64,
+            7,
+        ),
     };
-    let key_month = registers::month_of(custos_app::clock::now());
+    let key_month = registers::month_of(custos_app::clock::Clock::now(&custos_app::clock::SystemClock));
     registers::countersign_check(
         store,
         &key_month,
@@ -306,7 +309,11 @@ async fn sync_device(store: &Mutex<LocalStore>, seed: u8) {
     let key = std::sync::Arc::new(DeviceKey::from_seed(&[seed; 32]));
     let mut client = SyncClient::for_enrollment(&e, key).unwrap();
     client
-        .sync_once(store, custos_app::clock::now().0, &mut |_| {})
+        .sync_once(
+            store,
+            custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0,
+            &mut |_| {},
+        )
         .await
         .unwrap();
 }

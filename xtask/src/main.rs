@@ -56,12 +56,14 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("fuzz") => fuzz::fuzz(),
         Some("layout") => check_layout(&root()),
+        Some("bindings") => bindings(),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|bench>");
             eprintln!("  demo   build everything and start the app (the main job)");
             eprintln!("  test   every check and every test: fmt, clippy, UI type check, Rust and UI tests");
             eprintln!("  bench  benchmarks (not part of test)");
             eprintln!("  layout only the layout checks of test: no import loops, no overlong files");
+            eprintln!("  bindings  regenerate ui/src/lib/bindings.ts from the app's commands");
             eprintln!(
                 "  fuzz   Schemathesis against a running recorder, without and with a device token (not part of test)"
             );
@@ -271,6 +273,33 @@ fn check_core_has_no_io(root: &Path) -> Result {
         "    no I/O crates among {} dependencies, no I/O in the source",
         names.len()
     );
+    Ok(())
+}
+
+/// Writes `ui/src/lib/bindings.ts` from the app's command signatures (the
+/// test run fails while the committed file differs from them).
+fn bindings() -> Result {
+    ensure_dependencies()?;
+    build_ui()?;
+    let root = root();
+    let status = Command::new("cargo")
+        .args([
+            "test",
+            "-p",
+            "custos-app",
+            "--test",
+            "bindings",
+            "--",
+            "the_committed_bindings",
+        ])
+        .env("CUSTOS_WRITE_BINDINGS", "1")
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if !status.success() {
+        return Err("writing the bindings failed".into());
+    }
+    eprintln!("wrote ui/src/lib/bindings.ts; commit it with the change that made it");
     Ok(())
 }
 

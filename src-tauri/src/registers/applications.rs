@@ -22,7 +22,7 @@ use super::common::{RegisterError, Result, Signer, site, site_history};
 
 /// An application as the manager types it from the form; who filed it,
 /// when, and the personal data's digest are added here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ApplicationDraft {
     pub applicant_kind: ApplicantKind,
     pub applicant_name: String,
@@ -99,18 +99,12 @@ fn write_application(
     now: Timestamp,
 ) -> Result<()> {
     let mut guard = lock(store);
-    let personal_key = DocKey::ApplicationPersonal(case.id.clone());
-    let mut personal_doc = guard.document(&personal_key)?;
-    let before = personal_doc.get_heads();
-    docs::put_entry(&mut personal_doc, docs::PERSONAL, CURRENT, personal)?;
-    docs::commit(&mut personal_doc, message, now.0);
-    guard.record_edit(&personal_key, &mut personal_doc, &before, now.0)?;
-    let case_key = DocKey::ApplicationCase(case.id.clone());
-    let mut case_doc = guard.document(&case_key)?;
-    let before = case_doc.get_heads();
-    docs::put_entry(&mut case_doc, docs::CASE, CURRENT, case)?;
-    docs::commit(&mut case_doc, message, now.0);
-    guard.record_edit(&case_key, &mut case_doc, &before, now.0)?;
+    guard.edit(&DocKey::ApplicationPersonal(case.id.clone()), message, now.0, |doc| {
+        docs::put_entry(doc, docs::PERSONAL, CURRENT, personal).map_err(RegisterError::from)
+    })?;
+    guard.edit(&DocKey::ApplicationCase(case.id.clone()), message, now.0, |doc| {
+        docs::put_entry(doc, docs::CASE, CURRENT, case).map_err(RegisterError::from)
+    })?;
     Ok(())
 }
 
@@ -159,7 +153,7 @@ pub fn amend_application(
 }
 
 /// A decision on an application, as the UI asks for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DecisionRequest {
     Approve,
@@ -227,11 +221,9 @@ pub fn decide(
         }
     };
     let (_, site_heads) = site_history(store)?;
-    {
-        let mut guard = lock(store);
-        let key = DocKey::ApplicationCase(application.clone());
-        let mut doc = guard.document(&key)?;
-        let (case, events) = custos_core::application::read_case(&doc)?.ok_or_else(|| no_application(application))?;
+    let key = DocKey::ApplicationCase(application.clone());
+    lock(store).edit(&key, "decision", now.0, |doc| {
+        let (case, events) = custos_core::application::read_case(doc)?.ok_or_else(|| no_application(application))?;
         let draft = DecisionDraft {
             id: event_id,
             decision,
@@ -241,17 +233,14 @@ pub fn decide(
         };
         let seen = events.values().map(|e| e.id.clone());
         let event = DecisionEvent::sign(draft, &case, site_heads, seen, device);
-        let before = doc.get_heads();
-        docs::put_entry(&mut doc, docs::EVENTS, event.id.as_str(), &event)?;
-        docs::commit(&mut doc, "decision", now.0);
-        guard.record_edit(&key, &mut doc, &before, now.0)?;
-    }
+        Ok::<_, RegisterError>(docs::put_entry(doc, docs::EVENTS, event.id.as_str(), &event)?)
+    })?;
     application_view(store, application)
 }
 
 /// An application with its status derived from the signed decisions (never
 /// stored), and every decision that does not count, with the reason.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ApplicationView {
     pub case: ApplicationCase,
     pub status: custos_core::workflow::Status,

@@ -14,7 +14,7 @@ use super::applications::application_view;
 use super::common::{RegisterError, Result, Signer, site_history};
 
 /// The holds on footage and which of them are released, as this device has them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct HoldsView {
     pub holds: BTreeMap<String, custos_core::holds::Hold>,
     /// Hold id → the seal that released it.
@@ -72,25 +72,21 @@ pub fn release_hold(
         })
         .ok_or_else(|| custos_core::CoreError::Policy("only the head or the delegate releases a hold".into()))?;
     let (_, site_heads) = site_history(store)?;
-    let mut guard = lock(store);
-    let mut doc = guard.document(&DocKey::Holds)?;
-    let hold: custos_core::holds::Hold = docs::get_entry(&doc, docs::HOLDS, hold_id)?
-        .ok_or_else(|| RegisterError::NotFound(format!("no hold {hold_id} on this device")))?;
-    let seal = Seal::sign(
-        signer.id,
-        SealPurpose::ReleaseHold,
-        hold_id.parse()?,
-        hold.content_hash(),
-        role,
-        signer.person.clone(),
-        site_heads,
-        signer.now,
-        reason.trim().to_string(),
-        signer.key,
-    );
-    let before = doc.get_heads();
-    docs::put_entry(&mut doc, docs::RELEASES, seal.id.as_str(), &seal)?;
-    docs::commit(&mut doc, "hold released", signer.now.0);
-    guard.record_edit(&DocKey::Holds, &mut doc, &before, signer.now.0)?;
-    Ok(())
+    lock(store).edit(&DocKey::Holds, "hold released", signer.now.0, |doc| {
+        let hold: custos_core::holds::Hold = docs::get_entry(doc, docs::HOLDS, hold_id)?
+            .ok_or_else(|| RegisterError::NotFound(format!("no hold {hold_id} on this device")))?;
+        let seal = Seal::sign(
+            signer.id,
+            SealPurpose::ReleaseHold,
+            hold_id.parse()?,
+            hold.content_hash(),
+            role,
+            signer.person.clone(),
+            site_heads,
+            signer.now,
+            reason.trim().to_string(),
+            signer.key,
+        );
+        Ok(docs::put_entry(doc, docs::RELEASES, seal.id.as_str(), &seal)?)
+    })
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
+use custos_core::permissions::{self, Access, Register};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::time::Timestamp;
@@ -17,7 +18,7 @@ use crate::store::{LocalStore, lock};
 use super::common::{RegisterError, Result, Signer, site, site_history};
 
 /// What a person fills in on a walk-around check; who and when are added here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct CheckDraft {
     pub host_ok: bool,
     pub cameras: BTreeMap<String, CameraCheck>,
@@ -31,7 +32,7 @@ pub struct CheckDraft {
     pub photos: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct RecordedCheck {
     pub entry: String,
     /// A repair opened for each fault found.
@@ -71,16 +72,13 @@ pub fn record_check(
     entry.validate(&site)?;
     let entry_id = new_id();
     let repairs = entry.repairs_to_open(&entry_id, std::iter::repeat_with(&mut new_id));
-    let key = month_of(now);
-    let mut guard = lock(store);
-    let mut doc = guard.document(&key)?;
-    let before = doc.get_heads();
-    docs::put_entry(&mut doc, docs::INSPECTION_ENTRIES, entry_id.as_str(), &entry)?;
-    for (id, repair) in &repairs {
-        docs::put_entry(&mut doc, docs::REPAIRS, id.as_str(), repair)?;
-    }
-    docs::commit(&mut doc, "check", now.0);
-    guard.record_edit(&key, &mut doc, &before, now.0)?;
+    lock(store).edit(&month_of(now), "check", now.0, |doc| -> Result<()> {
+        docs::put_entry(doc, docs::INSPECTION_ENTRIES, entry_id.as_str(), &entry)?;
+        for (id, repair) in &repairs {
+            docs::put_entry(doc, docs::REPAIRS, id.as_str(), repair)?;
+        }
+        Ok(())
+    })?;
     Ok(RecordedCheck {
         entry: entry_id.to_string(),
         repairs: repairs.iter().map(|(id, _)| id.to_string()).collect(),
@@ -88,7 +86,7 @@ pub fn record_check(
 }
 
 /// A month of the inspection log, as this device has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct MonthView {
     pub year: i32,
     pub month: u32,
@@ -125,23 +123,19 @@ pub fn close_repair(
     photos: Vec<String>,
     now: Timestamp,
 ) -> Result<()> {
-    let mut guard = lock(store);
-    let mut doc = guard.document(key)?;
-    let before_repair: Repair = docs::get_entry(&doc, docs::REPAIRS, repair_id)?
-        .ok_or_else(|| RegisterError::NotFound(format!("no repair {repair_id} in {key}")))?;
-    let mut closed = before_repair.clone();
-    closed.closed = Some(RepairClosure {
-        closed_by: who.clone(),
-        closed_at: now,
-        note: note.trim().to_string(),
-        photos,
-    });
-    Repair::check_update(&before_repair, &closed)?;
-    let before = doc.get_heads();
-    docs::put_entry(&mut doc, docs::REPAIRS, repair_id, &closed)?;
-    docs::commit(&mut doc, "repair closed", now.0);
-    guard.record_edit(key, &mut doc, &before, now.0)?;
-    Ok(())
+    lock(store).edit(key, "repair closed", now.0, |doc| {
+        let open: Repair = docs::get_entry(doc, docs::REPAIRS, repair_id)?
+            .ok_or_else(|| RegisterError::NotFound(format!("no repair {repair_id} in {key}")))?;
+        let mut closed = open.clone();
+        closed.closed = Some(RepairClosure {
+            closed_by: who.clone(),
+            closed_at: now,
+            note: note.trim().to_string(),
+            photos,
+        });
+        Repair::check_update(&open, &closed)?;
+        Ok(docs::put_entry(doc, docs::REPAIRS, repair_id, &closed)?)
+    })
 }
 
 /// 核章: countersigns a recorded check, in the first of `my_roles` the
@@ -161,37 +155,27 @@ pub fn countersign_check(
     } = signer;
     let site = site(store)?;
     let profile = site.profile()?;
-    let allowed: Vec<Role> = profile
-        .inspection
-        .countersign_by
-        .into_iter()
-        .chain([Role::Supervisor])
-        .collect();
-    let role =
-        my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
-            custos_core::CoreError::Policy("countersigning checks (核章) is for the supervisor".into())
-        })?;
+    let allowed = permissions::roles(Register::Inspections, Access::Sign, &profile);
+    let role = my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
+        let names: Vec<&str> = allowed.iter().map(|r| r.title_zh()).collect();
+        custos_core::CoreError::Policy(format!("countersigning checks (核章) is for {}", names.join("、")))
+    })?;
     let (_, site_heads) = site_history(store)?;
-    let mut guard = lock(store);
-    let mut doc = guard.document(key)?;
-    let entry: InspectionEntry = docs::get_entry(&doc, docs::INSPECTION_ENTRIES, entry_id)?
-        .ok_or_else(|| RegisterError::NotFound(format!("no check {entry_id} in {key}")))?;
-    let subject: EntryId = entry_id.parse()?;
-    let seal = Seal::sign(
-        seal_id,
-        SealPurpose::Countersign,
-        subject,
-        entry.content_hash(),
-        role,
-        me.clone(),
-        site_heads,
-        now,
-        String::new(),
-        device,
-    );
-    let before = doc.get_heads();
-    docs::put_entry(&mut doc, docs::SEALS, seal.id.as_str(), &seal)?;
-    docs::commit(&mut doc, "countersigned", now.0);
-    guard.record_edit(key, &mut doc, &before, now.0)?;
-    Ok(())
+    lock(store).edit(key, "countersigned", now.0, |doc| {
+        let entry: InspectionEntry = docs::get_entry(doc, docs::INSPECTION_ENTRIES, entry_id)?
+            .ok_or_else(|| RegisterError::NotFound(format!("no check {entry_id} in {key}")))?;
+        let seal = Seal::sign(
+            seal_id,
+            SealPurpose::Countersign,
+            entry_id.parse()?,
+            entry.content_hash(),
+            role,
+            me.clone(),
+            site_heads,
+            now,
+            String::new(),
+            device,
+        );
+        Ok(docs::put_entry(doc, docs::SEALS, seal.id.as_str(), &seal)?)
+    })
 }

@@ -122,8 +122,37 @@ impl Site {
         Site::with_cameras(&urls, true)
     }
 
-    fn with_cameras(urls: &[&str], recording: bool) -> Site {
+    /// A site on a custom profile (its JSON) with these people (name,
+    /// role) and two cameras that are not recorded.
+    pub fn with_profile(profile_json: &str, people: &[(&str, &str)]) -> Site {
         let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile.json");
+        std::fs::write(&profile, profile_json).unwrap();
+        Site::make(
+            dir,
+            &["rtsp://127.0.0.1:9/none", "rtsp://127.0.0.1:9/none"],
+            false,
+            profile.to_str().unwrap(),
+            people,
+        )
+    }
+
+    fn with_cameras(urls: &[&str], recording: bool) -> Site {
+        let people = [
+            ("黃巡檢", "inspector"),
+            ("陳園長", "head,supervisor"),
+            ("王經理", "manager"),
+        ];
+        Site::make(
+            tempfile::tempdir().unwrap(),
+            urls,
+            recording,
+            "kaohsiung-kindergarten",
+            &people,
+        )
+    }
+
+    fn make(dir: tempfile::TempDir, urls: &[&str], recording: bool, profile: &str, people: &[(&str, &str)]) -> Site {
         let data = dir.path().join("recorder");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -133,18 +162,14 @@ impl Site {
         let address = format!("https://127.0.0.1:{port}");
         let out = Command::new(recorder_bin())
             .args(["init", "--data", data.to_str().unwrap(), "--site", "測試幼兒園"])
-            .args(["--profile", "kaohsiung-kindergarten", "--address", &address])
+            .args(["--profile", profile, "--address", &address])
             .env("CUSTOS_LOG", "error")
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        console(&data, &["person", "add"], &["--name", "黃巡檢", "--role", "inspector"]);
-        console(
-            &data,
-            &["person", "add"],
-            &["--name", "陳園長", "--role", "head", "--role", "supervisor"],
-        );
-        console(&data, &["person", "add"], &["--name", "王經理", "--role", "manager"]);
+        for (name, roles) in people {
+            console(&data, &["person", "add"], &["--name", name, "--role", roles]);
+        }
         for (i, url) in urls.iter().enumerate() {
             let id = format!("cam-{:02}", i + 1);
             let place = ["--name", "大門", "--location", "一樓", "--zone", "outdoor-public"];

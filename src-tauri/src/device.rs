@@ -1,7 +1,8 @@
-//! What the app holds while it runs: the local store, the device key, and
-//! the sync that runs in the background: at start, after every edit, when
-//! asked, and on a timer; with growing pauses while the recorder cannot be
-//! reached (2 s doubling to 2 min), so a tablet out of Wi-Fi spends nothing.
+//! This device, as the app holds it while it runs: its local store, its
+//! key, its clock, and its sync with the recorder, which runs in the
+//! background: at start, after every edit, when asked, and on a timer; with
+//! growing pauses while the recorder cannot be reached (2 s doubling to
+//! 2 min), so a tablet out of Wi-Fi spends nothing.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use std::time::Duration;
 use custos_core::ids::PersonId;
 use custos_core::signing::DeviceKey;
 
+use crate::clock::{Clock, SystemClock};
 use crate::store::{LocalStore, StoreError};
 use crate::sync::{SyncClient, SyncError, SyncEvent, SyncReport, enrollment};
 
@@ -21,24 +23,28 @@ const FIRST_RETRY: Duration = Duration::from_secs(2);
 const LONGEST_RETRY: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
-pub struct Session {
+pub struct ThisDevice {
     pub store: Arc<Mutex<LocalStore>>,
     pub key: Arc<DeviceKey>,
+    /// The time and new entry ids.
+    pub clock: Arc<dyn Clock>,
     /// Wakes the background sync (after an edit, or when the app returns to the foreground).
     pub wake: Arc<tokio::sync::Notify>,
     /// One round at a time; the client is kept between rounds (its token too).
     round: Arc<tokio::sync::Mutex<Option<SyncClient>>>,
     /// The last sync event, for a screen that opens after it was sent.
     pub last_event: Arc<Mutex<Option<SyncEvent>>>,
+    /// Every sync event as it happens, for the UI (the shell forwards them).
+    pub events: tokio::sync::broadcast::Sender<SyncEvent>,
 }
 
-impl Session {
+impl ThisDevice {
     /// The session for the app's data directory: the device key made there
     /// on first use, and the local store.
     #[cfg(desktop)]
-    pub fn open(dir: &Path) -> Result<Session, String> {
+    pub fn open(dir: &Path) -> Result<ThisDevice, String> {
         let identity = crate::identity::DeviceIdentity::load_or_create(dir).map_err(|e| e.to_string())?;
-        Session::with_key(dir, identity.into_key()).map_err(|e| e.to_string())
+        ThisDevice::with_key(dir, identity.into_key(), Arc::new(SystemClock)).map_err(|e| e.to_string())
     }
 
     /// On a phone the key belongs in the platform keystore (Android
@@ -46,20 +52,22 @@ impl Session {
     /// be made or checked on the machine this was written on, so it stops
     /// with a clear error rather than keep a key where it should not be.
     #[cfg(mobile)]
-    pub fn open_mobile(_dir: &Path) -> Result<Session, String> {
+    pub fn open_mobile(_dir: &Path) -> Result<ThisDevice, String> {
         Err("this build has no keystore support yet; see mobile/README.md".into())
     }
 
-    /// A session with a given key (tests, and the mobile keystore seam).
-    pub fn with_key(dir: &Path, key: DeviceKey) -> Result<Session, StoreError> {
+    /// This device with a given key and clock (tests, and the mobile keystore seam).
+    pub fn with_key(dir: &Path, key: DeviceKey, clock: Arc<dyn Clock>) -> Result<ThisDevice, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         let store = LocalStore::open(&dir.join(STORE_FILE), key.device_id())?;
-        Ok(Session {
+        Ok(ThisDevice {
             store: Arc::new(Mutex::new(store)),
             key: Arc::new(key),
+            clock,
             wake: Default::default(),
             round: Default::default(),
             last_event: Default::default(),
+            events: tokio::sync::broadcast::channel(64).0,
         })
     }
 
@@ -84,17 +92,18 @@ impl Session {
         Ok(enrolled.enrolled.roles.iter().filter_map(|r| r.parse().ok()).collect())
     }
 
-    /// One sync round now (waiting for one already under way to finish first).
-    pub async fn sync_round(&self, emit: &mut (dyn FnMut(SyncEvent) + Send)) -> Result<SyncReport, SyncError> {
+    /// One sync round now (waiting for one already under way to finish
+    /// first); its events go to [`ThisDevice::events`].
+    pub async fn sync_round(&self) -> Result<SyncReport, SyncError> {
         let mut client = self.client().await?;
         let last = self.last_event.clone();
+        let events = self.events.clone();
         let mut remember = |event: SyncEvent| {
             *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
-            emit(event);
+            // Nobody listening (no window yet, a test) is fine.
+            let _ = events.send(event);
         };
-        client
-            .sync_once(&self.store, crate::clock::now().0, &mut remember)
-            .await
+        client.sync_once(&self.store, self.clock.now().0, &mut remember).await
     }
 
     /// The client for the enrolled recorder, made once and kept (with its
@@ -109,13 +118,12 @@ impl Session {
     }
 
     /// Syncs in the background for as long as the app runs.
-    pub fn spawn_background(&self, emit: impl Fn(SyncEvent) + Send + Sync + 'static) {
-        let session = self.clone();
+    pub fn spawn_background(&self) {
+        let device = self.clone();
         tauri::async_runtime::spawn(async move {
             let mut pause = FIRST_RETRY;
             loop {
-                let mut forward = |e: SyncEvent| emit(e);
-                let wait = match session.sync_round(&mut forward).await {
+                let wait = match device.sync_round().await {
                     Ok(_) => {
                         pause = FIRST_RETRY;
                         QUIET_INTERVAL
@@ -131,9 +139,9 @@ impl Session {
                 // next round as soon as another device's work arrives.
                 let listening = wait == QUIET_INTERVAL;
                 tokio::select! {
-                    _ = session.wake.notified() => pause = FIRST_RETRY,
+                    _ = device.wake.notified() => pause = FIRST_RETRY,
                     _ = tokio::time::sleep(wait) => {}
-                    Ok(_) = crate::sync::wait_for_change(&session.store, &session.key, wait), if listening => {}
+                    Ok(_) = crate::sync::wait_for_change(&device.store, &device.key, wait), if listening => {}
                 }
             }
         });

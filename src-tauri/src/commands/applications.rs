@@ -1,0 +1,88 @@
+//! 調閱申請單: filing, amending and deciding applications.
+
+use tauri::State;
+
+use super::error::{CommandError, ErrorKind, Result};
+use crate::device::ThisDevice;
+use crate::registers;
+
+/// A fresh salt for the personal data's digest.
+fn new_salt() -> Result<String> {
+    let mut salt = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+        .map_err(|_| CommandError::new(ErrorKind::Store, "the system provided no randomness"))?;
+    Ok(hex::encode(salt))
+}
+
+fn application_id(text: &str) -> Result<custos_core::ids::EntryId> {
+    text.parse()
+        .map_err(|e: custos_core::CoreError| CommandError::new(ErrorKind::Invalid, e))
+}
+
+/// Files an application (調閱申請) from the form's fields.
+#[tauri::command]
+#[specta::specta]
+pub fn file_application(device: State<'_, ThisDevice>, draft: registers::ApplicationDraft) -> Result<String> {
+    let me = device.me()?;
+    let id = registers::file_application(
+        &device.store,
+        &me,
+        draft,
+        device.clock.now(),
+        device.clock.new_entry_id(),
+        new_salt()?,
+    )?;
+    device.wake.notify_one();
+    Ok(id)
+}
+
+/// Amends an application still in review with the form's fields anew.
+#[tauri::command]
+#[specta::specta]
+pub fn amend_application(
+    device: State<'_, ThisDevice>,
+    application: String,
+    draft: registers::ApplicationDraft,
+) -> Result<registers::ApplicationView> {
+    device.me()?;
+    let id = application_id(&application)?;
+    let view = registers::amend_application(&device.store, &id, draft, device.clock.now(), new_salt()?)?;
+    device.wake.notify_one();
+    Ok(view)
+}
+
+/// Approves, rejects (with a reason), votes on, withdraws or records the viewing of an application,
+/// signed by this device's key, acting in `role` (one of this person's roles).
+#[tauri::command]
+#[specta::specta]
+pub fn decide(
+    device: State<'_, ThisDevice>,
+    application: String,
+    role: custos_core::roles::Role,
+    decision: registers::DecisionRequest,
+) -> Result<registers::ApplicationView> {
+    let me = device.me()?;
+    if !device.my_roles()?.contains(&role) {
+        return Err(CommandError::new(
+            ErrorKind::Invalid,
+            format!("this person does not hold the role {}", role.as_str()),
+        ));
+    }
+    let id = application_id(&application)?;
+    let signer = registers::Signer {
+        person: &me,
+        key: &device.key,
+        now: device.clock.now(),
+        id: device.clock.new_entry_id(),
+    };
+    let view = registers::decide(&device.store, &id, decision, role, signer)?;
+    device.wake.notify_one();
+    Ok(view)
+}
+
+/// The applications this device holds, newest first, each with its derived status.
+#[tauri::command]
+#[specta::specta]
+pub fn applications(device: State<'_, ThisDevice>) -> Result<Vec<registers::ApplicationView>> {
+    Ok(registers::applications(&device.store)?)
+}

@@ -1,0 +1,69 @@
+//! 設置區位: the site, its cameras and people, and the rules the screens
+//! follow (which paper form, whether this person countersigns), as Rust
+//! decides them.
+
+use custos_core::permissions::{self, Access, Register};
+use custos_core::policy::PaperForm;
+use serde::Serialize;
+use tauri::State;
+
+use super::error::{CommandError, ErrorKind, Result};
+use crate::device::ThisDevice;
+use crate::registers;
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct CameraView {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub audio: bool,
+    pub property_number: Option<String>,
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct SiteView {
+    pub name: String,
+    pub profile_id: String,
+    /// The cameras in service, in id order: the walk-around checklist.
+    pub cameras: Vec<CameraView>,
+    /// Names by person id, to print who checked and who countersigned.
+    pub people: std::collections::BTreeMap<String, String>,
+    /// How often the profile asks for the walk-around check, in days
+    /// (1: daily, 004 §6; 7: the Kaohsiung 定期 default); `None`: no schedule.
+    pub check_every_days: Option<u32>,
+    /// The paper form the month's checks print on (the profile decides).
+    pub paper_form: PaperForm,
+    /// Whether this device's person may countersign checks (核章): the
+    /// profile's `countersign_by` and the supervisor.
+    pub may_countersign: bool,
+}
+
+/// The site and its cameras, as this device last received them.
+#[tauri::command]
+#[specta::specta]
+pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
+    let site = registers::site(&device.store)?;
+    let profile = site.profile().map_err(|e| CommandError::new(ErrorKind::Invalid, e))?;
+    Ok(SiteView {
+        name: site.site.name.clone(),
+        profile_id: profile.id.clone(),
+        cameras: site
+            .active_cameras()
+            .map(|(id, c)| CameraView {
+                id: id.to_string(),
+                name: c.name.clone(),
+                location: c.location.clone(),
+                audio: c.features.audio,
+                property_number: c.property_number.clone(),
+            })
+            .collect(),
+        check_every_days: match profile.inspection.frequency {
+            custos_core::policy::InspectionFrequency::Daily => Some(1),
+            custos_core::policy::InspectionFrequency::EveryDays(n) => Some(n),
+            custos_core::policy::InspectionFrequency::Anytime => None,
+        },
+        people: site.people.iter().map(|(id, p)| (id.clone(), p.name.clone())).collect(),
+        paper_form: profile.inspection.paper_form(),
+        may_countersign: permissions::allows(&device.my_roles()?, Register::Inspections, Access::Sign, &profile),
+    })
+}

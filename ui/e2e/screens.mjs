@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { MONTH, NOW, fixtures } from './fixtures.js';
 
 const ui = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(ui, 'dist');
@@ -24,100 +25,6 @@ const VIEWPORTS = [
   // The tablet at 200 % zoom: half the CSS pixels, twice the scale.
   { name: 'tablet-200', width: 512, height: 683, deviceScaleFactor: 2 },
 ];
-
-const NOW = Date.now();
-const MONTH = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric' })
-  .formatToParts(NOW)
-  .reduce((a, p) => ({ ...a, [p.type]: Number(p.value) }), {});
-const ok = { running: true, picture_clear: true, audio_ok: null, storage_ok: true, time_correct: true, note: '' };
-
-/** What the mocked Rust side answers, per scenario. */
-function fixtures(enrolled) {
-  const enrollment = {
-    recorder: 'https://192.168.1.10:7443',
-    fingerprint: 'ab'.repeat(32),
-    device_id: '0f'.repeat(16),
-    person_id: '01JCUSTOSPERSON0000000001',
-    person_name: '黃巡檢',
-    roles: ['inspector'],
-    site_name: '高雄市立示範幼兒園',
-    profile_id: 'kaohsiung-kindergarten',
-    recorder_public_key: 'cd'.repeat(32),
-  };
-  return {
-    device_info: { deviceId: '0f'.repeat(16), enrollment: enrolled ? enrollment : null },
-    sync_status: {
-      waiting: 2,
-      refused: [
-        {
-          hash: 'aa'.repeat(32),
-          document: `inspections/${MONTH.year}-${String(MONTH.month).padStart(2, '0')}`,
-          rule: 'author',
-          message: '檢查紀錄須由檢查人本人登錄',
-        },
-      ],
-      last: { state: 'offline', message: 'the recorder cannot be reached', waiting: 2 },
-      auditAlarm: null,
-    },
-    site: {
-      name: '高雄市立示範幼兒園',
-      profileId: 'kaohsiung-kindergarten',
-      cameras: [
-        { id: 'cam-01', name: '大門', location: '一樓大門口', audio: true, propertyNumber: '3140101-03-0001' },
-        { id: 'cam-02', name: '遊戲室', location: '二樓', audio: false, propertyNumber: null },
-        { id: 'cam-03', name: '後門', location: '一樓後門', audio: false, propertyNumber: null },
-      ],
-      people: { [enrollment.person_id]: '黃巡檢', '01JCUSTOSPERSON0000000002': '陳園長' },
-      checkEveryDays: 7,
-    },
-    inspection_month: {
-      year: MONTH.year,
-      month: MONTH.month,
-      checks: {
-        '01JCUSTOSCHECK00000000001': { ...draftOf(), checked_at: NOW - 86_400_000, inspector: enrollment.person_id },
-      },
-      repairs: {
-        '01JCUSTOSREPAIR0000000001': {
-          found_in: '01JCUSTOSCHECK00000000001',
-          camera: 'cam-02',
-          fault: 'picture',
-          description: '鏡頭起霧',
-          opened_by: enrollment.person_id,
-          opened_at: NOW - 86_400_000,
-          closed: null,
-        },
-      },
-      seals: {},
-      alarms: {
-        '01JCUSTOSALARM00000000001': {
-          kind: 'camera_outage',
-          camera: 'cam-03',
-          raised_at: NOW - 3_600_000,
-          ended_at: null,
-          detail: '後門（一樓後門）',
-        },
-      },
-    },
-    camera_health: {
-      open: true,
-      cameras: [
-        { id: 'cam-01', name: '大門', location: '一樓大門口', index: { recording: true, last_segment_age_s: 12, bitrate_kbps: 2100, gaps_last_hour: 0, outage_alarm: false }, picture: { black: false, frozen: false, blurred: false, fps: 10, sharpness: 1800, checked_at_ms: NOW } },
-        { id: 'cam-02', name: '遊戲室', location: '二樓', index: { recording: true, last_segment_age_s: 9, bitrate_kbps: 1900, gaps_last_hour: 0, outage_alarm: false }, picture: { black: false, frozen: false, blurred: true, fps: 10, sharpness: 8, checked_at_ms: NOW } },
-        { id: 'cam-03', name: '後門', location: '一樓後門', index: { recording: false, last_segment_age_s: 4000, bitrate_kbps: null, gaps_last_hour: 3, outage_alarm: true }, picture: null },
-      ],
-      disk: { free_bytes: 4e11, days_disk_can_hold: 40, floor_days: 14, floor_at_risk: false },
-    },
-    sync_now: { state: 'offline', message: 'the recorder cannot be reached', waiting: 2 },
-    // A 2x2 grey PNG stands in for the camera's current picture.
-    camera_snapshot:
-      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAAAAABX3VL4AAAADklEQVR4nGNoaGhgYAAABQAB4rR0MAAAAABJRU5ErkJggg==',
-    enroll: { __error: { kind: 'recorder', message: 'Enrollment code expired: ask for a new one' } },
-    record_check: { entry: '01JCUSTOSCHECK00000000002', repairs: ['01JCUSTOSREPAIR0000000002'] },
-  };
-  function draftOf() {
-    return { host_ok: true, cameras: { 'cam-01': { ...ok, audio_ok: true }, 'cam-02': ok, 'cam-03': ok }, maintenance: '', handling: '', remarks: '', photos: [] };
-  }
-}
 
 /** Installed in the page before the app loads: Tauri's IPC, answered from `answers`. */
 function mockTauri(answers) {
@@ -244,6 +151,7 @@ try {
       check(table.includes('黃巡檢') && /民國\d+年/.test(table), `${vp.name}: the log names the inspector with an ROC date`);
       const alarms = await page.getByRole('table', { name: /系統警示/ }).innerText();
       check(alarms.includes('後門') && alarms.includes('持續中'), `${vp.name}: the recorder's alarm is in the log, ongoing`);
+      check((await page.getByRole('button', { name: '核章' }).count()) === 0, `${vp.name}: an inspector is offered no 核章`);
       await screen(page, `${vp.name}-log-001`);
       await page.getByLabel('表單格式').selectOption('004');
       check((await page.getByRole('table').first().innerText()).includes('均無異常'), `${vp.name}: the 萬華 form's boxes`);
@@ -260,6 +168,20 @@ try {
       await page.getByRole('navigation').getByRole('button', { name: /Home/ }).click();
       await page.getByRole('heading', { name: /Hello/ }).waitFor();
       await screen(page, `${vp.name}-home-en`);
+      await context.close();
+    }
+
+    // Who countersigns, and on which form, is the profile's (Rust says it):
+    // a head told so is offered 核章, on the 004 form by default.
+    {
+      const base = fixtures(true);
+      const headSite = { site: { ...base.site, may_countersign: true, paper_form: 'wanhua004' } };
+      const { page, context } = await open(true, headSite);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /紀錄/ }).click();
+      await page.getByRole('table').first().waitFor();
+      check((await page.getByLabel('表單格式').inputValue()) === '004', `${vp.name}: the profile's form is the default`);
+      check((await page.getByRole('button', { name: '核章' }).count()) === 1, `${vp.name}: 核章 offered to whom the profile names`);
       await context.close();
     }
 

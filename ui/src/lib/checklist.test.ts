@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CameraHealth, CameraView } from './api';
 import { allClear, faults, newDraft, problems } from './checklist';
 
-const gate: CameraView = { id: 'cam-01', name: '大門', location: '一樓', audio: true, propertyNumber: null };
-const hall: CameraView = { id: 'cam-02', name: '走廊', location: '二樓', audio: false, propertyNumber: null };
+const gate: CameraView = { id: 'cam-01', name: '大門', location: '一樓', audio: true, property_number: null };
+const hall: CameraView = { id: 'cam-02', name: '走廊', location: '二樓', audio: false, property_number: null };
 
 function health(id: string, recording: boolean, black = false, frozen = false, blurred = false): CameraHealth {
   return {
@@ -11,7 +11,7 @@ function health(id: string, recording: boolean, black = false, frozen = false, b
     name: id,
     location: '',
     index: { recording, last_segment_age_s: 3, bitrate_kbps: 2000, gaps_last_hour: 0, outage_alarm: !recording },
-    picture: { black, frozen, blurred, fps: 10, sharpness: blurred ? 8 : 1800, checked_at_ms: 0 },
+    picture: { black, frozen, blurred, fps: 10, sharpness: blurred ? 8 : 1800, checked_at_ms: 0, segment_start_ms: 0 },
   };
 }
 

@@ -73,7 +73,7 @@ export function problems(draft: CheckDraft, cameras: CameraView[]): Problem[] {
   for (const id of Object.keys(draft.cameras)) {
     if (!known.has(id)) found.push({ key: 'check.problem.unknownCamera', camera: id });
   }
-  if (faults(draft).length > 0 && draft.handling.trim() === '') {
+  if (faults(draft).length > 0 && (draft.handling ?? '').trim() === '') {
     found.push({ key: 'check.problem.handling' });
   }
   return found;

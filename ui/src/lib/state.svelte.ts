@@ -123,6 +123,34 @@ class AppState {
     this.status = await api.syncStatus();
   }
 
+  // Actions: each makes one edit through the Rust side and refreshes what
+  // it changed (the month's log, and what waits for the recorder), so a
+  // view never refreshes by hand.
+
+  /** Records a walk-around check; the repairs it opens are in the log at once. */
+  async recordCheck(draft: api.CheckDraft): Promise<api.RecordedCheck> {
+    const recorded = await api.recordCheck(draft);
+    await this.afterEdit();
+    return recorded;
+  }
+
+  /** Closes an open repair of the month `year`-`month`. */
+  async closeRepair(year: number, month: number, repair: string, note: string, photos: string[]) {
+    await api.closeRepair(year, month, repair, note, photos);
+    await this.afterEdit();
+  }
+
+  /** 核章: countersigns a check of the month `year`-`month`. */
+  async countersign(year: number, month: number, entry: string) {
+    await api.countersignCheck(year, month, entry);
+    await this.afterEdit();
+  }
+
+  private async afterEdit() {
+    await this.loadRegisters();
+    this.status = await api.syncStatus();
+  }
+
   currentMonth() {
     return taipeiYearMonth(Date.now());
   }

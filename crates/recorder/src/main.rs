@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use custos_recorder::base::clock::{Clock, SystemClock};
+use custos_recorder::base::clock::{Clock, SimulatedClock, SystemClock};
 use custos_recorder::cmds;
 
 #[derive(Debug, Parser)]
@@ -52,6 +52,18 @@ enum Command {
     Site(cmds::site::SiteCommand),
 }
 
+/// The system's clock; in a test build (feature `simulated-clock`) a
+/// simulated one starting at `CUSTOS_SIMULATED_NOW` (ms) when it is set, so
+/// a test can run the recorder at a chosen time and move it.
+fn clock() -> (Arc<dyn Clock>, Option<SimulatedClock>) {
+    #[cfg(feature = "simulated-clock")]
+    if let Some(start) = std::env::var("CUSTOS_SIMULATED_NOW").ok().and_then(|v| v.parse().ok()) {
+        let simulated = SimulatedClock::new(custos_core::time::Timestamp(start));
+        return (Arc::new(simulated.clone()), Some(simulated));
+    }
+    (Arc::new(SystemClock), None)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -61,10 +73,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (clock, simulated) = clock();
     let result = match cli.command {
         Command::Init(args) => cmds::init::run(args, clock),
-        Command::Serve(args) => cmds::serve::run(args, clock),
+        Command::Serve(args) => cmds::serve::run(args, clock, simulated),
         Command::Person(cmd) => cmds::person::run(cmd, clock),
         Command::Camera(cmd) => cmds::camera::run(cmd, clock),
         Command::Footage(cmd) => cmds::footage::run(cmd),

@@ -104,9 +104,16 @@ async fn a_device_enrolls_once_and_signs_in_with_its_key() {
     assert_eq!(manager["devices"], json!([device.id.as_str()]));
 }
 
+/// 2026-11-24 10:00 Taipei, a Tuesday: where the simulated-clock tests start.
+const TUESDAY_10AM: custos_core::time::Timestamp = custos_core::time::Timestamp(1_795_485_600_000);
+
+fn simulated(cameras: &[(&str, &str, bool)], serve_args: &[&str]) -> Recorder {
+    Recorder::start_simulated("kaohsiung-kindergarten", PEOPLE, cameras, serve_args, TUESDAY_10AM)
+}
+
 #[tokio::test]
 async fn enrollment_codes_are_single_use_expire_and_must_be_known() {
-    let r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    let r = simulated(&[], &[]);
     let code = r.code("陳老師");
     let key = |seed: u8| custos_core::signing::DeviceKey::from_seed(&[seed; 32]).public_key_hex();
 
@@ -126,27 +133,30 @@ async fn enrollment_codes_are_single_use_expire_and_must_be_known() {
         .await;
     assert_eq!(unknown.status(), 403);
 
-    // A code that expired a minute ago, written as the console would have.
-    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
-    let now = custos_recorder::base::clock::Clock::now(&custos_recorder::base::clock::SystemClock);
-    let person = ok(console(&["person", "list", "--data", &r.data_str(), "--json"]));
-    let person: Value = serde_json::from_str(&person).unwrap();
-    let person_id = person[0]["id"].as_str().unwrap().to_string();
-    let expired = "ZZZZ-ZZZZ-ZZZZ";
-    store
-        .insert_enrollment_code(
-            &custos_recorder::registers::enrollment::code_hash(expired),
-            &person_id,
-            custos_core::time::Timestamp(now.0 - 120_000),
-            custos_core::time::Timestamp(now.0 - 60_000),
-        )
-        .unwrap();
+    // A code valid for one minute, issued on the console: good until then,
+    // refused as expired once the clock is past it.
+    let text = ok(r.console(&[
+        "enroll",
+        "--data",
+        &r.data_str(),
+        "--person",
+        "陳老師",
+        "--valid-minutes",
+        "1",
+        "--quiet",
+    ]));
+    let payload: Value = serde_json::from_str(text.trim().strip_prefix("custos-enroll:").unwrap()).unwrap();
+    let short = payload["code"].as_str().unwrap().to_string();
+    r.advance(60_000).await;
     let late = r
-        .post("/v1/enroll", &json!({ "code": expired, "public_key": key(4) }))
+        .post("/v1/enroll", &json!({ "code": short, "public_key": key(4) }))
         .await;
     assert_eq!(late.status(), 410);
+    let problem: Value = late.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("expired"), "{problem}");
 
     // Each refusal is in the audit chain.
+    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
     let rows = store.audit_rows().unwrap();
     let refusals: Vec<&str> = rows
         .iter()
@@ -154,6 +164,34 @@ async fn enrollment_codes_are_single_use_expire_and_must_be_known() {
         .map(|row| row.detail.as_str())
         .collect();
     assert_eq!(refusals.len(), 3, "{refusals:?}");
+}
+
+/// A challenge can be answered for a minute, a token lasts fifteen: each is
+/// refused once the recorder's clock is past it, and the device signs in again.
+#[tokio::test]
+async fn a_challenge_and_a_token_expire_on_the_recorders_clock() {
+    let r = simulated(&[], &[]);
+    let device = r.enroll("王經理", 1).await;
+
+    let nonce = r.challenge(&device.id).await;
+    r.advance(60_000).await;
+    let late = r.answer(&device.id, &nonce, &device.key).await;
+    assert_eq!(late.status(), 401, "a challenge a minute old");
+
+    let token = r.token(&device).await;
+    r.advance(15 * 60_000 - 1).await;
+    assert_eq!(
+        r.get("/v1/me", Some(&token)).await.status(),
+        200,
+        "still valid a millisecond before"
+    );
+    r.advance(1).await;
+    let expired = r.get("/v1/me", Some(&token)).await;
+    assert_eq!(expired.status(), 401);
+    let problem: Value = expired.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("expired"), "{problem}");
+    let again = r.token(&device).await;
+    assert_eq!(r.get("/v1/me", Some(&again)).await.status(), 200, "signed in again");
 }
 
 #[tokio::test]
@@ -382,11 +420,9 @@ async fn camera_health(r: &Recorder, token: &str) -> Value {
     res.json().await.unwrap()
 }
 
-#[test]
-fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspection_log() {
-    let r = Recorder::start_with(
-        "kaohsiung-kindergarten",
-        PEOPLE,
+#[tokio::test]
+async fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspection_log() {
+    let r = simulated(
         &[("cam-01", "rtsp://127.0.0.1:9/unreachable", false)],
         &["--segment-seconds", "2"],
     );
@@ -397,16 +433,13 @@ fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspec
         })
         .unwrap()
     };
-    let wait_for = |kind: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
-        while rows(kind) == 0 {
-            assert!(std::time::Instant::now() < deadline, "no {kind} in the audit chain");
-            std::thread::sleep(std::time::Duration::from_millis(250));
-        }
-    };
+    // A fresh start gives a camera 14 s (two segments and the probe) to come up.
+    r.advance(14_000).await;
+    assert_eq!(rows("camera_outage_alarm"), 0, "not yet: the camera may still come up");
     // Always open (no hours set): the camera that never records is an alarm, once.
-    wait_for("camera_outage_alarm");
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    r.advance(1_000).await;
+    assert_eq!(rows("camera_outage_alarm"), 1);
+    r.advance(60_000).await;
     assert_eq!(
         rows("camera_outage_alarm"),
         1,
@@ -414,10 +447,11 @@ fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspec
     );
 
     // The site closes (hours that exclude today): the alarm ends, on record too.
-    let other_day = hours_excluding_today();
-    ok(console(&["site", "hours", "--data", &r.data_str(), &other_day]));
-    wait_for("camera_outage_alarm_ended");
-    assert!(ok(console(&["audit", "verify", "--data", &r.data_str()])).contains("intact"));
+    let other_day = hours_excluding(r.now());
+    ok(r.console(&["site", "hours", "--data", &r.data_str(), &other_day]));
+    r.advance(1_000).await;
+    assert_eq!(rows("camera_outage_alarm_ended"), 1);
+    assert!(ok(r.console(&["audit", "verify", "--data", &r.data_str()])).contains("intact"));
 
     // The inspection log holds it as one entry, from its start to its end,
     // naming the camera: what the inspector sees in the app.
@@ -426,9 +460,9 @@ fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspec
         std::sync::Arc::new(custos_recorder::base::clock::SystemClock),
     )
     .unwrap();
-    let open = registers.open_alarms(wall_clock()).unwrap();
+    let open = registers.open_alarms(r.now()).unwrap();
     assert!(open.is_empty(), "ended: {open:?}");
-    let today = wall_clock().taipei_date();
+    let today = r.now().taipei_date();
     let log = custos_core::documents::DocKey::Inspections {
         year: today.year,
         month: today.month,
@@ -438,7 +472,11 @@ fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_inspec
     assert_eq!(alarms.len(), 1, "{alarms:?}");
     assert_eq!(alarms[0].kind, custos_core::inspection::AlarmKind::CameraOutage);
     assert_eq!(alarms[0].camera.as_ref().map(|c| c.as_str()), Some("cam-01"));
-    assert!(alarms[0].ended_at.is_some());
+    assert_eq!(alarms[0].raised_at.0, TUESDAY_10AM.0 + 15_000);
+    assert_eq!(
+        alarms[0].ended_at,
+        Some(custos_core::time::Timestamp(TUESDAY_10AM.0 + 76_000))
+    );
 }
 
 fn wall_clock() -> custos_core::time::Timestamp {
@@ -452,7 +490,11 @@ fn wall_clock() -> custos_core::time::Timestamp {
 
 /// Opening hours on one whole day that is not today (Taipei): the site is closed now.
 fn hours_excluding_today() -> String {
-    let now = wall_clock();
+    hours_excluding(wall_clock())
+}
+
+/// Opening hours on one whole day that is not the day of `now` (Taipei).
+fn hours_excluding(now: custos_core::time::Timestamp) -> String {
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         .into_iter()
         .map(|d| format!("{d} 00:00-24:00"))

@@ -232,3 +232,45 @@ async fn countersigned_checkpoints_catch_truncation_and_a_rewrite_with_the_site_
     // The original is still intact.
     assert!(verify(&r.data()).0);
 }
+
+/// `serve` signs a checkpoint at start and again once the newest is a day
+/// old while the chain grows: tested by moving the recorder's clock past
+/// the day, not by waiting for one.
+#[tokio::test]
+async fn the_recorder_signs_a_checkpoint_at_start_and_again_a_day_later() {
+    let start = Timestamp(1_795_485_600_000);
+    let r = Recorder::start_simulated("dahu-office", PEOPLE, &[], &["--no-recording"], start);
+    r.advance(0).await;
+    let checkpoints = || {
+        custos_recorder::db::Store::open(&r.data())
+            .unwrap()
+            .checkpoints()
+            .unwrap()
+    };
+    let first = checkpoints();
+    assert_eq!(first.len(), 1, "signed at start");
+    assert_eq!(first[0].0.at, start);
+
+    // The chain grows; the newest checkpoint is not yet a day old.
+    ok(r.console(&[
+        "person",
+        "add",
+        "--data",
+        &r.data_str(),
+        "--name",
+        "新同仁",
+        "--role",
+        "inspector",
+    ]));
+    r.advance(24 * 3_600_000 - 60_000).await;
+    assert_eq!(checkpoints().len(), 1, "not due within the day");
+
+    // A day has passed: the next look signs one covering the new row.
+    r.advance(11 * 60_000).await;
+    let now = checkpoints();
+    assert_eq!(now.len(), 2, "due after a day");
+    assert!(now[1].0.tree_size > first[0].0.tree_size);
+    assert_eq!(now[1].0.at, r.now());
+    let (intact, text) = verify(&r.data());
+    assert!(intact && text.contains("2 signed checkpoint"), "{text}");
+}

@@ -639,3 +639,121 @@ fn holds_on_the_console_are_placed_by_a_manager_and_released_only_by_the_head() 
     assert_eq!(status["holds_in_force"], 0);
     assert!(ok(console(&["audit", "verify", "--data", d])).contains("intact"));
 }
+
+/// The floor check agrees everywhere, against the real recorder: footage is
+/// held so that the floor is at risk only when held footage counts; the
+/// sweep raises `retention_floor_at_risk`, `GET /v1/cameras/health` and
+/// `retention status` say at risk; once the head releases the hold, all say
+/// it is not, and the alarm ends. The footage is real segments made by
+/// ffmpeg at chosen times, which the start-up reconcile indexes; the disk
+/// is stated (`CUSTOS_SIMULATED_DISK`), the clock simulated.
+#[tokio::test]
+async fn the_sweep_the_health_api_and_retention_status_agree_on_the_floor() {
+    let now = Timestamp(1_795_485_600_000);
+    let people: &[(&str, &[&str])] = &[("王經理", &["manager"]), ("林園長", &["head"])];
+    let cameras = [("cam-01", "rtsp://127.0.0.1:9/unreachable", false)];
+    let mut r = Recorder::start_simulated("kaohsiung-kindergarten", people, &cameras, &["--no-recording"], now);
+    r.kill_serving();
+
+    // Half an hour ago, and five minutes 100 days ago that a case holds.
+    let dir = camera_dir(&r.data(), "cam-01");
+    let recent = now.0 - 30 * MINUTE_MS;
+    make_segment(&dir.join(segment_file_name(recent)), 2);
+    let day_bytes = std::fs::metadata(dir.join(segment_file_name(recent))).unwrap().len();
+    let old = (now.0 - 100 * DAY_MS) / MINUTE_MS * MINUTE_MS;
+    for m in 0..5 {
+        std::fs::copy(
+            dir.join(segment_file_name(recent)),
+            dir.join(segment_file_name(old + m * MINUTE_MS)),
+        )
+        .unwrap();
+    }
+    let held_bytes = 5 * day_bytes;
+    ok(r.console(&[
+        "hold",
+        "add",
+        "--data",
+        &r.data_str(),
+        "--camera",
+        "cam-01",
+        "--from",
+        &taipei_minute(Timestamp(old)),
+        "--to",
+        &taipei_minute(Timestamp(old + 5 * MINUTE_MS)),
+        "--basis",
+        "investigation",
+        "--legal-basis",
+        "刑事訴訟法第133條",
+        "--reference",
+        "高市警刑字第1130004號",
+        "--by",
+        "王經理",
+    ]));
+    // Room past the reserve of ten days' recording: the disk holds 11 days
+    // with the held footage counted as kept, 16 if it were counted as room
+    // that retention could free (the floor is 14).
+    let room = 10 * day_bytes;
+    let reserve = 1u64 << 30;
+    r.set_env("CUSTOS_SIMULATED_DISK", &format!("{},{reserve}", reserve + room));
+    r.serve_again(&["--no-recording"]);
+    r.advance(0).await;
+
+    let device = r.enroll("王經理", 1).await;
+    let token = r.token(&device).await;
+    async fn health(r: &Recorder, token: &str) -> serde_json::Value {
+        let res = r.get("/v1/cameras/health", Some(token)).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+    let status = |r: &Recorder| -> serde_json::Value {
+        serde_json::from_str(&ok(r.console(&[
+            "retention",
+            "status",
+            "--data",
+            &r.data_str(),
+            "--json",
+        ])))
+        .unwrap()
+    };
+    let open_floor_alarms = |r: &Recorder| -> usize {
+        let store = Store::open(&r.data()).unwrap();
+        alarms_in_log(&store, now)
+            .iter()
+            .filter(|a| a.kind == AlarmKind::RetentionFloorAtRisk && a.ended_at.is_none())
+            .count()
+    };
+
+    let reported = health(&r, &token).await;
+    assert_eq!(reported["disk"]["floor_at_risk"], true, "the health API: {reported}");
+    let days = reported["disk"]["days_disk_can_hold"].as_f64().unwrap();
+    assert!((days - 11.0).abs() < 0.01, "{days}");
+    assert!(
+        (6 * day_bytes + room) as f64 / day_bytes as f64 >= 14.0,
+        "the premise: counted as room, the held footage would make the floor look safe"
+    );
+    let console = status(&r);
+    assert_eq!(console["floor_at_risk"], true, "retention status: {console}");
+    assert_eq!(console["held_bytes"].as_u64(), Some(held_bytes));
+    assert_eq!(open_floor_alarms(&r), 1, "the sweep's alarm in the inspection log");
+
+    // The head releases the hold; the next sweep ends the alarm.
+    let holds: serde_json::Value =
+        serde_json::from_str(&ok(r.console(&["hold", "list", "--data", &r.data_str(), "--json"]))).unwrap();
+    let id = holds[0]["id"].as_str().unwrap().to_string();
+    ok(r.console(&[
+        "hold",
+        "release",
+        "--data",
+        &r.data_str(),
+        "--id",
+        &id,
+        "--head",
+        "林園長",
+        "--note",
+        "案件終結",
+    ]));
+    r.advance(10 * MINUTE_MS).await;
+    assert_eq!(health(&r, &token).await["disk"]["floor_at_risk"], false);
+    assert_eq!(status(&r)["floor_at_risk"], false);
+    assert_eq!(open_floor_alarms(&r), 0, "ended");
+}

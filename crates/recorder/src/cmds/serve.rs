@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use custos_core::time::Timestamp;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
+use crate::base::clock::{Clock, SimulatedClock, Timer};
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::server_config;
 use crate::footage::disk::DiskSpace;
@@ -34,7 +35,10 @@ pub struct ServeArgs {
     pub no_recording: bool,
 }
 
-pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
+/// Serves `args.data` on `clock`. `simulated` (test builds only, see
+/// `main.rs`) is the same clock when it is simulated: the API then lets a
+/// test move it (`web::simulation`).
+pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedClock>) -> Result<()> {
     let registers = open_data_dir(&args.data, &clock)?;
     let tls = server_config(&args.data)?;
     let fingerprint = registers.store.setting("fingerprint")?.unwrap_or_default();
@@ -55,6 +59,9 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
     let data = args.data.clone();
     let segment_seconds = args.segment_seconds;
     runtime.block_on(async move {
+        // Made now, so a simulated clock knows every job from the start: an
+        // advance returns only once the first sweep and checkpoint are done.
+        let (retention_timer, checkpoint_timer) = (clock.timer("retention"), clock.timer("checkpoint"));
         crate::registers::watcher::spawn_watcher(registers.store.clone(), changes);
         // Beside the recording, not before it: with a year of footage the
         // comparison reads every camera's index and directory, and the
@@ -88,9 +95,9 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         let (retention_registers, retention_data) = (registers.clone(), data.clone());
         tokio::spawn(async move {
             let _ = reconciled.await;
-            spawn_retention(retention_registers, retention_data);
+            spawn_retention(retention_registers, retention_data, retention_timer);
         });
-        spawn_checkpointer(registers);
+        spawn_checkpointer(registers, checkpoint_timer);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
         tokio::spawn(async move {
@@ -108,20 +115,26 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> Result<()> {
         let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
         axum_server::bind_rustls(args.listen, config)
             .handle(handle)
-            .serve(router(state).into_make_service())
+            .serve(router(state, simulated).into_make_service())
             .await
             .map_err(|e| RecorderError::Usage(format!("cannot listen on {}: {e}", args.listen)))
     })
 }
 
+/// How often retention is swept.
+pub const SWEEP_EVERY_MS: i64 = 10 * 60_000;
+/// How often the checkpointer looks whether a checkpoint is due (daily).
+pub const CHECKPOINT_LOOK_EVERY_MS: i64 = 10 * 60_000;
+
 /// Sweeps retention at start and every ten minutes: the index and the
 /// registers under the register lock (the sweep writes the holds document
 /// and may raise an alarm in the inspection log), the files after it.
-fn spawn_retention(registers: Registers, data: PathBuf) {
+fn spawn_retention(registers: Registers, data: PathBuf, mut timer: Timer) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        let mut next = registers.now();
         loop {
-            tick.tick().await;
+            timer.sleep_until(next).await;
+            next = Timestamp(registers.now().0 + SWEEP_EVERY_MS);
             let swept = match registers.write().await {
                 Ok(writing) => {
                     DiskSpace::measure(&data).and_then(|disk| retention::sweep_index(&writing, registers.now(), disk))
@@ -144,12 +157,13 @@ fn spawn_retention(registers: Registers, data: PathBuf) {
 }
 
 /// Makes the daily audit checkpoint: at start, then whenever one is due.
-fn spawn_checkpointer(registers: Registers) {
+fn spawn_checkpointer(registers: Registers, mut timer: Timer) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        let mut next = registers.now();
         loop {
-            tick.tick().await;
+            timer.sleep_until(next).await;
             let now = registers.now();
+            next = Timestamp(now.0 + CHECKPOINT_LOOK_EVERY_MS);
             let made = match registers.checkpoint_due(now) {
                 Ok(true) => match registers.write().await {
                     Ok(writing) => writing.make_checkpoint(now),

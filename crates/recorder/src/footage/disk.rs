@@ -26,8 +26,17 @@ pub struct DiskSpace {
 
 impl DiskSpace {
     /// The real disk the data directory is on; the reserve is 2 % of it,
-    /// at least 1 GiB.
+    /// at least 1 GiB. A test build (feature `simulated-clock`) takes
+    /// `CUSTOS_SIMULATED_DISK` (`free,reserve` in bytes) instead when set,
+    /// so the floor can be tested against a real recorder without filling a disk.
     pub fn measure(data: &Path) -> Result<DiskSpace> {
+        #[cfg(feature = "simulated-clock")]
+        if let Some((free, reserve)) = std::env::var("CUSTOS_SIMULATED_DISK").ok().and_then(|v| {
+            v.split_once(',')
+                .and_then(|(f, r)| Some((f.parse().ok()?, r.parse().ok()?)))
+        }) {
+            return Ok(DiskSpace { free, reserve });
+        }
         let free = fs4::available_space(data).map_err(|e| RecorderError::file(data, e))?;
         let total = fs4::total_space(data).map_err(|e| RecorderError::file(data, e))?;
         Ok(DiskSpace {

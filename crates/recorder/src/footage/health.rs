@@ -7,7 +7,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use custos_api::cameras::{CameraHealth, DiskHealth, IndexHealth, SiteHealth};
 use custos_core::ids::CameraId;
@@ -92,8 +91,9 @@ pub fn spawn_monitor(
     every_ms: i64,
     segment_seconds: u32,
 ) {
+    let mut timer = clock.timer("health");
+    let tick_ms = (every_ms / 4).clamp(250, 15_000);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis((every_ms / 4).clamp(250, 15_000) as u64));
         // A fresh start gives a camera down since before it a minute to come up.
         let started = clock.now();
         let store = registers.store.clone();
@@ -108,8 +108,10 @@ pub fn spawn_monitor(
                 Default::default()
             }
         };
+        let mut next = started;
         loop {
-            tick.tick().await;
+            timer.sleep_until(next).await;
+            next = Timestamp(clock.now().0 + tick_ms);
             let Ok(site) = registers.site() else { continue };
             let now = clock.now();
             if now.0 - started.0 > i64::from(segment_seconds) * 2000 + 10_000 {

@@ -9,15 +9,29 @@ use super::paths::{camera_dir, parse_segment_file_name, segment_file_name};
 use crate::base::error::Result;
 use crate::db::Store;
 use crate::db::audit::AuditEvent;
+use crate::db::segments::SegmentRow;
+
+/// How long a segment file plays (ffprobe), or `None` if it cannot be read.
+fn probe_seconds(path: &Path) -> Option<f64> {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .ok()?;
+    let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    (out.status.success() && seconds.is_finite() && seconds > 0.0).then_some(seconds)
+}
 
 /// Compares the index with the files on disk at start-up, one camera at a
 /// time, as two sorted sequences (a year is 525,600 files a camera: never
 /// all in memory at once). A file the index lacks (the segment open when the
-/// recorder stopped) and a run of indexed segments whose files are gone are
+/// recorder stopped, footage put back from a copy) is indexed as ffprobe
+/// reads it, on record in the audit chain, so retention sees it; one that
+/// cannot be read, and a run of indexed segments whose files are gone, are
 /// logged and written to the audit chain; files of footage a sweep destroyed
 /// but had not unlinked are removed. Files from `now` on belong to the run
 /// starting now and are left to it, so this can run beside the recording.
-/// Returns the files not indexed and the indexed segments missing.
+/// Returns the files left unindexed and the indexed segments missing.
 pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> Result<(usize, usize)> {
     // A file named in the current second may be this run's first.
     let before = now.0 - now.0.rem_euclid(1000);
@@ -93,9 +107,30 @@ pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> Result<(usize, u
             store.append_audit(now, event)?;
         }
         for start in unindexed {
-            orphans += 1;
             let path = dir.join(segment_file_name(start));
             let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            // Footage retention cannot see would never be destroyed: a file
+            // ffmpeg can read is indexed as it is.
+            if let Some(seconds) = probe_seconds(&path) {
+                let row = SegmentRow {
+                    camera_id: camera.clone(),
+                    start_ms: start,
+                    real_start_ms: start,
+                    real_end_ms: start + (seconds * 1000.0).round() as i64,
+                    bytes: bytes as i64,
+                };
+                store.insert_segment(&row)?;
+                let detail = json!({ "camera": camera, "start_ms": start, "file": segment_file_name(start),
+                    "bytes": bytes, "seconds": seconds });
+                let event = AuditEvent {
+                    kind: "footage_indexed_at_start",
+                    actor: "recorder",
+                    detail,
+                };
+                store.append_audit(now, event)?;
+                continue;
+            }
+            orphans += 1;
             tracing::warn!(
                 "footage not indexed: {} ({bytes} bytes), left by a stop mid-segment",
                 path.display()

@@ -13,6 +13,8 @@ pub mod events;
 pub mod health;
 pub mod me;
 pub mod problem;
+#[cfg(feature = "simulated-clock")]
+pub mod simulation;
 
 use std::sync::Arc;
 
@@ -68,8 +70,9 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole API with its OpenAPI document.
-pub fn router(state: AppState) -> Router {
+/// The whole API with its OpenAPI document; `simulated`, in a test build,
+/// adds the route that moves the clock.
+pub fn router(state: AppState, simulated: Option<crate::base::clock::SimulatedClock>) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(enroll::enroll))
@@ -89,11 +92,18 @@ pub fn router(state: AppState) -> Router {
         )
         .split_for_parts();
     let api = Arc::new(with_openapi_path(api));
-    router
+    let router = router
         .route("/v1/openapi.json", get(move || openapi_json(api.clone())))
         .fallback(problem::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state);
+    #[cfg(feature = "simulated-clock")]
+    if let Some(clock) = simulated {
+        return router.merge(simulation::router(clock));
+    }
+    #[cfg(not(feature = "simulated-clock"))]
+    let _ = simulated;
+    router
 }
 
 /// The document describes itself too, so that it lists every endpoint.

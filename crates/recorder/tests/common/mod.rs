@@ -50,9 +50,15 @@ pub fn ok(out: Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `custos-recorder serve` on `data` and a free port; returns it and its address.
-fn serve(data: &str, serve_args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(recorder_bin())
+/// `custos-recorder serve` on `data` and a free port, on the simulated
+/// clock at `now` if given; returns it and its address.
+fn serve(data: &str, serve_args: &[&str], simulated_now: Option<i64>, env: &[(String, String)]) -> (Child, String) {
+    let mut command = Command::new(recorder_bin());
+    if let Some(now) = simulated_now {
+        command.env("CUSTOS_SIMULATED_NOW", now.to_string());
+    }
+    command.envs(env.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let mut child = command
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
         .args(serve_args)
         .env("CUSTOS_LOG", "error")
@@ -78,6 +84,11 @@ pub struct Recorder {
     pub base: String,
     pub client: reqwest::Client,
     child: Child,
+    /// The recorder's simulated time (ms), when it runs on one: its console
+    /// commands run at that time too.
+    simulated_now: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
+    /// More environment for `serve` and the console (a stated disk).
+    env: Vec<(String, String)>,
 }
 
 impl Drop for Recorder {
@@ -104,6 +115,47 @@ impl Recorder {
         cameras: &[(&str, &str, bool)],
         serve_args: &[&str],
     ) -> Recorder {
+        Recorder::make(profile, people, cameras, serve_args, None)
+    }
+
+    /// As [`Recorder::start_with`], on a simulated clock starting at `now`:
+    /// only [`Recorder::advance`] moves it, and the site's console commands
+    /// run at its time.
+    pub fn start_simulated(
+        profile: &str,
+        people: &[(&str, &[&str])],
+        cameras: &[(&str, &str, bool)],
+        serve_args: &[&str],
+        now: custos_core::time::Timestamp,
+    ) -> Recorder {
+        Recorder::make(profile, people, cameras, serve_args, Some(now.0))
+    }
+
+    /// More environment for the next `serve` and every console command
+    /// (`CUSTOS_SIMULATED_DISK`: the disk as a test states it).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.retain(|(n, _)| n != name);
+        self.env.push((name.to_string(), value.to_string()));
+    }
+
+    fn make(
+        profile: &str,
+        people: &[(&str, &[&str])],
+        cameras: &[(&str, &str, bool)],
+        serve_args: &[&str],
+        simulated_now: Option<i64>,
+    ) -> Recorder {
+        let console = |args: &[&str]| {
+            let mut command = Command::new(recorder_bin());
+            if let Some(now) = simulated_now {
+                command.env("CUSTOS_SIMULATED_NOW", now.to_string());
+            }
+            command
+                .args(args)
+                .env("CUSTOS_LOG", "error")
+                .output()
+                .expect("the recorder runs")
+        };
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let data_s = data.to_str().unwrap().to_string();
@@ -143,7 +195,7 @@ impl Recorder {
             }
             ok(console(&args));
         }
-        let (child, addr) = serve(&data_s, serve_args);
+        let (child, addr) = serve(&data_s, serve_args, simulated_now, &[]);
         let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
         let client = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
@@ -158,7 +210,41 @@ impl Recorder {
             base: addr,
             client,
             child,
+            simulated_now: simulated_now.map(|now| std::sync::Arc::new(std::sync::atomic::AtomicI64::new(now))),
+            env: Vec::new(),
         }
+    }
+
+    /// The recorder's time: its simulated clock's, or the system's.
+    pub fn now(&self) -> custos_core::time::Timestamp {
+        match &self.simulated_now {
+            Some(now) => custos_core::time::Timestamp(now.load(std::sync::atomic::Ordering::SeqCst)),
+            None => custos_recorder::base::clock::Clock::now(&custos_recorder::base::clock::SystemClock),
+        }
+    }
+
+    /// Moves the recorder's simulated clock by `ms`; returns once every job
+    /// it woke (health, retention, checkpoints) is done.
+    pub async fn advance(&self, ms: i64) {
+        let now = self.simulated_now.as_ref().expect("a recorder on a simulated clock");
+        let res = self.post("/v1/simulation/clock", &json!({ "advance_ms": ms })).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let body: Value = res.json().await.unwrap();
+        now.store(body["now_ms"].as_i64().unwrap(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Runs a console command against this site, at the recorder's time.
+    pub fn console(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(recorder_bin());
+        if self.simulated_now.is_some() {
+            command.env("CUSTOS_SIMULATED_NOW", self.now().0.to_string());
+        }
+        command
+            .args(args)
+            .envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .env("CUSTOS_LOG", "error")
+            .output()
+            .expect("the recorder runs")
     }
 
     /// Kills `serve` with SIGKILL, as a power cut or a crash would.
@@ -169,7 +255,11 @@ impl Recorder {
 
     /// Starts `serve` again on the same data (on a new port).
     pub fn serve_again(&mut self, serve_args: &[&str]) {
-        let (child, addr) = serve(&self.data_str(), serve_args);
+        let now = self
+            .simulated_now
+            .as_ref()
+            .map(|n| n.load(std::sync::atomic::Ordering::SeqCst));
+        let (child, addr) = serve(&self.data_str(), serve_args, now, &self.env);
         self.child = child;
         self.base = addr;
     }
@@ -200,14 +290,7 @@ impl Recorder {
 
     /// A one-time code for `person`, from the console.
     pub fn code(&self, person: &str) -> String {
-        let text = ok(console(&[
-            "enroll",
-            "--data",
-            &self.data_str(),
-            "--person",
-            person,
-            "--quiet",
-        ]));
+        let text = ok(self.console(&["enroll", "--data", &self.data_str(), "--person", person, "--quiet"]));
         let payload: Value = serde_json::from_str(text.trim().strip_prefix("custos-enroll:").unwrap()).unwrap();
         payload["code"].as_str().unwrap().to_string()
     }
@@ -325,4 +408,42 @@ pub fn pem_fingerprint(path: &Path) -> String {
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     use base64::Engine;
     sha256_hex(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap())
+}
+
+/// A real segment of `seconds` made by ffmpeg (the test picture, H.264,
+/// fragmented MP4 as the recorder writes it), at `path`.
+pub fn make_segment(path: &Path, seconds: u32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("testsrc=size=320x240:rate=10:duration={seconds}"))
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
+        .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
+        .arg(path)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A Taipei wall-clock minute as the console takes it (`YYYY-MM-DD HH:MM`).
+pub fn taipei_minute(t: custos_core::time::Timestamp) -> String {
+    let date = t.taipei_date();
+    let minutes = (t.0 + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        date.year,
+        date.month,
+        date.day,
+        minutes / 60,
+        minutes % 60
+    )
 }

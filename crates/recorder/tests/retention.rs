@@ -20,30 +20,25 @@ use custos_recorder::footage::reconcile::reconcile;
 use custos_recorder::footage::retention::{sweep, sweep_index};
 use custos_recorder::registers::Registers;
 
-const SEGMENT_BYTES: i64 = 1_000_000;
+/// The start of the minute of footage that ended `days` days before `now`.
+fn minute_aged(now: Timestamp, days: i64) -> i64 {
+    (now.0 - days * DAY_MS) / MINUTE_MS * MINUTE_MS - MINUTE_MS
+}
 
-/// A kindergarten (floor 14 days, ceiling 365) with a minute of footage per
-/// camera at each age in days.
-fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir, std::path::PathBuf, Registers) {
+/// A kindergarten (floor 14 days, ceiling 365) with a real minute of
+/// footage per camera ending at each age in days, indexed by the start-up
+/// reconcile; returns the bytes of one minute too.
+fn site_with_footage(ages: &[(&str, i64)], now: Timestamp) -> (tempfile::TempDir, std::path::PathBuf, Registers, i64) {
     let (dir, data) = init_data_dir("幼兒園", "kaohsiung-kindergarten");
     let registers = Registers::open(&data, std::sync::Arc::new(SystemClock)).unwrap();
-    let store = &registers.store;
-    for (camera, days) in ages {
-        let start = (now.0 - days * DAY_MS) / MINUTE_MS * MINUTE_MS;
-        let path = camera_dir(&data, camera);
-        std::fs::create_dir_all(&path).unwrap();
-        std::fs::write(path.join(segment_file_name(start)), b"fragmented mp4").unwrap();
-        store
-            .insert_segment(&SegmentRow {
-                camera_id: camera.to_string(),
-                start_ms: start,
-                real_start_ms: start,
-                real_end_ms: start + MINUTE_MS,
-                bytes: SEGMENT_BYTES,
-            })
-            .unwrap();
-    }
-    (dir, data, registers)
+    let minutes: Vec<(&str, i64)> = ages
+        .iter()
+        .map(|(camera, days)| (*camera, minute_aged(now, *days)))
+        .collect();
+    put_footage(&data, &minutes);
+    assert_eq!(reconcile(&registers.store, &data, now).unwrap(), (0, 0));
+    assert_eq!(registers.store.segments(None).unwrap().len(), ages.len(), "all indexed");
+    (dir, data, registers, minute_bytes() as i64)
 }
 
 fn ages_left(store: &Store, now: Timestamp) -> Vec<(String, i64)> {
@@ -77,7 +72,7 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
         ("cam-02", 400),
         ("cam-02", 370),
     ];
-    let (_dir, data, registers) = site_with_footage(&ages, now);
+    let (_dir, data, registers, minute) = site_with_footage(&ages, now);
     let store = &registers.store;
 
     // A police investigation holds cam-02's footage from 400 days ago.
@@ -120,7 +115,7 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
     assert!(
         records
             .iter()
-            .all(|r| r.reason == DestructionReason::PastCeiling && r.bytes == SEGMENT_BYTES as u64)
+            .all(|r| r.reason == DestructionReason::PastCeiling && r.bytes == minute as u64)
     );
     let kinds: Vec<String> = store.audit_rows().unwrap().into_iter().map(|r| r.kind).collect();
     assert!(kinds.contains(&"footage_destroyed".to_string()) && kinds.contains(&"hold_placed".to_string()));
@@ -155,9 +150,9 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
         ("cam-01", 400),
         ("cam-01", 10),
     ];
-    let (_dir, data, registers) = site_with_footage(&ages, now);
+    let (_dir, data, registers, minute) = site_with_footage(&ages, now);
     let store = &registers.store;
-    let start = Timestamp((now.0 - 402 * DAY_MS) / MINUTE_MS * MINUTE_MS);
+    let start = Timestamp(minute_aged(now, 402));
     let hold = Hold {
         cameras: vec!["cam-01".parse().unwrap()],
         window: MinuteWindow::new(start, Timestamp(start.0 + MINUTE_MS)).unwrap(),
@@ -179,9 +174,8 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
         vec![("cam-01".into(), 402), ("cam-01".into(), 10)],
         "the held minute in the middle stays; the rest is out of the index at once"
     );
-    assert_eq!(store.footage_bytes().unwrap(), 2 * SEGMENT_BYTES, "the totals follow");
-    let file =
-        |age: i64| camera_dir(&data, "cam-01").join(segment_file_name((now.0 - age * DAY_MS) / MINUTE_MS * MINUTE_MS));
+    assert_eq!(store.footage_bytes().unwrap(), 2 * minute, "the totals follow");
+    let file = |age: i64| camera_dir(&data, "cam-01").join(segment_file_name(minute_aged(now, age)));
     assert!(file(403).exists() && file(400).exists(), "not yet unlinked");
     assert_eq!(
         store.files_to_unlink().unwrap().len(),
@@ -208,9 +202,12 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
 
 #[test]
 fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera() {
-    // Three whole days of minutes, the oldest a year and two days ago.
+    // Three whole days of minutes, the oldest a year and two days ago. The
+    // one test that writes index rows: 4,320 real files would take the
+    // reconcile's ffprobe minutes to index, and this asserts the sweep's
+    // day boundaries, not how footage ages.
     let today = Timestamp(1_795_485_600_000).taipei_day_start();
-    let (_dir, data, registers) = site_with_footage(&[], today);
+    let (_dir, data, registers, _) = site_with_footage(&[], today);
     let store = &registers.store;
     let rows: Vec<SegmentRow> = (0..3 * 24 * 60)
         .map(|minute| {
@@ -258,70 +255,63 @@ fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera(
 #[test]
 fn the_start_up_reconcile_reports_missing_runs_and_unindexed_files_and_leaves_the_new_run_alone() {
     let now = Timestamp(1_795_485_600_000);
-    let (_dir, data, registers) = site_with_footage(&[], now);
+    let (_dir, data, registers, _) = site_with_footage(&[], now);
     let store = &registers.store;
     let minute = |m: i64| now.0 - 60 * MINUTE_MS + m * MINUTE_MS;
-    let put = |camera: &str, m: i64, file: bool, indexed: bool| {
-        let dir = camera_dir(&data, camera);
-        std::fs::create_dir_all(&dir).unwrap();
-        if file {
-            std::fs::write(dir.join(segment_file_name(minute(m))), b"fragmented mp4").unwrap();
-        }
-        if indexed {
-            let start = minute(m);
-            store
-                .insert_segment(&SegmentRow {
-                    camera_id: camera.into(),
-                    start_ms: start,
-                    real_start_ms: start,
-                    real_end_ms: start + MINUTE_MS,
-                    bytes: 14,
-                })
-                .unwrap();
-        }
+    let file = |camera: &str, m: i64| camera_dir(&data, camera).join(segment_file_name(minute(m)));
+    let kinds_of = |kind: &str| -> Vec<serde_json::Value> {
+        store
+            .audit_rows()
+            .unwrap()
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| serde_json::from_str(&r.detail).unwrap())
+            .collect()
     };
-    // cam-01: minutes 1-3 and 5 lost their files; 6 was open at the stop;
-    // 61 is the run that starts now.
-    for m in 0..6 {
-        put("cam-01", m, ![1, 2, 3, 5].contains(&m), true);
+
+    // A first start indexes what was recorded: cam-01 minutes 0-5, cam-03
+    // minutes 20-21.
+    let mut recorded: Vec<(&str, i64)> = (0..6).map(|m| ("cam-01", minute(m))).collect();
+    recorded.extend((20..22).map(|m| ("cam-03", minute(m))));
+    put_footage(&data, &recorded);
+    assert_eq!(reconcile(store, &data, now).unwrap(), (0, 0));
+    assert_eq!(kinds_of("footage_indexed_at_start").len(), 8);
+
+    // Then cam-01 loses minutes 1-3 and 5; minute 6 is a file the stop cut
+    // short that nothing can read; minute 7 is real footage put back from a
+    // copy; 61 is the run that starts now. cam-02 has an unreadable file and
+    // no index; cam-03's directory is gone.
+    for m in [1, 2, 3, 5] {
+        std::fs::remove_file(file("cam-01", m)).unwrap();
     }
-    put("cam-01", 6, true, false);
-    put("cam-01", 61, true, false);
-    // cam-02: a file and no index; cam-03: an index and no directory.
-    put("cam-02", 10, true, false);
-    for m in 20..22 {
-        put("cam-03", m, false, true);
-    }
-    std::fs::remove_dir(camera_dir(&data, "cam-03")).unwrap();
+    std::fs::write(file("cam-01", 6), b"fragmented mp4").unwrap();
+    put_footage(&data, &[("cam-01", minute(7)), ("cam-01", minute(61))]);
+    std::fs::create_dir_all(camera_dir(&data, "cam-02")).unwrap();
+    std::fs::write(file("cam-02", 10), b"fragmented mp4").unwrap();
+    std::fs::remove_dir_all(camera_dir(&data, "cam-03")).unwrap();
 
     let (orphans, missing) = reconcile(store, &data, now).unwrap();
     assert_eq!((orphans, missing), (2, 6));
-    let rows = store.audit_rows().unwrap();
-    let missing_runs: Vec<(String, i64)> = rows
+    let missing_runs: Vec<(String, i64)> = kinds_of("footage_missing")
         .iter()
-        .filter(|r| r.kind == "footage_missing")
-        .map(|r| {
-            let d: serde_json::Value = serde_json::from_str(&r.detail).unwrap();
-            (d["camera"].as_str().unwrap().to_string(), d["files"].as_i64().unwrap())
-        })
+        .map(|d| (d["camera"].as_str().unwrap().to_string(), d["files"].as_i64().unwrap()))
         .collect();
     assert_eq!(
         missing_runs,
         [("cam-01".into(), 3), ("cam-01".into(), 1), ("cam-03".into(), 2)],
         "one row per run of missing files"
     );
-    let unindexed: Vec<String> = rows
+    let unindexed: Vec<String> = kinds_of("footage_unindexed")
         .iter()
-        .filter(|r| r.kind == "footage_unindexed")
-        .map(|r| {
-            serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["file"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|d| d["file"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(unindexed, [segment_file_name(minute(6)), segment_file_name(minute(10))]);
-    assert!(camera_dir(&data, "cam-01").join(segment_file_name(minute(61))).exists());
+    let indexed = kinds_of("footage_indexed_at_start");
+    assert_eq!(indexed.len(), 9, "the minute put back is indexed, on record");
+    assert_eq!(indexed[8]["file"], segment_file_name(minute(7)));
+    let starts: Vec<i64> = store.segments(None).unwrap().iter().map(|r| r.start_ms).collect();
+    assert!(starts.contains(&minute(7)) && !starts.contains(&minute(61)));
+    assert!(file("cam-01", 61).exists(), "the new run's file is left to it");
 }
 
 #[test]
@@ -337,19 +327,19 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
         ("cam-01", 2),
         ("cam-01", 0),
     ];
-    let (_dir, data, registers) = site_with_footage(&ages, now);
+    let (_dir, data, registers, minute) = site_with_footage(&ages, now);
     let store = &registers.store;
 
-    // The disk wants 2 MB back, and a day's recording (the last day holds
-    // 1 MB) is freed on top so the next sweeps need not: the three oldest
-    // past the floor go.
+    // The disk wants two minutes' bytes back, and a day's recording (the
+    // last day holds one minute) is freed on top so the next sweeps need
+    // not: the three oldest past the floor go.
     let report = sweep(
         &registers.write_blocking().unwrap(),
         &data,
         now,
         DiskSpace {
             free: 0,
-            reserve: 2 * SEGMENT_BYTES as u64,
+            reserve: 2 * minute as u64,
         },
     )
     .unwrap();
@@ -418,20 +408,14 @@ fn disk_pressure_takes_the_oldest_past_the_floor_and_never_the_floor() {
 #[test]
 fn the_sweep_and_the_reported_outlook_agree_on_the_floor_and_count_held_footage() {
     let now = Timestamp(1_795_485_600_000);
-    // A day's recording of 1 MB, and 5 MB from 100 days ago that a case holds.
-    let (_dir, data, registers) = site_with_footage(&[("cam-01", 0)], now);
+    // A day's recording of one minute, and five minutes from 100 days ago
+    // that a case holds.
+    let (_dir, data, registers, minute) = site_with_footage(&[("cam-01", 0)], now);
     let store = &registers.store;
-    let held_start = (now.0 - 100 * DAY_MS) / MINUTE_MS * MINUTE_MS;
-    let held_rows: Vec<SegmentRow> = (0..5)
-        .map(|m| SegmentRow {
-            camera_id: "cam-01".into(),
-            start_ms: held_start + m * MINUTE_MS,
-            real_start_ms: held_start + m * MINUTE_MS,
-            real_end_ms: held_start + (m + 1) * MINUTE_MS,
-            bytes: SEGMENT_BYTES,
-        })
-        .collect();
-    store.insert_segments(&held_rows).unwrap();
+    let held_start = minute_aged(now, 100);
+    let held: Vec<(&str, i64)> = (0..5).map(|m| ("cam-01", held_start + m * MINUTE_MS)).collect();
+    put_footage(&data, &held);
+    assert_eq!(reconcile(store, &data, now).unwrap(), (0, 0));
     let hold = Hold {
         cameras: vec!["cam-01".parse().unwrap()],
         window: MinuteWindow::new(Timestamp(held_start), Timestamp(held_start + 5 * MINUTE_MS)).unwrap(),
@@ -449,16 +433,16 @@ fn the_sweep_and_the_reported_outlook_agree_on_the_floor_and_count_held_footage(
         .unwrap()
         .add_person("林園長", &[custos_core::roles::Role::Head], now)
         .unwrap();
-    // 10 MB free past the reserve: 11 days of room without the held 5 MB,
-    // 16 days if held footage were counted as room.
+    // Ten minutes' bytes free past the reserve: 11 days of room without the
+    // five held minutes, 16 days if held footage were counted as room.
     let disk = DiskSpace {
-        free: (1 << 30) + 10 * SEGMENT_BYTES as u64,
+        free: (1 << 30) + 10 * minute as u64,
         reserve: 1 << 30,
     };
     let rule = registers.profile().unwrap().effective_retention().unwrap();
-    let capacity = 6 * SEGMENT_BYTES as u64 + 10 * SEGMENT_BYTES as u64;
+    let capacity = 6 * minute as u64 + 10 * minute as u64;
     assert!(
-        !custos_core::retention::floor_check(rule, capacity, 0, SEGMENT_BYTES as u64).floor_at_risk,
+        !custos_core::retention::floor_check(rule, capacity, 0, minute as u64).floor_at_risk,
         "the premise: not counting held footage, the floor would look safe"
     );
 
@@ -467,7 +451,7 @@ fn the_sweep_and_the_reported_outlook_agree_on_the_floor_and_count_held_footage(
     assert!(report.floor.floor_at_risk, "the sweep: at risk");
     let reported = custos_recorder::footage::disk::outlook(&registers, disk, now).unwrap();
     assert!(reported.floor.floor_at_risk, "health and status: at risk");
-    assert_eq!(reported.held_bytes, 5 * SEGMENT_BYTES as u64);
+    assert_eq!(reported.held_bytes, 5 * minute as u64);
     assert!((reported.floor.days_disk_can_hold - 11.0).abs() < 1e-9);
     let open: Vec<RecorderAlarm> = alarms_in_log(store, now)
         .into_iter()
@@ -656,18 +640,12 @@ async fn the_sweep_the_health_api_and_retention_status_agree_on_the_floor() {
     r.kill_serving();
 
     // Half an hour ago, and five minutes 100 days ago that a case holds.
-    let dir = camera_dir(&r.data(), "cam-01");
     let recent = now.0 - 30 * MINUTE_MS;
-    make_segment(&dir.join(segment_file_name(recent)), 2);
-    let day_bytes = std::fs::metadata(dir.join(segment_file_name(recent))).unwrap().len();
     let old = (now.0 - 100 * DAY_MS) / MINUTE_MS * MINUTE_MS;
-    for m in 0..5 {
-        std::fs::copy(
-            dir.join(segment_file_name(recent)),
-            dir.join(segment_file_name(old + m * MINUTE_MS)),
-        )
-        .unwrap();
-    }
+    let mut footage = vec![("cam-01", recent)];
+    footage.extend((0..5).map(|m| ("cam-01", old + m * MINUTE_MS)));
+    put_footage(&r.data(), &footage);
+    let day_bytes = minute_bytes();
     let held_bytes = 5 * day_bytes;
     ok(r.console(&[
         "hold",

@@ -410,9 +410,9 @@ pub fn pem_fingerprint(path: &Path) -> String {
     sha256_hex(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap())
 }
 
-/// A real segment of `seconds` made by ffmpeg (the test picture, H.264,
-/// fragmented MP4 as the recorder writes it), at `path`.
-pub fn make_segment(path: &Path, seconds: u32) {
+/// A real segment made by ffmpeg (the test picture, H.264, fragmented MP4
+/// as the recorder writes it), at `path`.
+fn encode_test_picture(path: &Path, size: &str, rate: u32, seconds: u32) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let out = Command::new("ffmpeg")
         .args([
@@ -425,13 +425,43 @@ pub fn make_segment(path: &Path, seconds: u32) {
             "lavfi",
             "-i",
         ])
-        .arg(format!("testsrc=size=320x240:rate=10:duration={seconds}"))
+        .arg(format!("testsrc=size={size}:rate={rate}:duration={seconds}"))
         .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
         .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
         .arg(path)
         .output()
         .expect("ffmpeg runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// One real minute of footage (small and at one frame a second, so a test
+/// can lay out many), encoded once per test process.
+fn minute_of_footage() -> &'static [u8] {
+    static MINUTE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    MINUTE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("minute.mp4");
+        encode_test_picture(&path, "160x120", 1, 60);
+        std::fs::read(path).unwrap()
+    })
+}
+
+/// The bytes of each minute `put_footage` lays out.
+pub fn minute_bytes() -> u64 {
+    minute_of_footage().len() as u64
+}
+
+/// Lays out real minutes of footage as the recorder names them, one file
+/// per (camera, start in ms); the start-up reconcile indexes them by what
+/// ffprobe reads, so footage ages on the test's clock and never through rows
+/// written into the index.
+pub fn put_footage(data: &Path, minutes: &[(&str, i64)]) {
+    for (camera, start) in minutes {
+        let dir = custos_recorder::footage::paths::camera_dir(data, camera);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(custos_recorder::footage::paths::segment_file_name(*start));
+        std::fs::write(file, minute_of_footage()).unwrap();
+    }
 }
 
 /// A Taipei wall-clock minute as the console takes it (`YYYY-MM-DD HH:MM`).

@@ -1,17 +1,18 @@
 //! This device, as the app holds it while it runs: its local store, its
 //! key, its clock, and its sync with the recorder, which runs in the
-//! background: at start, after every edit, when asked, and on a timer; with
-//! growing pauses while the recorder cannot be reached (2 s doubling to
-//! 2 min), so a tablet out of Wi-Fi spends nothing.
+//! background: at start, after every edit, when asked, and on a timer of
+//! its clock; with growing pauses while the recorder cannot be reached (2 s
+//! doubling to 2 min), so a tablet out of Wi-Fi spends nothing.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use custos_clock::{Clock, SystemClock};
 use custos_core::ids::PersonId;
 use custos_core::signing::DeviceKey;
+use custos_core::time::Timestamp;
 
-use crate::clock::{Clock, SystemClock};
 use crate::store::{LocalStore, StoreError};
 use crate::sync::{SyncClient, SyncError, SyncEvent, SyncReport, enrollment};
 
@@ -119,31 +120,38 @@ impl ThisDevice {
 
     /// Syncs in the background for as long as the app runs.
     pub fn spawn_background(&self) {
-        let device = self.clone();
-        tauri::async_runtime::spawn(async move {
-            let mut pause = FIRST_RETRY;
-            loop {
-                let wait = match device.sync_round().await {
-                    Ok(_) => {
-                        pause = FIRST_RETRY;
-                        QUIET_INTERVAL
-                    }
-                    Err(SyncError::NotEnrolled) => QUIET_INTERVAL,
-                    Err(_) => {
-                        let now = pause;
-                        pause = (pause * 2).min(LONGEST_RETRY);
-                        now
-                    }
-                };
-                // While all is well, the recorder's change stream wakes the
-                // next round as soon as another device's work arrives.
-                let listening = wait == QUIET_INTERVAL;
-                tokio::select! {
-                    _ = device.wake.notified() => pause = FIRST_RETRY,
-                    _ = tokio::time::sleep(wait) => {}
-                    Ok(_) = crate::sync::wait_for_change(&device.store, &device.key, wait), if listening => {}
+        tauri::async_runtime::spawn(self.clone().sync_in_background());
+    }
+
+    /// The background sync: a round, then a pause on the device's clock
+    /// (the quiet interval, or the growing back-off after a failure), cut
+    /// short by an edit, by the app coming back to the foreground, or by the
+    /// recorder's change stream.
+    pub async fn sync_in_background(self) {
+        let mut timer = self.clock.timer("sync");
+        let mut pause = FIRST_RETRY;
+        loop {
+            let wait = match self.sync_round().await {
+                Ok(_) => {
+                    pause = FIRST_RETRY;
+                    QUIET_INTERVAL
                 }
+                Err(SyncError::NotEnrolled) => QUIET_INTERVAL,
+                Err(_) => {
+                    let now = pause;
+                    pause = (pause * 2).min(LONGEST_RETRY);
+                    now
+                }
+            };
+            // While all is well, the recorder's change stream wakes the
+            // next round as soon as another device's work arrives.
+            let listening = wait == QUIET_INTERVAL;
+            let due = Timestamp(self.clock.now().0 + wait.as_millis() as i64);
+            tokio::select! {
+                _ = self.wake.notified() => pause = FIRST_RETRY,
+                _ = timer.sleep_until(due) => {}
+                Ok(_) = crate::sync::wait_for_change(&self.store, &self.key, wait), if listening => {}
             }
-        });
+        }
     }
 }

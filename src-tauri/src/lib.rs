@@ -3,7 +3,6 @@
 //! store, return.
 
 pub mod client;
-pub mod clock;
 pub mod commands;
 pub mod device;
 pub mod identity;

@@ -442,7 +442,7 @@ impl SyncClient {
         };
         let me: custos_core::ids::PersonId = enrolled.enrolled.person_id.parse()?;
         let seal = Seal::sign(
-            crate::clock::entry_id_at(custos_core::time::Timestamp(now_ms)),
+            custos_clock::entry_id_at(custos_core::time::Timestamp(now_ms)),
             SealPurpose::AuditCheckpoint,
             newest.key(),
             newest.content_hash(),

@@ -69,7 +69,7 @@ fn site_document() -> AutoCommit {
     let device = Device {
         person: inspector(),
         public_key: key().public_key_hex(),
-        enrolled_at: custos_app::clock::Clock::now(&custos_app::clock::SystemClock),
+        enrolled_at: custos_clock::Clock::now(&custos_clock::SystemClock),
         revoked_at: None,
     };
     docs::put_entry(&mut site, "devices", key().device_id().as_str(), &device).unwrap();
@@ -97,7 +97,7 @@ fn child_records_checks_until_killed() {
             photos: vec![],
         };
         counter += 1;
-        let at = custos_app::clock::Clock::now(&custos_app::clock::SystemClock);
+        let at = custos_clock::Clock::now(&custos_clock::SystemClock);
         let id = move || EntryId::from_parts(at.0 as u64, (pid << 64) | counter);
         let recorded = registers::record_check(&store, &inspector(), draft, at, id).unwrap();
         println!("confirmed {}", recorded.entry);
@@ -113,7 +113,7 @@ fn no_confirmed_edit_is_lost_to_sigkill() {
         let mut site = site_document();
         store.save_received("site", &mut site, &[], &[], 0).unwrap();
     }
-    let seed = custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0 as u64;
+    let seed = custos_clock::Clock::now(&custos_clock::SystemClock).0 as u64;
     println!("random seed {seed}");
     let mut random = seed;
     let mut next = move |below: u64| {
@@ -164,7 +164,7 @@ fn no_confirmed_edit_is_lost_to_sigkill() {
     assert!(kills >= 5, "killed {kills} times");
 
     let store = Mutex::new(LocalStore::open(&path, key().device_id()).unwrap());
-    let month = registers::month_of(custos_app::clock::Clock::now(&custos_app::clock::SystemClock));
+    let month = registers::month_of(custos_clock::Clock::now(&custos_clock::SystemClock));
     let DocKey::Inspections { year, month } = month else {
         unreachable!()
     };

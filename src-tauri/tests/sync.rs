@@ -48,7 +48,7 @@ impl Device {
 
     /// What a command does: edit, and the edit is durable before it returns.
     fn record_check(&self, inspector: &PersonId, remarks: &str) -> EntryId {
-        let now = custos_app::clock::Clock::now(&custos_app::clock::SystemClock);
+        let now = custos_clock::Clock::now(&custos_clock::SystemClock);
         let key = custos_app::registers::month_of(now);
         let mut store = self.store.lock().unwrap();
         let mut doc: AutoCommit = store.document(&key).unwrap();
@@ -76,8 +76,8 @@ impl Device {
             .store
             .lock()
             .unwrap()
-            .document(&custos_app::registers::month_of(custos_app::clock::Clock::now(
-                &custos_app::clock::SystemClock,
+            .document(&custos_app::registers::month_of(custos_clock::Clock::now(
+                &custos_clock::SystemClock,
             )))
             .unwrap();
         let entries: std::collections::BTreeMap<String, InspectionEntry> =
@@ -93,7 +93,7 @@ impl Device {
         let result = client
             .sync_once(
                 &self.store,
-                custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0,
+                custos_clock::Clock::now(&custos_clock::SystemClock).0,
                 &mut |e| events.push(e),
             )
             .await;
@@ -299,4 +299,55 @@ async fn an_open_app_learns_at_once_that_another_device_changed_a_register() {
     );
     head_phone.sync().await.0.unwrap();
     assert_eq!(head_phone.checks(), tablet.checks());
+}
+
+/// The background sync waits on the device's clock: while the recorder
+/// cannot be reached it tries again after 2 s, then 4 s, never sooner; once
+/// the recorder is back, the next try syncs. No sleeping: each step moves
+/// the clock to just before and just at the pause, and `advance` returns
+/// once the loop has done what fell due and waits again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_background_sync_backs_off_on_the_devices_clock_and_syncs_when_the_recorder_returns() {
+    let mut site = Site::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = custos_clock::SimulatedClock::new(custos_clock::Clock::now(&custos_clock::SystemClock));
+    let device = custos_app::device::ThisDevice::with_key(
+        dir.path(),
+        DeviceKey::from_seed(&[41; 32]),
+        std::sync::Arc::new(clock.clone()),
+    )
+    .unwrap();
+    enroll(&device.store, &device.key, &site.enrollment_text("黃巡檢"))
+        .await
+        .unwrap();
+    site.stop();
+
+    let mut events = device.events.subscribe();
+    let mut rounds = move || {
+        let mut ended = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            match event {
+                SyncEvent::Offline { .. } => ended.push("offline"),
+                SyncEvent::Synced { .. } => ended.push("synced"),
+                SyncEvent::Failed { .. } => ended.push("failed"),
+                _ => {}
+            }
+        }
+        ended
+    };
+    tokio::spawn(device.clone().sync_in_background());
+    while clock.jobs().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    clock.advance(0).await;
+    assert_eq!(rounds(), ["offline"], "the first round, at start");
+    clock.advance(1_999).await;
+    assert!(rounds().is_empty(), "not before the first pause of 2 s");
+    clock.advance(1).await;
+    assert_eq!(rounds(), ["offline"], "again after 2 s");
+    clock.advance(3_999).await;
+    assert!(rounds().is_empty(), "the pause doubled to 4 s");
+    site.start();
+    clock.advance(1).await;
+    assert_eq!(rounds(), ["synced"], "the recorder is back: the next try syncs");
 }

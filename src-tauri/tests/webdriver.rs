@@ -250,7 +250,7 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     enroll(&store, &key, &site.enrollment_text("陳園長")).await.unwrap();
     sync_device(&store, 77).await;
     let store = &store;
-    let now = custos_app::clock::Clock::now(&custos_app::clock::SystemClock).taipei_date();
+    let now = custos_clock::Clock::now(&custos_clock::SystemClock).taipei_date();
     let month = registers::month(store, now.year, now.month).unwrap();
     let (entry_id, entry) = month.checks.iter().next().expect("the check reached the recorder");
     assert!(!entry.cameras["cam-02"].picture_clear);
@@ -270,13 +270,10 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     let signer = registers::Signer {
         person: &me,
         key: &key,
-        now: custos_app::clock::Clock::now(&custos_app::clock::SystemClock),
-        id: custos_core::ids::EntryId::from_parts(
-            custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0 as u64,
-            7,
-        ),
+        now: custos_clock::Clock::now(&custos_clock::SystemClock),
+        id: custos_core::ids::EntryId::from_parts(custos_clock::Clock::now(&custos_clock::SystemClock).0 as u64, 7),
     };
-    let key_month = registers::month_of(custos_app::clock::Clock::now(&custos_app::clock::SystemClock));
+    let key_month = registers::month_of(custos_clock::Clock::now(&custos_clock::SystemClock));
     registers::countersign_check(
         store,
         &key_month,
@@ -311,7 +308,7 @@ async fn sync_device(store: &Mutex<LocalStore>, seed: u8) {
     client
         .sync_once(
             store,
-            custos_app::clock::Clock::now(&custos_app::clock::SystemClock).0,
+            custos_clock::Clock::now(&custos_clock::SystemClock).0,
             &mut |_| {},
         )
         .await

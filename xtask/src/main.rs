@@ -314,6 +314,7 @@ const SOURCE_DIRS: &[&str] = &[
     "crates/core/src",
     "crates/recorder/src",
     "crates/api/src",
+    "crates/clock/src",
     "src-tauri/src",
     "xtask/src",
 ];

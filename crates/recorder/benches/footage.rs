@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use custos_clock::SystemClock;
 use custos_core::time::{DAY_MS, MINUTE_MS, Timestamp};
-use custos_recorder::base::clock::SystemClock;
 use custos_recorder::db::segments::SegmentRow;
 use custos_recorder::footage::disk::DiskSpace;
 use custos_recorder::footage::paths::{camera_dir, segment_file_name};

@@ -18,6 +18,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, Automerge, Change};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use custos_clock::{Clock, SystemClock};
 use custos_core::application::{ApplicationCase, Attachment, PersonalData};
 use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
 use custos_core::documents::CURRENT;
@@ -31,7 +32,6 @@ use custos_core::site::{Camera, CameraFeatures, Zone};
 use custos_core::terms::ApplicantKind;
 use custos_core::terms::{AccessKind, AttachmentKind, Category};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
-use custos_recorder::base::clock::{Clock, SystemClock};
 use custos_recorder::registers::Registers;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 //! audit chain, footage, retention and (next) accompanied playback.
 //!
 //! Rooms, after Moonfire NVR, each importing only those before it:
-//! [`base`] (clock, errors, ids, keys) → [`db`] (the database, one file per
+//! [`base`] (errors, keys; time and ids are `custos_clock`) → [`db`] (the database, one file per
 //! table family) → [`registers`] (the one write path and everything that
 //! reads or writes a register) → [`footage`] (recording, retention, health,
 //! frames; it uses the registers, never the reverse) → [`web`] (the HTTP

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use custos_recorder::base::clock::{Clock, SimulatedClock, SystemClock};
+use custos_clock::{Clock, SimulatedClock, SystemClock};
 use custos_recorder::cmds;
 
 #[derive(Debug, Parser)]

@@ -455,11 +455,8 @@ async fn an_outage_during_opening_hours_is_on_record_in_the_audit_chain_and_the_
 
     // The inspection log holds it as one entry, from its start to its end,
     // naming the camera: what the inspector sees in the app.
-    let registers = custos_recorder::registers::Registers::open(
-        &r.data(),
-        std::sync::Arc::new(custos_recorder::base::clock::SystemClock),
-    )
-    .unwrap();
+    let registers =
+        custos_recorder::registers::Registers::open(&r.data(), std::sync::Arc::new(custos_clock::SystemClock)).unwrap();
     let open = registers.open_alarms(r.now()).unwrap();
     assert!(open.is_empty(), "ended: {open:?}");
     let today = r.now().taipei_date();

@@ -7,11 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
+use custos_clock::{Clock, SimulatedClock, SystemClock};
 use custos_core::documents as docs;
 use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
 use custos_core::inspection::{AlarmKind, RecorderAlarm};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
-use custos_recorder::base::clock::{Clock, SimulatedClock, SystemClock};
 use custos_recorder::db::Store;
 use custos_recorder::db::segments::SegmentRow;
 use custos_recorder::footage::disk::DiskSpace;

@@ -7,9 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use custos_clock::SystemClock;
 use custos_core::roles::Role;
 use custos_core::time::Timestamp;
-use custos_recorder::base::clock::SystemClock;
 use custos_recorder::registers::Registers;
 
 #[test]

@@ -19,7 +19,7 @@ fn app(seed: u8) -> App {
     let dir = tempfile::tempdir().unwrap();
     let key = custos_core::signing::DeviceKey::from_seed(&[seed; 32]);
     let device =
-        crate::device::ThisDevice::with_key(dir.path(), key, std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+        crate::device::ThisDevice::with_key(dir.path(), key, std::sync::Arc::new(custos_clock::SystemClock)).unwrap();
     let app = crate::with_commands(mock_builder())
         .build(tauri::generate_context!())
         .expect("app builds");
@@ -58,7 +58,7 @@ fn all_clear_check_to_countersign(inspector: &App, countersigner: &App) -> Value
         .unwrap();
     inspector.call("sync_now", json!({})).unwrap();
     countersigner.call("sync_now", json!({})).unwrap();
-    let now = crate::clock::Clock::now(&crate::clock::SystemClock).taipei_date();
+    let now = custos_clock::Clock::now(&custos_clock::SystemClock).taipei_date();
     json!({ "year": now.year, "month": now.month, "entry": check["entry"] })
 }
 
@@ -208,7 +208,7 @@ fn the_walk_around_check_goes_through_the_commands_to_a_real_recorder() {
         "the fault opened a repair"
     );
     assert!(app.call("sync_status", json!({})).unwrap()["waiting"].as_u64().unwrap() >= 1);
-    let now = crate::clock::Clock::now(&crate::clock::SystemClock).taipei_date();
+    let now = custos_clock::Clock::now(&custos_clock::SystemClock).taipei_date();
     let month = app
         .call("inspection_month", json!({ "year": now.year, "month": now.month }))
         .unwrap();

@@ -12,8 +12,8 @@ use custos_core::permissions::{self, Access, Register};
 use custos_core::signing::verify;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
+use custos_clock::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
 use crate::base::error::Result;
+use custos_clock::Clock;
 
 #[derive(Debug, Args)]
 pub struct EnrollArgs {

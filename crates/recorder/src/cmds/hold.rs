@@ -14,8 +14,8 @@ use custos_core::time::{MinuteWindow, Timestamp};
 use std::sync::Arc;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
+use custos_clock::Clock;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BasisArg {

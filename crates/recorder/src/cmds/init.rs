@@ -10,11 +10,11 @@ use custos_core::seeds::BUILTIN_PROFILES;
 
 use std::sync::Arc;
 
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::{create_site_key, create_tls_certificate};
 use crate::db::Store;
 use crate::registers::Registers;
+use custos_clock::Clock;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {

@@ -16,9 +16,9 @@ pub mod site;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::base::clock::Clock;
 use crate::base::error::Result;
 use crate::registers::Registers;
+use custos_clock::Clock;
 
 /// The registers of an initialised data directory.
 pub fn open_data_dir(data: &Path, clock: &Arc<dyn Clock>) -> Result<Registers> {

@@ -11,8 +11,8 @@ use serde_json::json;
 use std::sync::Arc;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
+use custos_clock::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum PersonCommand {

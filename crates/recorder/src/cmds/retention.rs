@@ -12,10 +12,10 @@ use custos_core::time::DAY_MS;
 use serde_json::json;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
 use crate::footage::disk::{DiskSpace, outlook};
 use crate::footage::paths::segment_file_name;
+use custos_clock::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {

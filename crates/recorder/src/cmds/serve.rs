@@ -10,13 +10,13 @@ use clap::Args;
 use custos_core::time::Timestamp;
 
 use super::open_data_dir;
-use crate::base::clock::{Clock, SimulatedClock, Timer};
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::server_config;
 use crate::footage::disk::DiskSpace;
 use crate::footage::{health, ingest, reconcile, retention};
 use crate::registers::Registers;
 use crate::web::{AppState, router};
+use custos_clock::{Clock, SimulatedClock, Timer};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -9,8 +9,8 @@ use clap::Subcommand;
 use custos_core::hours::OpeningHours;
 
 use super::open_data_dir;
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
+use custos_clock::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {

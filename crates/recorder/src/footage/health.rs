@@ -21,10 +21,10 @@ use super::paths::{camera_dir, segment_file_name};
 use custos_api::cameras::PictureCheck;
 
 use super::picture::{BLUR_THRESHOLD, EXAMINED_SECONDS, PictureChecks, examine};
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
 use crate::db::segments::SegmentRow;
 use crate::registers::{Registers, SignedIn};
+use custos_clock::Clock;
 
 /// Writes into the inspection log (and the audit chain) when a camera's
 /// outage during opening hours begins and when it ends, each once, so the

@@ -19,11 +19,11 @@ use serde_json::json;
 use super::disk::{DiskSpace, floor_outlook};
 use super::paths::{camera_dir, segment_file_name};
 use crate::base::error::Result;
-use crate::base::ids::random_bytes;
 use crate::db::Store;
 use crate::db::audit::AuditEvent;
 use crate::db::segments::{SegmentRow, SegmentRun};
 use crate::registers::Writing;
+use custos_clock::random_bytes;
 
 /// At most this many of the oldest segments past the floor are read per
 /// sweep when the disk needs room (two days of 32 cameras at 60 s); a

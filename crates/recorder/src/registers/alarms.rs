@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::service::{Registers, Writing};
 use crate::base::error::Result;
-use crate::base::ids::new_id;
 use crate::db::audit::AuditEvent;
+use custos_clock::entry_id_at;
 
 /// An alarm still open, where it is written.
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ impl Writing<'_> {
             detail: detail.to_string(),
         };
         let [log, _] = recent_logs(now);
-        let id = new_id(now).to_string();
+        let id = entry_id_at(now).to_string();
         let audit = json!({ "log": log.to_string(), "alarm": id, "camera": camera, "detail": detail });
         self.write_alarm(&log, (&id, &alarm), now, audit_kind(kind, false), audit)?;
         Ok(true)

@@ -13,9 +13,9 @@ use serde_json::json;
 
 use super::service::Registers;
 use crate::base::error::{RecorderError, Result};
-use crate::base::ids::random_bytes;
 use crate::db::audit::AuditEvent;
 use crate::db::auth::CodeProblem;
+use custos_clock::random_bytes;
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

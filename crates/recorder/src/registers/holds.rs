@@ -23,8 +23,8 @@ use serde_json::json;
 
 use super::service::{Registers, Writing};
 use crate::base::error::{RecorderError, Result};
-use crate::base::ids::new_id;
 use crate::db::audit::AuditEvent;
+use custos_clock::entry_id_at;
 
 /// A hold and whether it is still in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl Writing<'_> {
 
     /// Adds a hold to the holds document, as the recorder; returns its id.
     pub fn place_hold(&self, hold: &Hold, now: Timestamp) -> Result<String> {
-        let id = new_id(now);
+        let id = entry_id_at(now);
         let detail = json!({ "hold": id.as_str(), "reference": hold.reference, "basis": hold.basis,
             "cameras": hold.cameras, "from": hold.window.start.0, "to": hold.window.end.0 });
         let actor = hold
@@ -244,7 +244,7 @@ impl Writing<'_> {
         };
         self.append_change(&DocKey::Holds, "hold released", now, Some(audit), |doc| {
             let seal = Seal::sign(
-                new_id(now),
+                entry_id_at(now),
                 SealPurpose::ReleaseHold,
                 hold_id.parse()?,
                 state.hold.content_hash(),

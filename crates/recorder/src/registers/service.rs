@@ -17,11 +17,11 @@ use custos_core::site::SiteRegister;
 use custos_core::time::Timestamp;
 
 use super::sync_states::SyncStates;
-use crate::base::clock::Clock;
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::load_site_key;
 use crate::db::Store;
 use crate::db::cache::Cache;
+use custos_clock::Clock;
 
 /// The registers of one data directory. Cheap to clone: everything is shared.
 #[derive(Clone)]

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::service::Registers;
 use crate::base::error::{RecorderError, Result};
-use crate::base::ids::random_bytes;
 use crate::db::audit::AuditEvent;
+use custos_clock::random_bytes;
 
 /// How long a challenge may be answered.
 pub const CHALLENGE_TTL_MS: i64 = 60_000;

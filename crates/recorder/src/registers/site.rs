@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::service::{Registers, Writing};
 use crate::base::error::{RecorderError, Result};
-use crate::base::ids::new_id;
 use crate::db::audit::AuditEvent;
+use custos_clock::entry_id_at;
 
 impl Registers {
     /// The active person with this name, or an error listing who there is.
@@ -126,7 +126,7 @@ impl Writing<'_> {
                 "{name} is already a person at this site; names must be unique"
             )));
         }
-        let id: PersonId = new_id(now).into();
+        let id: PersonId = entry_id_at(now).into();
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();

@@ -72,7 +72,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The whole API with its OpenAPI document; `simulated`, in a test build,
 /// adds the route that moves the clock.
-pub fn router(state: AppState, simulated: Option<crate::base::clock::SimulatedClock>) -> Router {
+pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(enroll::enroll))

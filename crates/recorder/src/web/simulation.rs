@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::problem::{ApiError, Body};
-use crate::base::clock::{Clock, SimulatedClock};
+use custos_clock::{Clock, SimulatedClock};
 
 #[derive(Debug, Deserialize)]
 struct Advance {

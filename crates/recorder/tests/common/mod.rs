@@ -219,7 +219,7 @@ impl Recorder {
     pub fn now(&self) -> custos_core::time::Timestamp {
         match &self.simulated_now {
             Some(now) => custos_core::time::Timestamp(now.load(std::sync::atomic::Ordering::SeqCst)),
-            None => custos_recorder::base::clock::Clock::now(&custos_recorder::base::clock::SystemClock),
+            None => custos_clock::Clock::now(&custos_clock::SystemClock),
         }
     }
 

@@ -1,19 +1,22 @@
-//! Time comes through a [`Clock`], so expiry, retention and every periodic
-//! job are tested without sleeping. The recorder stamps its own time:
-//! device clocks are not trusted.
+//! Time and new ids come through a [`Clock`], so expiry, retention, sync
+//! back-off and every periodic job are tested without sleeping. The
+//! recorder stamps its own time (device clocks are not trusted); the app's
+//! clock is shown to people and stamps its own ids, while order comes from
+//! history, never from it.
 //!
-//! The periodic jobs of `serve` (the health monitor, the retention sweep,
-//! the daily checkpoint) wait on a [`Timer`] of the clock: the system clock
-//! sleeps, a [`SimulatedClock`] wakes them when it is moved past their time,
-//! and [`SimulatedClock::advance`] returns once every job it woke is done and
-//! waiting again. Only a test build (feature `simulated-clock`) can start a
-//! recorder on a simulated clock; a shipped one always runs on the system's.
+//! Periodic jobs (the recorder's health monitor, retention sweep and daily
+//! checkpoint; the app's background sync) wait on a [`Timer`] of the clock:
+//! the system clock sleeps, a [`SimulatedClock`] wakes them when it is moved
+//! past their time, and [`SimulatedClock::advance`] returns once every job it
+//! woke is done and waiting again. The core stays free of clocks and
+//! randomness; this crate is the one place both are read.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use custos_core::ids::EntryId;
 use custos_core::time::Timestamp;
 use tokio::sync::watch;
 
@@ -22,6 +25,26 @@ pub trait Clock: Send + Sync + 'static {
 
     /// A timer for one periodic job.
     fn timer(&self, job: &'static str) -> Timer;
+
+    /// A new entry id: the time now and 80 random bits (a ULID).
+    fn new_entry_id(&self) -> EntryId {
+        entry_id_at(self.now())
+    }
+}
+
+/// A ULID for an entry made at `at`, from the machine's secure randomness.
+pub fn entry_id_at(at: Timestamp) -> EntryId {
+    let mut random = random_bytes::<16>();
+    random[..6].fill(0);
+    EntryId::from_parts(at.0.max(0) as u64, u128::from_be_bytes(random))
+}
+
+/// Bytes from the machine's secure random source (ring): for ids, tokens,
+/// nonces and codes.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
+    bytes
 }
 
 /// What a periodic job waits on between runs.
@@ -107,14 +130,22 @@ impl Simulation {
     }
 
     async fn sleep_until(&self, slot: usize, at: Timestamp) {
+        /// A job whose wait is given up (another branch of a `select!` won)
+        /// is running again, so an advance waits for it too.
+        struct Running<'a>(&'a Simulation, usize);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1, Slot::Running);
+            }
+        }
         let mut moved = self.moved.subscribe();
         self.set(slot, Slot::Waiting(at));
+        let _running = Running(self, slot);
         while self.now.load(Ordering::SeqCst) < at.0 {
             if moved.changed().await.is_err() {
                 return;
             }
         }
-        self.set(slot, Slot::Running);
     }
 
     /// Whether every job is waiting for a time still ahead.

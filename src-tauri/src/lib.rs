@@ -12,11 +12,6 @@ pub mod registers;
 pub mod store;
 pub mod sync;
 
-/// The real recorder the command tests run against (shared with tests/).
-#[cfg(test)]
-#[path = "../tests/common/mod.rs"]
-mod test_recorder;
-
 /// Every command the UI may call, with its TypeScript types: the one list.
 /// The handler Tauri calls, `ui/src/lib/bindings.ts` (a test regenerates it
 /// and fails on any difference), the `allow-<command>` permissions `build.rs`
@@ -73,6 +68,12 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
     builder.invoke_handler(commands::<R>().invoke_handler())
 }
 
+/// The app's Tauri context: its configuration and the built UI, for the
+/// window and for the command journeys on Tauri's mock runtime.
+pub fn context<R: tauri::Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     use tauri::{Emitter, Manager};
@@ -122,6 +123,6 @@ pub fn run() {
                 device.wake.notify_one();
             }
         })
-        .run(tauri::generate_context!())
+        .run(context())
         .expect("the Custos window could not start");
 }

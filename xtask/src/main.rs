@@ -90,10 +90,15 @@ fn root() -> PathBuf {
 
 /// Runs a command in `dir`, echoing it, failing with its name if it fails.
 fn run(dir: &Path, program: &str, args: &[&str]) -> Result {
+    run_with_env(dir, program, args, &[])
+}
+
+fn run_with_env(dir: &Path, program: &str, args: &[&str], envs: &[(&str, PathBuf)]) -> Result {
     eprintln!("\n==> {program} {}", args.join(" "));
     let started = Instant::now();
     let status = Command::new(program)
         .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, v)))
         .current_dir(dir)
         .status()
         .map_err(|e| format!("could not start {program}: {e}"))?;
@@ -205,7 +210,8 @@ fn test() -> Result {
         &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
     )?;
     run(&ui, "npm", &["run", "check", "--silent"])?;
-    run(&root, "cargo", &["test", "--workspace"])?;
+    let binaries = build_journey_binaries(&root)?;
+    run_with_env(&root, "cargo", &["test", "--workspace"], &binaries)?;
     run(&ui, "npm", &["test", "--silent"])?;
     run(&ui, "npm", &["run", "screens", "--silent"])?;
     eprintln!(
@@ -213,6 +219,31 @@ fn test() -> Result {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The binaries the journeys (`tests/`) run, built as the demo and a
+/// release build have them (no test features) and copied aside, since the
+/// crates' own test builds overwrite `target/debug` with theirs; named to
+/// the journeys in `CUSTOS_RECORDER_BIN` and `CUSTOS_APP_BIN`.
+fn build_journey_binaries(root: &Path) -> Result<Vec<(&'static str, PathBuf)>> {
+    run(
+        root,
+        "cargo",
+        &["build", "-p", "custos-recorder", "-p", "custos-app", "--bins"],
+    )?;
+    let target = target_dir(root);
+    let aside = target.join("journeys");
+    std::fs::create_dir_all(&aside).map_err(|e| format!("{}: {e}", aside.display()))?;
+    let mut named = Vec::new();
+    for (variable, binary) in [
+        ("CUSTOS_RECORDER_BIN", "custos-recorder"),
+        ("CUSTOS_APP_BIN", "custos-app"),
+    ] {
+        let copy = aside.join(binary);
+        std::fs::copy(target.join("debug").join(binary), &copy).map_err(|e| format!("{binary}: {e}"))?;
+        named.push((variable, copy));
+    }
+    Ok(named)
 }
 
 /// Crates that do I/O, which the domain core must never depend on.

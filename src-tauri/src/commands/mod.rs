@@ -16,6 +16,3 @@ pub mod sync;
 
 pub use error::{CommandError, ErrorKind};
 pub use sync::SYNC_EVENT;
-
-#[cfg(test)]
-mod tests;

@@ -6,17 +6,15 @@
 //! the recorder; the supervisor's device countersigns; the printable log
 //! shows the check and the seal.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{Site, TestCamera};
 use custos_app::registers;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, enroll, enrollment};
 use custos_core::signing::DeviceKey;
+use custos_journeys::{Site, TestCamera};
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -192,7 +190,8 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
             ("HOME", home.path().to_str().unwrap()),
         ],
     );
-    let app = env!("CARGO_BIN_EXE_custos-app");
+    let app = custos_journeys::app_bin();
+    let app = app.to_str().unwrap();
     // The app's reqwest has no TLS provider of its own; WebDriver is plain HTTP anyway.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()

@@ -1,54 +1,33 @@
-//! A real recorder for the app's tests: the recorder's binary makes a site
-//! (two cameras, an inspector and a head) and serves it over HTTPS on a
-//! fixed loopback port, so it can be stopped and started like a real one.
-#![allow(dead_code)]
+//! What the journeys share: a real recorder (its binary makes a site with
+//! two cameras, an inspector and a head, and serves it over HTTPS on a
+//! fixed loopback port, so it can be stopped and started like a real one),
+//! the GStreamer test camera, and the binaries under test.
+//!
+//! The binaries are built by `cargo xtask test` before any test runs, and
+//! named in `CUSTOS_RECORDER_BIN` and `CUSTOS_APP_BIN`: a test never runs
+//! cargo, so it cannot test a binary older than the sources by accident.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The recorder's binary. `cargo test --workspace` has just built it; a
-/// test run alone (`cargo test -p custos-app`) may find none, or one older
-/// than the recorder's or the core's sources, which would test yesterday's
-/// rules: then it is built here, once per test process.
-pub fn recorder_bin() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let deps = std::env::current_exe().unwrap();
-            let profile_dir = deps.parent().unwrap().parent().unwrap();
-            let bin = profile_dir.join("custos-recorder");
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-            let sources = ["crates/core/src", "crates/recorder/src", "migrations/recorder"].map(|d| root.join(d));
-            let built_at = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
-            if built_at.is_none_or(|at| sources.iter().any(|d| newest(d) > at)) {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let status = Command::new(cargo)
-                    .args(["build", "--quiet", "-p", "custos-recorder", "--bin", "custos-recorder"])
-                    .arg("--target-dir")
-                    .arg(profile_dir.parent().unwrap())
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "building the recorder failed");
-            }
-            bin
-        })
-        .clone()
+/// A binary `cargo xtask test` built, by the variable that names it.
+fn built(variable: &str) -> PathBuf {
+    let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{variable} is not set: run the journeys through `cargo xtask test`, which builds the binaries first")
+    });
+    assert!(path.is_file(), "{variable}={} is not a file", path.display());
+    path
 }
 
-/// The newest modification time of any file under `dir`.
-fn newest(dir: &Path) -> std::time::SystemTime {
-    let mut latest = std::time::SystemTime::UNIX_EPOCH;
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let at = if path.is_dir() {
-            newest(&path)
-        } else {
-            entry.metadata().and_then(|m| m.modified()).unwrap_or(latest)
-        };
-        latest = latest.max(at);
-    }
-    latest
+/// The recorder's binary.
+pub fn recorder_bin() -> PathBuf {
+    built("CUSTOS_RECORDER_BIN")
+}
+
+/// The app's binary (the built UI inside).
+pub fn app_bin() -> PathBuf {
+    built("CUSTOS_APP_BIN")
 }
 
 /// Runs `custos-recorder <command...> --data DATA <args...>`.
@@ -85,7 +64,7 @@ pub struct TestCamera {
 
 impl TestCamera {
     pub fn start(streams: &[(&str, &str)]) -> TestCamera {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/camera/custos_test_camera.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("camera/custos_test_camera.py");
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.arg(script).args(["--port", "0"]);
         for (name, kind) in streams {
@@ -112,6 +91,7 @@ impl Drop for TestCamera {
 }
 
 impl Site {
+    #[expect(clippy::new_without_default, reason = "it starts a recorder: not a default value")]
     pub fn new() -> Site {
         Site::with_cameras(&["rtsp://127.0.0.1:9/none", "rtsp://127.0.0.1:9/none"], false)
     }

@@ -1,5 +1,6 @@
-//! Every command over Tauri's IPC on the mock runtime: before enrollment,
-//! with bad input, and against a real recorder.
+//! Every command over Tauri's IPC on the mock runtime (the app's own
+//! command list and context): before enrollment, with bad input, and
+//! against a real recorder.
 
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -7,7 +8,7 @@ use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow};
 
-use crate::test_recorder as recorder;
+use custos_journeys as recorder;
 
 struct App {
     _app: tauri::App<MockRuntime>,
@@ -19,9 +20,10 @@ fn app(seed: u8) -> App {
     let dir = tempfile::tempdir().unwrap();
     let key = custos_core::signing::DeviceKey::from_seed(&[seed; 32]);
     let device =
-        crate::device::ThisDevice::with_key(dir.path(), key, std::sync::Arc::new(custos_clock::SystemClock)).unwrap();
-    let app = crate::with_commands(mock_builder())
-        .build(tauri::generate_context!())
+        custos_app::device::ThisDevice::with_key(dir.path(), key, std::sync::Arc::new(custos_clock::SystemClock))
+            .unwrap();
+    let app = custos_app::with_commands(mock_builder())
+        .build(custos_app::context())
         .expect("app builds");
     app.manage(device);
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

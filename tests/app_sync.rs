@@ -2,12 +2,9 @@
 //! recorder: the real binary over real HTTPS on loopback, stopped and
 //! started again on the same port, as a site's recorder would be.
 
-mod common;
-
 use std::sync::Mutex;
 
 use automerge::AutoCommit;
-use common::Site;
 use custos_app::client::ClientError;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, SyncError, SyncEvent, enroll, enrollment};
@@ -15,6 +12,7 @@ use custos_core::documents as docs;
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry};
 use custos_core::signing::DeviceKey;
+use custos_journeys::Site;
 
 struct Device {
     store: Mutex<LocalStore>,

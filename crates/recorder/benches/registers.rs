@@ -102,7 +102,7 @@ async fn run() {
     let now = SystemClock.now();
     let registers = Registers::open(&data, std::sync::Arc::new(SystemClock)).unwrap();
     let store = &registers.store;
-    let registry = registers.write_blocking().unwrap();
+    let registry = registers.write().await.unwrap();
     let manager = registry.add_person("經理", &[Role::Manager], now).unwrap();
     let head = registry
         .add_person("園長", &[Role::Head, Role::Supervisor], now)

@@ -13,7 +13,6 @@ use custos_core::holds::{DestructionReason, DestructionRecord, Hold, HoldBasis};
 use custos_core::inspection::{AlarmKind, RecorderAlarm};
 use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
 use custos_recorder::db::Store;
-use custos_recorder::db::segments::SegmentRow;
 use custos_recorder::footage::disk::DiskSpace;
 use custos_recorder::footage::paths::{camera_dir, segment_file_name};
 use custos_recorder::footage::reconcile::reconcile;
@@ -202,26 +201,18 @@ fn a_hold_inside_old_footage_splits_the_destruction_and_a_stop_before_unlinking_
 
 #[test]
 fn the_ceiling_takes_whole_days_so_a_day_of_sweeps_writes_one_record_per_camera() {
-    // Three whole days of minutes, the oldest a year and two days ago. The
-    // one test that writes index rows: 4,320 real files would take the
-    // reconcile's ffprobe minutes to index, and this asserts the sweep's
-    // day boundaries, not how footage ages.
     let today = Timestamp(1_795_485_600_000).taipei_day_start();
     let (_dir, data, registers, _) = site_with_footage(&[], today);
     let store = &registers.store;
-    let rows: Vec<SegmentRow> = (0..3 * 24 * 60)
-        .map(|minute| {
-            let start = today.0 - 366 * DAY_MS + minute * MINUTE_MS;
-            SegmentRow {
-                camera_id: "cam-01".into(),
-                start_ms: start,
-                real_start_ms: start,
-                real_end_ms: start + MINUTE_MS,
-                bytes: 1,
-            }
-        })
+    // Three whole days of footage, the oldest a year and two days ago, in
+    // hour-long segments (a site recording long segments; 4,320 minute files
+    // would take the reconcile's ffprobe minutes to index).
+    let hours: Vec<(&str, i64)> = (0..3 * 24)
+        .map(|hour| ("cam-01", today.0 - 366 * DAY_MS + hour * 60 * MINUTE_MS))
         .collect();
-    store.insert_segments(&rows).unwrap();
+    put_segments(&data, &hours, 3600);
+    assert_eq!(reconcile(store, &data, today).unwrap(), (0, 0));
+    assert_eq!(store.segments(None).unwrap().len(), 72);
 
     // A sweep every ten minutes for a day and a bit.
     let mut destroyed_at = Vec::new();

@@ -434,21 +434,25 @@ fn encode_test_picture(path: &Path, size: &str, rate: u32, seconds: u32) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// One real minute of footage (small and at one frame a second, so a test
-/// can lay out many), encoded once per test process.
-fn minute_of_footage() -> &'static [u8] {
-    static MINUTE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    MINUTE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("minute.mp4");
-        encode_test_picture(&path, "160x120", 1, 60);
-        std::fs::read(path).unwrap()
-    })
+/// Real footage of `seconds` (small and at one frame a second, so a test
+/// can lay out many files), encoded once per length per test process.
+fn footage_of(seconds: u32) -> &'static [u8] {
+    static ENCODED: std::sync::Mutex<Vec<(u32, &'static [u8])>> = std::sync::Mutex::new(Vec::new());
+    let mut encoded = ENCODED.lock().unwrap();
+    if let Some((_, bytes)) = encoded.iter().find(|(s, _)| *s == seconds) {
+        return bytes;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("footage.mp4");
+    encode_test_picture(&path, "160x120", 1, seconds);
+    let bytes: &'static [u8] = Vec::leak(std::fs::read(path).unwrap());
+    encoded.push((seconds, bytes));
+    bytes
 }
 
 /// The bytes of each minute `put_footage` lays out.
 pub fn minute_bytes() -> u64 {
-    minute_of_footage().len() as u64
+    footage_of(60).len() as u64
 }
 
 /// Lays out real minutes of footage as the recorder names them, one file
@@ -456,11 +460,17 @@ pub fn minute_bytes() -> u64 {
 /// ffprobe reads, so footage ages on the test's clock and never through rows
 /// written into the index.
 pub fn put_footage(data: &Path, minutes: &[(&str, i64)]) {
-    for (camera, start) in minutes {
+    put_segments(data, minutes, 60);
+}
+
+/// As [`put_footage`], with segments of `seconds` each (a site recording
+/// longer segments).
+pub fn put_segments(data: &Path, starts: &[(&str, i64)], seconds: u32) {
+    for (camera, start) in starts {
         let dir = custos_recorder::footage::paths::camera_dir(data, camera);
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join(custos_recorder::footage::paths::segment_file_name(*start));
-        std::fs::write(file, minute_of_footage()).unwrap();
+        std::fs::write(file, footage_of(seconds)).unwrap();
     }
 }
 

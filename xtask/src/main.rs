@@ -48,8 +48,28 @@ const APT_PACKAGES: &[&str] = &[
 /// What `bench` needs besides: ImageMagick, the photo pipeline's baseline.
 const BENCH_APT_PACKAGES: &[&str] = &["imagemagick"];
 
+/// `cargo xtask` runs `target/debug/xtask`. Where several checkouts share
+/// one `CARGO_TARGET_DIR` (as `.ci/run` and a working copy do here), cargo
+/// can leave another checkout's xtask there, still fresh for this one, and
+/// it would test, bench or write into that checkout. Seen on this machine:
+/// `cargo xtask bindings` wrote the bindings of a CI clone.
+fn built_for_this_checkout() -> Result {
+    let built_for = env!("CARGO_MANIFEST_DIR");
+    match std::env::var("CARGO_MANIFEST_DIR") {
+        Ok(running_for) if running_for != built_for => Err(format!(
+            "this xtask was built for {built_for}, not {running_for} (the checkouts share a target \
+             directory); `touch xtask/src/main.rs` and run it again"
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = built_for_this_checkout() {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo::demo(),

@@ -256,17 +256,51 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
             "cameras": ["cam-01"], "from": "2026-11-20 09:00", "to": "2026-11-20 10:00",
             "reason": "調查竊盜案", "category": "crime_or_lawsuit", "kinds": ["view"],
             "attachments": [{ "kind": "official_letter", "reference": "高市警刑字第1號", "blob": null }],
-            "national_id": "A123456789", "phone": "0912345678"
+            "official_letter": {
+                "number": "高市警刑字第1號", "date": "2026-11-20", "legal_basis": "刑事訴訟法第133條",
+                "purpose": "偵辦竊盜案", "scope": "大門攝影機，一小時", "intended_use": "證據"
+            },
+            "phone": "0912345678", "officer_id": "警員 A123456789"
         });
         for (k, v) in changes.as_object().unwrap() {
             draft[k] = v.clone();
         }
         json!({ "draft": draft })
     };
+    // The form the screen is built from: the kindergarten's 附件1 for a
+    // guardian, an agency's letter with its particulars, and none for a
+    // kind of applicant the profile does not take.
+    let annex1 = manager
+        .call("application_form", json!({ "applicant": "guardian_or_student" }))
+        .unwrap();
+    assert_eq!(annex1["title_zh"], "監視錄影系統監錄資料調閱申請單");
+    let relation = annex1["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "relation");
+    assert_eq!(relation.unwrap()["required"], true, "{annex1}");
+    let letter = manager
+        .call("application_form", json!({ "applicant": "public_agency" }))
+        .unwrap();
+    assert_eq!(letter["paper"], "official_letter");
+    assert!(
+        letter["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "legal_basis" && f["required"] == true)
+    );
+    let (kind, message) = manager.error_kind("application_form", json!({ "applicant": "citizen" }));
+    assert!(kind == "invalid" || kind == "refused", "{kind}: {message}");
+    assert!(message.contains("does not accept applications"), "{message}");
+
     // Bad input is refused with what to fix, and nothing is stored.
     for (changes, expected) in [
         (json!({ "reason": " " }), "reason"),
-        (json!({ "national_id": "A123456788" }), "national"),
+        (json!({ "phone": "call me" }), "phone"),
+        (json!({ "official_letter": null }), "文號"),
+        (json!({ "national_id": "A123456789" }), "national_id"),
         (json!({ "cameras": ["cam-99"] }), "cam-99"),
         (json!({ "to": "2099-01-01 10:00" }), "passed"),
         (json!({ "from": "2026-11-20 9 點" }), "YYYY-MM-DD HH:MM"),

@@ -34,6 +34,7 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::cameras::camera_health,
             commands::cameras::camera_snapshot,
             commands::inspections::countersign_check,
+            commands::applications::application_form,
             commands::applications::file_application,
             commands::applications::amend_application,
             commands::applications::decide,

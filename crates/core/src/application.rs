@@ -12,6 +12,7 @@ use automerge::ReadDoc;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
+use crate::application_form::{ApplicationForm, CaseField};
 use crate::documents as docs;
 use crate::error::CoreError;
 use crate::ids::{CameraId, DeviceId, EntryId, PersonId};
@@ -54,16 +55,48 @@ pub struct ApplicationCase {
     pub major_or_abnormal: bool,
     /// Salted SHA-256 of the personal-data document, in hex.
     pub personal_data_digest: String,
+    /// 閱覽人 (004 附件3): who will view, where the form asks. Added after
+    /// the first cases were filed: absent, the case and its hash read as
+    /// they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Default::default")]
+    pub viewer: Option<String>,
+    /// The agency's official letter, where an agency applies (001 §6(1)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Default::default")]
+    pub official_letter: Option<OfficialLetter>,
+}
+
+/// 公文: what an agency's letter states (001 §6(1): 法令依據、調閱目的、範圍及用途).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OfficialLetter {
+    /// 文號.
+    pub number: String,
+    /// 發文日期, `YYYY-MM-DD`.
+    pub date: String,
+    /// 法令依據.
+    pub legal_basis: String,
+    /// 調閱目的.
+    pub purpose: String,
+    /// 範圍.
+    pub scope: String,
+    /// 用途.
+    pub intended_use: String,
 }
 
 /// 申請人個人資料: kept in its own document, read only by the roles that handle applications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct PersonalData {
-    /// 身分證號 (or resident certificate number).
-    pub national_id: String,
-    /// 聯絡電話.
-    pub phone: String,
+    /// 身分證號 (or resident certificate number), where the form asks.
+    pub national_id: Option<String>,
+    /// 聯絡電話, where the form asks.
+    pub phone: Option<String>,
     pub address: Option<String>,
+    /// The ID an agency's officer shows (004 §8(5)3(1)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Default::default")]
+    pub officer_id: Option<String>,
     /// Random, 32 bytes in hex: without it the digest in the case cannot be
     /// matched against guessed ID numbers.
     pub salt: String,
@@ -217,30 +250,53 @@ impl ApplicationCase {
         sha256_hex(&c.into_bytes())
     }
 
-    /// Checks the case against the site and its profile at filing time.
-    /// Returns the applicant rule that governs it.
+    /// Checks the case against the site and its profile at filing time:
+    /// the fields its form asks for (and no others), then the applicant
+    /// rule. Returns the applicant rule that governs it.
     pub fn check_filing<'p>(
         &self,
         site: &SiteRegister,
         profile: &'p PolicyProfile,
         now: Timestamp,
     ) -> Result<&'p ApplicantRule, CoreError> {
-        let rule = profile.applicant_rule(self.applicant_kind).ok_or_else(|| {
-            CoreError::Policy(format!(
-                "{} does not accept applications from {:?}",
-                profile.name_en, self.applicant_kind
-            ))
-        })?;
-        let required = |what: &'static str, s: &str| {
-            if s.trim().is_empty() {
-                Err(CoreError::invalid(what, "is required"))
-            } else {
-                Ok(())
+        let (rule, form) = match (
+            profile.applicant_rule(self.applicant_kind),
+            profile.application_form(self.applicant_kind),
+        ) {
+            (Some(rule), Some(form)) => (rule, form),
+            _ => {
+                return Err(CoreError::Policy(format!(
+                    "{} does not accept applications from {:?}",
+                    profile.name_en, self.applicant_kind
+                )));
             }
         };
-        required("applicant name", &self.applicant_name)?;
-        required("reason (申請事由)", &self.reason)?;
-        required("unit", &self.unit)?;
+        let letter = self.official_letter.as_ref();
+        for (field, value) in [
+            (CaseField::ApplicantName, Some(self.applicant_name.as_str())),
+            (CaseField::Relation, Some(self.relation.as_str())),
+            (CaseField::Unit, Some(self.unit.as_str())),
+            (CaseField::Viewer, self.viewer.as_deref()),
+            (CaseField::Reason, Some(self.reason.as_str())),
+            (CaseField::LetterNumber, letter.map(|l| l.number.as_str())),
+            (CaseField::LetterDate, letter.map(|l| l.date.as_str())),
+            (CaseField::LegalBasis, letter.map(|l| l.legal_basis.as_str())),
+            (CaseField::Purpose, letter.map(|l| l.purpose.as_str())),
+            (CaseField::Scope, letter.map(|l| l.scope.as_str())),
+            (CaseField::Use, letter.map(|l| l.intended_use.as_str())),
+        ] {
+            check_field(&form, field, value)?;
+        }
+        if let Some(letter) = letter {
+            let date = crate::time::CivilDate::parse(&letter.date)
+                .map_err(|why| CoreError::invalid(CaseField::LetterDate.key(), why))?;
+            if date > now.taipei_date() {
+                return Err(CoreError::invalid(
+                    CaseField::LetterDate.key(),
+                    "a letter cannot be dated after today",
+                ));
+            }
+        }
         if self.cameras.is_empty() {
             return Err(CoreError::invalid("cameras", "name at least one camera"));
         }
@@ -297,31 +353,81 @@ impl ApplicationCase {
     }
 }
 
+/// A field against the form: filled where the form requires it, empty
+/// where the form does not have it (so nothing is kept that the form does
+/// not ask).
+fn check_field(form: &ApplicationForm, field: CaseField, value: Option<&str>) -> Result<(), CoreError> {
+    let filled = value.is_some_and(|v| !v.trim().is_empty());
+    match form.field(field) {
+        Some(f) if f.required && !filled => Err(CoreError::invalid(
+            field.key(),
+            format!("{} ({}) is required on {}", f.label_zh, f.label_en, form.title_zh),
+        )),
+        None if filled => Err(CoreError::invalid(
+            field.key(),
+            format!("{} does not ask for it", form.title_zh),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl PersonalData {
-    /// The salted digest the case carries.
+    /// The salted digest the case carries. A value added later (the
+    /// officer's ID) enters only when present, so earlier digests hold.
     pub fn digest(&self) -> String {
         let mut c = Canonical::new("custos/personal/v1");
         c.str("salt", &self.salt)
-            .str("national_id", &self.national_id)
-            .str("phone", &self.phone)
+            .str("national_id", self.national_id.as_deref().unwrap_or(""))
+            .str("phone", self.phone.as_deref().unwrap_or(""))
             .str("address", self.address.as_deref().unwrap_or(""));
+        if let Some(id) = &self.officer_id {
+            c.str("officer_id", id);
+        }
         sha256_hex(&c.into_bytes())
     }
 
+    /// Each value that is there has its form: a valid ID number, a phone
+    /// number, a short officer's ID, 32 bytes of salt.
     pub fn validate(&self) -> Result<(), CoreError> {
-        validate_national_id(&self.national_id)?;
-        let digits = self.phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = self.phone.chars().all(|c| c.is_ascii_digit() || "+-() #".contains(c));
-        if !allowed || !(8..=15).contains(&digits) {
+        if let Some(id) = &self.national_id {
+            validate_national_id(id)?;
+        }
+        if let Some(phone) = &self.phone {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let allowed = phone.chars().all(|c| c.is_ascii_digit() || "+-() #".contains(c));
+            if !allowed || !(8..=15).contains(&digits) {
+                return Err(CoreError::invalid(
+                    CaseField::Phone.key(),
+                    format!("{phone:?} is not a phone number"),
+                ));
+            }
+        }
+        if let Some(id) = &self.officer_id
+            && (id.trim().is_empty() || id.chars().count() > 40 || id.chars().any(char::is_control))
+        {
             return Err(CoreError::invalid(
-                "phone",
-                format!("{:?} is not a phone number", self.phone),
+                CaseField::OfficerId.key(),
+                "an ID number of at most 40 characters",
             ));
         }
         if hex::decode(&self.salt).map(|s| s.len()) != Ok(32) {
             return Err(CoreError::invalid("salt", "must be 32 random bytes in hex"));
         }
         Ok(())
+    }
+
+    /// The personal data against the form of its case: what the form
+    /// requires is there, what it does not ask is not.
+    pub fn check_against(&self, form: &ApplicationForm) -> Result<(), CoreError> {
+        for (field, value) in [
+            (CaseField::NationalId, self.national_id.as_deref()),
+            (CaseField::Phone, self.phone.as_deref()),
+            (CaseField::Address, self.address.as_deref()),
+            (CaseField::OfficerId, self.officer_id.as_deref()),
+        ] {
+            check_field(form, field, value)?;
+        }
+        self.validate()
     }
 }
 
@@ -355,7 +461,7 @@ fn is_hex_digest(s: &str) -> bool {
 /// resident certificates (second character 8 or 9) use the same checksum.
 pub fn validate_national_id(id: &str) -> Result<(), CoreError> {
     const LETTERS: &str = "ABCDEFGHJKLMNPQRSTUVXYWZIO";
-    let bad = || CoreError::invalid("national ID (身分證號)", format!("{id:?} is not a valid number"));
+    let bad = || CoreError::invalid("national_id", format!("身分證號 {id:?} is not a valid number"));
     let bytes = id.as_bytes();
     if bytes.len() != 10 || !bytes[1..].iter().all(u8::is_ascii_digit) {
         return Err(bad());
@@ -388,9 +494,10 @@ mod tests {
     #[test]
     fn personal_digest_depends_on_salt_and_content() {
         let p = PersonalData {
-            national_id: "A123456789".into(),
-            phone: "02-2345-6789".into(),
+            national_id: Some("A123456789".into()),
+            phone: Some("02-2345-6789".into()),
             address: None,
+            officer_id: None,
             salt: "11".repeat(32),
         };
         p.validate().unwrap();
@@ -398,10 +505,18 @@ mod tests {
         q.salt = "22".repeat(32);
         assert_ne!(p.digest(), q.digest());
         let mut r = p.clone();
-        r.phone = "02-2345-6788".into();
+        r.phone = Some("02-2345-6788".into());
         assert_ne!(p.digest(), r.digest());
+        let mut officer = p.clone();
+        officer.officer_id = Some("警員 A123456789".into());
+        assert_ne!(p.digest(), officer.digest());
         let mut bad = p.clone();
-        bad.phone = "call me".into();
+        bad.phone = Some("call me".into());
         assert!(bad.validate().is_err());
+        // Cases filed before the officer's ID existed carry this digest.
+        assert_eq!(
+            p.digest(),
+            "3adfc2db741413d271b1c0e3d72f661b00728b2e45dbd9202d4b1d2b240cb09d"
+        );
     }
 }

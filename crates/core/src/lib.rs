@@ -18,6 +18,7 @@
 
 pub mod access;
 pub mod application;
+pub mod application_form;
 pub mod audit;
 pub mod documents;
 pub mod enrollment;

@@ -158,6 +158,29 @@ pub struct ApplicantRule {
     /// The approvals, in the order the form lists them; the last step is the
     /// final decision.
     pub approval: Vec<ApprovalStep>,
+    /// The paper form the application is made on (`application_form`).
+    #[serde(default)]
+    pub form: ApplicationPaper,
+}
+
+/// The paper forms applications are made on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationPaper {
+    /// 001 附件1 監視錄影系統監錄資料調閱申請單.
+    Kaohsiung001Annex1,
+    /// 004 附件2 錄影監視系統調閱申請書 (民眾).
+    Wanhua004Annex2,
+    /// 004 附件3 錄影監視系統調閱申請書(所內).
+    Wanhua004Annex3,
+    /// 002 §8 申請表.
+    Dahu002Table,
+    /// An agency's official letter (公文).
+    OfficialLetter,
+    /// A site's own profile that names no form.
+    #[default]
+    Generic,
 }
 
 /// One step of an approval chain.

@@ -4,7 +4,8 @@
 //! comment says what was chosen and why.
 
 use crate::policy::{
-    AfterViewing, ApplicantRule, ApprovalStep, InspectionFrequency, InspectionRule, PolicyProfile, RetentionRule,
+    AfterViewing, ApplicantRule, ApplicationPaper, ApprovalStep, InspectionFrequency, InspectionRule, PolicyProfile,
+    RetentionRule,
 };
 use crate::roles::Role;
 use crate::terms::{AccessKind, ApplicantKind, AttachmentKind, Category};
@@ -60,6 +61,7 @@ fn kaohsiung() -> PolicyProfile {
         allowed_kinds: vec![AccessKind::View],
         categories: kindergarten_categories.clone(),
         approval: member_chain.clone(),
+        form: ApplicationPaper::Kaohsiung001Annex1,
     };
     PolicyProfile {
         id: KAOHSIUNG_KINDERGARTEN.into(),
@@ -90,6 +92,7 @@ fn kaohsiung() -> PolicyProfile {
                 approval: vec![ApprovalStep::Sign {
                     roles: vec![Role::Head],
                 }],
+                form: ApplicationPaper::OfficialLetter,
             },
         ],
         after_viewing: AfterViewing::KeepOnRecord,
@@ -115,6 +118,7 @@ fn dahu() -> PolicyProfile {
         allowed_kinds: vec![AccessKind::View],
         categories: vec![],
         approval: head(),
+        form: ApplicationPaper::Dahu002Table,
     };
     PolicyProfile {
         id: DAHU_OFFICE.into(),
@@ -143,6 +147,7 @@ fn dahu() -> PolicyProfile {
                 allowed_kinds: vec![AccessKind::View, AccessKind::Copy, AccessKind::Photograph],
                 categories: vec![],
                 approval: head(),
+                form: ApplicationPaper::OfficialLetter,
             },
         ],
         after_viewing: AfterViewing::Nothing,
@@ -184,6 +189,7 @@ fn wanhua() -> PolicyProfile {
                 allowed_kinds: vec![AccessKind::View],
                 categories: vec![],
                 approval: head(),
+                form: ApplicationPaper::Wanhua004Annex2,
             },
             ApplicantRule {
                 applicant: ApplicantKind::Staff,
@@ -206,6 +212,7 @@ fn wanhua() -> PolicyProfile {
                         roles: vec![Role::Head],
                     },
                 ],
+                form: ApplicationPaper::Wanhua004Annex3,
             },
             ApplicantRule {
                 applicant: ApplicantKind::PublicAgency,
@@ -215,6 +222,7 @@ fn wanhua() -> PolicyProfile {
                 allowed_kinds: vec![AccessKind::View, AccessKind::Copy],
                 categories: vec![],
                 approval: head(),
+                form: ApplicationPaper::OfficialLetter,
             },
         ],
         after_viewing: AfterViewing::DestroyTemporaryCopies,

@@ -130,6 +130,29 @@ pub struct CivilDate {
 }
 
 impl CivilDate {
+    /// A date as `YYYY-MM-DD`, checked to exist.
+    pub fn parse(text: &str) -> Result<CivilDate, String> {
+        let bad = || format!("{text:?} is not a date (YYYY-MM-DD)");
+        let mut parts = text.trim().splitn(3, '-');
+        let mut next = |len: usize| -> Result<u32, String> {
+            let part = parts
+                .next()
+                .filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()));
+            part.and_then(|p| p.parse().ok()).ok_or_else(bad)
+        };
+        let (year, month, day) = (next(4)?, next(2)?, next(2)?);
+        let date = CivilDate {
+            year: year as i32,
+            month,
+            day,
+        };
+        // A date that does not exist (02-30) comes back as another day.
+        if !(1..=12).contains(&month) || CivilDate::from_days(date.to_days()) != date {
+            return Err(bad());
+        }
+        Ok(date)
+    }
+
     /// Days since 1970-01-01 to a date (H. Hinnant's civil_from_days).
     pub fn from_days(days: i64) -> CivilDate {
         let z = days + 719_468;

@@ -387,7 +387,7 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
 
     let personal_key = DocKey::ApplicationPersonal(case.id.clone());
     let mut bad = personal.clone();
-    bad.national_id = "A123456788".into();
+    bad.national_id = Some("A123456788".into());
     let mut tablet = Device::open(&fx, "manager", &personal_key, None);
     tablet.put(docs::PERSONAL, CURRENT, &bad);
     let err = upload_new(&mut fx, &personal_key, &mut tablet, "manager").unwrap_err();

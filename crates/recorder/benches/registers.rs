@@ -19,7 +19,7 @@ use automerge::{AutoCommit, Automerge, Change};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use custos_clock::{Clock, SystemClock};
-use custos_core::application::{ApplicationCase, Attachment, PersonalData};
+use custos_core::application::{ApplicationCase, Attachment, OfficialLetter, PersonalData};
 use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
 use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
@@ -225,9 +225,10 @@ async fn run() {
     for i in 0..APPLICATIONS {
         let filed = Timestamp((now.0 - (i as i64 + 2) * DAY_MS) / MINUTE_MS * MINUTE_MS);
         let personal = PersonalData {
-            national_id: "A123456789".into(),
-            phone: "0912345678".into(),
+            national_id: None,
+            phone: Some("0912345678".into()),
             address: None,
+            officer_id: Some("警員 A123456789".into()),
             salt: format!("{:064x}", i),
         };
         let case = ApplicationCase {
@@ -236,7 +237,7 @@ async fn run() {
             filed_by: manager.clone(),
             applicant_kind: ApplicantKind::PublicAgency,
             applicant_name: format!("高雄市政府警察局 第{i}號"),
-            relation: "機關".into(),
+            relation: String::new(),
             unit: "刑事警察大隊".into(),
             cameras: vec![cameras[i % CAMERAS].clone()],
             window: MinuteWindow::new(Timestamp(filed.0 - 60 * MINUTE_MS), filed).unwrap(),
@@ -251,6 +252,18 @@ async fn run() {
             in_court: false,
             major_or_abnormal: false,
             personal_data_digest: personal.digest(),
+            viewer: None,
+            official_letter: Some(OfficialLetter {
+                number: format!("高市警刑字第{i}號"),
+                date: {
+                    let d = filed.taipei_date();
+                    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+                },
+                legal_basis: "刑事訴訟法第133條".into(),
+                purpose: "調查竊盜案".into(),
+                scope: "一台攝影機，一小時".into(),
+                intended_use: "證據".into(),
+            }),
         };
         let mut case_doc = docs::open(
             &DocKey::ApplicationCase(case.id.clone()),

@@ -131,7 +131,7 @@ fn case(site: &SiteRegister, filed_by: PersonId, personal: &PersonalData) -> App
         applicant_kind: ApplicantKind::Citizen,
         applicant_name: "王小明".into(),
         relation: "本人".into(),
-        unit: "民眾".into(),
+        unit: String::new(),
         cameras: site.cameras.keys().take(1).map(|c| c.parse().unwrap()).collect(),
         window: MinuteWindow::new(Timestamp(t.0 - 90 * MINUTE_MS), Timestamp(t.0 - 30 * MINUTE_MS)).unwrap(),
         reason: "遺失錢包".into(),
@@ -145,6 +145,8 @@ fn case(site: &SiteRegister, filed_by: PersonId, personal: &PersonalData) -> App
         in_court: false,
         major_or_abnormal: false,
         personal_data_digest: personal.digest(),
+        viewer: None,
+        official_letter: None,
     }
 }
 
@@ -215,9 +217,10 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     let inspector = sign_in(&r, "黃巡檢", 4).await;
     let (_, site) = site_of(&r, &manager).await;
     let personal = PersonalData {
-        national_id: "A123456789".into(),
-        phone: "02-2306-1234".into(),
+        national_id: Some("A123456789".into()),
+        phone: Some("02-2306-1234".into()),
         address: None,
+        officer_id: None,
         salt: "5a".repeat(32),
     };
     let c = case(&site, person_id(&site, "林專責"), &personal);
@@ -276,9 +279,10 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
     let inspector = sign_in(&r, "黃巡檢", 4).await;
     let (mut site_doc, site) = site_of(&r, &manager).await;
     let personal = PersonalData {
-        national_id: "A123456789".into(),
-        phone: "0912345678".into(),
+        national_id: Some("A123456789".into()),
+        phone: Some("0912345678".into()),
         address: None,
+        officer_id: None,
         salt: "11".repeat(32),
     };
     let c = case(&site, person_id(&site, "林專責"), &personal);
@@ -486,9 +490,10 @@ async fn open_apps_hear_of_changes_they_may_read_and_only_those() {
 
     // A filed application reaches the manager, never the inspector.
     let personal = PersonalData {
-        national_id: "A123456789".into(),
-        phone: "0912345678".into(),
+        national_id: Some("A123456789".into()),
+        phone: Some("0912345678".into()),
         address: None,
+        officer_id: None,
         salt: "22".repeat(32),
     };
     let c = case(&site, person_id(&site, "林專責"), &personal);

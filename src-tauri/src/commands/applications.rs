@@ -7,16 +7,25 @@ use crate::device::ThisDevice;
 use crate::registers;
 
 /// A fresh salt for the personal data's digest.
-fn new_salt() -> Result<String> {
-    let mut salt = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-        .map_err(|_| CommandError::new(ErrorKind::Store, "the system provided no randomness"))?;
-    Ok(hex::encode(salt))
+fn new_salt() -> String {
+    hex::encode(custos_clock::random_bytes::<32>())
 }
 
 fn application_id(text: &str) -> Result<custos_core::ids::EntryId> {
     text.parse()
         .map_err(|e: custos_core::CoreError| CommandError::new(ErrorKind::Invalid, e))
+}
+
+/// The form an applicant of this kind fills in on this site: its fields
+/// as the paper form names them, which are required, the attachments, the
+/// kinds and categories allowed, and the signature boxes.
+#[tauri::command]
+#[specta::specta]
+pub fn application_form(
+    device: State<'_, ThisDevice>,
+    applicant: custos_core::terms::ApplicantKind,
+) -> Result<custos_core::application_form::ApplicationForm> {
+    Ok(registers::application_form(&device.store, applicant)?)
 }
 
 /// Files an application (調閱申請) from the form's fields.
@@ -30,7 +39,7 @@ pub fn file_application(device: State<'_, ThisDevice>, draft: registers::Applica
         draft,
         device.clock.now(),
         device.clock.new_entry_id(),
-        new_salt()?,
+        new_salt(),
     )?;
     device.wake.notify_one();
     Ok(id)
@@ -46,7 +55,7 @@ pub fn amend_application(
 ) -> Result<registers::ApplicationView> {
     device.me()?;
     let id = application_id(&application)?;
-    let view = registers::amend_application(&device.store, &id, draft, device.clock.now(), new_salt()?)?;
+    let view = registers::amend_application(&device.store, &id, draft, device.clock.now(), new_salt())?;
     device.wake.notify_one();
     Ok(view)
 }

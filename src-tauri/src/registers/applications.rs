@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use custos_core::application::{ApplicationCase, Attachment, PersonalData};
+use custos_core::application::{ApplicationCase, Attachment, OfficialLetter, PersonalData};
 use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
+use custos_core::application_form::ApplicationForm;
 use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{CameraId, EntryId, PersonId};
@@ -43,10 +44,26 @@ pub struct ApplicationDraft {
     pub in_court: bool,
     #[serde(default)]
     pub major_or_abnormal: bool,
-    pub national_id: String,
-    pub phone: String,
+    /// 閱覽人, where the form asks (004 附件3).
+    #[serde(default)]
+    pub viewer: Option<String>,
+    /// An agency's letter, where an agency applies.
+    #[serde(default)]
+    pub official_letter: Option<OfficialLetter>,
+    #[serde(default)]
+    pub national_id: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// The ID an agency's officer shows.
+    #[serde(default)]
+    pub officer_id: Option<String>,
+}
+
+/// A value as typed: trimmed, and none when blank.
+fn typed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// The case and the personal data a draft describes.
@@ -58,12 +75,22 @@ fn case_from_draft(
     salt: String,
 ) -> Result<(ApplicationCase, PersonalData)> {
     let personal = PersonalData {
-        national_id: draft.national_id.trim().to_ascii_uppercase(),
-        phone: draft.phone.trim().to_string(),
-        address: draft.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+        national_id: typed(draft.national_id).map(|id| id.to_ascii_uppercase()),
+        phone: typed(draft.phone),
+        address: typed(draft.address),
+        officer_id: typed(draft.officer_id),
         salt,
     };
     personal.validate()?;
+    let trim = |s: String| s.trim().to_string();
+    let official_letter = draft.official_letter.map(|l| OfficialLetter {
+        number: trim(l.number),
+        date: trim(l.date),
+        legal_basis: trim(l.legal_basis),
+        purpose: trim(l.purpose),
+        scope: trim(l.scope),
+        intended_use: trim(l.intended_use),
+    });
     let window = MinuteWindow::new(
         Timestamp::parse_taipei_minute(&draft.from)?,
         Timestamp::parse_taipei_minute(&draft.to)?,
@@ -85,8 +112,39 @@ fn case_from_draft(
         in_court: draft.in_court,
         major_or_abnormal: draft.major_or_abnormal,
         personal_data_digest: personal.digest(),
+        viewer: typed(draft.viewer),
+        official_letter,
     };
     Ok((case, personal))
+}
+
+/// The case and its personal data against the profile's form for the
+/// applicant: what the recorder will check of the case, and what only this
+/// device sees together (the personal data is its own document).
+fn check_against_the_form(
+    site: &custos_core::site::SiteRegister,
+    case: &ApplicationCase,
+    personal: &PersonalData,
+    now: Timestamp,
+) -> Result<()> {
+    let profile = site.profile()?;
+    case.check_filing(site, &profile, now)?;
+    if let Some(form) = profile.application_form(case.applicant_kind) {
+        personal.check_against(&form)?;
+    }
+    Ok(())
+}
+
+/// The form an applicant of this kind fills in on this site.
+pub fn application_form(store: &Mutex<LocalStore>, applicant: ApplicantKind) -> Result<ApplicationForm> {
+    let profile = site(store)?.profile()?;
+    profile.application_form(applicant).ok_or_else(|| {
+        custos_core::CoreError::Policy(format!(
+            "{} does not accept applications from {applicant:?}",
+            profile.name_zh
+        ))
+        .into()
+    })
 }
 
 /// Writes the case and its personal data: the personal data first, so a
@@ -122,7 +180,7 @@ pub fn file_application(
     let site = site(store)?;
     let filed_at = Timestamp(now.0 / custos_core::time::MINUTE_MS * custos_core::time::MINUTE_MS);
     let (case, personal) = case_from_draft(draft, id.clone(), me.clone(), filed_at, salt)?;
-    case.check_filing(&site, &site.profile()?, now)?;
+    check_against_the_form(&site, &case, &personal, now)?;
     write_application(store, &case, &personal, "filed", now)?;
     Ok(id.to_string())
 }
@@ -147,7 +205,7 @@ pub fn amend_application(
     let site = site(store)?;
     let old = current.case;
     let (case, personal) = case_from_draft(draft, old.id.clone(), old.filed_by, old.filed_at, salt)?;
-    case.check_filing(&site, &site.profile()?, now)?;
+    check_against_the_form(&site, &case, &personal, now)?;
     write_application(store, &case, &personal, "amended", now)?;
     application_view(store, application)
 }

@@ -22,6 +22,7 @@ export const closeRepair = commands.close_repair;
 export const countersignCheck = commands.countersign_check;
 export const cameraHealth = commands.camera_health;
 export const cameraSnapshot = commands.camera_snapshot;
+export const applicationForm = commands.application_form;
 export const fileApplication = commands.file_application;
 export const amendApplication = commands.amend_application;
 export const decide = commands.decide;
@@ -52,6 +53,7 @@ export const byCommand = {
   countersign_check: countersignCheck,
   camera_health: cameraHealth,
   camera_snapshot: cameraSnapshot,
+  application_form: applicationForm,
   file_application: fileApplication,
   amend_application: amendApplication,
   decide,

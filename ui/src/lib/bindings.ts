@@ -41,6 +41,12 @@ export const commands = {
 	camera_snapshot: (camera: string) => __TAURI_INVOKE<string>("camera_snapshot", { camera }),
 	/**  核章: the supervisor countersigns a recorded check. */
 	countersign_check: (year: number, month: number, entry: string) => __TAURI_INVOKE<null>("countersign_check", { year, month, entry }),
+	/**
+	 *  The form an applicant of this kind fills in on this site: its fields
+	 *  as the paper form names them, which are required, the attachments, the
+	 *  kinds and categories allowed, and the signature boxes.
+	 */
+	application_form: (applicant: ApplicantKind) => __TAURI_INVOKE<ApplicationForm>("application_form", { applicant }),
 	/**  Files an application (調閱申請) from the form's fields. */
 	file_application: (draft: ApplicationDraft) => __TAURI_INVOKE<string>("file_application", { draft }),
 	/**  Amends an application still in review with the form's fields anew. */
@@ -118,6 +124,14 @@ export type ApplicationCase = {
 	major_or_abnormal: boolean,
 	/**  Salted SHA-256 of the personal-data document, in hex. */
 	personal_data_digest: string,
+	/**
+	 *  閱覽人 (004 附件3): who will view, where the form asks. Added after
+	 *  the first cases were filed: absent, the case and its hash read as
+	 *  they were.
+	 */
+	viewer?: string | null,
+	/**  The agency's official letter, where an agency applies (001 §6(1)). */
+	official_letter?: OfficialLetter | null,
 };
 
 /**
@@ -139,10 +153,51 @@ export type ApplicationDraft = {
 	attachments?: Attachment[],
 	in_court?: boolean,
 	major_or_abnormal?: boolean,
-	national_id: string,
-	phone: string,
+	/**  閱覽人, where the form asks (004 附件3). */
+	viewer?: string | null,
+	/**  An agency's letter, where an agency applies. */
+	official_letter?: OfficialLetter | null,
+	national_id?: string | null,
+	phone?: string | null,
 	address?: string | null,
+	/**  The ID an agency's officer shows. */
+	officer_id?: string | null,
 };
+
+/**  What filing asks for. */
+export type ApplicationForm = {
+	applicant: ApplicantKind,
+	paper: ApplicationPaper,
+	/**  The form's title, as printed. */
+	title_zh: string,
+	title_en: string,
+	/**  The fields the form has, in its order; a field not listed is not asked. */
+	fields: FormField[],
+	/**  Attachments that must come with it, each with its number. */
+	required_attachments: AttachmentKind[],
+	/**  What may be asked for: viewing always; copying or photographing where allowed. */
+	kinds: AccessKind[],
+	/**  The categories this applicant may cite; empty means any. */
+	categories: Category[],
+	/**  What the applicant undertakes by signing, as the form's note says it. */
+	undertaking_zh: string | null,
+	signatures: SignatureBox[],
+};
+
+/**  The paper forms applications are made on. */
+export type ApplicationPaper = 
+/**  001 附件1 監視錄影系統監錄資料調閱申請單. */
+"kaohsiung001_annex1" | 
+/**  004 附件2 錄影監視系統調閱申請書 (民眾). */
+"wanhua004_annex2" | 
+/**  004 附件3 錄影監視系統調閱申請書(所內). */
+"wanhua004_annex3" | 
+/**  002 §8 申請表. */
+"dahu002_table" | 
+/**  An agency's official letter (公文). */
+"official_letter" | 
+/**  A site's own profile that names no form. */
+"generic";
 
 /**
  *  An application with its status derived from the signed decisions (never
@@ -169,6 +224,13 @@ export type AttachmentKind =
 "police_report" | 
 /**  公文, with its 文號 (001 §6(1), 002 §9, 004 §8(5)3). */
 "official_letter" | "other";
+
+/**  Who signs a box of the form. */
+export type BoxSigner = 
+/**  The applicant, undertaking what the form's note says. */
+{ kind: "applicant" } | 
+/**  A step of the profile's approval chain, by its index. */
+{ kind: "step"; step: number };
 
 /**  The result for one camera. */
 export type CameraCheck = {
@@ -208,6 +270,45 @@ export type CameraView = {
 	audio: boolean,
 	property_number: string | null,
 };
+
+/**  A field of an application, by what it holds. */
+export type CaseField = 
+/**  申請人 (for an agency: its name). */
+"applicant_name" | 
+/**  身分證號: in the personal-data document. */
+"national_id" | 
+/**  聯絡電話: in the personal-data document. */
+"phone" | 
+/**  地址: in the personal-data document. */
+"address" | 
+/**  與當事人關係. */
+"relation" | 
+/**  調閱單位 / 申請課室. */
+"unit" | 
+/**  閱覽人 (004 附件3). */
+"viewer" | 
+/**  監錄系統地點: the cameras. */
+"cameras" | 
+/**  調閱監視畫面時段. */
+"window" | 
+/**  申請事由 / 申請原因 / 案由. */
+"reason" | 
+/**  The seed's category of incident. */
+"category" | 
+/**  公文 文號 (001 §6(1), 002 §9, 004 §8(5)3). */
+"letter_number" | 
+/**  公文 發文日期. */
+"letter_date" | 
+/**  法令依據. */
+"legal_basis" | 
+/**  調閱目的. */
+"purpose" | 
+/**  範圍. */
+"scope" | 
+/**  用途. */
+"use" | 
+/**  到場公務人員之身分證明文件 (004 §8(5)3(1)): in the personal-data document. */
+"officer_id";
 
 /**  調閱事由: kindergarten categories from 001 §6(2), office ones from 002 §7 and 004 §8(5). */
 export type Category = 
@@ -360,6 +461,15 @@ export type ErrorKind =
 /**  The kinds of fault a check can find; each opens a repair. */
 export type FaultKind = "host" | "not_running" | "picture" | "audio" | "storage" | "time";
 
+/**  One field as the paper form has it. */
+export type FormField = {
+	field: CaseField,
+	/**  Its name on the form. */
+	label_zh: string,
+	label_en: string,
+	required: boolean,
+};
+
 export type Hold = {
 	cameras: CameraId[],
 	window: MinuteWindow,
@@ -484,6 +594,22 @@ export type MonthView = {
 	 *  down while open, a disk short of the retention floor).
 	 */
 	alarms: { [key in string]: RecorderAlarm },
+};
+
+/**  公文: what an agency's letter states (001 §6(1): 法令依據、調閱目的、範圍及用途). */
+export type OfficialLetter = {
+	/**  文號. */
+	number: string,
+	/**  發文日期, `YYYY-MM-DD`. */
+	date: string,
+	/**  法令依據. */
+	legal_basis: string,
+	/**  調閱目的. */
+	purpose: string,
+	/**  範圍. */
+	scope: string,
+	/**  用途. */
+	intended_use: string,
 };
 
 /**  The paper form a month's checks are printed on. */
@@ -628,6 +754,17 @@ export type SealPurpose =
 "audit_checkpoint";
 
 export type SessionEnd = "escort" | "idle" | "limit";
+
+/**  A signature box of the form, in the order the form prints them. */
+export type SignatureBox = {
+	signer: BoxSigner,
+	label_zh: string,
+	label_en: string,
+	/**  The roles that may sign it (empty for the applicant). */
+	roles: Role[],
+	/**  專案小組: a vote of several members, printed as an annex. */
+	committee: boolean,
+};
 
 export type SiteHealth = {
 	/**  Whether the site is open now (its opening hours, Taipei time). */

@@ -117,12 +117,21 @@ impl Fixture {
         SiteHistory::new(self.site.document().clone())
     }
 
-    /// A case that the profile accepts from `kind`, with valid personal data.
+    /// A case that the profile accepts from `kind`, with valid personal
+    /// data: every field its form has, filled.
     pub fn case(&mut self, kind: ApplicantKind, filed_by: &str) -> (ApplicationCase, PersonalData) {
+        use custos_core::application_form::CaseField;
+        let form = self
+            .profile
+            .application_form(kind)
+            .expect("profile accepts this applicant");
+        let has = |field| form.field(field).is_some();
+        let text = |field, value: &str| if has(field) { value.to_string() } else { String::new() };
         let personal = PersonalData {
-            national_id: "A123456789".into(),
-            phone: "0912-345-678".into(),
+            national_id: has(CaseField::NationalId).then(|| "A123456789".into()),
+            phone: has(CaseField::Phone).then(|| "0912-345-678".into()),
             address: None,
+            officer_id: None,
             salt: "ab".repeat(32),
         };
         let rule = self
@@ -146,8 +155,8 @@ impl Fixture {
             filed_by: self.members[filed_by].id.clone(),
             applicant_kind: kind,
             applicant_name: "王小明".into(),
-            relation: "本人".into(),
-            unit: "總務處".into(),
+            relation: text(CaseField::Relation, "本人"),
+            unit: text(CaseField::Unit, "總務處"),
             cameras: vec!["cam-01".parse().unwrap()],
             window: MinuteWindow::new(Timestamp(NOW.0 - 120 * MINUTE_MS), Timestamp(NOW.0 - 60 * MINUTE_MS)).unwrap(),
             reason: "遺失錢包，需確認時段".into(),
@@ -157,6 +166,15 @@ impl Fixture {
             in_court: false,
             major_or_abnormal: false,
             personal_data_digest: personal.digest(),
+            viewer: has(CaseField::Viewer).then(|| "王小明".into()),
+            official_letter: has(CaseField::LetterNumber).then(|| custos_core::application::OfficialLetter {
+                number: "北市警刑字第1130001號".into(),
+                date: "2024-09-27".into(),
+                legal_basis: "刑事訴訟法第133條".into(),
+                purpose: "偵辦竊盜案".into(),
+                scope: "大門攝影機，一小時".into(),
+                intended_use: "證據".into(),
+            }),
         };
         let _ = AttachmentKind::Other;
         (case, personal)

@@ -63,6 +63,7 @@ fn site_document() -> AutoCommit {
     let person = Person {
         name: "黃巡檢".into(),
         roles: vec![Role::Inspector],
+        unit: None,
         revoked_at: None,
     };
     docs::put_entry(&mut site, "people", inspector().as_str(), &person).unwrap();

@@ -290,6 +290,7 @@ fn step_labels(paper: ApplicationPaper) -> &'static [(&'static str, &'static str
         ApplicationPaper::Wanhua004Annex3 => &[
             ("申請單位主管", "Head of the applicant's section"),
             ("管理單位管理人", "Officer of the managing section"),
+            ("管理單位主管", "Head of the managing section"),
             ("秘書", "Secretary"),
             ("主任", "Director"),
         ],

@@ -187,18 +187,59 @@ pub enum ApplicationPaper {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ApprovalStep {
-    /// One signature by a person holding any of these roles.
-    Sign { roles: Vec<Role> },
+    /// One signature by a person holding any of these roles, of the unit
+    /// the step names.
+    Sign {
+        roles: Vec<Role>,
+        #[serde(default, skip_serializing_if = "SignerUnit::is_any")]
+        unit: SignerUnit,
+    },
     /// 專案小組: every required role casts at least one vote, and the
     /// majority of the votes cast decides (001 §6(2) and its last paragraph).
     Committee { required: Vec<Role> },
 }
 
+/// Whose unit the signer of a step belongs to, as the site register says
+/// (004 附件3: 申請單位主管, 管理單位主管).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "of", content = "step")]
+pub enum SignerUnit {
+    /// Any unit.
+    #[default]
+    Any,
+    /// The unit the case names for the applicant (申請單位).
+    Applicants,
+    /// The unit of whoever signed that earlier step (管理單位: the 管理人's).
+    SameAsStep(u32),
+}
+
+impl SignerUnit {
+    pub fn is_any(&self) -> bool {
+        *self == SignerUnit::Any
+    }
+}
+
 impl ApprovalStep {
+    /// A signature by any of `roles`, of any unit.
+    pub fn sign(roles: &[Role]) -> ApprovalStep {
+        ApprovalStep::Sign {
+            roles: roles.to_vec(),
+            unit: SignerUnit::Any,
+        }
+    }
+
     pub fn roles(&self) -> &[Role] {
         match self {
-            ApprovalStep::Sign { roles } => roles,
+            ApprovalStep::Sign { roles, .. } => roles,
             ApprovalStep::Committee { required } => required,
+        }
+    }
+
+    /// The unit the signer must belong to (any, for a committee).
+    pub fn unit(&self) -> SignerUnit {
+        match self {
+            ApprovalStep::Sign { unit, .. } => *unit,
+            ApprovalStep::Committee { .. } => SignerUnit::Any,
         }
     }
 }
@@ -341,22 +382,35 @@ impl PolicyProfile {
             if !rule.allowed_kinds.contains(&AccessKind::View) {
                 return bad(format!("{:?} may not even view", rule.applicant));
             }
-            let mut seen: Vec<Role> = Vec::new();
-            for step in &rule.approval {
+            // A role in two steps is told apart by the unit each names.
+            let mut seen: Vec<(Role, SignerUnit)> = Vec::new();
+            for (i, step) in rule.approval.iter().enumerate() {
                 if step.roles().is_empty() {
                     return bad(format!("a step of the {:?} chain names no role", rule.applicant));
                 }
+                if let SignerUnit::SameAsStep(k) = step.unit()
+                    && !matches!(rule.approval.get(k as usize), Some(ApprovalStep::Sign { .. }) if (k as usize) < i)
+                {
+                    return bad(format!(
+                        "step {i} of the {:?} chain names the unit of step {k}, which is not a signed step before it",
+                        rule.applicant
+                    ));
+                }
                 for role in step.roles() {
-                    if seen.contains(role) {
+                    if seen
+                        .iter()
+                        .any(|(r, u)| r == role && (u.is_any() || step.unit().is_any()))
+                    {
                         return bad(format!(
-                            "{} appears in two steps of the {:?} chain",
+                            "{} appears in two steps of the {:?} chain that no unit tells apart",
                             role.as_str(),
                             rule.applicant
                         ));
                     }
-                    seen.push(*role);
+                    seen.push((*role, step.unit()));
                 }
             }
+            let seen: Vec<Role> = seen.into_iter().map(|(r, _)| r).collect();
             used.extend(seen);
         }
         if let Some(role) = used.into_iter().find(|r| !self.uses_role(*r)) {
@@ -385,6 +439,40 @@ mod tests {
         }];
         assert!(p.validate().is_err());
         assert!(PolicyProfile::from_json("{\"id\": \"x\"}").is_err());
+    }
+
+    /// A role may sign two steps of a chain only where each names a unit
+    /// (004 附件3's two supervisors); a unit may only point back.
+    #[test]
+    fn a_role_in_two_steps_needs_a_unit_to_tell_them_apart() {
+        let wanhua = PolicyProfile::builtin(WANHUA_HOUSEHOLD).unwrap();
+        wanhua.validate().unwrap();
+        let staff = wanhua
+            .applicants
+            .iter()
+            .position(|r| r.applicant == ApplicantKind::Staff)
+            .unwrap();
+        let mut p = wanhua.clone();
+        p.applicants[staff].approval[2] = ApprovalStep::sign(&[Role::Supervisor]);
+        assert!(p.validate().unwrap_err().to_string().contains("no unit tells apart"));
+        let mut p = wanhua.clone();
+        p.applicants[staff].approval[2] = ApprovalStep::Sign {
+            roles: vec![Role::Supervisor],
+            unit: SignerUnit::SameAsStep(3),
+        };
+        assert!(
+            p.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("not a signed step before it")
+        );
+        // Written out and read back, the units stay; a step without one says nothing of it.
+        let json = serde_json::to_value(&wanhua).unwrap();
+        let chain = &json["applicants"][staff]["approval"];
+        assert_eq!(chain[0]["unit"], serde_json::json!({ "of": "applicants" }));
+        assert_eq!(chain[2]["unit"], serde_json::json!({ "of": "same_as_step", "step": 1 }));
+        assert!(chain[1].get("unit").is_none());
+        assert_eq!(PolicyProfile::from_json(&json.to_string()).unwrap(), wanhua);
     }
 
     #[test]

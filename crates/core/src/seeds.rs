@@ -5,7 +5,7 @@
 
 use crate::policy::{
     AfterViewing, ApplicantRule, ApplicationPaper, ApprovalStep, InspectionFrequency, InspectionRule, PolicyProfile,
-    RetentionRule,
+    RetentionRule, SignerUnit,
 };
 use crate::roles::Role;
 use crate::terms::{AccessKind, ApplicantKind, AttachmentKind, Category};
@@ -40,18 +40,12 @@ fn kaohsiung() -> PolicyProfile {
     ];
     // 附件1 lists 承辦人, 處室主管, 校(園)長; §6(2) adds the 專案小組 review.
     let member_chain = vec![
-        ApprovalStep::Sign {
-            roles: vec![Role::Manager],
-        },
-        ApprovalStep::Sign {
-            roles: vec![Role::Supervisor],
-        },
+        ApprovalStep::sign(&[Role::Manager]),
+        ApprovalStep::sign(&[Role::Supervisor]),
         ApprovalStep::Committee {
             required: vec![Role::CommitteeStaff, Role::CommitteeParent],
         },
-        ApprovalStep::Sign {
-            roles: vec![Role::Head],
-        },
+        ApprovalStep::sign(&[Role::Head]),
     ];
     let member = |applicant| ApplicantRule {
         applicant,
@@ -89,9 +83,7 @@ fn kaohsiung() -> PolicyProfile {
                 refuse_if_in_court: false,
                 allowed_kinds: vec![AccessKind::View, AccessKind::Copy],
                 categories: vec![],
-                approval: vec![ApprovalStep::Sign {
-                    roles: vec![Role::Head],
-                }],
+                approval: vec![ApprovalStep::sign(&[Role::Head])],
                 form: ApplicationPaper::OfficialLetter,
             },
         ],
@@ -105,11 +97,7 @@ fn kaohsiung() -> PolicyProfile {
 
 /// 大湖鄉公所內部監視系統管理作業要點 (seed 002).
 fn dahu() -> PolicyProfile {
-    let head = || {
-        vec![ApprovalStep::Sign {
-            roles: vec![Role::Head, Role::Delegate],
-        }]
-    };
+    let head = || vec![ApprovalStep::sign(&[Role::Head, Role::Delegate])];
     // §8: 同仁或一般民眾 ... 調閱 (view) after the head or delegate approves.
     let person = |applicant| ApplicantRule {
         applicant,
@@ -160,11 +148,7 @@ fn dahu() -> PolicyProfile {
 
 /// 臺北市萬華區戶政事務所錄影監視系統管理暨影音資料處理利用作業規範 (seed 004).
 fn wanhua() -> PolicyProfile {
-    let head = || {
-        vec![ApprovalStep::Sign {
-            roles: vec![Role::Head, Role::Delegate],
-        }]
-    };
+    let head = || vec![ApprovalStep::sign(&[Role::Head, Role::Delegate])];
     PolicyProfile {
         id: WANHUA_HOUSEHOLD.into(),
         name_zh: "臺北市萬華區戶政事務所".into(),
@@ -193,24 +177,25 @@ fn wanhua() -> PolicyProfile {
             },
             ApplicantRule {
                 applicant: ApplicantKind::Staff,
-                // 附件3 (所內): 申請單位主管, 管理單位, 秘書, 主任.
+                // 附件3 (所內): 申請單位 (申請人, 主管) → 管理單位 (管理人, 主管) → 秘書 → 主任.
                 required_attachments: vec![],
                 refuse_if_in_court: true,
                 allowed_kinds: vec![AccessKind::View],
                 categories: vec![],
                 approval: vec![
+                    // 申請單位主管: a supervisor of the applicant's section.
                     ApprovalStep::Sign {
                         roles: vec![Role::Supervisor],
+                        unit: SignerUnit::Applicants,
                     },
+                    // 管理單位 管理人, then its 主管: a supervisor of the 管理人's section.
+                    ApprovalStep::sign(&[Role::Manager]),
                     ApprovalStep::Sign {
-                        roles: vec![Role::Manager],
+                        roles: vec![Role::Supervisor],
+                        unit: SignerUnit::SameAsStep(1),
                     },
-                    ApprovalStep::Sign {
-                        roles: vec![Role::Secretary],
-                    },
-                    ApprovalStep::Sign {
-                        roles: vec![Role::Head],
-                    },
+                    ApprovalStep::sign(&[Role::Secretary]),
+                    ApprovalStep::sign(&[Role::Head]),
                 ],
                 form: ApplicationPaper::Wanhua004Annex3,
             },

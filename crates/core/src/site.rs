@@ -47,6 +47,11 @@ pub struct SiteInfo {
 pub struct Person {
     pub name: String,
     pub roles: Vec<Role>,
+    /// 所屬單位 (課室, 處室): where a step asks for the applicant's or the
+    /// managing unit's supervisor (004 附件3). Added later: absent, none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Default::default")]
+    pub unit: Option<String>,
     /// Set when the person left or was removed: from then on no device of
     /// theirs may act.
     pub revoked_at: Option<Timestamp>,

@@ -201,6 +201,18 @@ fn the_forms_say_what_the_seeds_paper_says() {
     );
     assert_eq!(annex3.field(CaseField::Unit).unwrap().label_zh, "申請課室");
     assert!(annex3.field(CaseField::NationalId).is_none() && annex3.field(CaseField::Phone).is_none());
+    let boxes: Vec<&str> = annex3.signatures.iter().map(|b| b.label_zh.as_str()).collect();
+    assert_eq!(
+        boxes,
+        [
+            "申請人",
+            "申請單位主管",
+            "管理單位管理人",
+            "管理單位主管",
+            "秘書",
+            "主任"
+        ]
+    );
     let annex2 = wanhua.application_form(ApplicantKind::Citizen).unwrap();
     assert!(annex2.field(CaseField::Relation).is_some_and(|f| f.required));
     let letter = wanhua.application_form(ApplicantKind::PublicAgency).unwrap();

@@ -448,6 +448,7 @@ fn the_site_register_is_written_on_the_recorder_only() {
         &custos_core::site::Person {
             name: "自封管理員".into(),
             roles: vec![Role::Manager],
+            unit: None,
             revoked_at: None,
         },
     );

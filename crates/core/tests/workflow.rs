@@ -273,34 +273,104 @@ fn amending_the_case_voids_earlier_decisions() {
     assert_eq!(d.status, Status::InReview { next_step: 0 });
 }
 
-#[test]
-fn wanhua_internal_chain_runs_in_full() {
+/// 004 附件3: 申請單位 (申請人, 主管) → 管理單位 (管理人, 主管) → 秘書 → 主任.
+/// The applicant's section is 戶籍課; the 管理人 is of 行政課.
+fn wanhua_office() -> Fixture {
     let mut fx = Fixture::new(WANHUA_HOUSEHOLD);
-    fx.add("manager", &[Role::Manager], 1);
-    fx.add("supervisor", &[Role::Supervisor], 2);
+    fx.add_in("manager", &[Role::Manager], Some("行政課"), 1);
+    fx.add_in("registry head", &[Role::Supervisor], Some("戶籍課"), 2);
+    fx.add_in("admin head", &[Role::Supervisor], Some("行政課"), 5);
+    fx.add_in("other head", &[Role::Supervisor], Some("人事室"), 6);
     fx.add("secretary", &[Role::Secretary], 3);
     fx.add("director", &[Role::Head], 4);
-    let (case, _) = fx.case(ApplicantKind::Staff, "manager");
+    fx
+}
+
+#[test]
+fn wanhua_internal_chain_runs_in_full() {
+    let mut fx = wanhua_office();
+    let (mut case, _) = fx.case(ApplicantKind::Staff, "manager");
+    case.unit = "戶籍課".into();
     let mut events = BTreeMap::new();
     let early = fx.decide(&mut events, "director", Role::Head, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(
         d.ignored_reason(&early.id),
-        Some(&IgnoreReason::StepsMissing { missing: vec![0, 1, 2] })
+        Some(&IgnoreReason::StepsMissing {
+            missing: vec![0, 1, 2, 3]
+        })
     );
-    for (who, role) in [
-        ("supervisor", Role::Supervisor),
-        ("manager", Role::Manager),
-        ("secretary", Role::Secretary),
+    // A supervisor of another section counts for neither unit's step.
+    fx.decide(&mut events, "other head", Role::Supervisor, Decision::Approve, &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert!(!d.steps[0].done && !d.steps[2].done, "{:?}", d.steps);
+    for (who, role, step) in [
+        ("registry head", Role::Supervisor, 0),
+        ("manager", Role::Manager, 1),
+        ("admin head", Role::Supervisor, 2),
+        ("secretary", Role::Secretary, 3),
     ] {
         fx.decide(&mut events, who, role, Decision::Approve, &case);
         let d = derive_status(&case, &events, &fx.history(), &fx.profile);
         assert!(matches!(d.status, Status::InReview { .. }), "{who}: {:?}", d.status);
+        assert!(d.steps[..=step].iter().all(|s| s.done), "{who}: {:?}", d.steps);
+        assert_eq!(
+            d.steps[step].signers,
+            [fx.members[who].id.clone()],
+            "{who} signs step {step}"
+        );
     }
     fx.decide(&mut events, "director", Role::Head, Decision::Approve, &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.status, Status::Approved);
     assert!(d.steps.iter().all(|s| s.done));
+}
+
+/// No person signs two steps: the 行政課 supervisor applying for their own
+/// section signs as 申請單位主管 and cannot be 管理單位主管 too; a director
+/// who is also the secretary cannot give the final approval after signing
+/// as secretary.
+#[test]
+fn no_person_signs_two_steps_of_one_application() {
+    let mut fx = wanhua_office();
+    fx.add("secretary director", &[Role::Secretary, Role::Head], 7);
+    let (mut case, _) = fx.case(ApplicantKind::Staff, "manager");
+    case.unit = "行政課".into();
+    let mut events = BTreeMap::new();
+    for (who, role) in [
+        ("admin head", Role::Supervisor),
+        ("manager", Role::Manager),
+        ("secretary director", Role::Secretary),
+    ] {
+        fx.decide(&mut events, who, role, Decision::Approve, &case);
+    }
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert!(d.steps[0].done && d.steps[1].done && d.steps[3].done, "{:?}", d.steps);
+    assert!(!d.steps[2].done, "the admin head signed step 0 already: {:?}", d.steps);
+    let early = fx.decide(&mut events, "director", Role::Head, Decision::Approve, &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(
+        d.ignored_reason(&early.id),
+        Some(&IgnoreReason::StepsMissing { missing: vec![2] })
+    );
+
+    // Another 行政課 supervisor completes step 2; the secretary-director's
+    // own final approval is set aside, the director's counts.
+    fx.add_in("second admin head", &[Role::Supervisor], Some("行政課"), 8);
+    fx.decide(
+        &mut events,
+        "second admin head",
+        Role::Supervisor,
+        Decision::Approve,
+        &case,
+    );
+    let twice = fx.decide(&mut events, "secretary director", Role::Head, Decision::Approve, &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&twice.id), Some(&IgnoreReason::SignedAnotherStep));
+    assert!(matches!(d.status, Status::InReview { .. }), "{:?}", d.status);
+    fx.decide(&mut events, "director", Role::Head, Decision::Approve, &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.status, Status::Approved);
 }
 
 fn kindergarten() -> Fixture {

@@ -81,11 +81,17 @@ impl Fixture {
 
     /// Adds a person with one enrolled device (key from `seed`).
     pub fn add(&mut self, name: &'static str, roles: &[Role], seed: u8) -> PersonId {
+        self.add_in(name, roles, None, seed)
+    }
+
+    /// A person of a unit (課室), for chains that ask for a unit's supervisor.
+    pub fn add_in(&mut self, name: &'static str, roles: &[Role], unit: Option<&str>, seed: u8) -> PersonId {
         let id: PersonId = self.id().into();
         let key = DeviceKey::from_seed(&[seed; 32]);
         let person = Person {
             name: name.into(),
             roles: roles.to_vec(),
+            unit: unit.map(str::to_string),
             revoked_at: None,
         };
         let device = Device {

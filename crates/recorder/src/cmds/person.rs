@@ -26,6 +26,10 @@ pub enum PersonCommand {
         /// committee_parent, secretary or auditor (as the profile allows).
         #[arg(long = "role", required = true, num_args = 1..)]
         roles: Vec<String>,
+        /// The person's unit (課室, 處室), where the profile's approval chain
+        /// asks for the applicant's or the managing unit's supervisor.
+        #[arg(long)]
+        unit: Option<String>,
     },
     /// Revokes a person and all their devices, at once.
     Revoke {
@@ -49,14 +53,21 @@ pub struct ListArgs {
 
 pub fn run(cmd: PersonCommand, clock: Arc<dyn Clock>) -> Result<()> {
     match cmd {
-        PersonCommand::Add { data, name, roles } => {
+        PersonCommand::Add {
+            data,
+            name,
+            roles,
+            unit,
+        } => {
             let roles = roles
                 .iter()
                 .flat_map(|r| r.split(','))
                 .map(|r| r.trim().parse::<Role>())
                 .collect::<Result<Vec<_>, _>>()?;
             let registers = open_data_dir(&data, &clock)?;
-            let id = registers.write_blocking()?.add_person(&name, &roles, clock.now())?;
+            let id = registers
+                .write_blocking()?
+                .add_person_of(&name, &roles, unit.as_deref(), clock.now())?;
             println!("Added {} ({id})", name.trim());
             println!(
                 "Next: custos-recorder enroll --data {} --person {:?}",
@@ -90,6 +101,7 @@ pub fn run(cmd: PersonCommand, clock: Arc<dyn Clock>) -> Result<()> {
                         "id": id,
                         "name": p.name,
                         "roles": p.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                        "unit": p.unit,
                         "revoked": p.revoked_at.is_some(),
                         "devices": devices,
                     })
@@ -116,10 +128,11 @@ pub fn run(cmd: PersonCommand, clock: Arc<dyn Clock>) -> Result<()> {
                         .collect();
                     let devices = r["devices"].as_array().map_or(0, Vec::len);
                     println!(
-                        "{}\t{}\t{}\t{state}\t{devices} device(s)",
+                        "{}\t{}\t{}\t{}\t{state}\t{devices} device(s)",
                         r["id"].as_str().unwrap_or(""),
                         r["name"].as_str().unwrap_or(""),
-                        roles.join(",")
+                        roles.join(","),
+                        r["unit"].as_str().unwrap_or("-")
                     );
                 }
             }

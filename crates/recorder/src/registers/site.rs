@@ -103,6 +103,18 @@ impl Writing<'_> {
     }
 
     pub fn add_person(&self, name: &str, roles: &[Role], now: Timestamp) -> Result<PersonId> {
+        self.add_person_of(name, roles, None, now)
+    }
+
+    /// Adds a person of a unit (課室, 處室), which a profile's chain may ask
+    /// for (004 附件3: 申請單位主管, 管理單位主管).
+    pub fn add_person_of(&self, name: &str, roles: &[Role], unit: Option<&str>, now: Timestamp) -> Result<PersonId> {
+        let unit = unit.map(str::trim).filter(|u| !u.is_empty());
+        if unit.is_some_and(|u| u.chars().count() > 40 || u.chars().any(char::is_control)) {
+            return Err(RecorderError::Usage(
+                "a unit is a name of at most 40 characters (--unit)".into(),
+            ));
+        }
         let name = name.trim();
         if name.is_empty() {
             return Err(RecorderError::Usage("a person needs a name (--name)".into()));
@@ -133,10 +145,11 @@ impl Writing<'_> {
         let person = Person {
             name: name.into(),
             roles: roles.clone(),
+            unit: unit.map(str::to_string),
             revoked_at: None,
         };
         let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        let detail = json!({ "person": id.as_str(), "name": name, "roles": role_names });
+        let detail = json!({ "person": id.as_str(), "name": name, "roles": role_names, "unit": unit });
         let audit = AuditEvent {
             kind: "person_added",
             actor: "console",

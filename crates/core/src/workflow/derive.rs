@@ -1,0 +1,374 @@
+//! The derivation, in the steps `docs/workflow.md` lists.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::event::check_event;
+use super::status::{Derivation, IgnoreReason, Ignored, Status, StepProgress};
+use super::steps::{CausalPast, committee_progress};
+use crate::application::{ApplicationCase, Decision, DecisionEvent};
+use crate::history::SiteHistory;
+use crate::ids::EntryId;
+use crate::policy::{ApprovalStep, PolicyProfile, SignerUnit};
+
+/// Derives the status of `case` from its events (keyed as stored), in the
+/// steps `docs/workflow.md` lists.
+pub fn derive_status(
+    case: &ApplicationCase,
+    events: &BTreeMap<String, DecisionEvent>,
+    site: &SiteHistory,
+    profile: &PolicyProfile,
+) -> Derivation {
+    let chain: &[ApprovalStep] = profile
+        .applicant_rule(case.applicant_kind)
+        .map(|r| r.approval.as_slice())
+        .unwrap_or(&[]);
+    // 1. Each event alone; 2. the causal past of those that pass.
+    let mut d = Deriving::check_each_event(case, events, chain, site);
+    // 3. Final approvals with every earlier step met; 4. what came after a final.
+    let finals = d.final_decisions();
+    d.ignore_after_final(&finals);
+    // 5. Concurrent finals: a rejection wins, then a withdrawal, then an approval.
+    let (status, approvals) = d.resolve_concurrent_finals(&finals);
+    // 6. The one viewing.
+    let status = d.the_one_viewing(status, &approvals);
+    d.conflicting_votes();
+    d.finish(status)
+}
+
+/// A derivation under way: the chain, the events that passed their own
+/// checks with their causal past, and the events set aside so far.
+struct Deriving<'a> {
+    chain: &'a [ApprovalStep],
+    /// The unit the case names for the applicant.
+    applicant_unit: &'a str,
+    valid: BTreeMap<EntryId, &'a DecisionEvent>,
+    /// Each valid event's signer's unit, as the site they saw had it.
+    units: BTreeMap<EntryId, Option<String>>,
+    ignored: BTreeMap<EntryId, IgnoreReason>,
+    past: CausalPast,
+}
+
+/// The final decisions that no other final preceded, by kind.
+struct CountedFinals {
+    rejections: Vec<EntryId>,
+    withdrawals: Vec<EntryId>,
+    approvals: Vec<EntryId>,
+}
+
+impl<'a> Deriving<'a> {
+    /// Step 1: each event on its own ([`check_event`]); step 2: the causal
+    /// past of the events that pass.
+    fn check_each_event(
+        case: &'a ApplicationCase,
+        events: &'a BTreeMap<String, DecisionEvent>,
+        chain: &'a [ApprovalStep],
+        site: &SiteHistory,
+    ) -> Deriving<'a> {
+        let case_hash = case.content_hash();
+        let mut ignored = BTreeMap::new();
+        let mut valid = BTreeMap::new();
+        let mut units = BTreeMap::new();
+        for (key, event) in events {
+            match check_event(key, event, case, &case_hash, chain, site, events) {
+                Ok(unit) => {
+                    valid.insert(event.id.clone(), event);
+                    units.insert(event.id.clone(), unit);
+                }
+                Err(reason) => {
+                    ignored.insert(event.id.clone(), reason);
+                }
+            }
+        }
+        let past = CausalPast::new(&valid);
+        Deriving {
+            chain,
+            applicant_unit: case.unit.trim(),
+            valid,
+            units,
+            ignored,
+            past,
+        }
+    }
+
+    fn last_step(&self) -> usize {
+        self.chain.len().saturating_sub(1)
+    }
+
+    /// Progress on each step of the chain, counting the events `ids`, in
+    /// the chain's order: an approval counts for a signed step when its
+    /// role and unit fit and its signer signed no earlier step.
+    fn steps(&self, ids: &BTreeSet<EntryId>) -> Vec<StepProgress> {
+        self.steps_with_units(ids).0
+    }
+
+    /// [`Self::steps`], with the unit of each step's first signer.
+    fn steps_with_units(&self, ids: &BTreeSet<EntryId>) -> (Vec<StepProgress>, Vec<Option<&str>>) {
+        let events: Vec<&DecisionEvent> = ids.iter().filter_map(|id| self.valid.get(id).copied()).collect();
+        let mut done: Vec<StepProgress> = Vec::new();
+        // The unit of each step's first signer, for a step that names it.
+        let mut step_units: Vec<Option<&str>> = Vec::new();
+        for (i, step) in self.chain.iter().enumerate() {
+            let progress = match step {
+                ApprovalStep::Sign { roles, .. } => {
+                    // One signature completes the step: the first that fits
+                    // (in id order), so a second one of the same role and
+                    // unit is left for a later step it may fit.
+                    let counted: Vec<&DecisionEvent> = events
+                        .iter()
+                        .copied()
+                        .find(|e| self.may_sign(i, e, &done, &step_units).is_ok())
+                        .into_iter()
+                        .collect();
+                    step_units.push(counted.first().and_then(|e| self.unit_of(e)));
+                    StepProgress {
+                        roles: roles.clone(),
+                        done: !counted.is_empty(),
+                        signers: counted.iter().map(|e| e.signer.clone()).collect(),
+                        votes_for: 0,
+                        votes_against: 0,
+                    }
+                }
+                ApprovalStep::Committee { required } => {
+                    step_units.push(None);
+                    committee_progress(required, &events, &self.past)
+                }
+            };
+            done.push(progress);
+        }
+        (done, step_units)
+    }
+
+    fn unit_of(&self, e: &DecisionEvent) -> Option<&str> {
+        self.units.get(&e.id).and_then(|u| u.as_deref()).map(str::trim)
+    }
+
+    /// Whether `e` counts for signed step `i`, given the steps before it.
+    fn may_sign(
+        &self,
+        i: usize,
+        e: &DecisionEvent,
+        earlier: &[StepProgress],
+        earlier_units: &[Option<&str>],
+    ) -> Result<(), IgnoreReason> {
+        let Some(ApprovalStep::Sign { roles, unit }) = self.chain.get(i) else {
+            return Err(IgnoreReason::RoleMayNotDecide);
+        };
+        if !matches!(e.decision, Decision::Approve) || !roles.contains(&e.role) {
+            return Err(IgnoreReason::RoleMayNotDecide);
+        }
+        if earlier.iter().any(|p| p.signers.contains(&e.signer)) {
+            return Err(IgnoreReason::SignedAnotherStep);
+        }
+        let wanted = match unit {
+            SignerUnit::Any => return Ok(()),
+            SignerUnit::Applicants => Some(self.applicant_unit).filter(|u| !u.is_empty()),
+            SignerUnit::SameAsStep(k) => earlier_units.get(*k as usize).copied().flatten(),
+        };
+        match (wanted, self.unit_of(e)) {
+            (Some(wanted), Some(theirs)) if wanted == theirs => Ok(()),
+            _ => Err(IgnoreReason::NotOfTheStepsUnit),
+        }
+    }
+
+    /// Step 3: rejections, withdrawals, and final approvals (by the last
+    /// step's role) whose causal past meets every earlier step; a final
+    /// approval that does not is set aside with the steps it lacks.
+    fn final_decisions(&mut self) -> BTreeSet<EntryId> {
+        let last = self.last_step();
+        let mut finals = BTreeSet::new();
+        let mut lacking = Vec::new();
+        for (id, e) in &self.valid {
+            match &e.decision {
+                Decision::Reject { .. } | Decision::Withdraw { .. } => {
+                    finals.insert(id.clone());
+                }
+                Decision::Approve if self.chain.get(last).is_some_and(|s| s.roles().contains(&e.role)) => {
+                    let (earlier, units) = self.steps_with_units(&self.past.of(id));
+                    let missing: Vec<usize> = earlier
+                        .iter()
+                        .enumerate()
+                        .take(last)
+                        .filter(|(_, p)| !p.done)
+                        .map(|(i, _)| i)
+                        .collect();
+                    if !missing.is_empty() {
+                        lacking.push((id.clone(), IgnoreReason::StepsMissing { missing }));
+                    } else if let Err(reason) = self.may_sign(last, e, &earlier[..last], &units[..last]) {
+                        lacking.push((id.clone(), reason));
+                    } else {
+                        finals.insert(id.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (id, reason) in lacking {
+            self.ignored.insert(id, reason);
+        }
+        finals
+    }
+
+    fn after_final(&self, finals: &BTreeSet<EntryId>, id: &EntryId) -> bool {
+        self.past.of(id).iter().any(|p| finals.contains(p))
+    }
+
+    /// Step 4: a decision with a final one in its past does not count
+    /// (viewings are judged in step 6).
+    fn ignore_after_final(&mut self, finals: &BTreeSet<EntryId>) {
+        let late: Vec<EntryId> = self
+            .valid
+            .iter()
+            .filter(|(id, e)| {
+                !matches!(e.decision, Decision::Viewing { .. })
+                    && !matches!(self.ignored.get(*id), Some(IgnoreReason::StepsMissing { .. }))
+                    && self.after_final(finals, id)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in late {
+            self.ignored.insert(id, IgnoreReason::AfterFinalDecision);
+        }
+    }
+
+    /// Step 5: of the finals no other final preceded, a rejection wins over
+    /// a withdrawal, and either over an approval; the losers are reported.
+    /// Returns the status and the counted approvals.
+    fn resolve_concurrent_finals(&mut self, finals: &BTreeSet<EntryId>) -> (Status, Vec<EntryId>) {
+        let counted: Vec<&EntryId> = finals.iter().filter(|id| !self.after_final(finals, id)).collect();
+        let of_kind = |pred: fn(&Decision) -> bool| -> Vec<EntryId> {
+            counted
+                .iter()
+                .filter(|id| pred(&self.valid[**id].decision))
+                .map(|id| (*id).clone())
+                .collect()
+        };
+        let finals = CountedFinals {
+            rejections: of_kind(|d| matches!(d, Decision::Reject { .. })),
+            withdrawals: of_kind(|d| matches!(d, Decision::Withdraw { .. })),
+            approvals: of_kind(|d| matches!(d, Decision::Approve)),
+        };
+        let status = if !finals.rejections.is_empty() {
+            let reasons = finals
+                .rejections
+                .iter()
+                .filter_map(|id| match &self.valid[id].decision {
+                    Decision::Reject { reason } => Some(reason.clone()),
+                    _ => None,
+                })
+                .collect();
+            Status::Rejected { reasons }
+        } else if !finals.withdrawals.is_empty() {
+            Status::Withdrawn
+        } else if !finals.approvals.is_empty() {
+            Status::Approved
+        } else {
+            let all: BTreeSet<EntryId> = self
+                .valid
+                .keys()
+                .filter(|id| !self.ignored.contains_key(*id))
+                .cloned()
+                .collect();
+            let next_step = self
+                .steps(&all)
+                .iter()
+                .position(|p| !p.done)
+                .unwrap_or(self.last_step());
+            Status::InReview { next_step }
+        };
+        if status != Status::Approved {
+            let overridden_withdrawals = if finals.rejections.is_empty() {
+                &[][..]
+            } else {
+                &finals.withdrawals[..]
+            };
+            for id in finals.approvals.iter().chain(overridden_withdrawals) {
+                self.ignored
+                    .insert(id.clone(), IgnoreReason::OverriddenByConcurrentDecision);
+            }
+        }
+        (status, finals.approvals)
+    }
+
+    /// Step 6: a viewing counts only after the counted approval, and only
+    /// the first in causal order (concurrent ones: the lowest id); any
+    /// other is a second viewing.
+    fn the_one_viewing(&mut self, status: Status, approvals: &[EntryId]) -> Status {
+        let mut eligible: Vec<EntryId> = Vec::new();
+        let mut without_approval = Vec::new();
+        for (id, e) in &self.valid {
+            if !matches!(e.decision, Decision::Viewing { .. }) {
+                continue;
+            }
+            if status == Status::Approved && approvals.iter().any(|a| self.past.of(id).contains(a)) {
+                eligible.push(id.clone());
+            } else {
+                without_approval.push(id.clone());
+            }
+        }
+        for id in without_approval {
+            self.ignored.insert(id, IgnoreReason::ViewingWithoutApproval);
+        }
+        let first = eligible
+            .iter()
+            .filter(|id| !eligible.iter().any(|o| self.past.of(id).contains(o)))
+            .min()
+            .cloned();
+        let Some(first) = first else {
+            return status;
+        };
+        for id in eligible.into_iter().filter(|id| *id != first) {
+            self.ignored.insert(id, IgnoreReason::SecondViewing);
+        }
+        Status::Viewed
+    }
+
+    /// A member's two votes where neither saw the other (and no later vote
+    /// of theirs settles it): both are reported.
+    fn conflicting_votes(&mut self) {
+        let is_vote = |e: &DecisionEvent| matches!(e.decision, Decision::Vote { .. });
+        let mut conflicting = Vec::new();
+        for (id, v) in &self.valid {
+            if !is_vote(v) || self.ignored.contains_key(id) {
+                continue;
+            }
+            let rival = self.valid.iter().any(|(other, w)| {
+                other != id
+                    && w.signer == v.signer
+                    && is_vote(w)
+                    && !self.ignored.contains_key(other)
+                    && !self.past.of(id).contains(other)
+                    && !self.past.of(other).contains(id)
+            });
+            let superseded = self
+                .valid
+                .iter()
+                .any(|(other, w)| w.signer == v.signer && is_vote(w) && self.past.of(other).contains(id));
+            if rival && !superseded {
+                conflicting.push(id.clone());
+            }
+        }
+        for id in conflicting {
+            self.ignored.insert(id, IgnoreReason::ConflictingVotes);
+        }
+    }
+
+    fn finish(self, status: Status) -> Derivation {
+        let counted: Vec<EntryId> = self
+            .valid
+            .keys()
+            .filter(|id| !self.ignored.contains_key(*id))
+            .cloned()
+            .collect();
+        let steps = self.steps(&counted.iter().cloned().collect());
+        Derivation {
+            status,
+            counted,
+            ignored: self
+                .ignored
+                .into_iter()
+                .map(|(event, reason)| Ignored { event, reason })
+                .collect(),
+            steps,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Step 1 of the derivation: each event on its own.
+
+use std::collections::BTreeMap;
+
+use super::status::IgnoreReason;
+use crate::application::{ApplicationCase, Decision, DecisionEvent};
+use crate::history::SiteHistory;
+use crate::permissions::{self, Access, Register};
+use crate::policy::ApprovalStep;
+use crate::signing::verify;
+
+/// Checks one event on its own: form, signer, role, signature, case version.
+pub(super) fn check_event(
+    key: &str,
+    e: &DecisionEvent,
+    case: &ApplicationCase,
+    case_hash: &str,
+    chain: &[ApprovalStep],
+    site: &SiteHistory,
+    all: &BTreeMap<String, DecisionEvent>,
+) -> Result<Option<String>, IgnoreReason> {
+    if key != e.id.as_str() {
+        return Err(IgnoreReason::StoredUnderOtherKey);
+    }
+    if e.application != case.id {
+        return Err(IgnoreReason::OtherApplication);
+    }
+    let site_then = site.at(&e.site_heads).ok_or(IgnoreReason::SiteStateUnknown)?;
+    for seen in &e.seen {
+        if let Some(prior) = all.get(seen.as_str())
+            && prior.id == *seen
+            && !site.includes(&e.site_heads, &prior.site_heads)
+        {
+            return Err(IgnoreReason::SiteStateRegressed);
+        }
+    }
+    let device = site_then.device(&e.device).ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    if device.person != e.signer {
+        return Err(IgnoreReason::DeviceNotTheSigners);
+    }
+    let person = site_then.person(&e.signer).ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    if device.revoked_at.is_some() || person.revoked_at.is_some() {
+        return Err(IgnoreReason::Revoked);
+    }
+    if !person.roles.contains(&e.role) {
+        return Err(IgnoreReason::RoleNotHeld);
+    }
+    if !verify(&device.public_key, &e.signing_bytes(), &e.signature) {
+        return Err(IgnoreReason::BadSignature);
+    }
+    let in_sign_step = chain
+        .iter()
+        .any(|s| matches!(s, ApprovalStep::Sign { roles, .. } if roles.contains(&e.role)));
+    let in_committee = chain
+        .iter()
+        .any(|s| matches!(s, ApprovalStep::Committee { required } if required.contains(&e.role)));
+    let role_ok = match &e.decision {
+        Decision::Approve | Decision::Reject { .. } => in_sign_step,
+        Decision::Vote { .. } => in_committee,
+        Decision::Withdraw { .. } | Decision::Viewing { .. } => {
+            permissions::fixed_roles(Register::ApplicationCase, Access::Sign).contains(&e.role)
+        }
+    };
+    if !role_ok {
+        return Err(IgnoreReason::RoleMayNotDecide);
+    }
+    let missing_reason = match &e.decision {
+        Decision::Reject { reason } | Decision::Withdraw { reason } => reason.trim().is_empty(),
+        Decision::Vote {
+            in_favour: false,
+            reason,
+        } => reason.trim().is_empty(),
+        Decision::Viewing { session } => session.trim().is_empty(),
+        _ => false,
+    };
+    if missing_reason {
+        return Err(IgnoreReason::MissingReason);
+    }
+    if e.case_hash != case_hash {
+        return Err(IgnoreReason::CaseChanged);
+    }
+    Ok(person.unit.clone())
+}

@@ -51,24 +51,46 @@ const BENCH_APT_PACKAGES: &[&str] = &["imagemagick"];
 /// `cargo xtask` runs `target/debug/xtask`. Where several checkouts share
 /// one `CARGO_TARGET_DIR` (as `.ci/run` and a working copy do here), cargo
 /// can leave another checkout's xtask there, still fresh for this one, and
-/// it would test, bench or write into that checkout. Seen on this machine:
-/// `cargo xtask bindings` wrote the bindings of a CI clone.
-fn built_for_this_checkout() -> Result {
+/// it would test, bench or write into that checkout (seen here: `cargo
+/// xtask bindings` wrote a CI clone's bindings). Then this checkout's xtask
+/// is made stale (its main.rs touched) and run instead, once.
+fn run_this_checkouts_xtask(args: &[String]) -> Option<ExitCode> {
+    const AGAIN: &str = "CUSTOS_XTASK_REBUILT";
     let built_for = env!("CARGO_MANIFEST_DIR");
-    match std::env::var("CARGO_MANIFEST_DIR") {
-        Ok(running_for) if running_for != built_for => Err(format!(
-            "this xtask was built for {built_for}, not {running_for} (the checkouts share a target \
-             directory); `touch xtask/src/main.rs` and run it again"
-        )),
-        _ => Ok(()),
+    let running_for = std::env::var("CARGO_MANIFEST_DIR").ok()?;
+    if running_for == built_for {
+        return None;
     }
+    if std::env::var_os(AGAIN).is_some() {
+        eprintln!("xtask: still built for {built_for}, not {running_for}; run `cargo build -p xtask` there");
+        return Some(ExitCode::FAILURE);
+    }
+    eprintln!("xtask: this build is {built_for}'s; rebuilding {running_for}'s");
+    let main = Path::new(&running_for).join("src/main.rs");
+    let touched = std::fs::File::options()
+        .append(true)
+        .open(&main)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    if let Err(e) = touched {
+        eprintln!("xtask: {}: {e}", main.display());
+        return Some(ExitCode::FAILURE);
+    }
+    let status = Command::new("cargo")
+        .args(["run", "--quiet", "--package", "xtask", "--"])
+        .args(args)
+        .current_dir(&running_for)
+        .env(AGAIN, "1")
+        .status();
+    Some(match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = built_for_this_checkout() {
-        eprintln!("xtask: {e}");
-        return ExitCode::FAILURE;
+    if let Some(code) = run_this_checkouts_xtask(&args) {
+        return code;
     }
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),

@@ -357,6 +357,30 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
     let (kind, message) = manager.error_kind("amend_application", amended);
     assert_eq!(kind, "invalid");
     assert!(message.contains("decided"), "{message}");
+
+    // The manager records the reply letter (函覆) to the agency; it
+    // leaves the approval standing and the recorder takes it.
+    let reply =
+        |number: &str| json!({ "kind": "reply", "letter": { "number": number, "date": "2026-11-21", "blob": null } });
+    let (kind, message) = manager.error_kind(
+        "decide",
+        json!({ "application": id, "role": "manager", "decision": reply(" ") }),
+    );
+    assert_eq!(kind, "invalid", "{message}");
+    assert!(message.contains("reply_number"), "{message}");
+    let view = decide(&manager, "manager", reply("高市教字第1130002號")).unwrap();
+    assert_eq!(view["status"]["state"], "approved", "{view}");
+    let state = manager.call("sync_now", json!({})).unwrap();
+    assert_eq!(state["refused"], 0, "the recorder takes the reply: {state}");
+    head.call("sync_now", json!({})).unwrap();
+    let seen = head.call("applications", json!({})).unwrap();
+    let replies: Vec<&Value> = seen[0]["decisions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|e| e["decision"]["kind"] == "reply")
+        .collect();
+    assert_eq!(replies[0]["decision"]["letter"]["number"], "高市教字第1130002號");
     assert!(
         manager
             .call("logbook", json!({ "year": 2026 }))

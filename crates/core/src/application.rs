@@ -155,6 +155,43 @@ pub enum Decision {
     /// The one viewing an application allows (002 §11), signed by the escort.
     #[autosurgeon(rename = "viewing")]
     Viewing { session: String },
+    /// 函覆: the letter that answered an agency's letter with the decision
+    /// (001 §6(1), 004 §8(5)3(2)). Recorded by the staff handling the case
+    /// once it is decided; it changes no status and is kept beside the
+    /// signed case, not in it, so recording it voids no decision.
+    #[autosurgeon(rename = "reply")]
+    Reply { letter: ReplyLetter },
+}
+
+/// 函覆: the reply letter's particulars and its scan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ReplyLetter {
+    /// 文號.
+    pub number: String,
+    /// 發文日期, `YYYY-MM-DD`.
+    pub date: String,
+    /// SHA-256 of the scanned letter, stored as a blob.
+    pub blob: Option<String>,
+}
+
+impl ReplyLetter {
+    /// A number, a date that parses, and a scan named by its SHA-256.
+    pub fn check(&self) -> Result<(), CoreError> {
+        if self.number.trim().is_empty() || self.number.chars().count() > 80 {
+            return Err(CoreError::invalid(
+                "reply_number",
+                "the reply's 文號, at most 80 characters",
+            ));
+        }
+        crate::time::CivilDate::parse(&self.date).map_err(|why| CoreError::invalid("reply_date", why))?;
+        if let Some(blob) = &self.blob
+            && !is_hex_digest(blob)
+        {
+            return Err(CoreError::invalid("reply_scan", "not a SHA-256 in hex"));
+        }
+        Ok(())
+    }
 }
 
 impl Decision {
@@ -165,6 +202,7 @@ impl Decision {
             Decision::Vote { .. } => "vote",
             Decision::Withdraw { .. } => "withdraw",
             Decision::Viewing { .. } => "viewing",
+            Decision::Reply { .. } => "reply",
         }
     }
 }
@@ -197,6 +235,11 @@ impl DecisionEvent {
             }
             Decision::Viewing { session } => {
                 c.str("session", session);
+            }
+            Decision::Reply { letter } => {
+                c.str("number", &letter.number)
+                    .str("date", &letter.date)
+                    .str("blob", letter.blob.as_deref().unwrap_or(""));
             }
         }
         c.str("role", self.role.as_str())
@@ -443,13 +486,21 @@ pub fn read_case<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Option<Ca
     Ok(Some((case, docs::entries(doc, docs::EVENTS)?)))
 }
 
-/// The scanned attachments (blobs, by SHA-256) a case document refers to.
+/// The scans (blobs, by SHA-256) a case document refers to: the case's
+/// attachments and the reply letters.
 pub fn blobs<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<BTreeSet<String>, CoreError> {
-    let case: Option<ApplicationCase> = docs::get_entry(doc, docs::CASE, docs::CURRENT)?;
+    let Some((case, events)) = read_case(doc)? else {
+        return Ok(BTreeSet::new());
+    };
+    let replies = events.into_values().filter_map(|e| match e.decision {
+        Decision::Reply { letter } => letter.blob,
+        _ => None,
+    });
     Ok(case
+        .attachments
         .into_iter()
-        .flat_map(|c| c.attachments)
         .filter_map(|a| a.blob)
+        .chain(replies)
         .collect())
 }
 

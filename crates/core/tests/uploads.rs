@@ -558,3 +558,45 @@ fn a_fault_found_and_fixed_offline_arrives_opened_and_closed() {
     let kept: Option<Repair> = docs::get_entry(&stored, docs::REPAIRS, repair_id.as_str()).unwrap();
     assert_eq!(kept.unwrap().closed.unwrap().note, "擦拭鏡頭");
 }
+
+#[test]
+fn a_reply_letter_is_taken_once_the_agencys_case_is_decided_and_its_scan_is_referenced() {
+    let mut fx = wanhua();
+    let (case, _) = fx.case(ApplicantKind::PublicAgency, "manager");
+    let key = DocKey::ApplicationCase(case.id.clone());
+    let mut tablet = Device::open(&fx, "manager", &key, None);
+    tablet.put(docs::CASE, CURRENT, &case);
+    let stored = upload_new(&mut fx, &key, &mut tablet, "manager").unwrap();
+    let scan = "cd".repeat(32);
+    let reply = Decision::Reply {
+        letter: custos_core::application::ReplyLetter {
+            number: "北市萬戶字第1150001號".into(),
+            date: "2026-11-24".into(),
+            blob: Some(scan.clone()),
+        },
+    };
+
+    let none = BTreeMap::new();
+    let early = fx.sign("manager", Role::Manager, reply.clone(), &case, &none);
+    let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
+    tablet.put(docs::EVENTS, early.id.as_str(), &early);
+    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
+    assert!(err.contains("ReplyWithoutDecision"), "{err}");
+
+    let approval = fx.sign("director", Role::Head, Decision::Approve, &case, &none);
+    let mut phone = Device::open(&fx, "director", &key, Some(&stored));
+    phone.put(docs::EVENTS, approval.id.as_str(), &approval);
+    let stored = upload(&mut fx, &key, &stored, &phone.changes_since(&stored), "director").unwrap();
+    assert!(custos_core::application::blobs(&stored).unwrap().is_empty());
+
+    let seen: BTreeMap<String, DecisionEvent> = docs::entries(&stored, docs::EVENTS).unwrap();
+    let answer = fx.sign("manager", Role::Manager, reply, &case, &seen);
+    let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
+    tablet.put(docs::EVENTS, answer.id.as_str(), &answer);
+    let stored = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap();
+    assert_eq!(
+        custos_core::application::blobs(&stored).unwrap(),
+        [scan].into_iter().collect(),
+        "the reply's scan may be fetched by whoever reads the case"
+    );
+}

@@ -464,3 +464,52 @@ fn two_concurrent_votes_by_one_member_are_reported_and_neither_counts() {
     assert_eq!(d.ignored_reason(&no.id), Some(&IgnoreReason::ConflictingVotes));
     assert!(!d.steps[2].done, "the parent representative's vote is unclear");
 }
+
+fn reply(number: &str) -> Decision {
+    Decision::Reply {
+        letter: custos_core::application::ReplyLetter {
+            number: number.into(),
+            date: "2026-11-25".into(),
+            blob: Some("ab".repeat(32)),
+        },
+    }
+}
+
+#[test]
+fn a_reply_letter_answers_the_counted_decision_and_voids_nothing() {
+    let mut fx = dahu();
+    let (case, _) = fx.case(ApplicantKind::PublicAgency, "manager");
+    let mut events = BTreeMap::new();
+    let early = fx.decide(&mut events, "manager", Role::Manager, reply("府授字第1號"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&early.id), Some(&IgnoreReason::ReplyWithoutDecision));
+    assert_eq!(d.status, Status::InReview { next_step: 0 }, "a reply decides nothing");
+
+    fx.decide(&mut events, "head", Role::Head, Decision::Approve, &case);
+    let answer = fx.decide(&mut events, "manager", Role::Manager, reply("府授字第2號"), &case);
+    let blank = fx.decide(&mut events, "manager", Role::Manager, reply("  "), &case);
+    let by_inspector = fx.decide(&mut events, "inspector", Role::Inspector, reply("府授字第3號"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.status, Status::Approved, "the reply leaves the approval standing");
+    assert!(d.counted.contains(&answer.id));
+    assert_eq!(d.ignored_reason(&blank.id), Some(&IgnoreReason::MalformedReply));
+    assert_eq!(
+        d.ignored_reason(&by_inspector.id),
+        Some(&IgnoreReason::RoleMayNotDecide)
+    );
+
+    // The viewing the approval allows is still open after the reply.
+    fx.decide(&mut events, "manager", Role::Manager, viewing("s1"), &case);
+    assert_eq!(
+        derive_status(&case, &events, &fx.history(), &fx.profile).status,
+        Status::Viewed
+    );
+
+    // A citizen's case has no letter to answer.
+    let (citizen, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let mut events = BTreeMap::new();
+    fx.decide(&mut events, "head", Role::Head, reject("非屬調閱範圍"), &citizen);
+    let stray = fx.decide(&mut events, "manager", Role::Manager, reply("府授字第4號"), &citizen);
+    let d = derive_status(&citizen, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&stray.id), Some(&IgnoreReason::NoLetterToReply));
+}

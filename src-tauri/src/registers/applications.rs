@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use custos_core::application::{ApplicationCase, Attachment, OfficialLetter, PersonalData};
+use custos_core::application::{ApplicationCase, Attachment, OfficialLetter, PersonalData, ReplyLetter};
 use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
 use custos_core::application_form::ApplicationForm;
 use custos_core::documents::CURRENT;
@@ -230,6 +230,11 @@ pub enum DecisionRequest {
     Viewing {
         session: String,
     },
+    /// 函覆: the letter that answered an agency with the decision, and its
+    /// scan (a photo taken through the photo pipeline), once decided.
+    Reply {
+        letter: ReplyLetter,
+    },
 }
 
 /// Signs a decision (approve, reject with reason, vote, withdraw, the
@@ -276,6 +281,28 @@ pub fn decide(
                 return Err(custos_core::CoreError::Policy("a viewing names its playback session".into()).into());
             }
             Decision::Viewing { session }
+        }
+        DecisionRequest::Reply { letter } => {
+            let letter = ReplyLetter {
+                number: letter.number.trim().to_string(),
+                date: letter.date.trim().to_string(),
+                blob: typed(letter.blob),
+            };
+            letter.check()?;
+            let view = application_view(store, application)?;
+            if view.case.official_letter.is_none() {
+                return Err(custos_core::CoreError::Policy(
+                    "a reply letter (函覆) answers an agency's letter, and this case has none".into(),
+                )
+                .into());
+            }
+            if !view.status.is_final() {
+                return Err(custos_core::CoreError::Policy(
+                    "the application is not decided yet: a reply letter states the decision".into(),
+                )
+                .into());
+            }
+            Decision::Reply { letter }
         }
     };
     let (_, site_heads) = site_history(store)?;

@@ -362,7 +362,14 @@ export type Decision =
 /**  The applicant withdrew; entered by the staff member handling it. */
 { kind: "withdraw"; reason: string } | 
 /**  The one viewing an application allows (002 §11), signed by the escort. */
-{ kind: "viewing"; session: string };
+{ kind: "viewing"; session: string } | 
+/**
+ *  函覆: the letter that answered an agency's letter with the decision
+ *  (001 §6(1), 004 §8(5)3(2)). Recorded by the staff handling the case
+ *  once it is decided; it changes no status and is kept beside the
+ *  signed case, not in it, so recording it voids no decision.
+ */
+{ kind: "reply"; letter: ReplyLetter };
 
 /**
  *  One signed event on an application. Stored in the case document's
@@ -394,7 +401,12 @@ export type DecisionRequest = { kind: "approve" } | { kind: "reject"; reason: st
  *  The escort records the application's one viewing (002 §11), naming
  *  the recorder's playback session.
  */
-{ kind: "viewing"; session: string };
+{ kind: "viewing"; session: string } | 
+/**
+ *  函覆: the letter that answered an agency with the decision, and its
+ *  scan (a photo taken through the photo pipeline), once decided.
+ */
+{ kind: "reply"; letter: ReplyLetter };
 
 /**
  *  A device, named by the first 16 bytes of the SHA-256 of its Ed25519 public
@@ -702,6 +714,16 @@ export type RepairClosure = {
 	/**  What was repaired and how (處理情形). */
 	note: string,
 	photos: string[],
+};
+
+/**  函覆: the reply letter's particulars and its scan. */
+export type ReplyLetter = {
+	/**  文號. */
+	number: string,
+	/**  發文日期, `YYYY-MM-DD`. */
+	date: string,
+	/**  SHA-256 of the scanned letter, stored as a blob. */
+	blob: string | null,
 };
 
 export type Role = 

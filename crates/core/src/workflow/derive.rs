@@ -29,8 +29,9 @@ pub fn derive_status(
     d.ignore_after_final(&finals);
     // 5. Concurrent finals: a rejection wins, then a withdrawal, then an approval.
     let (status, approvals) = d.resolve_concurrent_finals(&finals);
-    // 6. The one viewing.
+    // 6. The one viewing; 7. reply letters answer the counted decision.
     let status = d.the_one_viewing(status, &approvals);
+    d.replies_answer_the_decision(&finals);
     d.conflicting_votes();
     d.finish(status)
 }
@@ -213,13 +214,13 @@ impl<'a> Deriving<'a> {
     }
 
     /// Step 4: a decision with a final one in its past does not count
-    /// (viewings are judged in step 6).
+    /// (viewings are judged in step 6, reply letters in step 7).
     fn ignore_after_final(&mut self, finals: &BTreeSet<EntryId>) {
         let late: Vec<EntryId> = self
             .valid
             .iter()
             .filter(|(id, e)| {
-                !matches!(e.decision, Decision::Viewing { .. })
+                !matches!(e.decision, Decision::Viewing { .. } | Decision::Reply { .. })
                     && !matches!(self.ignored.get(*id), Some(IgnoreReason::StepsMissing { .. }))
                     && self.after_final(finals, id)
             })
@@ -320,6 +321,23 @@ impl<'a> Deriving<'a> {
             self.ignored.insert(id, IgnoreReason::SecondViewing);
         }
         Status::Viewed
+    }
+
+    /// Step 7: a reply letter (函覆) counts only when its signer had seen
+    /// the final decision that counts: the letter states the result.
+    fn replies_answer_the_decision(&mut self, finals: &BTreeSet<EntryId>) {
+        let counted: Vec<&EntryId> = finals.iter().filter(|f| !self.ignored.contains_key(*f)).collect();
+        let unanswered: Vec<EntryId> = self
+            .valid
+            .iter()
+            .filter(|(id, e)| {
+                matches!(e.decision, Decision::Reply { .. }) && !counted.iter().any(|f| self.past.of(id).contains(*f))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in unanswered {
+            self.ignored.insert(id, IgnoreReason::ReplyWithoutDecision);
+        }
     }
 
     /// A member's two votes where neither saw the other (and no later vote

@@ -57,7 +57,7 @@ pub(super) fn check_event(
     let role_ok = match &e.decision {
         Decision::Approve | Decision::Reject { .. } => in_sign_step,
         Decision::Vote { .. } => in_committee,
-        Decision::Withdraw { .. } | Decision::Viewing { .. } => {
+        Decision::Withdraw { .. } | Decision::Viewing { .. } | Decision::Reply { .. } => {
             permissions::fixed_roles(Register::ApplicationCase, Access::Sign).contains(&e.role)
         }
     };
@@ -75,6 +75,12 @@ pub(super) fn check_event(
     };
     if missing_reason {
         return Err(IgnoreReason::MissingReason);
+    }
+    if let Decision::Reply { letter } = &e.decision {
+        if case.official_letter.is_none() {
+            return Err(IgnoreReason::NoLetterToReply);
+        }
+        letter.check().map_err(|_| IgnoreReason::MalformedReply)?;
     }
     if e.case_hash != case_hash {
         return Err(IgnoreReason::CaseChanged);

@@ -82,6 +82,13 @@ pub enum IgnoreReason {
     ViewingWithoutApproval,
     /// One application allows one viewing.
     SecondViewing,
+    /// A reply letter (函覆) on a case no agency's letter asked.
+    NoLetterToReply,
+    /// A reply letter without its number, with a date that does not parse,
+    /// or a scan that is not named by its SHA-256.
+    MalformedReply,
+    /// A reply letter made before its signer had seen the decision that counts.
+    ReplyWithoutDecision,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

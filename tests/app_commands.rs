@@ -295,6 +295,18 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
     assert!(kind == "invalid" || kind == "refused", "{kind}: {message}");
     assert!(message.contains("does not accept applications"), "{message}");
 
+    // Before filing, the screen asks which footage exists: none was
+    // recorded on this site, so the whole window is missing; the
+    // inspector may not ask.
+    let window = json!({ "cameras": ["cam-01"], "from": "2026-11-20 09:00", "to": "2026-11-20 10:00" });
+    let spans = manager.call("footage_spans", window.clone()).unwrap();
+    assert_eq!(spans["cameras"][0]["camera"], "cam-01", "{spans}");
+    assert_eq!(spans["cameras"][0]["recorded"], json!([]), "{spans}");
+    assert_eq!(spans["cameras"][0]["missing"][0], spans["window"], "{spans}");
+    let (kind, message) = inspector.error_kind("footage_spans", window);
+    assert_ne!(kind, "offline", "{message}");
+    assert!(message.contains("receive applications"), "{message}");
+
     // Bad input is refused with what to fix, and nothing is stored.
     for (changes, expected) in [
         (json!({ "reason": " " }), "reason"),

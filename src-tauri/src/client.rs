@@ -15,6 +15,7 @@ use custos_api::documents::{
     DocumentInfo, DocumentList, PushAccepted, PushRequest, SyncItem, SyncRequest, SyncResponse,
 };
 use custos_api::enroll::{EnrollRequest, EnrollResponse};
+use custos_api::footage::{FootageSpans, SpansQuery};
 use custos_core::access::Refusal;
 use custos_core::signing::{DeviceKey, auth_challenge_bytes};
 
@@ -214,6 +215,17 @@ impl RecorderClient {
     pub async fn camera_health(&self, token: &Token) -> Result<SiteHealth> {
         self.send(self.http.get(self.url("/v1/cameras/health")).bearer_auth(&token.token))
             .await
+    }
+
+    /// Which footage exists for the cameras over the window, for filing.
+    pub async fn footage_spans(&self, token: &Token, query: &SpansQuery) -> Result<FootageSpans> {
+        self.send(
+            self.http
+                .get(self.url("/v1/footage/spans"))
+                .query(query)
+                .bearer_auth(&token.token),
+        )
+        .await
     }
 
     /// The camera's current picture (JPEG), for the roles allowed to see it.

@@ -37,6 +37,7 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::applications::application_form,
             commands::applications::file_application,
             commands::applications::amend_application,
+            commands::applications::footage_spans,
             commands::applications::decide,
             commands::applications::applications,
             commands::logbook::logbook,

@@ -172,6 +172,16 @@ impl SyncClient {
         Ok(self.client.camera_health(&token).await?)
     }
 
+    /// Which footage exists for cameras over a window (online only).
+    pub async fn footage_spans(
+        &mut self,
+        query: &custos_api::footage::SpansQuery,
+        now_ms: i64,
+    ) -> Result<custos_api::footage::FootageSpans, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.footage_spans(&token, query).await?)
+    }
+
     /// A camera's current picture (online only, and only for allowed roles).
     pub async fn snapshot(&mut self, camera: &str, now_ms: i64) -> Result<Vec<u8>, SyncError> {
         let token = self.token(now_ms).await?;

@@ -726,3 +726,78 @@ async fn the_sweep_the_health_api_and_retention_status_agree_on_the_floor() {
     assert_eq!(status(&r)["floor_at_risk"], false);
     assert_eq!(open_floor_alarms(&r), 0, "ended");
 }
+
+/// The staff filing an application ask which footage exists for the
+/// cameras and window (001 §6(3)): each camera's recorded spans, joined
+/// across the cut between segments, and what is missing; the rest of the
+/// staff are refused, and a question that is not bounded is refused
+/// before the index is read.
+#[tokio::test]
+async fn the_filing_staff_see_which_footage_exists_for_a_window() {
+    let now = Timestamp(1_795_485_600_000);
+    let people: &[(&str, &[&str])] = &[("王經理", &["manager"]), ("黃巡檢", &["inspector"])];
+    let cameras = [
+        ("cam-01", "rtsp://127.0.0.1:9/unreachable", false),
+        ("cam-02", "rtsp://127.0.0.1:9/unreachable", false),
+    ];
+    let mut r = Recorder::start_simulated("kaohsiung-kindergarten", people, &cameras, &["--no-recording"], now);
+    r.kill_serving();
+    // Yesterday 10:00-10:30: cam-01 recorded five-minute segments except
+    // 10:10-10:20; cam-02 nothing.
+    let from = now.0 - DAY_MS;
+    let five = 5 * MINUTE_MS;
+    let starts: Vec<(&str, i64)> = [0, 1, 4, 5].iter().map(|k| ("cam-01", from + k * five)).collect();
+    put_segments(&r.data(), &starts, 300);
+    r.serve_again(&["--no-recording"]);
+    r.advance(0).await;
+    let manager = r.enroll("王經理", 1).await;
+    let manager = r.token(&manager).await;
+    let inspector = r.enroll("黃巡檢", 2).await;
+    let inspector = r.token(&inspector).await;
+    let to = from + 6 * five;
+    let ask =
+        |cameras: &str, from: i64, to: i64| format!("/v1/footage/spans?cameras={cameras}&from_ms={from}&to_ms={to}");
+
+    let res = r.get(&ask("cam-01,cam-02,cam-01", from, to), Some(&manager)).await;
+    assert_eq!(res.status(), 200);
+    let answer: serde_json::Value = res.json().await.unwrap();
+    let spans = |camera: usize, kind: &str| -> Vec<(i64, i64)> {
+        answer["cameras"][camera][kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["from_ms"].as_i64().unwrap(), s["to_ms"].as_i64().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        answer["cameras"].as_array().unwrap().len(),
+        2,
+        "each camera once: {answer}"
+    );
+    let near = |(a, b): (i64, i64), (c, d): (i64, i64)| (a - c).abs() <= 2_000 && (b - d).abs() <= 2_000;
+    let recorded = spans(0, "recorded");
+    assert_eq!(recorded.len(), 2, "{answer}");
+    assert!(near(recorded[0], (from, from + 2 * five)), "{recorded:?}");
+    assert!(near(recorded[1], (from + 4 * five, to)), "{recorded:?}");
+    let missing = spans(0, "missing");
+    assert_eq!(missing.len(), 1, "{answer}");
+    assert!(near(missing[0], (from + 2 * five, from + 4 * five)), "{missing:?}");
+    assert_eq!(spans(1, "recorded"), []);
+    assert_eq!(spans(1, "missing"), [(from, to)], "cam-02 recorded nothing then");
+
+    let res = r.get(&ask("cam-01", from, to), Some(&inspector)).await;
+    assert_eq!(res.status(), 403, "only the staff who receive applications ask");
+    for (path, why) in [
+        (ask("cam-01", from, from + 8 * DAY_MS), "seven days"),
+        (ask("cam-99", from, to), "cam-99"),
+        (ask("", from, to), "at least one camera"),
+        (ask("cam-01", to, from), "end after it starts"),
+        ("/v1/footage/spans?cameras=cam-01".to_string(), "query parameters"),
+    ] {
+        let res = r.get(&path, Some(&manager)).await;
+        assert_eq!(res.status(), 400, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{path}");
+        let problem: serde_json::Value = res.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains(why), "{path}: {problem}");
+    }
+}

@@ -95,3 +95,29 @@ pub fn decide(
 pub fn applications(device: State<'_, ThisDevice>) -> Result<Vec<registers::ApplicationView>> {
     Ok(registers::applications(&device.store)?)
 }
+
+/// Which footage exists for the cameras over the window the manager is
+/// filing (Taipei minutes, `YYYY-MM-DD HH:MM`, as the form takes them),
+/// from the recorder now: offline, the screen says it cannot tell.
+#[tauri::command]
+#[specta::specta]
+pub async fn footage_spans(
+    device: State<'_, ThisDevice>,
+    cameras: Vec<String>,
+    from: String,
+    to: String,
+) -> Result<custos_api::footage::FootageSpans> {
+    let minute = |text: &str| {
+        custos_core::time::Timestamp::parse_taipei_minute(text).map_err(|e| CommandError::new(ErrorKind::Invalid, e))
+    };
+    let query = custos_api::footage::SpansQuery {
+        cameras: cameras.join(","),
+        from_ms: minute(&from)?.0,
+        to_ms: minute(&to)?.0,
+    };
+    Ok(device
+        .client()
+        .await?
+        .footage_spans(&query, device.clock.now().0)
+        .await?)
+}

@@ -25,6 +25,7 @@ export const cameraSnapshot = commands.camera_snapshot;
 export const applicationForm = commands.application_form;
 export const fileApplication = commands.file_application;
 export const amendApplication = commands.amend_application;
+export const footageSpans = commands.footage_spans;
 export const decide = commands.decide;
 export const applications = commands.applications;
 export const logbook = commands.logbook;
@@ -56,6 +57,7 @@ export const byCommand = {
   application_form: applicationForm,
   file_application: fileApplication,
   amend_application: amendApplication,
+  footage_spans: footageSpans,
   decide,
   applications,
   logbook,

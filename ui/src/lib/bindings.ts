@@ -52,6 +52,12 @@ export const commands = {
 	/**  Amends an application still in review with the form's fields anew. */
 	amend_application: (application: string, draft: ApplicationDraft) => __TAURI_INVOKE<ApplicationView>("amend_application", { application, draft }),
 	/**
+	 *  Which footage exists for the cameras over the window the manager is
+	 *  filing (Taipei minutes, `YYYY-MM-DD HH:MM`, as the form takes them),
+	 *  from the recorder now: offline, the screen says it cannot tell.
+	 */
+	footage_spans: (cameras: string[], from: string, to: string) => __TAURI_INVOKE<FootageSpans>("footage_spans", { cameras, from, to }),
+	/**
 	 *  Approves, rejects (with a reason), votes on, withdraws or records the viewing of an application,
 	 *  signed by this device's key, acting in `role` (one of this person's roles).
 	 */
@@ -245,6 +251,18 @@ export type CameraCheck = {
 	/**  時間之年、月、日、時、分能準點呈現 (001 §3(3)). */
 	time_correct: boolean,
 	note: string,
+};
+
+/**  One camera's footage over the window. */
+export type CameraFootage = {
+	camera: string,
+	/**
+	 *  Footage that exists, clipped to the window, in order; breaks of up
+	 *  to five seconds between segments are not gaps.
+	 */
+	recorded: Span[],
+	/**  The rest of the window: never recorded, or destroyed. */
+	missing: Span[],
 };
 
 /**  A camera's measured health. */
@@ -472,6 +490,12 @@ export type ErrorKind =
 
 /**  The kinds of fault a check can find; each opens a repair. */
 export type FaultKind = "host" | "not_running" | "picture" | "audio" | "storage" | "time";
+
+export type FootageSpans = {
+	window: Span,
+	/**  In the order asked. */
+	cameras: CameraFootage[],
+};
 
 /**  One field as the paper form has it. */
 export type FormField = {
@@ -814,6 +838,12 @@ export type SiteView = {
 	 *  profile's `countersign_by` and the supervisor.
 	 */
 	may_countersign: boolean,
+};
+
+/**  A stretch of time, `[from_ms, to_ms)`. */
+export type Span = {
+	from_ms: number,
+	to_ms: number,
 };
 
 /**  The state of an application, derived. */

@@ -11,6 +11,7 @@ use custos_core::policy::EffectiveRetention;
 use custos_core::retention::{FloorCheck, floor_check};
 use custos_core::time::{DAY_MS, Timestamp};
 
+use super::paths::LONGEST_SEGMENT_MS;
 use crate::base::error::{RecorderError, Result};
 use crate::db::Store;
 use crate::registers::Registers;
@@ -71,8 +72,6 @@ pub fn floor_outlook(
 ) -> Result<DiskOutlook> {
     let kept = store.footage_bytes()?.max(0) as u64;
     let bytes_per_day = store.bytes_since(now.0 - DAY_MS)?.max(0) as u64;
-    // Segments are at most ten minutes long (`serve --segment-seconds`).
-    const LONGEST_SEGMENT_MS: i64 = 10 * 60_000;
     let mut held: BTreeSet<(String, i64)> = BTreeSet::new();
     let mut held_bytes = 0u64;
     for hold in holds {

@@ -18,6 +18,7 @@ use custos_core::permissions::{self, Access, Register};
 
 use super::disk::{DiskSpace, outlook};
 use super::paths::{camera_dir, segment_file_name};
+use super::spans::BREAK_TOLERANCE_MS;
 use custos_api::cameras::PictureCheck;
 
 use super::picture::{BLUR_THRESHOLD, EXAMINED_SECONDS, PictureChecks, examine};
@@ -226,7 +227,7 @@ pub fn index_health(rows: &[SegmentRow], now: Timestamp, segment_seconds: u32, o
     let hour_ago = now.0 - 3_600_000;
     let gaps = rows
         .windows(2)
-        .filter(|w| w[1].real_start_ms > hour_ago && w[1].real_start_ms - w[0].real_end_ms > 5_000)
+        .filter(|w| w[1].real_start_ms > hour_ago && w[1].real_start_ms - w[0].real_end_ms > BREAK_TOLERANCE_MS)
         .count();
     // A segment closes every `segment_seconds`; allow two of them and the probe time.
     let recording = age.is_some_and(|a| a <= f64::from(segment_seconds) * 2.0 + 10.0);

@@ -1,7 +1,7 @@
 //! Footage: recording ([`ingest`]), the index against the disk at start
 //! ([`reconcile`]), retention ([`retention`], with the disk and the floor in
-//! [`disk`]), camera health ([`health`], [`picture`]) and still frames
-//! ([`frames`]). Paths are derived from the camera and the time
+//! [`disk`]), camera health ([`health`], [`picture`]), which footage exists
+//! ([`spans`]) and still frames ([`frames`]). Paths are derived from the camera and the time
 //! ([`paths`]). Footage uses the registers (holds, alarms, the destruction
 //! record); the registers never use footage.
 
@@ -13,3 +13,4 @@ pub mod paths;
 pub mod picture;
 pub mod reconcile;
 pub mod retention;
+pub mod spans;

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 
 use custos_core::time::{CivilDate, DAY_MS};
 
+/// The longest a recorded segment runs (`serve --segment-seconds` is at
+/// most 600): a segment overlapping a window starts at most this long
+/// before it.
+pub const LONGEST_SEGMENT_MS: i64 = 10 * 60_000;
+
 /// Where a camera's segments live.
 pub fn camera_dir(data: &Path, camera: &str) -> PathBuf {
     data.join("footage").join(camera)

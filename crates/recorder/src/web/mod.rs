@@ -10,6 +10,7 @@ pub mod cameras;
 pub mod documents;
 pub mod enroll;
 pub mod events;
+pub mod footage;
 pub mod health;
 pub mod me;
 pub mod problem;
@@ -83,6 +84,7 @@ pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) 
         .routes(routes!(events::events))
         .routes(routes!(cameras::health))
         .routes(routes!(cameras::snapshot))
+        .routes(routes!(footage::spans))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))

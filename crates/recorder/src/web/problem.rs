@@ -1,7 +1,8 @@
 //! `application/problem+json` (RFC 9457): every error says what went wrong
 //! and what to do, in words a person can act on.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custos_api::Problem;
@@ -87,6 +88,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             )),
             Err(rejection) => Err(ApiError::bad_request(format!(
                 "the request body must be JSON of the documented shape (Content-Type: application/json): {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// Query parameters whose rejection is a problem document, not plain text.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "the query parameters must be as documented: {}",
                 rejection.body_text()
             ))),
         }

@@ -96,6 +96,11 @@ impl fmt::Display for DocKey {
     }
 }
 
+/// The years a register document may be kept for: none was kept before
+/// the regulations, and none is made for a century ahead.
+pub const MIN_YEAR: i32 = 2000;
+pub const MAX_YEAR: i32 = 2199;
+
 impl FromStr for DocKey {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, CoreError> {
@@ -120,6 +125,15 @@ impl FromStr for DocKey {
             ["applications", id, "personal"] => DocKey::ApplicationPersonal(id.parse()?),
             _ => return Err(bad()),
         };
+        // One spelling per document: `inspections/2026-+1` or a lower-case
+        // id would otherwise be a second document beside the real one.
+        let year = match key {
+            DocKey::Inspections { year, .. } | DocKey::Logbook { year } => Some(year),
+            _ => None,
+        };
+        if key.to_string() != s || year.is_some_and(|y| !(MIN_YEAR..=MAX_YEAR).contains(&y)) {
+            return Err(bad());
+        }
         Ok(key)
     }
 }
@@ -164,6 +178,18 @@ pub fn collection<D: ReadDoc>(doc: &D, name: &str) -> Result<ObjId, CoreError> {
     }
 }
 
+/// A collection, or `None` where the document has none: readers take a
+/// missing collection as empty, so that no document can stop a reader
+/// (a document made before its genesis, or by an older build). Anything
+/// but a map there is malformed.
+fn collection_if_any<D: ReadDoc>(doc: &D, name: &str) -> Result<Option<ObjId>, CoreError> {
+    match doc.get(ROOT, name)? {
+        None => Ok(None),
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+        Some(_) => Err(CoreError::Malformed(format!("{name:?} is not a collection"))),
+    }
+}
+
 /// Writes one entry (reconciling only that entry, never the whole register).
 pub fn put_entry<T: Reconcile>(doc: &mut AutoCommit, coll: &str, key: &str, value: &T) -> Result<(), CoreError> {
     let obj = collection(doc, coll)?;
@@ -177,7 +203,9 @@ pub fn get_entry<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
     coll: &str,
     key: &str,
 ) -> Result<Option<T>, CoreError> {
-    let obj = collection(doc, coll)?;
+    let Some(obj) = collection_if_any(doc, coll)? else {
+        return Ok(None);
+    };
     if ReadDoc::get(doc, &obj, key)?.is_none() {
         return Ok(None);
     }
@@ -189,7 +217,9 @@ pub fn entries<D: autosurgeon::ReadDoc + ReadDoc, T: Hydrate>(
     doc: &D,
     coll: &str,
 ) -> Result<BTreeMap<String, T>, CoreError> {
-    let obj = collection(doc, coll)?;
+    let Some(obj) = collection_if_any(doc, coll)? else {
+        return Ok(BTreeMap::new());
+    };
     let keys: Vec<String> = doc.keys(&obj).collect();
     let mut out = BTreeMap::new();
     for key in keys {
@@ -233,6 +263,13 @@ mod tests {
             "inspections/26-1",
             "applications/x/case",
             "logbook/../x",
+            // One spelling per document, and years a register is kept for.
+            "inspections/2026-+1",
+            "inspections/+026-11",
+            "logbook/+026",
+            "inspections/0000-01",
+            "logbook/9999",
+            "applications/01arz3ndektsv4rrffq69g5fav/case",
         ] {
             assert!(bad.parse::<DocKey>().is_err(), "{bad:?}");
         }

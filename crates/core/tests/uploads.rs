@@ -600,3 +600,26 @@ fn a_reply_letter_is_taken_once_the_agencys_case_is_decided_and_its_scan_is_refe
         "the reply's scan may be fetched by whoever reads the case"
     );
 }
+
+#[test]
+fn a_document_is_created_only_whole_with_a_first_entry() {
+    let mut fx = wanhua();
+    let new = Automerge::new();
+    // Nothing at all, or the genesis alone: no document comes of it.
+    let err = upload(&mut fx, &DocKey::Holds, &new, &[], "inspector").unwrap_err();
+    assert!(err.starts_with("no_genesis"), "{err}");
+    let genesis: Vec<Change> = docs::genesis(&NOVEMBER).get_changes(&[]).into_iter().collect();
+    let err = upload(&mut fx, &NOVEMBER, &new, &genesis, "inspector").unwrap_err();
+    assert!(err.starts_with("empty_document"), "{err}");
+    // With its first entry, it is.
+    let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        &entry(&fx, "inspector", true),
+    );
+    let stored = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap();
+    // An empty push to a document that exists changes nothing.
+    let again = upload(&mut fx, &NOVEMBER, &stored, &[], "inspector").unwrap();
+    assert_eq!(again.get_heads(), stored.get_heads());
+}

@@ -89,17 +89,27 @@ pub fn check_upload(
             ),
         ));
     }
-    if after.get_heads() == before_heads {
-        return Ok(after);
-    }
+    // A document is created only whole: from its genesis (which makes its
+    // collections) and with a first entry its sender may write. An empty
+    // push once made a holds document with no collections, and retention
+    // failed on it for good.
     if before_heads.is_empty() && !includes_genesis {
         return Err(refuse(
             "no_genesis",
             format!("{key} must start from its genesis change"),
         ));
     }
+    if after.get_heads() == before_heads {
+        return Ok(after);
+    }
 
     let touched = addressed_entries(&after, changes, &genesis)?;
+    if before_heads.is_empty() && touched.is_empty() {
+        return Err(refuse(
+            "empty_document",
+            format!("{key} is created with its first entry, not empty"),
+        ));
+    }
     let rules = Rules {
         key,
         before_heads: &before_heads,

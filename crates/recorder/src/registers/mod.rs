@@ -4,12 +4,14 @@
 //! [`push`], the recorder's own changes ([`own`]: [`holds`], [`alarms`],
 //! [`checkpoints`]) and the console's ([`site`]). Devices come in through
 //! [`enrollment`] and [`sign_in`], read through [`reading`] and [`sync`],
-//! and hand in photos through [`blobs`]; [`watcher`] tells open apps of a
+//! and hand in photos through [`blobs`]; what they send is bounded in
+//! [`bounds`] before automerge sees it; [`watcher`] tells open apps of a
 //! change. Nothing here knows footage files: what it needs of the footage
 //! index it reads from `db`.
 
 pub mod alarms;
 pub mod blobs;
+pub mod bounds;
 pub mod checkpoints;
 pub mod enrollment;
 pub mod holds;

@@ -12,6 +12,7 @@ use custos_core::documents::DocKey;
 use custos_core::history::heads_to_hex;
 use serde_json::json;
 
+use super::bounds;
 use super::service::{Registers, Writing};
 use super::sign_in::SignedIn;
 use crate::base::error::{RecorderError, Result};
@@ -51,8 +52,7 @@ impl Registers {
             let bytes = B64
                 .decode(text)
                 .map_err(|_| RecorderError::BadRequest(format!("change {i} is not base64")))?;
-            let change = Change::from_bytes(bytes)
-                .map_err(|e| RecorderError::BadRequest(format!("change {i} is not an automerge change: {e}")))?;
+            let change = bounds::change(bytes).map_err(|e| RecorderError::BadRequest(format!("change {i}: {e}")))?;
             decoded.push(change);
         }
         self.write().await?.push(who, &key, &decoded)

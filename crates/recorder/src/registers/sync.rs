@@ -2,11 +2,12 @@
 //! recorder's side read-only (`sync::State::new_read_only`), for the
 //! documents a device may read. The upload side is [`super::push`].
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync::SyncDoc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use custos_core::documents::DocKey;
 
+use super::bounds;
 use super::service::Registers;
 use super::sign_in::SignedIn;
 use crate::base::error::{RecorderError, Result};
@@ -17,7 +18,8 @@ pub const MAX_SYNC_DOCUMENTS: usize = 200;
 impl Registers {
     /// One round of sync for several documents: each `(key, message)` in
     /// (the message an automerge sync message in base64), the recorder's
-    /// answer out (`None` when the device has everything).
+    /// answer out (`None` when the device has everything), once per key
+    /// (the first message for it counts).
     pub fn sync(&self, who: &SignedIn, items: &[(String, String)]) -> Result<Vec<(String, Option<String>)>> {
         if items.len() > MAX_SYNC_DOCUMENTS {
             return Err(RecorderError::BadRequest(format!(
@@ -26,7 +28,14 @@ impl Registers {
         }
         let site = self.site()?;
         let mut replies = Vec::with_capacity(items.len());
+        // Each document is answered once, however often it is named: a
+        // request naming one document 200 times must cost what naming it
+        // once does.
+        let mut answered = std::collections::HashSet::new();
         for (name, message) in items {
+            if !answered.insert(name.as_str()) {
+                continue;
+            }
             let key: DocKey = name
                 .parse()
                 .map_err(|e: custos_core::CoreError| RecorderError::BadRequest(e.to_string()))?;
@@ -41,8 +50,7 @@ impl Registers {
             let raw = B64
                 .decode(message)
                 .map_err(|_| RecorderError::BadRequest(format!("{key}: the message is not base64")))?;
-            let message = sync::Message::decode(&raw)
-                .map_err(|e| RecorderError::BadRequest(format!("{key}: not an automerge sync message: {e}")))?;
+            let message = bounds::sync_message(&raw).map_err(|e| RecorderError::BadRequest(format!("{key}: {e}")))?;
             let mut state = self.sync_states.take(who.device_id.as_str(), name);
             doc.receive_sync_message(&mut state, message)
                 .map_err(|e| RecorderError::BadRequest(format!("{key}: the sync message cannot be applied: {e}")))?;

@@ -99,6 +99,7 @@ pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) 
         .fallback(problem::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
+    let router = problem::answer_panics(router);
     #[cfg(feature = "simulated-clock")]
     if let Some(clock) = simulated {
         return router.merge(simulation::router(clock));

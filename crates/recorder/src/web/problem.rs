@@ -111,10 +111,65 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// A handler that panics is answered `500 problem+json`, logged, and the
+/// recorder goes on serving: a bug in one request must not end the others.
+/// Input that would make a library panic is refused before it gets there
+/// (`registers::bounds`); this is the net under that.
+pub fn answer_panics(router: axum::Router) -> axum::Router {
+    router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        |panic: Box<dyn std::any::Any + Send>| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            ApiError::internal(format!("a handler panicked: {what}")).into_response()
+        },
+    ))
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "Not found",
         "no such endpoint; see /v1/openapi.json",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_as_a_problem_and_the_router_serves_on() {
+        async fn boom() -> &'static str {
+            panic!("remainder by zero")
+        }
+        let router = super::answer_panics(
+            axum::Router::new()
+                .route("/boom", get(boom))
+                .route("/fine", get(|| async { "fine" })),
+        );
+        let res = router
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains("try again"),
+            "the person is told what to do, not the panic: {problem}"
+        );
+        let res = router
+            .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "the next request is served");
+    }
 }

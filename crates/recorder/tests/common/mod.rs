@@ -52,8 +52,22 @@ pub fn ok(out: Output) -> String {
 
 /// `custos-recorder serve` on `data` and a free port, on the simulated
 /// clock at `now` if given; returns it and its address.
-fn serve(data: &str, serve_args: &[&str], simulated_now: Option<i64>, env: &[(String, String)]) -> (Child, String) {
-    let mut command = Command::new(recorder_bin());
+fn serve(
+    data: &str,
+    serve_args: &[&str],
+    simulated_now: Option<i64>,
+    env: &[(String, String)],
+    memory_limit: Option<u64>,
+) -> (Child, String) {
+    // Under `prlimit --as`, which execs the recorder: the child's pid is the recorder's.
+    let mut command = match memory_limit {
+        Some(bytes) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--as={bytes}")).arg("--").arg(recorder_bin());
+            c
+        }
+        None => Command::new(recorder_bin()),
+    };
     if let Some(now) = simulated_now {
         command.env("CUSTOS_SIMULATED_NOW", now.to_string());
     }
@@ -195,7 +209,7 @@ impl Recorder {
             }
             ok(console(&args));
         }
-        let (child, addr) = serve(&data_s, serve_args, simulated_now, &[]);
+        let (child, addr) = serve(&data_s, serve_args, simulated_now, &[], None);
         let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
         let client = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
@@ -259,9 +273,35 @@ impl Recorder {
             .simulated_now
             .as_ref()
             .map(|n| n.load(std::sync::atomic::Ordering::SeqCst));
-        let (child, addr) = serve(&self.data_str(), serve_args, now, &self.env);
+        let (child, addr) = serve(&self.data_str(), serve_args, now, &self.env, None);
         self.child = child;
         self.base = addr;
+    }
+
+    /// Starts `serve` again with its address space limited to `bytes`
+    /// (`prlimit --as`): a test of hostile input that a regression lets
+    /// through then fails on its own recorder, not on the machine.
+    pub fn serve_under_memory_limit(&mut self, bytes: u64, serve_args: &[&str]) {
+        self.kill_serving();
+        let (child, addr) = serve(&self.data_str(), serve_args, None, &self.env, Some(bytes));
+        self.child = child;
+        self.base = addr;
+    }
+
+    /// Whether `serve` is still running.
+    pub fn serving(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The most memory `serve` has held so far (VmHWM), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kib * 1024
     }
 
     pub fn data(&self) -> PathBuf {

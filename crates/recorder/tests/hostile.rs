@@ -1,0 +1,195 @@
+//! Attacks by an enrolled device, against the real binary under a memory
+//! limit of its own: a parent representative's phone sends what automerge
+//! would choke on. Each is answered 4xx `problem+json`, and the recorder
+//! goes on serving.
+
+mod common;
+
+use std::io::Write;
+
+use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use common::*;
+use serde_json::{Value, json};
+
+/// The address space each recorder here may use: enough to serve, far
+/// less than the 16 GiB one hostile message once made it ask for.
+const MEMORY_LIMIT: u64 = 2 << 30;
+
+const PEOPLE: &[(&str, &[&str])] = &[("林專責", &["manager"]), ("陳家長", &["committee_parent"])];
+
+async fn parent_phone() -> (Recorder, String) {
+    let mut r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    r.serve_under_memory_limit(MEMORY_LIMIT, &["--no-recording"]);
+    let phone = r.enroll("陳家長", 7).await;
+    let token = r.token(&phone).await;
+    (r, token)
+}
+
+async fn sync(r: &Recorder, token: &str, items: &[(&str, Vec<u8>)]) -> reqwest::Response {
+    let documents: Vec<Value> = items
+        .iter()
+        .map(|(key, message)| json!({ "key": key, "message": B64.encode(message) }))
+        .collect();
+    r.client
+        .post(r.url("/v1/sync"))
+        .bearer_auth(token)
+        .json(&json!({ "documents": documents }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A V1 sync message with no heads or needs and one summary whose Bloom
+/// filter has `entries`, `bits_per_entry` and `probes` as given.
+fn message_with_filter(entries: u64, bits_per_entry: u64, probes: u64) -> Vec<u8> {
+    let mut bloom = Vec::new();
+    for n in [entries, bits_per_entry, probes] {
+        leb128::write::unsigned(&mut bloom, n).unwrap();
+    }
+    bloom.resize(bloom.len() + (entries * bits_per_entry).div_ceil(8) as usize, 0);
+    let mut m = vec![0x42, 0, 0, 1, 0];
+    leb128::write::unsigned(&mut m, bloom.len() as u64).unwrap();
+    m.extend(bloom);
+    m.push(0);
+    m
+}
+
+/// The recorder answers and a real sync of the site goes through.
+async fn still_serving(r: &mut Recorder, token: &str) {
+    assert!(r.serving(), "the recorder is still running");
+    assert_eq!(r.get("/v1/health", None).await.status(), 200);
+    let mut doc = AutoCommit::new();
+    let mut state = sync::State::new();
+    let message = doc.sync().generate_sync_message(&mut state).unwrap().encode();
+    let res = sync(r, token, &[("site", message)]).await;
+    assert_eq!(res.status(), 200, "an honest sync is served");
+    let reply: Value = res.json().await.unwrap();
+    let answer = B64.decode(reply["documents"][0]["message"].as_str().unwrap()).unwrap();
+    doc.sync()
+        .receive_sync_message(&mut state, sync::Message::decode(&answer).unwrap())
+        .unwrap();
+}
+
+async fn assert_problem(res: reqwest::Response, status: u16, why: &str) {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: Value = res.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(why), "{detail}");
+}
+
+#[tokio::test]
+async fn hostile_bloom_filters_are_refused_and_the_recorder_serves_on() {
+    let (mut r, token) = parent_phone().await;
+    // No bits per entry (automerge: remainder by zero); 2³²−1 probes (16 GiB
+    // per change hash); 2²⁴ probes twenty times in one request (a minute of CPU).
+    let no_bits = message_with_filter(1, 0, 7);
+    let res = sync(&r, &token, &[("site", no_bits)]).await;
+    assert_problem(res, 400, "bits per entry").await;
+    let res = sync(&r, &token, &[("site", message_with_filter(1, 10, u32::MAX.into()))]).await;
+    assert_problem(res, 400, "probes").await;
+    let many: Vec<(&str, Vec<u8>)> = (0..20).map(|_| ("site", message_with_filter(1, 10, 1 << 24))).collect();
+    let res = sync(&r, &token, &many).await;
+    assert_problem(res, 400, "probes").await;
+    still_serving(&mut r, &token).await;
+}
+
+#[tokio::test]
+async fn a_document_named_two_hundred_times_is_answered_once() {
+    let (mut r, token) = parent_phone().await;
+    let mut doc = AutoCommit::new();
+    let message = doc
+        .sync()
+        .generate_sync_message(&mut sync::State::new())
+        .unwrap()
+        .encode();
+    let once = sync(&r, &token, &[("site", message.clone())]).await;
+    assert_eq!(once.status(), 200);
+    let once = once.bytes().await.unwrap().len();
+    let copies: Vec<(&str, Vec<u8>)> = (0..200).map(|_| ("site", message.clone())).collect();
+    let res = sync(&r, &token, &copies).await;
+    assert_eq!(res.status(), 200);
+    let reply: Value = res.json().await.unwrap();
+    assert_eq!(
+        reply["documents"].as_array().unwrap().len(),
+        1,
+        "one answer per document"
+    );
+    let size = reply.to_string().len();
+    assert!(size <= once + once / 10, "200 copies cost {size} bytes, one {once}");
+    still_serving(&mut r, &token).await;
+}
+
+#[tokio::test]
+async fn a_compressed_change_is_refused_before_it_is_inflated() {
+    let (mut r, token) = parent_phone().await;
+    // A change chunk of type 2 (deflated) whose 1 MB inflates to 1 GiB of zeros.
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        deflate.write_all(&zeros).unwrap();
+    }
+    let deflated = deflate.finish().unwrap();
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    leb128::write::unsigned(&mut chunk, deflated.len() as u64).unwrap();
+    chunk.extend(&deflated);
+    let before = r.peak_memory();
+    let push = |changes: Vec<String>| {
+        r.client
+            .post(r.url("/v1/push"))
+            .bearer_auth(&token)
+            .json(&json!({ "key": "inspections/2026-11", "changes": changes }))
+            .send()
+    };
+    let res = push(vec![B64.encode(&chunk)]).await.unwrap();
+    assert_problem(res, 400, "compressed").await;
+    // A whole document (type 0) in place of a change: its columns could be deflated too.
+    let res = push(vec![B64.encode(AutoCommit::new().save())]).await.unwrap();
+    assert_problem(res, 400, "type 0").await;
+    let grown = r.peak_memory().saturating_sub(before);
+    assert!(grown < 256 << 20, "peak memory grew by {} MiB", grown >> 20);
+    still_serving(&mut r, &token).await;
+}
+
+#[tokio::test]
+async fn empty_pushes_create_nothing_and_retention_keeps_working() {
+    let (mut r, token) = parent_phone().await;
+    let push = |key: String| {
+        r.client
+            .post(r.url("/v1/push"))
+            .bearer_auth(&token)
+            .json(&json!({ "key": key, "changes": [] }))
+            .send()
+    };
+    let res = push("holds".into()).await.unwrap();
+    assert_problem(res, 422, "genesis").await;
+    for key in ["inspections/0000-01", "inspections/2026-+1", "logbook/+026"] {
+        let res = push(key.into()).await.unwrap();
+        assert_problem(res, 400, "names no register document").await;
+    }
+    for n in 0..300u64 {
+        let id = custos_core::ids::EntryId::from_parts(1_795_485_600_000 + n, n.into());
+        let res = push(format!("applications/{id}/case")).await.unwrap();
+        assert_eq!(res.status(), 422, "{id}");
+    }
+    let manager = r.enroll("林專責", 8).await;
+    let manager = r.token(&manager).await;
+    let listed: Value = r.get("/v1/documents", Some(&manager)).await.json().await.unwrap();
+    let keys: Vec<&str> = listed["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        !keys.iter().any(|k| k.starts_with("applications/") || *k == "holds"),
+        "no document came of them: {keys:?}"
+    );
+    // Retention reads its holds and places new ones as before.
+    ok(r.console(&["retention", "status", "--data", &r.data_str()]));
+    ok(r.console(&["hold", "list", "--data", &r.data_str()]));
+    still_serving(&mut r, &token).await;
+}

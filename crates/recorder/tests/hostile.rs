@@ -193,3 +193,68 @@ async fn empty_pushes_create_nothing_and_retention_keeps_working() {
     ok(r.console(&["hold", "list", "--data", &r.data_str()]));
     still_serving(&mut r, &token).await;
 }
+
+/// A change of `n` operations `put "a" = null`, every column one run:
+/// a few dozen bytes whatever `n` is.
+fn run_length_bomb(n: i64) -> Vec<u8> {
+    let run = |value: &[u8]| {
+        let mut d = Vec::new();
+        leb128::write::signed(&mut d, n).unwrap();
+        d.extend(value);
+        d
+    };
+    let mut insert = Vec::new();
+    leb128::write::unsigned(&mut insert, n as u64).unwrap();
+    // (id << 4 | type): key string, insert boolean, action, value meta, pred group.
+    let columns = [
+        (0x15, run(&[1, b'a'])),
+        (0x34, insert),
+        (0x42, run(&[1])),
+        (0x56, run(&[0])),
+        (0x70, run(&[0])),
+    ];
+    // No dependencies; a 16-byte actor; seq 1, start op 1, time 0, no message, no other actors.
+    let mut data = vec![0, 16];
+    data.extend([7; 16]);
+    data.extend([1, 1, 0, 0, 0, columns.len() as u8]);
+    for (spec, d) in &columns {
+        data.push(*spec);
+        leb128::write::unsigned(&mut data, d.len() as u64).unwrap();
+    }
+    for (_, d) in &columns {
+        data.extend(d);
+    }
+    let mut header = vec![1u8];
+    leb128::write::unsigned(&mut header, data.len() as u64).unwrap();
+    let hash = ring::digest::digest(&ring::digest::SHA256, &[&header[..], &data[..]].concat());
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83];
+    chunk.extend(&hash.as_ref()[..4]);
+    chunk.extend(header);
+    chunk.extend(data);
+    chunk
+}
+
+#[tokio::test]
+async fn a_change_claiming_more_operations_than_its_bytes_can_hold_is_refused_unread() {
+    let (mut r, token) = parent_phone().await;
+    // Unguarded, the recorder walks the operations at full CPU and never
+    // answers: a regression fails here instead of hanging the run.
+    let push = |change: Vec<u8>| {
+        r.client
+            .post(r.url("/v1/push"))
+            .bearer_auth(&token)
+            .timeout(std::time::Duration::from_secs(60))
+            .json(&json!({ "key": "inspections/2026-11", "changes": [B64.encode(change)] }))
+            .send()
+    };
+    // Three operations: a real change, decoded and then judged by the write
+    // rules (another device's actor), so the bomb below is well formed.
+    let res = push(run_length_bomb(3)).await.unwrap();
+    assert_problem(res, 422, "another device").await;
+    // 2^40 operations in 70 bytes: automerge would walk them for days.
+    let bomb = run_length_bomb(1 << 40);
+    assert!(bomb.len() < 80, "{} bytes", bomb.len());
+    let res = push(bomb).await.unwrap();
+    assert_problem(res, 400, "at most 100000 operations").await;
+    still_serving(&mut r, &token).await;
+}

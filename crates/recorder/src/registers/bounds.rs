@@ -80,8 +80,16 @@ const CHUNK_TYPE_AT: usize = 8;
 /// a device pushes its changes as they are made, uncompressed.
 const CHANGE_CHUNK: u8 = 1;
 
-/// A change pushed by a device: an uncompressed change chunk, decoded.
-pub fn change(bytes: Vec<u8>) -> Result<Change, String> {
+/// Most operations one change may hold. A change is what a person did in
+/// one edit (a check, a decision, a case): tens to hundreds of operations.
+pub const MAX_OPS_PER_CHANGE: u64 = 100_000;
+
+/// A change pushed by a device: an uncompressed change chunk of at most
+/// [`MAX_OPS_PER_CHANGE`] operations, decoded; and its operation count.
+/// The count is read from the run-length encoded columns first: automerge
+/// walks every operation while it decodes, and 69 bytes can claim 10⁸ of
+/// them (15 s of CPU here) or 2⁴⁰.
+pub fn change(bytes: Vec<u8>) -> Result<(Change, u64), String> {
     if bytes.len() <= CHUNK_TYPE_AT || bytes[..4] != MAGIC {
         return Err("not an automerge change".into());
     }
@@ -90,7 +98,139 @@ pub fn change(bytes: Vec<u8>) -> Result<Change, String> {
         2 => return Err("a compressed change is not accepted: push the change uncompressed, as it was made".into()),
         other => return Err(format!("a chunk of type {other} is not a change")),
     }
-    Change::from_bytes(bytes).map_err(|e| format!("not an automerge change: {e}"))
+    let ops = change_ops(&bytes).map_err(|e| format!("not an automerge change: {e}"))?;
+    if ops > MAX_OPS_PER_CHANGE {
+        return Err(format!(
+            "a change holds at most {MAX_OPS_PER_CHANGE} operations; this one claims {ops}"
+        ));
+    }
+    let change = Change::from_bytes(bytes).map_err(|e| format!("not an automerge change: {e}"))?;
+    Ok((change, ops))
+}
+
+/// The most rows any column of a change chunk claims (its operations), and
+/// no more than one past the cap is ever counted. The layout is the one
+/// automerge's `storage/change.rs` parses: the header, the column specs and
+/// lengths, then each column's data.
+fn change_ops(chunk: &[u8]) -> Result<u64, &'static str> {
+    let mut r = Reader(&chunk[CHUNK_TYPE_AT + 1..]);
+    let len = r.uleb()?;
+    let mut r = Reader(r.take(len)?);
+    let deps = r.uleb()?;
+    r.take(deps.checked_mul(32).ok_or("too many dependencies")?)?;
+    let actor = r.uleb()?;
+    r.take(actor)?;
+    r.uleb()?; // seq
+    r.uleb()?; // start op
+    r.leb()?; // time
+    let message = r.uleb()?;
+    r.take(message)?;
+    for _ in 0..r.uleb()? {
+        let other_actor = r.uleb()?;
+        r.take(other_actor)?;
+    }
+    let mut specs = Vec::new();
+    for _ in 0..r.uleb()? {
+        let (spec, len) = (r.uleb()?, r.uleb()?);
+        specs.push((spec, len));
+    }
+    let mut most = 0;
+    for (spec, len) in specs {
+        let data = r.take(len)?;
+        if spec & 0b1000 != 0 {
+            return Err("a change's columns are not deflated");
+        }
+        most = most.max(column_rows(spec & 0b111, data)?);
+        if most > MAX_OPS_PER_CHANGE {
+            break;
+        }
+    }
+    Ok(most)
+}
+
+/// Rows a column claims, counting past [`MAX_OPS_PER_CHANGE`] at most by
+/// one run. Group columns (how many predecessors each operation has) count
+/// their values too, since the grouped columns are read that many times.
+fn column_rows(column_type: u64, data: &[u8]) -> Result<u64, &'static str> {
+    const GROUP: u64 = 0;
+    const BOOLEAN: u64 = 4;
+    const STRING: u64 = 5;
+    const VALUE: u64 = 7;
+    let mut r = Reader(data);
+    let (mut rows, mut grouped) = (0u64, 0u64);
+    let is_group = column_type == GROUP;
+    let over = |n: u64| n > MAX_OPS_PER_CHANGE;
+    match column_type {
+        VALUE => return Ok(0),
+        BOOLEAN => {
+            while !r.0.is_empty() && !over(rows) {
+                rows = rows.saturating_add(r.uleb()?);
+            }
+        }
+        _ => {
+            // Run-length encoding: n > 0 repeats one value n times; n < 0
+            // is -n literal values; 0 is a run of nulls, its length next.
+            let value = |r: &mut Reader<'_>| -> Result<u64, &'static str> {
+                if column_type == STRING {
+                    let len = r.uleb()?;
+                    r.take(len)?;
+                    Ok(0)
+                } else if is_group {
+                    r.leb()
+                } else {
+                    r.leb().map(|_| 0)
+                }
+            };
+            while !r.0.is_empty() && !over(rows) && !over(grouped) {
+                let n = r.sleb()?;
+                if n > 0 {
+                    let v = value(&mut r)?;
+                    rows = rows.saturating_add(n as u64);
+                    grouped = grouped.saturating_add(v.saturating_mul(n as u64));
+                } else if n < 0 {
+                    for _ in 0..n.unsigned_abs().min(MAX_OPS_PER_CHANGE + 1) {
+                        grouped = grouped.saturating_add(value(&mut r)?);
+                    }
+                    rows = rows.saturating_add(n.unsigned_abs());
+                } else {
+                    rows = rows.saturating_add(r.uleb()?);
+                }
+            }
+        }
+    }
+    Ok(rows.max(grouped))
+}
+
+/// LEB128 numbers and byte runs off the front of a slice.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn uleb(&mut self) -> Result<u64, &'static str> {
+        leb128::read::unsigned(&mut self.0).map_err(|_| "a number is malformed or cut short")
+    }
+    fn sleb(&mut self) -> Result<i64, &'static str> {
+        leb128::read::signed(&mut self.0).map_err(|_| "a number is malformed or cut short")
+    }
+    /// One LEB128 number of either sign, as unsigned (group counts are unsigned).
+    fn leb(&mut self) -> Result<u64, &'static str> {
+        let len = self
+            .0
+            .iter()
+            .position(|b| b & 0x80 == 0)
+            .ok_or("a number is cut short")?
+            + 1;
+        let mut bytes = self.take(len as u64)?;
+        Ok(leb128::read::unsigned(&mut bytes).unwrap_or(u64::MAX))
+    }
+    fn take(&mut self, n: u64) -> Result<&'a [u8], &'static str> {
+        let n = usize::try_from(n).map_err(|_| "a length is too large")?;
+        if n > self.0.len() {
+            return Err("a length runs past the end");
+        }
+        let (taken, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(taken)
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +272,43 @@ mod tests {
         ] {
             let err = sync_message(&message_with_filter(&bloom)).unwrap_err();
             assert!(err.contains(why), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_operations_a_change_claims_are_counted_before_it_is_decoded() {
+        let mut doc = automerge::AutoCommit::new();
+        for i in 0..50 {
+            doc.put(automerge::ROOT, format!("k{i}"), i).unwrap();
+        }
+        doc.put_object(automerge::ROOT, "list", automerge::ObjType::List)
+            .unwrap();
+        let made = doc.get_changes(&[]).into_iter().next().unwrap().clone();
+        assert_eq!(change(made.raw_bytes().to_vec()).unwrap().1, made.len() as u64);
+        // Every kind of operation, overwrites with predecessors among them:
+        // the count is never below what automerge reads.
+        use automerge::transaction::Transactable as _;
+        let mut doc = automerge::AutoCommit::new();
+        let list = doc.put_object(automerge::ROOT, "l", automerge::ObjType::List).unwrap();
+        let text = doc.put_object(automerge::ROOT, "t", automerge::ObjType::Text).unwrap();
+        doc.commit();
+        for round in 0..3 {
+            doc.put(automerge::ROOT, "a", round).unwrap();
+            doc.insert(&list, 0, "x").unwrap();
+            doc.splice_text(&text, 0, 0, "巡檢紀錄").unwrap();
+            doc.put(automerge::ROOT, "n", automerge::ScalarValue::counter(1))
+                .unwrap();
+            doc.increment(automerge::ROOT, "n", 2).unwrap();
+            doc.delete(&list, 0).unwrap();
+            doc.commit();
+        }
+        for made in doc.get_changes(&[]) {
+            let (decoded, ops) = change(made.raw_bytes().to_vec()).unwrap();
+            assert!(
+                ops >= decoded.len() as u64 && ops <= 2 * decoded.len() as u64,
+                "{ops} for {}",
+                decoded.len()
+            );
         }
     }
 

@@ -21,6 +21,9 @@ use crate::db::documents::COMPACT_AFTER_CHUNKS;
 
 /// Most changes one push may carry.
 pub const MAX_PUSH_CHANGES: usize = 5_000;
+/// Most operations one push may carry, counted before automerge decodes
+/// them: a week of a busy site's offline edits is a few thousand.
+pub const MAX_PUSH_OPS: u64 = 200_000;
 
 /// What became of a push.
 #[derive(Debug)]
@@ -48,11 +51,19 @@ impl Registers {
             )));
         }
         let mut decoded = Vec::with_capacity(changes.len());
+        let mut total_ops = 0u64;
         for (i, text) in changes.iter().enumerate() {
             let bytes = B64
                 .decode(text)
                 .map_err(|_| RecorderError::BadRequest(format!("change {i} is not base64")))?;
-            let change = bounds::change(bytes).map_err(|e| RecorderError::BadRequest(format!("change {i}: {e}")))?;
+            let (change, ops) =
+                bounds::change(bytes).map_err(|e| RecorderError::BadRequest(format!("change {i}: {e}")))?;
+            total_ops += ops;
+            if total_ops > MAX_PUSH_OPS {
+                return Err(RecorderError::BadRequest(format!(
+                    "at most {MAX_PUSH_OPS} operations per push; send the rest after"
+                )));
+            }
             decoded.push(change);
         }
         self.write().await?.push(who, &key, &decoded)

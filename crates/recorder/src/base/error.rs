@@ -30,6 +30,9 @@ pub enum RecorderError {
     /// It existed, and is no longer usable (an expired code).
     #[error("{detail}")]
     Gone { title: &'static str, detail: String },
+    /// More requests at once than the recorder gives one device: try again shortly.
+    #[error("{0}")]
+    Busy(String),
     /// More bytes than the recorder accepts.
     #[error("{0}")]
     TooLarge(String),

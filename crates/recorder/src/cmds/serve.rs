@@ -50,6 +50,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         segment_seconds: args.segment_seconds,
         pictures: Default::default(),
         changes: changes.clone(),
+        turns: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -13,7 +13,7 @@ use custos_core::history::heads_to_hex;
 use serde_json::json;
 
 use super::bounds;
-use super::service::{Registers, Writing};
+use super::service::{Registers, Writing, off_the_workers};
 use super::sign_in::SignedIn;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
@@ -66,7 +66,8 @@ impl Registers {
             }
             decoded.push(change);
         }
-        self.write().await?.push(who, &key, &decoded)
+        let writing = self.write().await?;
+        off_the_workers(|| writing.push(who, &key, &decoded))
     }
 }
 

@@ -23,6 +23,19 @@ use crate::db::Store;
 use crate::db::cache::Cache;
 use custos_clock::Clock;
 
+/// Runs document work (decoding, checking, applying, generating sync
+/// messages: CPU-bound, milliseconds to seconds) without holding an async
+/// worker: on the multi-threaded runtime the worker's other tasks move to
+/// another thread meanwhile. Elsewhere (the console, single-threaded tests)
+/// it simply runs.
+pub fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 /// The registers of one data directory. Cheap to clone: everything is shared.
 #[derive(Clone)]
 pub struct Registers {

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use custos_core::documents::DocKey;
 
 use super::bounds;
-use super::service::Registers;
+use super::service::{Registers, off_the_workers};
 use super::sign_in::SignedIn;
 use crate::base::error::{RecorderError, Result};
 
@@ -21,6 +21,10 @@ impl Registers {
     /// answer out (`None` when the device has everything), once per key
     /// (the first message for it counts).
     pub fn sync(&self, who: &SignedIn, items: &[(String, String)]) -> Result<Vec<(String, Option<String>)>> {
+        off_the_workers(|| self.sync_round(who, items))
+    }
+
+    fn sync_round(&self, who: &SignedIn, items: &[(String, String)]) -> Result<Vec<(String, Option<String>)>> {
         if items.len() > MAX_SYNC_DOCUMENTS {
             return Err(RecorderError::BadRequest(format!(
                 "at most {MAX_SYNC_DOCUMENTS} documents per request"

@@ -13,6 +13,7 @@ use custos_api::documents::{
 
 use super::AppState;
 use super::problem::{ApiError, Body};
+use super::turns::Turn;
 use crate::registers::SignedIn;
 use crate::registers::push::PushOutcome;
 
@@ -37,16 +38,18 @@ pub async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<D
               (status = 400, description = "Malformed key or message", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "A document this device may not receive", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "A document the recorder does not have", body = Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "A document the recorder does not have", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "This device already has two sync requests running; Retry-After says when to try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn sync(
     State(state): State<AppState>,
-    who: SignedIn,
+    turn: Turn,
     Body(req): Body<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiError> {
+    let who = &turn.who;
     let items: Vec<(String, String)> = req.documents.into_iter().map(|d| (d.key, d.message)).collect();
     let documents = state
         .registers
-        .sync(&who, &items)?
+        .sync(who, &items)?
         .into_iter()
         .map(|(key, message)| SyncReply { key, message })
         .collect();
@@ -58,13 +61,15 @@ pub async fn sync(
               (status = 400, description = "Malformed key or change", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "The document was created meanwhile; nothing was applied, push again", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "A change breaks a write rule; nothing was applied", body = Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "A change breaks a write rule; nothing was applied", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "This device already has two sync requests running; Retry-After says when to try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn push(
     State(state): State<AppState>,
-    who: SignedIn,
+    turn: Turn,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushAccepted>, ApiError> {
-    match state.registers.push(&who, &req.key, &req.changes).await? {
+    let who = &turn.who;
+    match state.registers.push(who, &req.key, &req.changes).await? {
         PushOutcome::Accepted { heads, applied } => Ok(Json(PushAccepted {
             key: req.key,
             heads,

@@ -16,6 +16,7 @@ pub mod me;
 pub mod problem;
 #[cfg(feature = "simulated-clock")]
 pub mod simulation;
+pub mod turns;
 
 use std::sync::Arc;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub pictures: Arc<PictureChecks>,
     /// Keys of documents that changed, for the event stream.
     pub changes: tokio::sync::broadcast::Sender<String>,
+    /// Each device's document requests in flight.
+    pub turns: Arc<turns::DeviceTurns>,
 }
 
 #[derive(OpenApi)]

@@ -39,6 +39,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -60,6 +65,7 @@ impl From<RecorderError> for ApiError {
             RecorderError::NotFound { title, .. } => ApiError::new(StatusCode::NOT_FOUND, title, detail),
             RecorderError::Conflict { title, .. } => ApiError::new(StatusCode::CONFLICT, title, detail),
             RecorderError::Gone { title, .. } => ApiError::new(StatusCode::GONE, title, detail),
+            RecorderError::Busy(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Busy", detail),
             RecorderError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail),
             RecorderError::UnsupportedMedia(_) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not an image", detail)

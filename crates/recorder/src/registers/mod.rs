@@ -23,6 +23,7 @@ pub mod sign_in;
 pub mod site;
 pub mod sync;
 pub mod sync_states;
+pub mod turns;
 pub mod watcher;
 
 pub use service::{Registers, Writing};

@@ -1,7 +1,9 @@
 //! `POST /v1/auth/challenge` gives a nonce, the device signs it, `POST
 //! /v1/auth/token` returns a short-lived bearer token
 //! (`registers::sign_in`). Every other request carries the token: a handler
-//! that takes a [`SignedIn`] gets only requests from an active device.
+//! that takes a [`SignedIn`] gets only requests from an active device; one
+//! that takes a [`Turn`] also holds one of that device's two turns
+//! (`registers::turns`).
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -14,6 +16,7 @@ use custos_api::auth::{Challenge, ChallengeRequest, Token, TokenRequest};
 use super::AppState;
 use super::problem::{ApiError, Body};
 use crate::registers::SignedIn;
+use tokio::sync::OwnedSemaphorePermit;
 
 #[utoipa::path(post, path = "/v1/auth/challenge", tag = "auth", request_body = ChallengeRequest,
     responses((status = 200, description = "A nonce to sign", body = Challenge),
@@ -47,5 +50,21 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         Ok(state.registers.signed_in(header)?)
+    }
+}
+
+/// A signed-in device holding one of its turns for as long as the request runs.
+pub struct Turn {
+    pub who: SignedIn,
+    _turn: OwnedSemaphorePermit,
+}
+
+impl FromRequestParts<AppState> for Turn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let who = SignedIn::from_request_parts(parts, state).await?;
+        let turn = state.turns.take(who.device_id.as_str())?;
+        Ok(Turn { who, _turn: turn })
     }
 }

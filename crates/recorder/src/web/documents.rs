@@ -12,8 +12,8 @@ use custos_api::documents::{
 };
 
 use super::AppState;
+use super::auth::Turn;
 use super::problem::{ApiError, Body};
-use super::turns::Turn;
 use crate::registers::SignedIn;
 use crate::registers::push::PushOutcome;
 

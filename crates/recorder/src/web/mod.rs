@@ -16,7 +16,6 @@ pub mod me;
 pub mod problem;
 #[cfg(feature = "simulated-clock")]
 pub mod simulation;
-pub mod turns;
 
 use std::sync::Arc;
 
@@ -52,7 +51,7 @@ pub struct AppState {
     /// Keys of documents that changed, for the event stream.
     pub changes: tokio::sync::broadcast::Sender<String>,
     /// Each device's document requests in flight.
-    pub turns: Arc<turns::DeviceTurns>,
+    pub turns: Arc<crate::registers::turns::DeviceTurns>,
 }
 
 #[derive(OpenApi)]

@@ -1,6 +1,6 @@
 //! A device's share of the recorder: at most [`DEVICE_TURNS`] of its
-//! document requests (sync, push) run at once, and the rest are answered
-//! 429 with `Retry-After`, so that one phone cannot hold every worker while
+//! document requests (sync, push) run at once, and the rest are refused
+//! as busy (429 with `Retry-After`, `web::auth::Turn`), so that one phone cannot hold every worker while
 //! the others wait. The work itself is bounded per request
 //! (`registers::bounds`); this bounds how many such requests one device
 //! has in flight.
@@ -8,14 +8,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::AppState;
-use super::problem::ApiError;
 use crate::base::error::RecorderError;
-use crate::registers::SignedIn;
 
 /// Document requests one device may have in flight: a sync round and a
 /// push overlap in the app; a third is a device misbehaving.
@@ -27,7 +22,8 @@ pub const DEVICE_TURNS: usize = 2;
 pub struct DeviceTurns(Mutex<HashMap<String, Arc<Semaphore>>>);
 
 impl DeviceTurns {
-    fn take(&self, device: &str) -> Result<OwnedSemaphorePermit, RecorderError> {
+    /// One of `device`'s turns, held until the permit is dropped.
+    pub fn take(&self, device: &str) -> Result<OwnedSemaphorePermit, RecorderError> {
         let semaphore = {
             let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(device.to_string())
@@ -39,22 +35,6 @@ impl DeviceTurns {
                 "this device already has {DEVICE_TURNS} sync requests running; try again when they are done"
             ))
         })
-    }
-}
-
-/// A signed-in device holding one of its turns for as long as the request runs.
-pub struct Turn {
-    pub who: SignedIn,
-    _turn: OwnedSemaphorePermit,
-}
-
-impl FromRequestParts<AppState> for Turn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let who = SignedIn::from_request_parts(parts, state).await?;
-        let turn = state.turns.take(who.device_id.as_str())?;
-        Ok(Turn { who, _turn: turn })
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub refusal: Option<Refusal>,
+    /// For a 429: seconds until trying again makes sense, as `Retry-After` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl Problem {
@@ -27,6 +30,7 @@ impl Problem {
             title: title.into(),
             status,
             detail: detail.into(),
+            retry_after_s: None,
             refusal: None,
         }
     }

@@ -258,3 +258,46 @@ async fn a_change_claiming_more_operations_than_its_bytes_can_hold_is_refused_un
     assert_problem(res, 400, "at most 100000 operations").await;
     still_serving(&mut r, &token).await;
 }
+
+/// Ten failed sign-ins a minute from one address are answered 401, the
+/// eleventh 429 with `Retry-After`; the head's phone, on the same address,
+/// still signs in with its key; the audit chain holds one row for the
+/// address's minute, not eleven; the next minute starts afresh.
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_source_and_recorded_once_a_minute() {
+    let now = custos_core::time::Timestamp(1_795_485_600_000);
+    let people: &[(&str, &[&str])] = &[("吳園長", &["head"]), ("陳家長", &["committee_parent"])];
+    let mut r = Recorder::start_simulated("kaohsiung-kindergarten", people, &[], &["--no-recording"], now);
+    r.serve_under_memory_limit(MEMORY_LIMIT, &["--no-recording"]);
+    let head = r.enroll("吳園長", 1).await;
+    let parent = r.enroll("陳家長", 2).await;
+    let stranger = custos_core::signing::DeviceKey::from_seed(&[9; 32]);
+    let rows = |r: &Recorder| {
+        let store = custos_recorder::db::Store::open(&r.data()).unwrap();
+        store
+            .audit_rows()
+            .unwrap()
+            .into_iter()
+            .filter(|row| row.kind == "auth_failed")
+            .count()
+    };
+    for attempt in 1..=10 {
+        let nonce = r.challenge(&parent.id).await;
+        let res = r.answer(&parent.id, &nonce, &stranger).await;
+        assert_eq!(res.status(), 401, "attempt {attempt}");
+    }
+    let nonce = r.challenge(&parent.id).await;
+    let res = r.answer(&parent.id, &nonce, &stranger).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["retry-after"], "60");
+    assert_problem(res, 429, "too many failed sign-ins").await;
+    // The head proves its key from the same address and is let in.
+    let token = r.token(&head).await;
+    assert_eq!(r.get("/v1/me", Some(&token)).await.status(), 200);
+    assert_eq!(rows(&r), 1, "one row for the address's minute");
+
+    r.advance(60_000).await;
+    let nonce = r.challenge(&parent.id).await;
+    assert_eq!(r.answer(&parent.id, &nonce, &stranger).await.status(), 401);
+    assert_eq!(rows(&r), 2, "a new minute, a new row");
+}

@@ -30,9 +30,10 @@ pub enum RecorderError {
     /// It existed, and is no longer usable (an expired code).
     #[error("{detail}")]
     Gone { title: &'static str, detail: String },
-    /// More requests at once than the recorder gives one device: try again shortly.
-    #[error("{0}")]
-    Busy(String),
+    /// More requests than the recorder takes from one device or address
+    /// now: try again after `retry_after_s` seconds.
+    #[error("{detail}")]
+    Busy { detail: String, retry_after_s: u64 },
     /// More bytes than the recorder accepts.
     #[error("{0}")]
     TooLarge(String),

@@ -116,7 +116,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
         axum_server::bind_rustls(args.listen, config)
             .handle(handle)
-            .serve(router(state, simulated).into_make_service())
+            .serve(router(state, simulated).into_make_service_with_connect_info::<std::net::SocketAddr>())
             .await
             .map_err(|e| RecorderError::Usage(format!("cannot listen on {}: {e}", args.listen)))
     })

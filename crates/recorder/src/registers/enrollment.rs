@@ -12,6 +12,7 @@ use custos_core::time::{MINUTE_MS, Timestamp};
 use serde_json::json;
 
 use super::service::Registers;
+use super::sign_in_limits::Failing;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use crate::db::auth::CodeProblem;
@@ -92,9 +93,14 @@ impl Registers {
     }
 
     /// Enrolls the device holding `public_key` (32 bytes of Ed25519, hex)
-    /// with a one-time `code`. A refused code is on record in the audit chain.
-    pub async fn enroll(&self, code: &str, public_key: &str) -> Result<Enrollment> {
+    /// with a one-time `code`, asked from `source` (an address). A refused
+    /// code is on record in the audit chain; past ten refusals a minute from
+    /// one source, codes from it are not even looked up until the minute
+    /// ends (`sign_in_limits`), so guessing one takes years.
+    pub async fn enroll(&self, code: &str, public_key: &str, source: &str) -> Result<Enrollment> {
         let now = self.now();
+        let from = [Failing::Source(source.to_string())];
+        self.sign_in_limits.check(&from, now)?;
         let key = hex::decode(public_key).ok().filter(|k| k.len() == 32).ok_or_else(|| {
             RecorderError::BadRequest("public_key must be an Ed25519 public key: 32 bytes in hex".into())
         })?;
@@ -104,7 +110,10 @@ impl Registers {
             .redeem_enrollment_code(&code_hash(code), device_id.as_str(), now)?
         {
             Ok(person) => person,
-            Err(problem) => return Err(self.code_refused(problem, &device_id, now)?),
+            Err(problem) => {
+                self.sign_in_limits.failed(&from, now);
+                return Err(self.code_refused(problem, &device_id, now)?);
+            }
         };
         let person_id: PersonId = person_id.parse().map_err(RecorderError::internal)?;
         if self.site()?.person(&person_id).is_none_or(|p| p.revoked_at.is_some()) {

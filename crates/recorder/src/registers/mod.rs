@@ -20,6 +20,7 @@ pub mod push;
 pub mod reading;
 pub mod service;
 pub mod sign_in;
+pub mod sign_in_limits;
 pub mod site;
 pub mod sync;
 pub mod sync_states;

@@ -47,6 +47,8 @@ pub struct Registers {
     pub sync_states: Arc<SyncStates>,
     /// The recorder's own time: it stamps receipt, devices' clocks are not trusted.
     pub clock: Arc<dyn Clock>,
+    /// Failed sign-ins and enrollments, per source and claimed device.
+    pub sign_in_limits: Arc<super::sign_in_limits::SignInLimits>,
     /// One writer at a time within this process.
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -102,6 +104,7 @@ impl Registers {
             clock,
             cache: Default::default(),
             sync_states: Default::default(),
+            sign_in_limits: Default::default(),
             lock: Default::default(),
         }
     }

@@ -11,6 +11,7 @@ use custos_core::time::Timestamp;
 use serde_json::json;
 
 use super::service::Registers;
+use super::sign_in_limits::Failing;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use custos_clock::random_bytes;
@@ -43,13 +44,35 @@ impl Registers {
         Ok((nonce, expires))
     }
 
-    /// A bearer token for a device that signed its challenge, and when it
-    /// expires. Every failure is on record in the audit chain.
-    pub fn token(&self, device_id: &str, nonce: &str, signature: &str) -> Result<(String, Timestamp)> {
+    /// A bearer token for a device that signed its challenge from `source`
+    /// (its address), and when it expires. A device that proves its key is
+    /// always let in; a failure is counted against the source and the device
+    /// claimed, past the limit answered busy, and on record in the audit
+    /// chain once per source and minute (`sign_in_limits`).
+    pub fn token(&self, device_id: &str, nonce: &str, signature: &str, source: &str) -> Result<(String, Timestamp)> {
         let device = parse_device(device_id)?;
         let now = self.now();
-        let fail = |why: &str| -> Result<RecorderError> {
-            let detail = json!({ "device": device.as_str(), "reason": why });
+        let why = match self.proven(&device, nonce, signature, now)? {
+            Ok(()) => {
+                let token = base64_url(&random_bytes::<32>());
+                let expires = Timestamp(now.0 + TOKEN_TTL_MS);
+                self.store
+                    .insert_token(&sha256_hex(token.as_bytes()), device.as_str(), expires)?;
+                return Ok((token, expires));
+            }
+            Err(why) => why,
+        };
+        let who = [Failing::Source(source.to_string()), Failing::Device(device.to_string())];
+        self.sign_in_limits.check(&who, now)?;
+        for first in self.sign_in_limits.failed(&who, now) {
+            let Failing::Source(source) = &first.who else { continue };
+            let detail = json!({
+                "source": source,
+                "device": device.as_str(),
+                "reason": why,
+                "window_start_ms": first.window_start.0,
+                "failures_in_the_window_before": first.failures_before,
+            });
             self.store.append_audit(
                 now,
                 AuditEvent {
@@ -58,30 +81,31 @@ impl Registers {
                     detail,
                 },
             )?;
-            Ok(RecorderError::unauthorized(format!(
-                "{why}; if this device was replaced or revoked, enroll it again"
-            )))
-        };
+        }
+        Err(RecorderError::unauthorized(format!(
+            "{why}; if this device was replaced or revoked, enroll it again"
+        )))
+    }
+
+    /// Whether `signature` answers the challenge `nonce` with `device`'s
+    /// enrolled key (the challenge is used up either way); if not, why.
+    fn proven(&self, device: &DeviceId, nonce: &str, signature: &str, now: Timestamp) -> Result<Result<(), String>> {
         if !self.store.take_challenge(nonce, device.as_str(), now)? {
-            return Err(fail("the challenge is unknown, expired or already answered")?);
+            return Ok(Err("the challenge is unknown, expired or already answered".into()));
         }
         let site = self.site()?;
-        let actor = match site.active_actor(&device) {
+        let actor = match site.active_actor(device) {
             Ok(actor) => actor,
-            Err(e) => return Err(fail(&e.to_string())?),
+            Err(e) => return Ok(Err(e.to_string())),
         };
         if !verify(
             &actor.device.public_key,
-            &auth_challenge_bytes(nonce, &device),
+            &auth_challenge_bytes(nonce, device),
             signature,
         ) {
-            return Err(fail("the signature does not match this device's key")?);
+            return Ok(Err("the signature does not match this device's key".into()));
         }
-        let token = base64_url(&random_bytes::<32>());
-        let expires = Timestamp(now.0 + TOKEN_TTL_MS);
-        self.store
-            .insert_token(&sha256_hex(token.as_bytes()), device.as_str(), expires)?;
-        Ok((token, expires))
+        Ok(Ok(()))
     }
 
     /// Who an `Authorization` header signs in as.

@@ -30,10 +30,11 @@ impl DeviceTurns {
                 .or_insert_with(|| Arc::new(Semaphore::new(DEVICE_TURNS)))
                 .clone()
         };
-        semaphore.try_acquire_owned().map_err(|_| {
-            RecorderError::Busy(format!(
+        semaphore.try_acquire_owned().map_err(|_| RecorderError::Busy {
+            detail: format!(
                 "this device already has {DEVICE_TURNS} sync requests running; try again when they are done"
-            ))
+            ),
+            retry_after_s: 1,
         })
     }
 }
@@ -47,7 +48,7 @@ mod tests {
         let turns = DeviceTurns::default();
         let first = turns.take("phone").unwrap();
         let _second = turns.take("phone").unwrap();
-        assert!(matches!(turns.take("phone"), Err(RecorderError::Busy(_))));
+        assert!(matches!(turns.take("phone"), Err(RecorderError::Busy { .. })));
         assert!(turns.take("tablet").is_ok(), "another device is not held up");
         drop(first);
         assert!(turns.take("phone").is_ok());

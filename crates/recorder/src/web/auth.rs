@@ -6,7 +6,9 @@
 //! (`registers::turns`).
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 
@@ -35,9 +37,17 @@ pub async fn challenge(
 #[utoipa::path(post, path = "/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, description = "A bearer token", body = Token),
               (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "The answer does not prove the device key", body = Problem, content_type = "application/problem+json")))]
-pub async fn token(State(state): State<AppState>, Body(req): Body<TokenRequest>) -> Result<Json<Token>, ApiError> {
-    let (token, expires) = state.registers.token(&req.device_id, &req.nonce, &req.signature)?;
+              (status = 401, description = "The answer does not prove the device key", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Ten failed sign-ins from this address or for this device in the last minute; Retry-After says when to try again", body = Problem, content_type = "application/problem+json")))]
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(req): Body<TokenRequest>,
+) -> Result<Json<Token>, ApiError> {
+    let source = peer.ip().to_string();
+    let (token, expires) = state
+        .registers
+        .token(&req.device_id, &req.nonce, &req.signature, &source)?;
     Ok(Json(Token {
         token,
         expires_at: expires.0,

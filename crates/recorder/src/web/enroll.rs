@@ -3,7 +3,9 @@
 //! (`registers::enrollment`).
 
 use axum::Json;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 
 use custos_api::Problem;
 use custos_api::enroll::{EnrollRequest, EnrollResponse};
@@ -17,12 +19,15 @@ use super::problem::{ApiError, Body};
         (status = 400, description = "Malformed request or key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unknown code", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Code already used", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "Code expired", body = Problem, content_type = "application/problem+json")))]
+        (status = 410, description = "Code expired", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Ten refused codes from this address in the last minute; Retry-After says when to try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn enroll(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(req): Body<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    let enrolled = state.registers.enroll(&req.code, &req.public_key).await?;
+    let source = peer.ip().to_string();
+    let enrolled = state.registers.enroll(&req.code, &req.public_key, &source).await?;
     Ok(Json(EnrollResponse {
         device_id: enrolled.device_id.to_string(),
         person_id: enrolled.person_id.to_string(),

@@ -39,10 +39,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        if let Some(seconds) = self.0.retry_after_s {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
             response
@@ -65,7 +65,11 @@ impl From<RecorderError> for ApiError {
             RecorderError::NotFound { title, .. } => ApiError::new(StatusCode::NOT_FOUND, title, detail),
             RecorderError::Conflict { title, .. } => ApiError::new(StatusCode::CONFLICT, title, detail),
             RecorderError::Gone { title, .. } => ApiError::new(StatusCode::GONE, title, detail),
-            RecorderError::Busy(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Busy", detail),
+            RecorderError::Busy { retry_after_s, .. } => {
+                let mut busy = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Try again shortly", detail);
+                busy.0.retry_after_s = Some(retry_after_s.max(1));
+                busy
+            }
             RecorderError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail),
             RecorderError::UnsupportedMedia(_) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not an image", detail)

@@ -283,7 +283,11 @@ impl Recorder {
     /// through then fails on its own recorder, not on the machine.
     pub fn serve_under_memory_limit(&mut self, bytes: u64, serve_args: &[&str]) {
         self.kill_serving();
-        let (child, addr) = serve(&self.data_str(), serve_args, None, &self.env, Some(bytes));
+        let now = self
+            .simulated_now
+            .as_ref()
+            .map(|n| n.load(std::sync::atomic::Ordering::SeqCst));
+        let (child, addr) = serve(&self.data_str(), serve_args, now, &self.env, Some(bytes));
         self.child = child;
         self.base = addr;
     }

@@ -1,0 +1,140 @@
+//! Failed sign-ins, counted per source address and per claimed device in
+//! windows of a minute on the recorder's clock. Past
+//! [`FAILURES_PER_WINDOW`] failures, a request that fails again is answered
+//! 429 until the window ends; one that proves its device key is never
+//! refused for others' failures. An enrollment code is not even looked up
+//! for a source past the limit, since a code can be guessed and a key
+//! cannot. Each source or device has one row in the audit chain per window
+//! it failed in, not one per attempt: 3,000 failures in 8 s used to write
+//! 3,000 rows.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use custos_core::time::Timestamp;
+
+use crate::base::error::RecorderError;
+
+/// The window failures are counted in.
+pub const WINDOW_MS: i64 = 60_000;
+/// Failures one source or device may have in a window; the next is refused.
+pub const FAILURES_PER_WINDOW: u32 = 10;
+/// Most sources and devices tracked at once: past this, the oldest windows go
+/// (they are over or nearly so), so the table cannot be grown without bound.
+const MAX_TRACKED: usize = 10_000;
+
+/// Who failed: the address a request came from, or the device it claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Failing {
+    Source(String),
+    Device(String),
+}
+
+impl Failing {
+    pub fn describe(&self) -> (&'static str, &str) {
+        match self {
+            Failing::Source(s) => ("source", s),
+            Failing::Device(d) => ("device", d),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: i64,
+    failures: u32,
+}
+
+/// A new window's first failure: the one to put on record, with how many
+/// failures the window before it held (if it was the last one seen).
+#[derive(Debug, PartialEq, Eq)]
+pub struct FirstFailure {
+    pub who: Failing,
+    pub window_start: Timestamp,
+    pub failures_before: Option<u32>,
+}
+
+#[derive(Default)]
+pub struct SignInLimits(Mutex<HashMap<Failing, Window>>);
+
+impl SignInLimits {
+    /// Refuses, as busy, when any of `who` has used up its failures in the
+    /// current window.
+    pub fn check(&self, who: &[Failing], now: Timestamp) -> Result<(), RecorderError> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let over = who
+            .iter()
+            .filter_map(|w| map.get(w))
+            .filter(|w| now.0 - w.start < WINDOW_MS && w.failures >= FAILURES_PER_WINDOW)
+            .map(|w| w.start + WINDOW_MS)
+            .max();
+        match over {
+            Some(end) => Err(RecorderError::Busy {
+                detail: format!(
+                    "too many failed sign-ins from here in the last minute; try again in {} s",
+                    (end - now.0 + 999) / 1000
+                ),
+                retry_after_s: ((end - now.0 + 999) / 1000) as u64,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure against each of `who`; returns those for which it
+    /// opened a window (the ones to put on record).
+    pub fn failed(&self, who: &[Failing], now: Timestamp) -> Vec<FirstFailure> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_TRACKED {
+            map.retain(|_, w| now.0 - w.start < WINDOW_MS);
+        }
+        let mut first = Vec::new();
+        for w in who {
+            let window = map.entry(w.clone()).or_insert(Window {
+                start: i64::MIN / 2,
+                failures: 0,
+            });
+            if now.0 - window.start >= WINDOW_MS {
+                let before = (now.0 - window.start < 2 * WINDOW_MS).then_some(window.failures);
+                *window = Window {
+                    start: now.0,
+                    failures: 0,
+                };
+                first.push(FirstFailure {
+                    who: w.clone(),
+                    window_start: now,
+                    failures_before: before,
+                });
+            }
+            window.failures = window.failures.saturating_add(1);
+        }
+        first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eleventh_failure_in_a_minute_is_refused_and_the_next_minute_starts_afresh() {
+        let limits = SignInLimits::default();
+        let who = [Failing::Source("10.0.0.9".into())];
+        let t = |s: i64| Timestamp(1_000_000 + s * 1000);
+        for i in 0..FAILURES_PER_WINDOW {
+            assert!(limits.check(&who, t(i.into())).is_ok());
+            let first = limits.failed(&who, t(i.into()));
+            assert_eq!(first.len(), usize::from(i == 0), "one record per window");
+        }
+        match limits.check(&who, t(30)) {
+            Err(RecorderError::Busy { retry_after_s, .. }) => assert_eq!(retry_after_s, 30),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            limits.check(&[Failing::Source("10.0.0.8".into())], t(30)).is_ok(),
+            "others are not held up"
+        );
+        assert!(limits.check(&who, t(60)).is_ok());
+        let first = limits.failed(&who, t(60));
+        assert_eq!(first[0].failures_before, Some(FAILURES_PER_WINDOW));
+    }
+}

@@ -301,3 +301,44 @@ async fn failed_sign_ins_are_limited_per_source_and_recorded_once_a_minute() {
     assert_eq!(r.answer(&parent.id, &nonce, &stranger).await.status(), 401);
     assert_eq!(rows(&r), 2, "a new minute, a new row");
 }
+
+/// A connection that sends half a request head is closed once the header
+/// timeout passes (`serve --header-timeout-s 1`), not held open forever.
+#[tokio::test]
+async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    r.serve_under_memory_limit(MEMORY_LIMIT, &["--no-recording", "--header-timeout-s", "1"]);
+    let pem = std::fs::read(r.data().join("tls-cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let addr: std::net::SocketAddr = r.base.trim_start_matches("https://").parse().unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    // A bound on this test, not on the recorder: far above what it asserts.
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let tls = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut stream = rustls::StreamOwned::new(tls, tcp);
+    let sent = std::time::Instant::now();
+    stream
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: recorder\r\n")
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break sent.elapsed(),
+            Ok(_) => panic!("the recorder answered a request it never got whole"),
+        }
+    };
+    assert!(closed < std::time::Duration::from_secs(3), "closed after {closed:?}");
+    assert_eq!(r.get("/v1/health", None).await.status(), 200, "and serves others");
+}

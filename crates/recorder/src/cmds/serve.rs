@@ -33,6 +33,12 @@ pub struct ServeArgs {
     /// cameras' streams while the first one records them.
     #[arg(long)]
     pub no_recording: bool,
+    /// Seconds a connection may take to send a request head, and stay idle
+    /// between requests, before it is closed (the TLS handshake has ten):
+    /// a device that opens connections and sends half a request cannot
+    /// hold them open forever.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_s: u64,
 }
 
 /// Serves `args.data` on `clock`. `simulated` (test builds only, see
@@ -114,8 +120,13 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
             }
         });
         let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
-        axum_server::bind_rustls(args.listen, config)
-            .handle(handle)
+        let mut server = axum_server::bind_rustls(args.listen, config).handle(handle);
+        server
+            .http_builder()
+            .http1()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(std::time::Duration::from_secs(args.header_timeout_s));
+        server
             .serve(router(state, simulated).into_make_service_with_connect_info::<std::net::SocketAddr>())
             .await
             .map_err(|e| RecorderError::Usage(format!("cannot listen on {}: {e}", args.listen)))

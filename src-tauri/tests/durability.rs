@@ -55,7 +55,6 @@ fn site_document() -> AutoCommit {
             time_overlay: true,
             audio: false,
         },
-        stream_url: "rtsp://127.0.0.1:9/none".into(),
         property_number: None,
         removed_at: None,
     };

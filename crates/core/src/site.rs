@@ -95,7 +95,10 @@ pub struct CameraFeatures {
     pub audio: bool,
 }
 
-/// A camera of the site.
+/// A camera of the site, as every device receives it. Its stream address
+/// (with the camera's password) is not here: it stays in the recorder's own
+/// configuration, since a phone that held it could open the stream and
+/// bypass who may see live pictures (004 §8(3)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Camera {
     pub name: String,
@@ -103,8 +106,6 @@ pub struct Camera {
     pub location: String,
     pub zone: Zone,
     pub features: CameraFeatures,
-    /// The RTSP address the recorder records from.
-    pub stream_url: String,
     /// 財產編號: property number in the asset register (001 §8(2)).
     pub property_number: Option<String>,
     /// Set when the camera was taken out of service; its footage stays under retention.

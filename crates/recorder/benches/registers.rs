@@ -125,11 +125,11 @@ async fn run() {
                 time_overlay: true,
                 audio: false,
             },
-            stream_url: format!("rtsp://127.0.0.1:8554/{cam}"),
             property_number: None,
             removed_at: None,
         };
-        registry.add_camera(cam, camera, now).unwrap();
+        let stream = format!("rtsp://127.0.0.1:8554/{cam}");
+        registry.add_camera(cam, camera, &stream, now).unwrap();
     }
     let mut inspectors = Vec::new();
     for i in 0..DEVICES {

@@ -341,3 +341,86 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout() {
     assert!(closed < std::time::Duration::from_secs(3), "closed after {closed:?}");
     assert_eq!(r.get("/v1/health", None).await.status(), 200, "and serves others");
 }
+
+/// A camera added with its password in the address: no document a device
+/// receives holds the address, history included; the recorder still has it
+/// to record from. A site made by an older build, whose register history
+/// holds an address, is refused with what to do.
+#[tokio::test]
+async fn stream_addresses_and_passwords_stay_on_the_recorder() {
+    let cameras = [("cam-01", "rtsp://admin:S3cret@127.0.0.1:9/live", false)];
+    let mut r = Recorder::start_with("kaohsiung-kindergarten", PEOPLE, &cameras, &["--no-recording"]);
+    r.serve_under_memory_limit(MEMORY_LIMIT, &["--no-recording"]);
+    let phone = r.enroll("陳家長", 7).await;
+    let token = r.token(&phone).await;
+    let mut doc = AutoCommit::new();
+    let mut state = sync::State::new();
+    for _ in 0..5 {
+        let Some(message) = doc.sync().generate_sync_message(&mut state) else {
+            break;
+        };
+        let res = sync(&r, &token, &[("site", message.encode())]).await;
+        let reply: Value = res.json().await.unwrap();
+        let Some(answer) = reply["documents"][0]["message"].as_str() else {
+            break;
+        };
+        let answer = sync::Message::decode(&B64.decode(answer).unwrap()).unwrap();
+        doc.sync().receive_sync_message(&mut state, answer).unwrap();
+    }
+    let site: custos_core::site::SiteRegister = autosurgeon::hydrate(&doc).unwrap();
+    assert!(site.cameras.contains_key("cam-01"), "the phone has the camera");
+    let contains = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let mut received: Vec<Vec<u8>> = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+    received.push(doc.save());
+    for bytes in &received {
+        assert!(
+            !contains(bytes, b"S3cret") && !contains(bytes, b"rtsp://"),
+            "an address reached the phone"
+        );
+    }
+    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
+    assert_eq!(
+        store.camera_streams().unwrap()["cam-01"],
+        "rtsp://admin:S3cret@127.0.0.1:9/live",
+        "the recorder records from it"
+    );
+
+    // An older build put the address in the register: serve refuses the site.
+    r.kill_serving();
+    let registers =
+        custos_recorder::registers::Registers::open(&r.data(), std::sync::Arc::new(custos_clock::SystemClock)).unwrap();
+    let stored = registers
+        .document(&custos_core::documents::DocKey::Site)
+        .unwrap()
+        .unwrap();
+    let mut old = AutoCommit::load(&stored.save()).unwrap();
+    let heads = old.get_heads();
+    let (_, cameras) = automerge::ReadDoc::get(&old, automerge::ROOT, "cameras")
+        .unwrap()
+        .unwrap();
+    let (_, camera) = automerge::ReadDoc::get(&old, &cameras, "cam-01").unwrap().unwrap();
+    automerge::transaction::Transactable::put(&mut old, &camera, "stream_url", "rtsp://admin:S3cret@127.0.0.1:9/live")
+        .unwrap();
+    let chunk: Vec<u8> = old
+        .get_changes(&heads)
+        .iter()
+        .flat_map(|c| c.raw_bytes().to_vec())
+        .collect();
+    store
+        .append_document_changes(&custos_core::documents::DocKey::Site, &chunk, r.now(), None)
+        .unwrap();
+    let out = std::process::Command::new(recorder_bin())
+        .args([
+            "serve",
+            "--data",
+            &r.data_str(),
+            "--listen",
+            "127.0.0.1:0",
+            "--no-recording",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("change every camera's password"), "{said}");
+}

@@ -59,7 +59,6 @@ impl Fixture {
                     time_overlay: true,
                     audio,
                 },
-                stream_url: format!("rtsp://127.0.0.1:8554/{id}"),
                 property_number: Some("3140101-03".into()),
                 removed_at: None,
             };

@@ -49,7 +49,8 @@ pub enum CameraCommand {
         location: String,
         #[arg(long, value_enum)]
         zone: ZoneArg,
-        /// The camera's RTSP address.
+        /// The camera's RTSP address. Kept in the recorder's own
+        /// configuration: no device receives it.
         #[arg(long)]
         rtsp: String,
         /// 財產編號 in the asset register.
@@ -103,11 +104,12 @@ pub fn run(cmd: CameraCommand, clock: Arc<dyn Clock>) -> Result<()> {
                     time_overlay: true,
                     audio,
                 },
-                stream_url: rtsp.trim().into(),
                 property_number: property_number.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
                 removed_at: None,
             };
-            registers.write_blocking()?.add_camera(&id, camera, clock.now())?;
+            registers
+                .write_blocking()?
+                .add_camera(&id, camera, &rtsp, clock.now())?;
             println!("Added camera {id}");
             Ok(())
         }

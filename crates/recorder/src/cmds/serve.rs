@@ -46,6 +46,7 @@ pub struct ServeArgs {
 /// test move it (`web::simulation`).
 pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedClock>) -> Result<()> {
     let registers = open_data_dir(&args.data, &clock)?;
+    registers.refuse_addresses_in_the_site_register()?;
     let tls = server_config(&args.data)?;
     let fingerprint = registers.store.setting("fingerprint")?.unwrap_or_default();
     let (changes, _) = tokio::sync::broadcast::channel(256);

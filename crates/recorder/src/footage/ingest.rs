@@ -83,6 +83,27 @@ fn ends_with_the_recorder(command: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn ends_with_the_recorder(_command: &mut Command) {}
 
+/// `text` with the credentials of every address in it (`scheme://user:pass@`)
+/// replaced by `***`: a camera's password never reaches a log.
+pub fn redact_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', ' ', '\'', '"']).unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(userinfo) => {
+                out.push_str("***");
+                rest = &tail[userinfo..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Records one camera until the task is dropped; restarts ffmpeg with
 /// backoff (1 s doubling to 30 s, back to 1 s after a minute of recording).
 pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url: String, segment_seconds: u32) {
@@ -105,13 +126,13 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
         let child = command.spawn();
         match child {
             Ok(mut child) => {
-                tracing::info!("camera {camera}: recording {url}");
+                tracing::info!("camera {camera}: recording {}", redact_credentials(&url));
                 if let Some(stderr) = child.stderr.take() {
                     let camera = camera.clone();
                     tokio::spawn(async move {
                         let mut lines = BufReader::new(stderr).lines();
                         while let Ok(Some(line)) = lines.next_line().await {
-                            tracing::warn!("camera {camera}: ffmpeg: {line}");
+                            tracing::warn!("camera {camera}: ffmpeg: {}", redact_credentials(&line));
                         }
                     });
                 }
@@ -231,10 +252,15 @@ pub fn spawn_manager(registers: Registers, data: PathBuf, segment_seconds: u32) 
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            let Ok(site) = registers.site() else { continue };
+            let (Ok(site), Ok(streams)) = (registers.site(), store.camera_streams()) else {
+                continue;
+            };
             let wanted: HashMap<String, String> = site
                 .active_cameras()
-                .map(|(id, c)| (id.to_string(), c.stream_url.clone()))
+                .filter_map(|(id, _)| {
+                    let id = id.to_string();
+                    streams.get(&id).map(|url| (id, url.clone()))
+                })
                 .collect();
             running.retain(|camera, (url, task)| {
                 let keep = wanted.get(camera) == Some(url) && !task.is_finished();
@@ -262,6 +288,19 @@ pub fn spawn_manager(registers: Registers, data: PathBuf, segment_seconds: u32) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_never_reach_a_log_line() {
+        assert_eq!(
+            redact_credentials("[rtsp @ 0x5] rtsp://admin:S3cret@10.0.0.5:554/h264: 401 Unauthorized"),
+            "[rtsp @ 0x5] rtsp://***@10.0.0.5:554/h264: 401 Unauthorized"
+        );
+        assert_eq!(redact_credentials("rtsp://10.0.0.5/live"), "rtsp://10.0.0.5/live");
+        assert_eq!(
+            redact_credentials("a rtsps://u:p@h/x and rtsp://v:q@k"),
+            "a rtsps://***@h/x and rtsp://***@k"
+        );
+    }
 
     #[test]
     fn a_run_is_anchored_on_its_second_file() {

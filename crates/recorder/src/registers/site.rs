@@ -195,12 +195,13 @@ impl Writing<'_> {
         Ok((id, revoked.into_iter().map(|(d, _)| d).collect()))
     }
 
-    /// Adds a camera to the site register (設置區位).
-    pub fn add_camera(&self, id: &CameraId, camera: Camera, now: Timestamp) -> Result<()> {
+    /// Adds a camera to the site register (設置區位), and its stream address
+    /// to the recorder's own configuration (never to the register).
+    pub fn add_camera(&self, id: &CameraId, camera: Camera, stream_url: &str, now: Timestamp) -> Result<()> {
         if camera.name.trim().is_empty() || camera.location.trim().is_empty() {
             return Err(RecorderError::Usage("a camera needs a name and a location".into()));
         }
-        let url = camera.stream_url.trim();
+        let url = stream_url.trim();
         if !(url.starts_with("rtsp://") || url.starts_with("rtsps://")) {
             return Err(RecorderError::Usage(format!(
                 "{url:?} is not an RTSP address (rtsp://host:port/path)"
@@ -217,6 +218,7 @@ impl Writing<'_> {
             actor: "console",
             detail,
         };
+        self.store.set_camera_stream(id.as_str(), url)?;
         self.change_site("camera added", now, audit, |doc| {
             Ok(docs::put_entry(doc, "cameras", id.as_str(), &camera)?)
         })
@@ -271,5 +273,34 @@ impl Writing<'_> {
             Ok(docs::put_entry(doc, "devices", device_id.as_str(), &device)?)
         })?;
         Ok(device_id)
+    }
+}
+
+impl Registers {
+    /// Refuses a site whose register holds a camera's stream address
+    /// anywhere in its history: a site made before addresses moved to the
+    /// recorder's own configuration. Every enrolled device has received
+    /// them, passwords included, and deleting them now would not take them
+    /// out of the history devices hold.
+    pub fn refuse_addresses_in_the_site_register(&self) -> Result<()> {
+        let Some(doc) = self.document(&DocKey::Site)? else {
+            return Ok(());
+        };
+        let holds_address = doc.get_changes(&[]).iter().any(|change| {
+            let bytes = change.raw_bytes();
+            [&b"rtsp://"[..], b"rtsps://"]
+                .iter()
+                .any(|scheme| bytes.windows(scheme.len()).any(|w| w == *scheme))
+        });
+        if holds_address {
+            return Err(RecorderError::Usage(
+                "this site's register holds the cameras' stream addresses, with their passwords, and every \
+                 enrolled device has received them. Make the site anew (custos-recorder init in a new data \
+                 directory, then add the people and cameras again) and change every camera's password: the \
+                 devices keep the old ones."
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }

@@ -111,3 +111,34 @@ fn a_major_case_reaches_the_notified_role_at_once() {
     assert!(!may_read(&key, &[Role::Inspector], &profile, false));
     assert!(may_read(&key, &[Role::Inspector], &profile, true));
 }
+
+/// Need-to-know is per case: the committee reviews a guardian's application
+/// and never sees a police request; the staff who receive applications and
+/// the ethics office see both.
+#[test]
+fn the_committee_reads_only_the_cases_put_before_it() {
+    use custos_core::access::may_read_case;
+    use custos_core::terms::ApplicantKind;
+    let profile = PolicyProfile::builtin(KAOHSIUNG_KINDERGARTEN).unwrap();
+    let case_of = |applicant_kind| custos_core::application::ApplicationCase {
+        applicant_kind,
+        ..serde_json::from_value(serde_json::json!({
+            "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "filed_at": 0, "filed_by": "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "applicant_kind": "citizen", "applicant_name": "王小明", "relation": "", "unit": "",
+            "cameras": ["cam-01"], "window": { "start": 0, "end": 60000 }, "reason": "r",
+            "category": "loss_or_damage", "kinds": ["view"], "attachments": [], "in_court": false,
+            "major_or_abnormal": false, "personal_data_digest": ""
+        }))
+        .unwrap()
+    };
+    let guardian = case_of(ApplicantKind::GuardianOrStudent);
+    let police = case_of(ApplicantKind::PublicAgency);
+    for role in [Role::CommitteeParent, Role::CommitteeStaff] {
+        assert!(may_read_case(&guardian, &[role], &profile), "{role:?} reviews it");
+        assert!(!may_read_case(&police, &[role], &profile), "{role:?} never sees it");
+    }
+    for role in [Role::Manager, Role::Auditor, Role::Head] {
+        assert!(may_read_case(&police, &[role], &profile) && may_read_case(&guardian, &[role], &profile));
+    }
+    assert!(!may_read_case(&guardian, &[Role::Inspector], &profile));
+}

@@ -260,6 +260,9 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
         !for_supervisor.contains(&personal_key),
         "the supervisor never receives the ID number"
     );
+    // A citizen's case goes to the director alone: the unit heads sign the
+    // office's own (附件3) cases, and need not see this one.
+    assert!(!for_supervisor.contains(&case_key), "{for_supervisor:?}");
     let for_inspector = listed(&r, &inspector).await;
     assert!(
         !for_inspector.contains(&case_key) && !for_inspector.contains(&personal_key),

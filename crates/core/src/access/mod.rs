@@ -11,6 +11,6 @@ mod refusal;
 mod upload;
 
 pub use operations::entries_written_by;
-pub use read::{blobs_referenced, may_read};
+pub use read::{blobs_referenced, may_read, may_read_case};
 pub use refusal::Refusal;
 pub use upload::{UploadContext, check_upload};

@@ -2,7 +2,7 @@
 //! is the core's (`access::may_read`, from the permission table); this is
 //! where it meets the documents the recorder holds.
 
-use custos_core::access::may_read;
+use custos_core::access::{may_read, may_read_case};
 use custos_core::application::ApplicationCase;
 use custos_core::documents::{self as docs, CURRENT, DocKey};
 use custos_core::history::heads_to_hex;
@@ -14,20 +14,18 @@ use crate::base::error::Result;
 
 impl Registers {
     /// Whether this person may receive the stored document `key` (a case
-    /// document is read to see whether it is a major or abnormal case).
+    /// document is read for whose chain it is in and whether it is a major
+    /// or abnormal case: `access::may_read_case`).
     pub fn readable(&self, site: &SiteRegister, who: &SignedIn, key: &DocKey) -> Result<bool> {
         let profile = site.profile()?;
-        let major = match key {
-            DocKey::ApplicationCase(_) => match self.document(key)? {
-                Some(doc) => {
-                    let case: Option<ApplicationCase> = docs::get_entry(&doc, docs::CASE, CURRENT).unwrap_or(None);
-                    case.is_some_and(|c| c.major_or_abnormal)
-                }
-                None => false,
-            },
-            _ => false,
-        };
-        Ok(may_read(key, &who.person.roles, &profile, major))
+        let roles = &who.person.roles;
+        if let DocKey::ApplicationCase(_) = key
+            && let Some(doc) = self.document(key)?
+            && let Ok(Some(case)) = docs::get_entry::<_, ApplicationCase>(&doc, docs::CASE, CURRENT)
+        {
+            return Ok(may_read_case(&case, roles, &profile));
+        }
+        Ok(may_read(key, roles, &profile, false))
     }
 
     /// The stored documents this device may receive, with their heads (hex).

@@ -50,6 +50,7 @@ fn push(
         site: &site,
         profile: &fx.profile,
         now: NOW,
+        case: None,
     };
     check_upload(
         &NOVEMBER,

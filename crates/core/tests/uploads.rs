@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use automerge::{AutoCommit, Automerge, Change};
 use common::*;
 use custos_core::access::{UploadContext, check_upload, may_read};
-use custos_core::application::{Decision, DecisionEvent};
+use custos_core::application::{ApplicationCase, Decision, DecisionEvent, PersonalData};
 use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
+use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
 use custos_core::logbook::{LogbookEntry, SessionEnd};
 use custos_core::roles::Role;
@@ -92,7 +93,27 @@ fn ctx<'a>(fx: &'a Fixture, site: &'a SiteHistory) -> UploadContext<'a> {
         site,
         profile: &fx.profile,
         now: NOW,
+        case: None,
     }
+}
+
+/// The first upload of an application's personal data, the recorder
+/// holding `case` (or no case).
+fn upload_personal(
+    fx: &mut Fixture,
+    case: Option<&ApplicationCase>,
+    personal: &PersonalData,
+    who: &str,
+) -> Result<Automerge, String> {
+    let id = case.map_or_else(|| EntryId::from_parts(1, 1), |c| c.id.clone());
+    let key = DocKey::ApplicationPersonal(id);
+    let mut tablet = Device::open(fx, who, &key, None);
+    tablet.put(docs::PERSONAL, CURRENT, personal);
+    let changes = tablet.changes_since(&Automerge::new());
+    let site = fx.history();
+    let sender = fx.members[who].key.device_id();
+    let ctx = UploadContext { case, ..ctx(fx, &site) };
+    check_upload(&key, Automerge::new(), &changes, &sender, &ctx).map_err(|r| format!("{}: {}", r.rule, r.message))
 }
 
 fn upload(
@@ -385,13 +406,28 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     tablet.put(docs::CASE, CURRENT, &case);
     let stored = upload_new(&mut fx, &key, &mut tablet, "manager").unwrap();
 
-    let personal_key = DocKey::ApplicationPersonal(case.id.clone());
+    // The personal data is taken only bound to its case.
+    let err = upload_personal(&mut fx, None, &personal, "manager").unwrap_err();
+    assert!(err.starts_with("no_case"), "{err}");
+    let mut other = personal.clone();
+    other.phone = Some("02-2306-9999".into());
+    let err = upload_personal(&mut fx, Some(&case), &other, "manager").unwrap_err();
+    assert!(err.starts_with("personal_data_mismatch"), "{err}");
     let mut bad = personal.clone();
     bad.national_id = Some("A123456788".into());
-    let mut tablet = Device::open(&fx, "manager", &personal_key, None);
-    tablet.put(docs::PERSONAL, CURRENT, &bad);
-    let err = upload_new(&mut fx, &personal_key, &mut tablet, "manager").unwrap_err();
+    let mut bad_case = case.clone();
+    bad_case.personal_data_digest = bad.digest();
+    let err = upload_personal(&mut fx, Some(&bad_case), &bad, "manager").unwrap_err();
     assert!(err.contains("身分證號"), "{err}");
+    let mut missing = personal.clone();
+    missing.phone = None;
+    let mut missing_case = case.clone();
+    missing_case.personal_data_digest = missing.digest();
+    let err = upload_personal(&mut fx, Some(&missing_case), &missing, "manager").unwrap_err();
+    assert!(err.contains("phone"), "the form asks for a phone: {err}");
+    upload_personal(&mut fx, Some(&case), &personal, "manager").unwrap();
+    let err = upload_personal(&mut fx, Some(&case), &personal, "inspector").unwrap_err();
+    assert!(err.starts_with("role"), "{err}");
 
     // The director approves on the phone; the manager's attempt to approve is refused.
     let none = BTreeMap::new();

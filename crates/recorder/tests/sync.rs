@@ -272,6 +272,28 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     let mut doc = AutoCommit::new();
     assert_eq!(pull(&r, &inspector, &case_key, &mut doc).await, 403);
     assert_eq!(pull(&r, &supervisor, &personal_key, &mut doc).await, 403);
+
+    // The director receives the ID number, and that is on record once.
+    let director = sign_in(&r, "吳主任", 3).await;
+    let sent = || {
+        let store = custos_recorder::db::Store::open(&r.data()).unwrap();
+        store
+            .audit_rows()
+            .unwrap()
+            .into_iter()
+            .filter(|row| row.kind == "personal_data_sent")
+            .map(|row| serde_json::from_str::<Value>(&row.detail).unwrap())
+            .collect::<Vec<Value>>()
+    };
+    let mut received = AutoCommit::new();
+    assert_eq!(pull(&r, &director, &personal_key, &mut received).await, 200);
+    let got: PersonalData = docs::get_entry(&received, docs::PERSONAL, CURRENT).unwrap().unwrap();
+    assert_eq!(got, personal);
+    let rows = sent();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["device"], director.device.id.as_str());
+    assert_eq!(pull(&r, &director, &personal_key, &mut received).await, 200);
+    assert_eq!(sent().len(), 1, "nothing new was sent");
 }
 
 #[tokio::test]

@@ -156,12 +156,14 @@ fn write_application(
     message: &str,
     now: Timestamp,
 ) -> Result<()> {
+    // The case first: the outbox goes out in order, and the recorder takes
+    // personal data only once it holds the case whose digest binds it.
     let mut guard = lock(store);
-    guard.edit(&DocKey::ApplicationPersonal(case.id.clone()), message, now.0, |doc| {
-        docs::put_entry(doc, docs::PERSONAL, CURRENT, personal).map_err(RegisterError::from)
-    })?;
     guard.edit(&DocKey::ApplicationCase(case.id.clone()), message, now.0, |doc| {
         docs::put_entry(doc, docs::CASE, CURRENT, case).map_err(RegisterError::from)
+    })?;
+    guard.edit(&DocKey::ApplicationPersonal(case.id.clone()), message, now.0, |doc| {
+        docs::put_entry(doc, docs::PERSONAL, CURRENT, personal).map_err(RegisterError::from)
     })?;
     Ok(())
 }

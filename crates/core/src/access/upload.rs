@@ -32,6 +32,9 @@ pub struct UploadContext<'a> {
     pub profile: &'a PolicyProfile,
     /// The recorder's clock.
     pub now: Timestamp,
+    /// For a personal-data document: the case of its application as the
+    /// recorder holds it (its digest binds the personal data).
+    pub case: Option<&'a ApplicationCase>,
 }
 
 /// Checks a batch of changes pushed by `sender` to document `key`, whose
@@ -314,7 +317,28 @@ impl Rules<'_> {
             "enter an applicant's personal data",
         )?;
         let (_, data): (Option<PersonalData>, PersonalData) = self.before_after(collection, entry)?;
-        data.validate()
+        // Bound to its case: what the case's signers saw the digest of, and
+        // nothing else; a change after a decision cannot match, since the
+        // case can no longer be amended.
+        let case = self.ctx.case.ok_or_else(|| {
+            refuse(
+                "no_case",
+                "the personal data follows its case: the recorder has no case for this application yet",
+            )
+        })?;
+        if data.digest() != case.personal_data_digest {
+            return Err(refuse(
+                "personal_data_mismatch",
+                "the personal data is not what its case was filed with; amend the case and its personal data together",
+            ));
+        }
+        let form = self.ctx.profile.application_form(case.applicant_kind).ok_or_else(|| {
+            refuse(
+                "invalid_personal_data",
+                "this site no longer takes applications of this kind",
+            )
+        })?;
+        data.check_against(&form)
             .map_err(|e| refuse("invalid_personal_data", e.to_string()))
     }
 

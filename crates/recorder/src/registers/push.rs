@@ -81,11 +81,19 @@ impl Writing<'_> {
         let stored = existing.unwrap_or_default();
         let stored_heads = stored.get_heads();
         let profile = self.profile()?;
+        let case = match key {
+            DocKey::ApplicationPersonal(id) => self
+                .document(&DocKey::ApplicationCase(id.clone()))?
+                .and_then(|doc| custos_core::application::read_case(&doc).ok().flatten())
+                .map(|(case, _)| case),
+            _ => None,
+        };
         let checked = self.with_site_history(|site| {
             let ctx = UploadContext {
                 site,
                 profile: &profile,
                 now,
+                case: case.as_ref(),
             };
             check_upload(key, stored, changes, &who.device_id, &ctx)
         })?;

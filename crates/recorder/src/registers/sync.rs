@@ -58,10 +58,37 @@ impl Registers {
             let mut state = self.sync_states.take(who.device_id.as_str(), name);
             doc.receive_sync_message(&mut state, message)
                 .map_err(|e| RecorderError::BadRequest(format!("{key}: the sync message cannot be applied: {e}")))?;
-            let reply = doc.generate_sync_message(&mut state).map(|m| B64.encode(m.encode()));
+            let reply = doc.generate_sync_message(&mut state);
+            if let (DocKey::ApplicationPersonal(_), Some(m)) = (&key, &reply)
+                && !m.changes.is_empty()
+            {
+                self.personal_data_sent(who, &key, &doc)?;
+            }
+            let reply = reply.map(|m| B64.encode(m.encode()));
             self.sync_states.put(who.device_id.as_str(), name, state);
             replies.push((name.clone(), reply));
         }
         Ok(replies)
+    }
+
+    /// A device received a version of an applicant's personal data it did
+    /// not have: on record, once per version sent (身分證號 and phone are
+    /// the most sensitive thing the registers hold).
+    fn personal_data_sent(&self, who: &SignedIn, key: &DocKey, doc: &automerge::Automerge) -> Result<()> {
+        let detail = serde_json::json!({
+            "document": key.to_string(),
+            "device": who.device_id.as_str(),
+            "heads": custos_core::history::heads_to_hex(&doc.get_heads()),
+        });
+        let actor = who.person_id.to_string();
+        self.store.append_audit(
+            self.now(),
+            crate::db::audit::AuditEvent {
+                kind: "personal_data_sent",
+                actor: &actor,
+                detail,
+            },
+        )?;
+        Ok(())
     }
 }

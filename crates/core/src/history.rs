@@ -27,7 +27,12 @@ pub fn heads_from_hex(heads: &[String]) -> Option<Vec<ChangeHash>> {
 /// `None` where that history is not known here.
 type ForkCache = HashMap<Vec<String>, Option<(Automerge, SiteRegister)>>;
 
-/// Resolves site registers at given heads, caching each one it builds.
+/// Most site forks kept at once: a site changes a few times a month, so
+/// the events of a case name a handful of distinct heads.
+const MAX_FORKS: usize = 64;
+
+/// Resolves site registers at given heads, caching each one it builds (at
+/// most [`MAX_FORKS`]).
 pub struct SiteHistory {
     doc: Automerge,
     cache: RefCell<ForkCache>,
@@ -87,6 +92,11 @@ impl SiteHistory {
         let mut key = heads.to_vec();
         key.sort();
         if !self.cache.borrow().contains_key(&key) {
+            // Each entry is a whole copy of the site document: a flood of
+            // events naming different heads must not fill memory with them.
+            if self.cache.borrow().len() >= MAX_FORKS {
+                self.cache.borrow_mut().clear();
+            }
             let built = heads_from_hex(&key)
                 .filter(|h| !h.is_empty() && h.iter().all(|h| self.doc.get_change_by_hash(h).is_some()))
                 .and_then(|h| self.doc.fork_at(&h).ok())

@@ -659,3 +659,24 @@ fn a_document_is_created_only_whole_with_a_first_entry() {
     let again = upload(&mut fx, &NOVEMBER, &stored, &[], "inspector").unwrap();
     assert_eq!(again.get_heads(), stored.get_heads());
 }
+
+#[test]
+fn a_decision_naming_more_decisions_seen_than_a_case_may_hold_is_refused() {
+    let mut fx = wanhua();
+    let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let key = DocKey::ApplicationCase(case.id.clone());
+    let mut tablet = Device::open(&fx, "manager", &key, None);
+    tablet.put(docs::CASE, CURRENT, &case);
+    let stored = upload_new(&mut fx, &key, &mut tablet, "manager").unwrap();
+    let mut seen = BTreeMap::new();
+    for i in 0..=custos_core::workflow::MAX_SEEN as u64 {
+        let mut e = fx.sign("director", Role::Head, Decision::Approve, &case, &BTreeMap::new());
+        e.id = EntryId::from_parts(i + 1, i.into());
+        seen.insert(e.id.to_string(), e);
+    }
+    let flood = fx.sign("director", Role::Head, Decision::Approve, &case, &seen);
+    let mut phone = Device::open(&fx, "director", &key, Some(&stored));
+    phone.put(docs::EVENTS, flood.id.as_str(), &flood);
+    let err = upload(&mut fx, &key, &stored, &phone.changes_since(&stored), "director").unwrap_err();
+    assert!(err.starts_with("too_many_events"), "{err}");
+}

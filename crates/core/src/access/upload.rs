@@ -24,7 +24,7 @@ use crate::policy::PolicyProfile;
 use crate::seal::{Seal, SealPurpose};
 use crate::site::{Actor, SiteRegister};
 use crate::time::Timestamp;
-use crate::workflow::{Derivation, IgnoreReason, Status, derive_status};
+use crate::workflow::{Derivation, IgnoreReason, MAX_EVENTS_PER_CASE, MAX_SEEN, Status, derive_status};
 
 /// What the recorder knows when it checks an upload.
 pub struct UploadContext<'a> {
@@ -117,6 +117,7 @@ pub fn check_upload(
         key,
         before_heads: &before_heads,
         before_doc: OnceCell::new(),
+        derivation: OnceCell::new(),
         existed: Default::default(),
         after: &after,
         actor: &actor,
@@ -143,6 +144,8 @@ struct Rules<'a> {
     /// when an entry that already existed has to be read as it was.
     before_heads: &'a [ChangeHash],
     before_doc: OnceCell<Automerge>,
+    /// The case's derivation after the batch, made once for all its events.
+    derivation: OnceCell<Derivation>,
     /// Per collection, the entry keys that existed before the batch.
     existed: RefCell<HashMap<String, HashSet<String>>>,
     after: &'a Automerge,
@@ -295,7 +298,20 @@ impl Rules<'_> {
                 if &event.device != self.sender || event.signer != self.actor.person_id {
                     return Err(refuse("author", "a decision is uploaded by the device that signed it"));
                 }
-                let (_, derivation) = self.case_status(self.after)?;
+                if event.seen.len() > MAX_SEEN {
+                    return Err(refuse(
+                        "too_many_events",
+                        format!("a decision names at most {MAX_SEEN} decisions it has seen"),
+                    ));
+                }
+                // Derived once per push, however many events it carries.
+                let derivation = match self.derivation.get() {
+                    Some(d) => d,
+                    None => {
+                        let (_, d) = self.case_status(self.after)?;
+                        self.derivation.get_or_init(|| d)
+                    }
+                };
                 match derivation.ignored_reason(&event.id) {
                     None | Some(IgnoreReason::OverriddenByConcurrentDecision) => Ok(()),
                     Some(reason) => Err(refuse("decision", format!("the decision does not count: {reason:?}"))),
@@ -536,6 +552,12 @@ impl Rules<'_> {
             .ok_or_else(|| refuse("no_case", "the application has no case yet"))?;
         let events: BTreeMap<String, DecisionEvent> =
             docs::entries(doc, docs::EVENTS).map_err(|e| refuse("malformed_entry", e.to_string()))?;
+        if events.len() > MAX_EVENTS_PER_CASE {
+            return Err(refuse(
+                "too_many_events",
+                format!("an application holds at most {MAX_EVENTS_PER_CASE} decisions"),
+            ));
+        }
         let d = derive_status(&case, &events, self.ctx.site, self.ctx.profile);
         Ok((d.status.clone(), d))
     }

@@ -66,11 +66,12 @@ impl<'a> Deriving<'a> {
         site: &SiteHistory,
     ) -> Deriving<'a> {
         let case_hash = case.content_hash();
+        let current = site.current().unwrap_or_default();
         let mut ignored = BTreeMap::new();
         let mut valid = BTreeMap::new();
         let mut units = BTreeMap::new();
         for (key, event) in events {
-            match check_event(key, event, case, &case_hash, chain, site, events) {
+            match check_event(key, event, case, &case_hash, chain, (site, &current), events) {
                 Ok(unit) => {
                     valid.insert(event.id.clone(), event);
                     units.insert(event.id.clone(), unit);
@@ -184,7 +185,7 @@ impl<'a> Deriving<'a> {
                     finals.insert(id.clone());
                 }
                 Decision::Approve if self.chain.get(last).is_some_and(|s| s.roles().contains(&e.role)) => {
-                    let (earlier, units) = self.steps_with_units(&self.past.of(id));
+                    let (earlier, units) = self.steps_with_units(self.past.of(id));
                     let missing: Vec<usize> = earlier
                         .iter()
                         .enumerate()

@@ -8,6 +8,7 @@ use crate::history::SiteHistory;
 use crate::permissions::{self, Access, Register};
 use crate::policy::ApprovalStep;
 use crate::signing::verify;
+use crate::site::SiteRegister;
 
 /// Checks one event on its own: form, signer, role, signature, case version.
 pub(super) fn check_event(
@@ -16,7 +17,7 @@ pub(super) fn check_event(
     case: &ApplicationCase,
     case_hash: &str,
     chain: &[ApprovalStep],
-    site: &SiteHistory,
+    (site, current_site): (&SiteHistory, &SiteRegister),
     all: &BTreeMap<String, DecisionEvent>,
 ) -> Result<Option<String>, IgnoreReason> {
     if key != e.id.as_str() {
@@ -24,6 +25,18 @@ pub(super) fn check_event(
     }
     if e.application != case.id {
         return Err(IgnoreReason::OtherApplication);
+    }
+    // The signature first, against the device's key (a device id is the
+    // hash of its key, so the key is the same in every version of the
+    // site): only a signed event makes the history fork its heads name.
+    // A device is enrolled to one person for good, so that is checked here too.
+    let enrolled = current_site
+        .device(&e.device)
+        .filter(|d| d.person == e.signer)
+        .ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    let key = enrolled.public_key.as_str();
+    if !verify(key, &e.signing_bytes(), &e.signature) {
+        return Err(IgnoreReason::BadSignature);
     }
     let site_then = site.at(&e.site_heads).ok_or(IgnoreReason::SiteStateUnknown)?;
     for seen in &e.seen {
@@ -45,8 +58,8 @@ pub(super) fn check_event(
     if !person.roles.contains(&e.role) {
         return Err(IgnoreReason::RoleNotHeld);
     }
-    if !verify(&device.public_key, &e.signing_bytes(), &e.signature) {
-        return Err(IgnoreReason::BadSignature);
+    if device.public_key != key {
+        return Err(IgnoreReason::DeviceNotTheSigners);
     }
     let in_sign_step = chain
         .iter()

@@ -21,4 +21,12 @@ mod status;
 mod steps;
 
 pub use derive::derive_status;
+
+/// Most decision events one application may hold: a chain of five signers,
+/// a committee's votes changed a few times, a reply and a viewing are tens;
+/// the cap keeps a flood of votes from costing every push and every sweep.
+pub const MAX_EVENTS_PER_CASE: usize = 500;
+/// Most events one event may name as seen (it can have seen no more than
+/// the case holds).
+pub const MAX_SEEN: usize = MAX_EVENTS_PER_CASE;
 pub use status::{Derivation, IgnoreReason, Ignored, Status, StepProgress};

@@ -424,3 +424,41 @@ async fn stream_addresses_and_passwords_stay_on_the_recorder() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("change every camera's password"), "{said}");
 }
+
+/// Each challenge is stored before anyone has proven anything: twenty a
+/// minute for one device, then 429 until the minute ends.
+#[tokio::test]
+async fn challenges_are_limited_per_device() {
+    let now = custos_core::time::Timestamp(1_795_485_600_000);
+    let mut r = Recorder::start_simulated("kaohsiung-kindergarten", PEOPLE, &[], &["--no-recording"], now);
+    r.serve_under_memory_limit(MEMORY_LIMIT, &["--no-recording"]);
+    let phone = r.enroll("陳家長", 2).await;
+    let body = json!({ "device_id": phone.id.as_str() });
+    for _ in 0..20 {
+        assert_eq!(r.post("/v1/auth/challenge", &body).await.status(), 200);
+    }
+    assert_problem(
+        r.post("/v1/auth/challenge", &body).await,
+        429,
+        "too many sign-in challenges",
+    )
+    .await;
+    r.advance(60_000).await;
+    assert_eq!(r.post("/v1/auth/challenge", &body).await.status(), 200, "a new minute");
+    let token = r.token(&phone).await;
+    still_serving(&mut r, &token).await;
+}
+
+/// Two change streams per device; a third is 429, not another task and
+/// subscription held for as long as the phone likes.
+#[tokio::test]
+async fn a_device_holds_at_most_two_change_streams() {
+    let (mut r, token) = parent_phone().await;
+    let open = |r: &Recorder| r.client.get(r.url("/v1/events")).bearer_auth(&token).send();
+    let first = open(&r).await.unwrap();
+    let second = open(&r).await.unwrap();
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    assert_problem(open(&r).await.unwrap(), 429, "change streams open").await;
+    still_serving(&mut r, &token).await;
+    drop((first, second));
+}

@@ -58,6 +58,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         pictures: Default::default(),
         changes: changes.clone(),
         turns: Default::default(),
+        streams: Arc::new(crate::registers::turns::DeviceTurns::streams()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

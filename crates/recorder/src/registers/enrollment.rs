@@ -111,7 +111,7 @@ impl Registers {
         {
             Ok(person) => person,
             Err(problem) => {
-                self.sign_in_limits.failed(&from, now);
+                self.sign_in_limits.count(&from, now);
                 return Err(self.code_refused(problem, &device_id, now)?);
             }
         };

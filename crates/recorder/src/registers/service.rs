@@ -49,6 +49,8 @@ pub struct Registers {
     pub clock: Arc<dyn Clock>,
     /// Failed sign-ins and enrollments, per source and claimed device.
     pub sign_in_limits: Arc<super::sign_in_limits::SignInLimits>,
+    /// Challenges asked for, per source and claimed device.
+    pub challenge_limits: Arc<super::sign_in_limits::SignInLimits>,
     /// One writer at a time within this process.
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -105,6 +107,10 @@ impl Registers {
             cache: Default::default(),
             sync_states: Default::default(),
             sign_in_limits: Default::default(),
+            challenge_limits: Arc::new(super::sign_in_limits::SignInLimits::new(
+                super::sign_in_limits::CHALLENGES_PER_WINDOW,
+                "sign-in challenges",
+            )),
             lock: Default::default(),
         }
     }

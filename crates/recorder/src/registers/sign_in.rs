@@ -35,9 +35,14 @@ fn parse_device(id: &str) -> Result<DeviceId> {
 }
 
 impl Registers {
-    /// A nonce for `device_id` to sign, and when it expires.
-    pub fn challenge(&self, device_id: &str) -> Result<(String, Timestamp)> {
+    /// A nonce for `device_id` to sign, and when it expires, asked from
+    /// `source`; at most twenty a minute per source and per device, since
+    /// each is stored before anyone has proven anything.
+    pub fn challenge(&self, device_id: &str, source: &str) -> Result<(String, Timestamp)> {
         let device = parse_device(device_id)?;
+        let who = [Failing::Source(source.to_string()), Failing::Device(device.to_string())];
+        self.challenge_limits.check(&who, self.now())?;
+        self.challenge_limits.count(&who, self.now());
         let nonce = hex::encode(random_bytes::<32>());
         let expires = Timestamp(self.now().0 + CHALLENGE_TTL_MS);
         self.store.insert_challenge(&nonce, device.as_str(), expires)?;
@@ -64,7 +69,7 @@ impl Registers {
         };
         let who = [Failing::Source(source.to_string()), Failing::Device(device.to_string())];
         self.sign_in_limits.check(&who, now)?;
-        for first in self.sign_in_limits.failed(&who, now) {
+        for first in self.sign_in_limits.count(&who, now) {
             let Failing::Source(source) = &first.who else { continue };
             let detail = json!({
                 "source": source,

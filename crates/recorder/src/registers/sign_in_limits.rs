@@ -1,5 +1,5 @@
-//! Failed sign-ins, counted per source address and per claimed device in
-//! windows of a minute on the recorder's clock. Past
+//! Failed sign-ins (and challenges asked for), counted per source address
+//! and per claimed device in windows of a minute on the recorder's clock. Past
 //! [`FAILURES_PER_WINDOW`] failures, a request that fails again is answered
 //! 429 until the window ends; one that proves its device key is never
 //! refused for others' failures. An enrollment code is not even looked up
@@ -54,24 +54,51 @@ pub struct FirstFailure {
     pub failures_before: Option<u32>,
 }
 
-#[derive(Default)]
-pub struct SignInLimits(Mutex<HashMap<Failing, Window>>);
+/// Counts of one kind of attempt per source and device, each window.
+pub struct SignInLimits {
+    windows: Mutex<HashMap<Failing, Window>>,
+    /// Attempts one source or device may make in a window.
+    limit: u32,
+    /// What is counted, for the sentence a refused device is given.
+    what: &'static str,
+}
+
+/// Failed sign-ins: [`FAILURES_PER_WINDOW`] a minute.
+impl Default for SignInLimits {
+    fn default() -> Self {
+        SignInLimits::new(FAILURES_PER_WINDOW, "failed sign-ins")
+    }
+}
+
+/// Challenges asked for: each writes a row before anyone is signed in, so a
+/// source or a claimed device gets [`CHALLENGES_PER_WINDOW`] a minute (a
+/// device asks one every fifteen minutes).
+pub const CHALLENGES_PER_WINDOW: u32 = 20;
 
 impl SignInLimits {
+    pub fn new(limit: u32, what: &'static str) -> Self {
+        SignInLimits {
+            windows: Mutex::new(HashMap::new()),
+            limit,
+            what,
+        }
+    }
+
     /// Refuses, as busy, when any of `who` has used up its failures in the
     /// current window.
     pub fn check(&self, who: &[Failing], now: Timestamp) -> Result<(), RecorderError> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let over = who
             .iter()
             .filter_map(|w| map.get(w))
-            .filter(|w| now.0 - w.start < WINDOW_MS && w.failures >= FAILURES_PER_WINDOW)
+            .filter(|w| now.0 - w.start < WINDOW_MS && w.failures >= self.limit)
             .map(|w| w.start + WINDOW_MS)
             .max();
         match over {
             Some(end) => Err(RecorderError::Busy {
                 detail: format!(
-                    "too many failed sign-ins from here in the last minute; try again in {} s",
+                    "too many {} from here in the last minute; try again in {} s",
+                    self.what,
                     (end - now.0 + 999) / 1000
                 ),
                 retry_after_s: ((end - now.0 + 999) / 1000) as u64,
@@ -80,10 +107,10 @@ impl SignInLimits {
         }
     }
 
-    /// Counts a failure against each of `who`; returns those for which it
+    /// Counts an attempt (a failure, a challenge) against each of `who`; returns those for which it
     /// opened a window (the ones to put on record).
-    pub fn failed(&self, who: &[Failing], now: Timestamp) -> Vec<FirstFailure> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+    pub fn count(&self, who: &[Failing], now: Timestamp) -> Vec<FirstFailure> {
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_TRACKED {
             map.retain(|_, w| now.0 - w.start < WINDOW_MS);
         }
@@ -122,7 +149,7 @@ mod tests {
         let t = |s: i64| Timestamp(1_000_000 + s * 1000);
         for i in 0..FAILURES_PER_WINDOW {
             assert!(limits.check(&who, t(i.into())).is_ok());
-            let first = limits.failed(&who, t(i.into()));
+            let first = limits.count(&who, t(i.into()));
             assert_eq!(first.len(), usize::from(i == 0), "one record per window");
         }
         match limits.check(&who, t(30)) {
@@ -134,7 +161,7 @@ mod tests {
             "others are not held up"
         );
         assert!(limits.check(&who, t(60)).is_ok());
-        let first = limits.failed(&who, t(60));
+        let first = limits.count(&who, t(60));
         assert_eq!(first[0].failures_before, Some(FAILURES_PER_WINDOW));
     }
 }

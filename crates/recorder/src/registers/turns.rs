@@ -16,23 +16,52 @@ use crate::base::error::RecorderError;
 /// push overlap in the app; a third is a device misbehaving.
 pub const DEVICE_TURNS: usize = 2;
 
+/// Change streams (`GET /v1/events`) one device may hold open: the app
+/// keeps one, and a reconnect may overlap the old one for a moment.
+pub const STREAMS_PER_DEVICE: usize = 2;
+
 /// Per enrolled device, its turns. Only signed-in devices get an entry, so
 /// the map holds at most the site's devices.
-#[derive(Default)]
-pub struct DeviceTurns(Mutex<HashMap<String, Arc<Semaphore>>>);
+pub struct DeviceTurns {
+    map: Mutex<HashMap<String, Arc<Semaphore>>>,
+    limit: usize,
+    /// What a turn is, for the sentence a refused device is given.
+    what: &'static str,
+}
+
+/// Sync and push requests: [`DEVICE_TURNS`] at once.
+impl Default for DeviceTurns {
+    fn default() -> Self {
+        DeviceTurns::new(DEVICE_TURNS, "sync requests running")
+    }
+}
 
 impl DeviceTurns {
+    pub fn new(limit: usize, what: &'static str) -> Self {
+        DeviceTurns {
+            map: Mutex::new(HashMap::new()),
+            limit,
+            what,
+        }
+    }
+
+    /// Change streams: [`STREAMS_PER_DEVICE`] open at once.
+    pub fn streams() -> Self {
+        DeviceTurns::new(STREAMS_PER_DEVICE, "change streams open")
+    }
+
     /// One of `device`'s turns, held until the permit is dropped.
     pub fn take(&self, device: &str) -> Result<OwnedSemaphorePermit, RecorderError> {
         let semaphore = {
-            let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(device.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(DEVICE_TURNS)))
+                .or_insert_with(|| Arc::new(Semaphore::new(self.limit)))
                 .clone()
         };
         semaphore.try_acquire_owned().map_err(|_| RecorderError::Busy {
             detail: format!(
-                "this device already has {DEVICE_TURNS} sync requests running; try again when they are done"
+                "this device already has {} {}; try again when one is done",
+                self.limit, self.what
             ),
             retry_after_s: 1,
         })

@@ -22,12 +22,14 @@ use tokio::sync::OwnedSemaphorePermit;
 
 #[utoipa::path(post, path = "/v1/auth/challenge", tag = "auth", request_body = ChallengeRequest,
     responses((status = 200, description = "A nonce to sign", body = Challenge),
-              (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Twenty challenges from this address or for this device in the last minute; Retry-After says when to try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn challenge(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(req): Body<ChallengeRequest>,
 ) -> Result<Json<Challenge>, ApiError> {
-    let (nonce, expires) = state.registers.challenge(&req.device_id)?;
+    let (nonce, expires) = state.registers.challenge(&req.device_id, &peer.ip().to_string())?;
     Ok(Json(Challenge {
         nonce,
         expires_at: expires.0,

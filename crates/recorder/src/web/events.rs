@@ -14,17 +14,21 @@ use tokio::sync::broadcast;
 use custos_api::Problem;
 
 use super::AppState;
+use super::problem::ApiError;
 use crate::registers::SignedIn;
 
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
     responses((status = 200, description = "A stream of `document` events, each naming a changed document key", content_type = "text/event-stream"),
-              (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json")))]
+              (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "This device already has two change streams open", body = Problem, content_type = "application/problem+json")))]
 pub async fn events(
     State(state): State<AppState>,
     who: SignedIn,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // Held for as long as the stream is open.
+    let turn = state.streams.take(who.device_id.as_str())?;
     let rx = state.changes.subscribe();
-    let stream = stream::unfold((rx, state, who), |(mut rx, state, who)| async move {
+    let stream = stream::unfold((rx, state, who, turn), |(mut rx, state, who, turn)| async move {
         loop {
             let key = match rx.recv().await {
                 Ok(key) => key,
@@ -41,9 +45,9 @@ pub async fn events(
             };
             if visible {
                 let event = Event::default().event("document").data(key);
-                return Some((Ok(event), (rx, state, who)));
+                return Some((Ok(event), (rx, state, who, turn)));
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

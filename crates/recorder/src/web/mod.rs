@@ -52,6 +52,8 @@ pub struct AppState {
     pub changes: tokio::sync::broadcast::Sender<String>,
     /// Each device's document requests in flight.
     pub turns: Arc<crate::registers::turns::DeviceTurns>,
+    /// Each device's open change streams.
+    pub streams: Arc<crate::registers::turns::DeviceTurns>,
 }
 
 #[derive(OpenApi)]

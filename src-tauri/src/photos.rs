@@ -17,9 +17,13 @@ pub const MAX_SIDE: u32 = 1600;
 pub const THUMB_SIDE: u32 = 320;
 /// Largest file accepted from the camera.
 pub const MAX_INPUT_BYTES: usize = 30 * 1024 * 1024;
-/// Largest picture decoded, in pixels per side, and memory for decoding.
+/// Largest picture decoded, in pixels per side.
 pub const MAX_DECODE_SIDE: u32 = 12_000;
-pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// What decoding may cost, measured (`tests/photo_memory.rs`) as the
+/// decoded size times what the decoder needs beside it: about 1.25 for 8
+/// bits a channel, 2.5 for 16. A 48-megapixel phone photo (144 MiB as RGB)
+/// fits, and the whole pipeline stays under 256 MiB on a phone.
+pub const MAX_DECODE_BYTES: u64 = 200 * 1024 * 1024;
 const JPEG_QUALITY: u8 = 82;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -28,9 +32,9 @@ pub enum PhotoError {
     TooLarge(usize),
     #[error("this file is not a JPEG, PNG or WebP photo")]
     NotAPhoto,
-    #[error("the photo is too large to open safely ({0})")]
+    #[error("the photo is too large to open safely on this device; take it again at a lower resolution ({0})")]
     Limits(String),
-    #[error("the photo could not be read: {0}")]
+    #[error("the photo is damaged; take it again ({0})")]
     Unreadable(String),
 }
 
@@ -53,6 +57,9 @@ pub fn process(bytes: &[u8]) -> Result<Photo, PhotoError> {
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
         return Err(PhotoError::NotAPhoto);
     }
+    if format == ImageFormat::Jpeg && !jpeg_is_whole(bytes) {
+        return Err(PhotoError::Unreadable("it ends before the picture does".into()));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DECODE_SIDE);
@@ -60,13 +67,23 @@ pub fn process(bytes: &[u8]) -> Result<Photo, PhotoError> {
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(classify)?;
+    // The decoder's own limits do not bound the picture it returns (a
+    // 64-megapixel RGBA PNG went through), so its size is checked here.
+    let color = decoder.color_type();
+    let wide = color.bytes_per_pixel() > color.channel_count();
+    let cost = decoder.total_bytes().saturating_mul(5) / if wide { 2 } else { 4 };
+    if cost > MAX_DECODE_BYTES {
+        let (w, h) = decoder.dimensions();
+        return Err(PhotoError::Limits(format!("{w}x{h} pixels")));
+    }
     let orientation = decoder.orientation().map_err(classify)?;
-    let mut picture = DynamicImage::from_decoder(decoder).map_err(classify)?;
-    picture.apply_orientation(orientation);
-    // One colour layout for every input; free when the decoder already gave RGB.
-    let picture = DynamicImage::ImageRgb8(picture.into_rgb8());
-
-    let stored = shrink(&picture, MAX_SIDE)?;
+    let picture = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    // Scaled first, then turned and made RGB: each of those copies the
+    // picture, and at full size a copy is as large as the decoded photo.
+    let mut stored = shrink(&picture, MAX_SIDE)?;
+    drop(picture);
+    stored.apply_orientation(orientation);
+    let stored = DynamicImage::ImageRgb8(stored.into_rgb8());
     let jpeg = encode(&stored)?;
     let thumbnail = encode(&shrink(&stored, THUMB_SIDE)?)?;
     Ok(Photo {
@@ -107,6 +124,16 @@ fn encode(picture: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
         .write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY))
         .map_err(|e| PhotoError::Unreadable(e.to_string()))?;
     Ok(out)
+}
+
+/// Whether a JPEG's last scan is followed by its end marker: the decoder
+/// fills a cut-off picture with grey and says nothing. Markers cannot occur
+/// inside the entropy-coded data (a 0xFF there is followed by 0x00), so the
+/// last start-of-scan found is the main picture's (an EXIF thumbnail's
+/// scans come before it).
+fn jpeg_is_whole(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|m| m == [0xFF, 0xDA]);
+    last_scan.is_some_and(|at| bytes[at..].windows(2).any(|m| m == [0xFF, 0xD9]))
 }
 
 fn classify(e: image::ImageError) -> PhotoError {

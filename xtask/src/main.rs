@@ -428,6 +428,7 @@ fn bench() -> Result {
     ensure_apt(APT_PACKAGES)?;
     ensure_apt(BENCH_APT_PACKAGES)?;
     let root = root();
+    run(&root, "cargo", &["bench", "-p", "custos-core", "--bench", "workflow"])?;
     run(
         &root,
         "cargo",

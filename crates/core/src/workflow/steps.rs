@@ -53,17 +53,55 @@ pub(super) struct CausalPast {
 }
 
 impl CausalPast {
+    /// Each event's past, built from the pasts of the events it saw, those
+    /// first (depth first, without recursion). An event whose past already
+    /// holds a seen event already holds that event's past too, so it is
+    /// skipped: with the app's `seen` lists (every event the signer had),
+    /// the newest seen event brings the whole past and the rest cost a
+    /// lookup each, so a chain of n events costs O(n²) instead of O(n³). A
+    /// cycle of `seen` (forged; no device can make one) is cut where the
+    /// walk meets it, the same way on every device.
     pub(super) fn new(valid: &BTreeMap<EntryId, &DecisionEvent>) -> Self {
-        let mut past = BTreeMap::new();
-        for id in valid.keys() {
-            let mut seen = BTreeSet::new();
-            let mut stack: Vec<&EntryId> = valid[id].seen.iter().collect();
-            while let Some(next) = stack.pop() {
-                if next != id && valid.contains_key(next) && seen.insert(next.clone()) {
-                    stack.extend(valid[next].seen.iter());
+        let mut past: BTreeMap<EntryId, BTreeSet<EntryId>> = BTreeMap::new();
+        let mut on_path: BTreeSet<&EntryId> = BTreeSet::new();
+        let seen_of = |id: &EntryId| -> Vec<&EntryId> {
+            let mut seen: Vec<&EntryId> = valid[id]
+                .seen
+                .iter()
+                .filter(|s| *s != id && valid.contains_key(*s))
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen
+        };
+        for root in valid.keys() {
+            let mut stack: Vec<(&EntryId, bool)> = vec![(root, false)];
+            while let Some((id, children_done)) = stack.pop() {
+                if past.contains_key(id) {
+                    continue;
                 }
+                if !children_done {
+                    on_path.insert(id);
+                    stack.push((id, true));
+                    for s in seen_of(id) {
+                        if !past.contains_key(s) && !on_path.contains(s) {
+                            stack.push((s, false));
+                        }
+                    }
+                    continue;
+                }
+                let mut seen: Vec<&EntryId> = seen_of(id).into_iter().filter(|s| past.contains_key(*s)).collect();
+                // Largest past first; ties by id, so every device walks alike.
+                seen.sort_by(|a, b| past[*b].len().cmp(&past[*a].len()).then(a.cmp(b)));
+                let mut mine: BTreeSet<EntryId> = BTreeSet::new();
+                for s in seen {
+                    if mine.insert(s.clone()) {
+                        mine.extend(past[s].iter().cloned());
+                    }
+                }
+                on_path.remove(id);
+                past.insert(id.clone(), mine);
             }
-            past.insert(id.clone(), seen);
         }
         CausalPast { past }
     }

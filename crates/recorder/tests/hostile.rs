@@ -170,11 +170,27 @@ async fn empty_pushes_create_nothing_and_retention_keeps_working() {
         let res = push(key.into()).await.unwrap();
         assert_problem(res, 400, "names no register document").await;
     }
+    // Refused, each on record with its reason, until the device has had
+    // twenty refusals this minute; then not even checked (429).
+    let mut statuses = Vec::new();
     for n in 0..300u64 {
         let id = custos_core::ids::EntryId::from_parts(1_795_485_600_000 + n, n.into());
-        let res = push(format!("applications/{id}/case")).await.unwrap();
-        assert_eq!(res.status(), 422, "{id}");
+        statuses.push(push(format!("applications/{id}/case")).await.unwrap().status().as_u16());
     }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 422).count(),
+        20 - 1,
+        "one refusal went on holds"
+    );
+    assert!(statuses[19..].iter().all(|s| *s == 429), "{statuses:?}");
+    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
+    let rows = store
+        .audit_rows()
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.kind == "upload_refused")
+        .count();
+    assert_eq!(rows, 20, "the audit chain grew by the refusals checked, not by 300");
     let manager = r.enroll("林專責", 8).await;
     let manager = r.token(&manager).await;
     let listed: Value = r.get("/v1/documents", Some(&manager)).await.json().await.unwrap();

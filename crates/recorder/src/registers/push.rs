@@ -15,6 +15,7 @@ use serde_json::json;
 use super::bounds;
 use super::service::{Registers, Writing, off_the_workers};
 use super::sign_in::SignedIn;
+use super::sign_in_limits::Failing;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use crate::db::documents::COMPACT_AFTER_CHUNKS;
@@ -76,6 +77,8 @@ impl Writing<'_> {
     /// holds the push calls for.
     pub fn push(&self, who: &SignedIn, key: &DocKey, changes: &[Change]) -> Result<PushOutcome> {
         let now = self.now();
+        let device = [Failing::Device(who.device_id.to_string())];
+        self.refusal_limits.check(&device, now)?;
         let existing = self.cache.take(&self.store, key)?;
         let is_new = existing.is_none();
         let stored = existing.unwrap_or_default();
@@ -101,6 +104,7 @@ impl Writing<'_> {
         let after = match checked {
             Ok(after) => after,
             Err(refusal) => {
+                self.refusal_limits.count(&device, now);
                 let detail =
                     json!({ "document": key.to_string(), "device": who.device_id.as_str(), "refusal": refusal });
                 self.store.append_audit(

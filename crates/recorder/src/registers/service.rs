@@ -51,6 +51,8 @@ pub struct Registers {
     pub sign_in_limits: Arc<super::sign_in_limits::SignInLimits>,
     /// Challenges asked for, per source and claimed device.
     pub challenge_limits: Arc<super::sign_in_limits::SignInLimits>,
+    /// Refused pushes, per device.
+    pub refusal_limits: Arc<super::sign_in_limits::SignInLimits>,
     /// One writer at a time within this process.
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -110,6 +112,10 @@ impl Registers {
             challenge_limits: Arc::new(super::sign_in_limits::SignInLimits::new(
                 super::sign_in_limits::CHALLENGES_PER_WINDOW,
                 "sign-in challenges",
+            )),
+            refusal_limits: Arc::new(super::sign_in_limits::SignInLimits::new(
+                super::sign_in_limits::REFUSALS_PER_WINDOW,
+                "refused changes",
             )),
             lock: Default::default(),
         }

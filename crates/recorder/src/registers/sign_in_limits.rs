@@ -75,6 +75,12 @@ impl Default for SignInLimits {
 /// device asks one every fifteen minutes).
 pub const CHALLENGES_PER_WINDOW: u32 = 20;
 
+/// Refused pushes: each is on record with its reason, so a device gets
+/// [`REFUSALS_PER_WINDOW`] a minute; past that the recorder does not even
+/// check its pushes until the minute ends (an app does not retry a refused
+/// change: it waits for the person to dismiss it).
+pub const REFUSALS_PER_WINDOW: u32 = 20;
+
 impl SignInLimits {
     pub fn new(limit: u32, what: &'static str) -> Self {
         SignInLimits {

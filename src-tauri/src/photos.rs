@@ -132,6 +132,10 @@ fn encode(picture: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
 /// last start-of-scan found is the main picture's (an EXIF thumbnail's
 /// scans come before it).
 fn jpeg_is_whole(bytes: &[u8]) -> bool {
+    // As a camera writes it: ending in the end marker, which the coded data cannot hold.
+    if bytes.ends_with(&[0xFF, 0xD9]) {
+        return true;
+    }
     let last_scan = bytes.windows(2).rposition(|m| m == [0xFF, 0xDA]);
     last_scan.is_some_and(|at| bytes[at..].windows(2).any(|m| m == [0xFF, 0xD9]))
 }

@@ -72,6 +72,7 @@ fn serve(
         command.env("CUSTOS_SIMULATED_NOW", now.to_string());
     }
     command.envs(env.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    ends_with_the_test(&mut command);
     let mut child = command
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
         .args(serve_args)
@@ -91,6 +92,22 @@ fn serve(
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, addr)
+}
+
+/// A recorder started by a test ends with the test's thread, even when the
+/// test process is killed and no `Drop` runs: a hostile test left behind
+/// once spun at full CPU for minutes.
+fn ends_with_the_test(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 pub struct Recorder {

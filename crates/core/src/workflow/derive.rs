@@ -264,14 +264,8 @@ impl<'a> Deriving<'a> {
         } else if !finals.approvals.is_empty() {
             Status::Approved
         } else {
-            let all: BTreeSet<EntryId> = self
-                .valid
-                .keys()
-                .filter(|id| !self.ignored.contains_key(*id))
-                .cloned()
-                .collect();
             let next_step = self
-                .steps(&all)
+                .steps(&self.not_ignored())
                 .iter()
                 .position(|p| !p.done)
                 .unwrap_or(self.last_step());
@@ -371,17 +365,21 @@ impl<'a> Deriving<'a> {
         }
     }
 
-    fn finish(self, status: Status) -> Derivation {
-        let counted: Vec<EntryId> = self
-            .valid
+    /// The valid events not set aside (so far), in id order.
+    fn not_ignored(&self) -> BTreeSet<EntryId> {
+        self.valid
             .keys()
             .filter(|id| !self.ignored.contains_key(*id))
             .cloned()
-            .collect();
-        let steps = self.steps(&counted.iter().cloned().collect());
+            .collect()
+    }
+
+    fn finish(self, status: Status) -> Derivation {
+        let counted = self.not_ignored();
+        let steps = self.steps(&counted);
         Derivation {
             status,
-            counted,
+            counted: counted.into_iter().collect(),
             ignored: self
                 .ignored
                 .into_iter()

@@ -476,7 +476,10 @@ mod tests {
         let dir = planted(&[
             ("lib.rs", "mod a;\nmod b;\nmod c;\n"),
             ("a.rs", "use crate::b::B;\npub struct A(B);\n"),
-            ("b.rs", "pub struct B;\npub fn make() -> super::a::A { super::a::A(B) }\n"),
+            (
+                "b.rs",
+                "pub struct B;\npub fn make() -> super::a::A { super::a::A(B) }\n",
+            ),
             ("c.rs", "use crate::a::A;\n"),
         ]);
         let loops = import_loops(&dir.path().join("lib.rs")).unwrap();

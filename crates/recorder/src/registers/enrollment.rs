@@ -11,8 +11,8 @@ use custos_core::site::Person;
 use custos_core::time::{MINUTE_MS, Timestamp};
 use serde_json::json;
 
+use super::attempts::Attempter;
 use super::service::Registers;
-use super::sign_in_limits::Failing;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use crate::db::auth::CodeProblem;
@@ -96,10 +96,10 @@ impl Registers {
     /// with a one-time `code`, asked from `source` (an address). A refused
     /// code is on record in the audit chain; past ten refusals a minute from
     /// one source, codes from it are not even looked up until the minute
-    /// ends (`sign_in_limits`), so guessing one takes years.
+    /// ends (`attempts`), so guessing one takes years.
     pub async fn enroll(&self, code: &str, public_key: &str, source: &str) -> Result<Enrollment> {
         let now = self.now();
-        let from = [Failing::Source(source.to_string())];
+        let from = [Attempter::Source(source.to_string())];
         self.sign_in_limits.check(&from, now)?;
         let key = hex::decode(public_key).ok().filter(|k| k.len() == 32).ok_or_else(|| {
             RecorderError::BadRequest("public_key must be an Ed25519 public key: 32 bytes in hex".into())

@@ -10,6 +10,7 @@
 //! index it reads from `db`.
 
 pub mod alarms;
+pub mod attempts;
 pub mod blobs;
 pub mod bounds;
 pub mod checkpoints;
@@ -20,7 +21,6 @@ pub mod push;
 pub mod reading;
 pub mod service;
 pub mod sign_in;
-pub mod sign_in_limits;
 pub mod site;
 pub mod sync;
 pub mod sync_states;

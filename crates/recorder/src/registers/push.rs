@@ -12,10 +12,10 @@ use custos_core::documents::DocKey;
 use custos_core::history::heads_to_hex;
 use serde_json::json;
 
+use super::attempts::Attempter;
 use super::bounds;
 use super::service::{Registers, Writing, off_the_workers};
 use super::sign_in::SignedIn;
-use super::sign_in_limits::Failing;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use crate::db::documents::COMPACT_AFTER_CHUNKS;
@@ -77,7 +77,7 @@ impl Writing<'_> {
     /// holds the push calls for.
     pub fn push(&self, who: &SignedIn, key: &DocKey, changes: &[Change]) -> Result<PushOutcome> {
         let now = self.now();
-        let device = [Failing::Device(who.device_id.to_string())];
+        let device = [Attempter::Device(who.device_id.to_string())];
         self.refusal_limits.check(&device, now)?;
         let existing = self.cache.take(&self.store, key)?;
         let is_new = existing.is_none();

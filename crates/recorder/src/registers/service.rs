@@ -48,11 +48,11 @@ pub struct Registers {
     /// The recorder's own time: it stamps receipt, devices' clocks are not trusted.
     pub clock: Arc<dyn Clock>,
     /// Failed sign-ins and enrollments, per source and claimed device.
-    pub sign_in_limits: Arc<super::sign_in_limits::SignInLimits>,
+    pub sign_in_limits: Arc<super::attempts::AttemptLimits>,
     /// Challenges asked for, per source and claimed device.
-    pub challenge_limits: Arc<super::sign_in_limits::SignInLimits>,
+    pub challenge_limits: Arc<super::attempts::AttemptLimits>,
     /// Refused pushes, per device.
-    pub refusal_limits: Arc<super::sign_in_limits::SignInLimits>,
+    pub refusal_limits: Arc<super::attempts::AttemptLimits>,
     /// One writer at a time within this process.
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -109,12 +109,12 @@ impl Registers {
             cache: Default::default(),
             sync_states: Default::default(),
             sign_in_limits: Default::default(),
-            challenge_limits: Arc::new(super::sign_in_limits::SignInLimits::new(
-                super::sign_in_limits::CHALLENGES_PER_WINDOW,
+            challenge_limits: Arc::new(super::attempts::AttemptLimits::new(
+                super::attempts::CHALLENGES_PER_WINDOW,
                 "sign-in challenges",
             )),
-            refusal_limits: Arc::new(super::sign_in_limits::SignInLimits::new(
-                super::sign_in_limits::REFUSALS_PER_WINDOW,
+            refusal_limits: Arc::new(super::attempts::AttemptLimits::new(
+                super::attempts::REFUSALS_PER_WINDOW,
                 "refused changes",
             )),
             lock: Default::default(),

@@ -10,8 +10,8 @@ use custos_core::site::Person;
 use custos_core::time::Timestamp;
 use serde_json::json;
 
+use super::attempts::Attempter;
 use super::service::Registers;
-use super::sign_in_limits::Failing;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use custos_clock::random_bytes;
@@ -40,7 +40,10 @@ impl Registers {
     /// each is stored before anyone has proven anything.
     pub fn challenge(&self, device_id: &str, source: &str) -> Result<(String, Timestamp)> {
         let device = parse_device(device_id)?;
-        let who = [Failing::Source(source.to_string()), Failing::Device(device.to_string())];
+        let who = [
+            Attempter::Source(source.to_string()),
+            Attempter::Device(device.to_string()),
+        ];
         self.challenge_limits.check(&who, self.now())?;
         self.challenge_limits.count(&who, self.now());
         let nonce = hex::encode(random_bytes::<32>());
@@ -53,7 +56,7 @@ impl Registers {
     /// (its address), and when it expires. A device that proves its key is
     /// always let in; a failure is counted against the source and the device
     /// claimed, past the limit answered busy, and on record in the audit
-    /// chain once per source and minute (`sign_in_limits`).
+    /// chain once per source and minute (`attempts`).
     pub fn token(&self, device_id: &str, nonce: &str, signature: &str, source: &str) -> Result<(String, Timestamp)> {
         let device = parse_device(device_id)?;
         let now = self.now();
@@ -67,16 +70,21 @@ impl Registers {
             }
             Err(why) => why,
         };
-        let who = [Failing::Source(source.to_string()), Failing::Device(device.to_string())];
+        let who = [
+            Attempter::Source(source.to_string()),
+            Attempter::Device(device.to_string()),
+        ];
         self.sign_in_limits.check(&who, now)?;
         for first in self.sign_in_limits.count(&who, now) {
-            let Failing::Source(source) = &first.who else { continue };
+            let Attempter::Source(source) = &first.who else {
+                continue;
+            };
             let detail = json!({
                 "source": source,
                 "device": device.as_str(),
                 "reason": why,
                 "window_start_ms": first.window_start.0,
-                "failures_in_the_window_before": first.failures_before,
+                "failures_in_the_window_before": first.attempts_before,
             });
             self.store.append_audit(
                 now,

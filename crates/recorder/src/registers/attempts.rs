@@ -1,5 +1,6 @@
-//! Failed sign-ins (and challenges asked for), counted per source address
-//! and per claimed device in windows of a minute on the recorder's clock. Past
+//! Attempts counted per source address and per claimed device in windows
+//! of a minute on the recorder's clock: failed sign-ins, challenges asked
+//! for, refused pushes. For failed sign-ins: past
 //! [`FAILURES_PER_WINDOW`] failures, a request that fails again is answered
 //! 429 until the window ends; one that proves its device key is never
 //! refused for others' failures. An enrollment code is not even looked up
@@ -15,7 +16,7 @@ use custos_core::time::Timestamp;
 
 use crate::base::error::RecorderError;
 
-/// The window failures are counted in.
+/// The window attempts are counted in.
 pub const WINDOW_MS: i64 = 60_000;
 /// Failures one source or device may have in a window; the next is refused.
 pub const FAILURES_PER_WINDOW: u32 = 10;
@@ -23,18 +24,18 @@ pub const FAILURES_PER_WINDOW: u32 = 10;
 /// (they are over or nearly so), so the table cannot be grown without bound.
 const MAX_TRACKED: usize = 10_000;
 
-/// Who failed: the address a request came from, or the device it claimed.
+/// Who made an attempt: the address a request came from, or the device it claimed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Failing {
+pub enum Attempter {
     Source(String),
     Device(String),
 }
 
-impl Failing {
+impl Attempter {
     pub fn describe(&self) -> (&'static str, &str) {
         match self {
-            Failing::Source(s) => ("source", s),
-            Failing::Device(d) => ("device", d),
+            Attempter::Source(s) => ("source", s),
+            Attempter::Device(d) => ("device", d),
         }
     }
 }
@@ -42,21 +43,21 @@ impl Failing {
 #[derive(Debug, Clone, Copy)]
 struct Window {
     start: i64,
-    failures: u32,
+    attempts: u32,
 }
 
-/// A new window's first failure: the one to put on record, with how many
-/// failures the window before it held (if it was the last one seen).
+/// A new window's first attempt: the one to put on record, with how many
+/// the window before it held (if it was the last one seen).
 #[derive(Debug, PartialEq, Eq)]
-pub struct FirstFailure {
-    pub who: Failing,
+pub struct WindowOpened {
+    pub who: Attempter,
     pub window_start: Timestamp,
-    pub failures_before: Option<u32>,
+    pub attempts_before: Option<u32>,
 }
 
 /// Counts of one kind of attempt per source and device, each window.
-pub struct SignInLimits {
-    windows: Mutex<HashMap<Failing, Window>>,
+pub struct AttemptLimits {
+    windows: Mutex<HashMap<Attempter, Window>>,
     /// Attempts one source or device may make in a window.
     limit: u32,
     /// What is counted, for the sentence a refused device is given.
@@ -64,9 +65,9 @@ pub struct SignInLimits {
 }
 
 /// Failed sign-ins: [`FAILURES_PER_WINDOW`] a minute.
-impl Default for SignInLimits {
+impl Default for AttemptLimits {
     fn default() -> Self {
-        SignInLimits::new(FAILURES_PER_WINDOW, "failed sign-ins")
+        AttemptLimits::new(FAILURES_PER_WINDOW, "failed sign-ins")
     }
 }
 
@@ -81,23 +82,23 @@ pub const CHALLENGES_PER_WINDOW: u32 = 20;
 /// change: it waits for the person to dismiss it).
 pub const REFUSALS_PER_WINDOW: u32 = 20;
 
-impl SignInLimits {
+impl AttemptLimits {
     pub fn new(limit: u32, what: &'static str) -> Self {
-        SignInLimits {
+        AttemptLimits {
             windows: Mutex::new(HashMap::new()),
             limit,
             what,
         }
     }
 
-    /// Refuses, as busy, when any of `who` has used up its failures in the
+    /// Refuses, as busy, when any of `who` has used up its attempts in the
     /// current window.
-    pub fn check(&self, who: &[Failing], now: Timestamp) -> Result<(), RecorderError> {
+    pub fn check(&self, who: &[Attempter], now: Timestamp) -> Result<(), RecorderError> {
         let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let over = who
             .iter()
             .filter_map(|w| map.get(w))
-            .filter(|w| now.0 - w.start < WINDOW_MS && w.failures >= self.limit)
+            .filter(|w| now.0 - w.start < WINDOW_MS && w.attempts >= self.limit)
             .map(|w| w.start + WINDOW_MS)
             .max();
         match over {
@@ -115,7 +116,7 @@ impl SignInLimits {
 
     /// Counts an attempt (a failure, a challenge) against each of `who`; returns those for which it
     /// opened a window (the ones to put on record).
-    pub fn count(&self, who: &[Failing], now: Timestamp) -> Vec<FirstFailure> {
+    pub fn count(&self, who: &[Attempter], now: Timestamp) -> Vec<WindowOpened> {
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_TRACKED {
             map.retain(|_, w| now.0 - w.start < WINDOW_MS);
@@ -124,21 +125,21 @@ impl SignInLimits {
         for w in who {
             let window = map.entry(w.clone()).or_insert(Window {
                 start: i64::MIN / 2,
-                failures: 0,
+                attempts: 0,
             });
             if now.0 - window.start >= WINDOW_MS {
-                let before = (now.0 - window.start < 2 * WINDOW_MS).then_some(window.failures);
+                let before = (now.0 - window.start < 2 * WINDOW_MS).then_some(window.attempts);
                 *window = Window {
                     start: now.0,
-                    failures: 0,
+                    attempts: 0,
                 };
-                first.push(FirstFailure {
+                first.push(WindowOpened {
                     who: w.clone(),
                     window_start: now,
-                    failures_before: before,
+                    attempts_before: before,
                 });
             }
-            window.failures = window.failures.saturating_add(1);
+            window.attempts = window.attempts.saturating_add(1);
         }
         first
     }
@@ -150,8 +151,8 @@ mod tests {
 
     #[test]
     fn the_eleventh_failure_in_a_minute_is_refused_and_the_next_minute_starts_afresh() {
-        let limits = SignInLimits::default();
-        let who = [Failing::Source("10.0.0.9".into())];
+        let limits = AttemptLimits::default();
+        let who = [Attempter::Source("10.0.0.9".into())];
         let t = |s: i64| Timestamp(1_000_000 + s * 1000);
         for i in 0..FAILURES_PER_WINDOW {
             assert!(limits.check(&who, t(i.into())).is_ok());
@@ -163,11 +164,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(
-            limits.check(&[Failing::Source("10.0.0.8".into())], t(30)).is_ok(),
+            limits.check(&[Attempter::Source("10.0.0.8".into())], t(30)).is_ok(),
             "others are not held up"
         );
         assert!(limits.check(&who, t(60)).is_ok());
         let first = limits.count(&who, t(60));
-        assert_eq!(first[0].failures_before, Some(FAILURES_PER_WINDOW));
+        assert_eq!(first[0].attempts_before, Some(FAILURES_PER_WINDOW));
     }
 }

@@ -308,22 +308,33 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
     assert!(message.contains("receive applications"), "{message}");
 
     // Bad input is refused with what to fix, and nothing is stored.
-    for (changes, expected) in [
-        (json!({ "reason": " " }), "reason"),
-        (json!({ "phone": "call me" }), "phone"),
-        (json!({ "official_letter": null }), "文號"),
-        (json!({ "national_id": "A123456789" }), "national_id"),
-        (json!({ "cameras": ["cam-99"] }), "cam-99"),
-        (json!({ "to": "2099-01-01 10:00" }), "passed"),
-        (json!({ "from": "2026-11-20 9 點" }), "YYYY-MM-DD HH:MM"),
-        (json!({ "attachments": [] }), "official"),
+    // Each error names the field the screen shows it beside.
+    for (changes, expected, field) in [
+        (json!({ "reason": " " }), "reason", json!("reason")),
+        (json!({ "phone": "call me" }), "phone", json!("phone")),
+        (json!({ "official_letter": null }), "文號", json!("letter_number")),
+        (
+            json!({ "national_id": "A123456789" }),
+            "national_id",
+            json!("national_id"),
+        ),
+        (json!({ "cameras": ["cam-99"] }), "cam-99", json!("cameras")),
+        (json!({ "to": "2099-01-01 10:00" }), "passed", json!("window")),
+        (
+            json!({ "from": "2026-11-20 9 點" }),
+            "YYYY-MM-DD HH:MM",
+            json!("window"),
+        ),
+        (json!({ "attachments": [] }), "official", Value::Null),
     ] {
-        let (kind, message) = manager.error_kind("file_application", form(changes.clone()));
-        assert_eq!(kind, "invalid", "{changes}: {message}");
+        let err = manager.call("file_application", form(changes.clone())).unwrap_err();
+        let message = err["message"].as_str().unwrap_or_default();
+        assert_eq!(err["kind"], "invalid", "{changes}: {message}");
         assert!(
             message.to_lowercase().contains(&expected.to_lowercase()),
             "{changes}: {message}"
         );
+        assert_eq!(err["field"], field, "{changes}: {err}");
     }
     assert_eq!(manager.call("sync_status", json!({})).unwrap()["waiting"], 0);
 
@@ -333,6 +344,14 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
     head.call("sync_now", json!({})).unwrap();
     let listed = head.call("applications", json!({})).unwrap();
     assert_eq!(listed[0]["status"]["state"], "in_review", "{listed}");
+    assert_eq!(
+        listed[0]["turn"]["role"], "head",
+        "the head's list shows the case awaiting their step: {listed}"
+    );
+    assert_eq!(listed[0]["steps"][0]["progress"]["done"], false);
+    assert_eq!(listed[0]["provisional"], false, "received from the recorder");
+    let theirs = manager.call("applications", json!({})).unwrap();
+    assert_eq!(theirs[0]["turn"], Value::Null, "not the manager's step: {theirs}");
 
     // Amended while in review: the new reason stands; a bad amendment changes nothing.
     let mut amended = form(json!({ "reason": "調查竊盜案（補充：機車）" }));
@@ -358,6 +377,11 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
     assert_eq!(err["kind"], "invalid", "not a role the head holds: {err}");
     let view = decide(&head, "head", json!({ "kind": "approve" })).unwrap();
     assert_eq!(view["status"]["state"], "approved", "{view}");
+    assert_eq!(
+        view["provisional"], true,
+        "approved on this phone, not yet on the recorder"
+    );
+    assert_eq!(view["turn"], Value::Null);
     head.call("sync_now", json!({})).unwrap();
     manager.call("sync_now", json!({})).unwrap();
     let seen = manager.call("applications", json!({})).unwrap();
@@ -568,4 +592,91 @@ fn the_site_says_who_countersigns_as_the_profile_has_it() {
         (Some("synced"), Some(0)),
         "{state}"
     );
+}
+
+/// 001 附件1: the guardian signs the undertaking on the manager's tablet;
+/// the drawing goes through the photo pipeline and the personal data
+/// names it. Unsigned, the form is refused naming the signature; signed,
+/// the recorder takes the case and its personal data, and the head's
+/// phone finds the case awaiting their step only once the steps before it
+/// are signed.
+#[test]
+fn a_guardian_signs_the_undertaking_on_the_tablet_and_the_recorder_takes_it() {
+    let site = recorder::Site::new();
+    let (manager, head) = (app(14), app(15));
+    for (device, person) in [(&manager, "王經理"), (&head, "陳園長")] {
+        device
+            .call("enroll", json!({ "text": site.enrollment_text(person) }))
+            .unwrap();
+        assert_eq!(device.call("sync_now", json!({})).unwrap()["state"], "synced");
+    }
+    let form = manager
+        .call("application_form", json!({ "applicant": "guardian_or_student" }))
+        .unwrap();
+    assert!(
+        form["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["signer"]["kind"] == "applicant"),
+        "{form}"
+    );
+    let draft = |signature: Value| {
+        json!({ "draft": {
+            "applicant_kind": "guardian_or_student", "applicant_name": "王小明家長",
+            "national_id": "A123456789", "phone": "0912345678", "relation": "父親", "unit": "大班",
+            "cameras": ["cam-01"], "from": "2026-11-20 09:00", "to": "2026-11-20 10:00",
+            "reason": "幼兒手臂瘀青", "category": "suspected_improper_treatment", "kinds": ["view"],
+            "signature": signature,
+        }})
+    };
+    let err = manager.call("file_application", draft(Value::Null)).unwrap_err();
+    assert_eq!(
+        (err["kind"].as_str(), err["field"].as_str()),
+        (Some("invalid"), Some("signature")),
+        "{err}"
+    );
+    assert!(err["message"].as_str().unwrap().contains("申請人簽名"), "{err}");
+
+    // The pad's drawing: black strokes on white, as the canvas sends it.
+    let mut png = Vec::new();
+    let mut drawing = image::RgbImage::from_pixel(600, 200, image::Rgb([255, 255, 255]));
+    for x in 40..560 {
+        drawing.put_pixel(x, 100 + (x % 40) / 4, image::Rgb([10, 10, 10]));
+    }
+    drawing
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let photo = manager.call_body("add_photo", InvokeBody::Raw(png)).unwrap();
+    let id = manager
+        .call("file_application", draft(photo["sha256"].clone()))
+        .unwrap();
+    let state = manager.call("sync_now", json!({})).unwrap();
+    assert_eq!(
+        (state["waiting"].as_u64(), state["refused"].as_u64()),
+        (Some(0), Some(0)),
+        "the recorder takes the signature, the case and its personal data: {state}"
+    );
+
+    head.call("sync_now", json!({})).unwrap();
+    let listed = head.call("applications", json!({})).unwrap();
+    let case = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["case"]["id"] == id)
+        .unwrap_or_else(|| panic!("{id} on the head's phone: {listed}"));
+    assert_eq!(case["status"]["state"], "in_review");
+    assert_eq!(
+        case["turn"],
+        Value::Null,
+        "the officer, the office head and the committee sign first"
+    );
+    let mine = manager.call("applications", json!({})).unwrap();
+    assert_eq!(
+        mine[0]["turn"]["role"], "manager",
+        "the officer's step comes first: {mine}"
+    );
+    assert_eq!(mine[0]["steps"][2]["committee"], true, "{mine}");
+    assert_eq!(mine[0]["steps"][0]["label_zh"], "監錄系統管理承辦人");
 }

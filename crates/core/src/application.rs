@@ -12,7 +12,7 @@ use automerge::ReadDoc;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use crate::application_form::{ApplicationForm, CaseField};
+use crate::application_form::{ApplicationForm, BoxSigner, CaseField};
 use crate::documents as docs;
 use crate::error::CoreError;
 use crate::ids::{CameraId, DeviceId, EntryId, PersonId};
@@ -97,6 +97,12 @@ pub struct PersonalData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[autosurgeon(missing = "Default::default")]
     pub officer_id: Option<String>,
+    /// 申請人簽名: the SHA-256 of the applicant's signature, drawn on the
+    /// tablet under the form's undertaking (001 附件1 note, 001 §6(5)) and
+    /// kept as a blob; on every form the applicant signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Default::default")]
+    pub signature: Option<String>,
     /// Random, 32 bytes in hex: without it the digest in the case cannot be
     /// matched against guessed ID numbers.
     pub salt: String,
@@ -351,15 +357,17 @@ impl ApplicationCase {
                 ));
             }
         }
-        self.window.validate()?;
+        self.window
+            .validate()
+            .map_err(|e| e.in_field(CaseField::Window.key()))?;
         if self.window.end > now {
             return Err(CoreError::invalid(
-                "time window",
+                CaseField::Window.key(),
                 "footage can only be asked for a time that has passed",
             ));
         }
         if self.kinds.is_empty() {
-            return Err(CoreError::invalid("kind", "ask for at least viewing"));
+            return Err(CoreError::invalid("kinds", "ask for at least viewing"));
         }
         if let Some(kind) = self.kinds.iter().find(|k| !rule.allowed_kinds.contains(k)) {
             return Err(CoreError::Policy(format!(
@@ -416,7 +424,8 @@ fn check_field(form: &ApplicationForm, field: CaseField, value: Option<&str>) ->
 
 impl PersonalData {
     /// The salted digest the case carries. A value added later (the
-    /// officer's ID) enters only when present, so earlier digests hold.
+    /// officer's ID, the signature) enters only when present, so earlier
+    /// digests hold.
     pub fn digest(&self) -> String {
         let mut c = Canonical::new("custos/personal/v1");
         c.str("salt", &self.salt)
@@ -425,6 +434,9 @@ impl PersonalData {
             .str("address", self.address.as_deref().unwrap_or(""));
         if let Some(id) = &self.officer_id {
             c.str("officer_id", id);
+        }
+        if let Some(signature) = &self.signature {
+            c.str("signature", signature);
         }
         sha256_hex(&c.into_bytes())
     }
@@ -453,6 +465,11 @@ impl PersonalData {
                 "an ID number of at most 40 characters",
             ));
         }
+        if let Some(signature) = &self.signature
+            && !is_hex_digest(signature)
+        {
+            return Err(CoreError::invalid("signature", "not a SHA-256 in hex"));
+        }
         if hex::decode(&self.salt).map(|s| s.len()) != Ok(32) {
             return Err(CoreError::invalid("salt", "must be 32 random bytes in hex"));
         }
@@ -470,7 +487,31 @@ impl PersonalData {
         ] {
             check_field(form, field, value)?;
         }
+        let signs = form.signatures.iter().any(|b| b.signer == BoxSigner::Applicant);
+        match (signs, &self.signature) {
+            (true, None) => {
+                return Err(CoreError::invalid(
+                    "signature",
+                    format!(
+                        "申請人簽名 (the applicant's signature) is required on {}",
+                        form.title_zh
+                    ),
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(CoreError::invalid(
+                    "signature",
+                    format!("{} is not signed by the applicant here", form.title_zh),
+                ));
+            }
+            _ => {}
+        }
         self.validate()
+    }
+
+    /// The blobs the personal data refers to: the drawn signature.
+    pub fn blobs(&self) -> BTreeSet<String> {
+        self.signature.iter().cloned().collect()
     }
 }
 
@@ -502,6 +543,12 @@ pub fn blobs<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<BTreeSet<Stri
         .filter_map(|a| a.blob)
         .chain(replies)
         .collect())
+}
+
+/// The blobs a personal-data document refers to (the drawn signature).
+pub fn personal_blobs<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<BTreeSet<String>, CoreError> {
+    let personal: Option<PersonalData> = docs::get_entry(doc, docs::PERSONAL, docs::CURRENT)?;
+    Ok(personal.map(|p| p.blobs()).unwrap_or_default())
 }
 
 fn is_hex_digest(s: &str) -> bool {
@@ -549,6 +596,7 @@ mod tests {
             phone: Some("02-2345-6789".into()),
             address: None,
             officer_id: None,
+            signature: None,
             salt: "11".repeat(32),
         };
         p.validate().unwrap();
@@ -561,6 +609,11 @@ mod tests {
         let mut officer = p.clone();
         officer.officer_id = Some("警員 A123456789".into());
         assert_ne!(p.digest(), officer.digest());
+        let mut signed = p.clone();
+        signed.signature = Some("ab".repeat(32));
+        assert_ne!(p.digest(), signed.digest());
+        signed.signature = Some("a drawing".into());
+        assert!(signed.validate().is_err());
         let mut bad = p.clone();
         bad.phone = Some("call me".into());
         assert!(bad.validate().is_err());

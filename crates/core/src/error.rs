@@ -22,6 +22,15 @@ impl CoreError {
     pub(crate) fn invalid(what: &'static str, why: impl Into<String>) -> Self {
         CoreError::Invalid { what, why: why.into() }
     }
+
+    /// The same error, naming `field` as what is invalid: a value checked
+    /// by a general rule (a time window) reported as the form's field.
+    pub fn in_field(self, field: &'static str) -> Self {
+        match self {
+            CoreError::Invalid { why, .. } => CoreError::Invalid { what: field, why },
+            other => other,
+        }
+    }
 }
 
 impl From<automerge::AutomergeError> for CoreError {

@@ -64,6 +64,11 @@ pub struct PolicyProfile {
     /// one; 30 days is what other Taiwanese offices use.
     #[serde(default = "thirty_days")]
     pub decision_deadline_days: u32,
+    /// Above this many minutes the filing screen warns that a window is
+    /// longer than an incident needs (001 §6(3): 以事件發生時段為限). No seed
+    /// fixes one; two hours covers an incident and its approach.
+    #[serde(default = "two_hours")]
+    pub window_warn_minutes: u32,
     /// Who must be told at once of a major or abnormal case (大湖 §10: 政風室).
     #[serde(default)]
     pub notify_on_major: Option<Role>,
@@ -77,6 +82,10 @@ pub struct PolicyProfile {
 
 fn thirty_days() -> u32 {
     30
+}
+
+fn two_hours() -> u32 {
+    120
 }
 
 fn one_year() -> u32 {
@@ -328,6 +337,12 @@ impl PolicyProfile {
 
     pub fn applicant_rule(&self, kind: ApplicantKind) -> Option<&ApplicantRule> {
         self.applicants.iter().find(|r| r.applicant == kind)
+    }
+
+    /// The approvals an application of this applicant goes through, in
+    /// order (none where the profile accepts no such applicant).
+    pub fn approval_chain(&self, kind: ApplicantKind) -> &[ApprovalStep] {
+        self.applicant_rule(kind).map(|r| r.approval.as_slice()).unwrap_or(&[])
     }
 
     /// Rejects profiles that could not be enforced: no floor of zero, a

@@ -264,6 +264,18 @@ fn filing_is_checked_against_the_form_field_by_field() {
             let err = extra.check_against(&form).unwrap_err();
             assert!(names(&err, CaseField::NationalId), "{id} {kind:?}: {err}");
         }
+
+        // The applicant signs wherever the form has their box (an agency
+        // signs its own letter): unsigned, or signed where no one asks, is refused.
+        let signs = form.signatures.iter().any(|b| b.signer == BoxSigner::Applicant);
+        assert_eq!(signs, kind != ApplicantKind::PublicAgency, "{id} {kind:?}");
+        let mut other = personal.clone();
+        other.signature = if signs { None } else { Some("5c".repeat(32)) };
+        let err = other.check_against(&form).unwrap_err();
+        assert!(
+            matches!(err, CoreError::Invalid { what: "signature", .. }),
+            "{id} {kind:?}: {err}"
+        );
     }
 }
 

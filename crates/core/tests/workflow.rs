@@ -513,3 +513,74 @@ fn a_reply_letter_answers_the_counted_decision_and_voids_nothing() {
     let d = derive_status(&citizen, &events, &fx.history(), &fx.profile);
     assert_eq!(d.ignored_reason(&stray.id), Some(&IgnoreReason::NoLetterToReply));
 }
+
+/// Each approver's list holds what awaits their own step: the kindergarten
+/// chain passes from the officer to the supervisor, to both committee
+/// representatives (each until they have voted), to the principal, and
+/// then to no one.
+#[test]
+fn an_application_waits_on_the_desk_of_whoever_signs_its_next_step() {
+    let mut fx = kindergarten();
+    let (case, _) = fx.case(ApplicantKind::GuardianOrStudent, "manager");
+    let chain = fx.profile.approval_chain(case.applicant_kind).to_vec();
+    let mut events = BTreeMap::new();
+    let awaiting = |fx: &mut Fixture, events: &BTreeMap<_, _>| -> Vec<(&'static str, usize, Role, bool)> {
+        let d = derive_status(&case, events, &fx.history(), &fx.profile);
+        let mut on_desk: Vec<_> = fx
+            .members
+            .iter()
+            .filter_map(|(name, m)| {
+                d.turn(&chain, &m.id, &m.roles)
+                    .map(|t| (*name, t.step, t.role, t.committee))
+            })
+            .collect();
+        on_desk.sort();
+        on_desk
+    };
+    assert_eq!(awaiting(&mut fx, &events), [("manager", 0, Role::Manager, false)]);
+    fx.decide(&mut events, "manager", Role::Manager, Decision::Approve, &case);
+    assert_eq!(awaiting(&mut fx, &events), [("supervisor", 1, Role::Supervisor, false)]);
+    fx.decide(&mut events, "supervisor", Role::Supervisor, Decision::Approve, &case);
+    assert_eq!(
+        awaiting(&mut fx, &events),
+        [
+            ("parent rep", 2, Role::CommitteeParent, true),
+            ("second parent", 2, Role::CommitteeParent, true),
+            ("teacher rep", 2, Role::CommitteeStaff, true),
+        ]
+    );
+    fx.decide(&mut events, "teacher rep", Role::CommitteeStaff, vote(true), &case);
+    assert_eq!(
+        awaiting(&mut fx, &events),
+        [
+            ("parent rep", 2, Role::CommitteeParent, true),
+            ("second parent", 2, Role::CommitteeParent, true),
+        ],
+        "a member who voted is not asked again"
+    );
+    fx.decide(&mut events, "parent rep", Role::CommitteeParent, vote(true), &case);
+    assert_eq!(awaiting(&mut fx, &events), [("principal", 3, Role::Head, false)]);
+    fx.decide(&mut events, "principal", Role::Head, Decision::Approve, &case);
+    assert_eq!(awaiting(&mut fx, &events), [], "decided: no one's turn");
+}
+
+/// A person who signed an earlier step is not asked for a later one that
+/// names their role: the 行政課 supervisor who signed as 申請單位主管
+/// leaves 管理單位主管 to another.
+#[test]
+fn a_signer_of_an_earlier_step_is_not_asked_for_a_later_one() {
+    let mut fx = wanhua_office();
+    fx.add_in("second admin head", &[Role::Supervisor], Some("行政課"), 8);
+    let (mut case, _) = fx.case(ApplicantKind::Staff, "manager");
+    case.unit = "行政課".into();
+    let chain = fx.profile.approval_chain(case.applicant_kind).to_vec();
+    let mut events = BTreeMap::new();
+    fx.decide(&mut events, "admin head", Role::Supervisor, Decision::Approve, &case);
+    fx.decide(&mut events, "manager", Role::Manager, Decision::Approve, &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.status, Status::InReview { next_step: 2 });
+    let turn = |who: &str| d.turn(&chain, &fx.members[who].id, &fx.members[who].roles);
+    assert_eq!(turn("admin head"), None);
+    assert_eq!(turn("second admin head").map(|t| t.step), Some(2));
+    assert_eq!(turn("secretary"), None, "the secretary's step comes after");
+}

@@ -229,6 +229,7 @@ async fn run() {
             phone: Some("0912345678".into()),
             address: None,
             officer_id: Some("警員 A123456789".into()),
+            signature: None,
             salt: format!("{:064x}", i),
         };
         let case = ApplicationCase {

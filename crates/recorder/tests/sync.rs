@@ -216,11 +216,26 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     let supervisor = sign_in(&r, "張主管", 2).await;
     let inspector = sign_in(&r, "黃巡檢", 4).await;
     let (_, site) = site_of(&r, &manager).await;
+    // The citizen signed 附件2's undertaking on the tablet: a drawing kept
+    // as a photo, uploaded before the personal data that names it.
+    let mut drawn = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    drawn.extend(b"a drawn signature".repeat(40));
+    let signature = custos_core::signing::sha256_hex(&drawn);
+    let put = r
+        .client
+        .put(r.url(&format!("/v1/blobs/{signature}")))
+        .bearer_auth(&manager.token)
+        .body(drawn.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
     let personal = PersonalData {
         national_id: Some("A123456789".into()),
         phone: Some("02-2306-1234".into()),
         address: None,
         officer_id: None,
+        signature: Some(signature.clone()),
         salt: "5a".repeat(32),
     };
     let c = case(&site, person_id(&site, "林專責"), &personal);
@@ -294,6 +309,19 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     assert_eq!(rows[0]["device"], director.device.id.as_str());
     assert_eq!(pull(&r, &director, &personal_key, &mut received).await, 200);
     assert_eq!(sent().len(), 1, "nothing new was sent");
+
+    // The applicant's signature goes where the personal data goes.
+    let signature_for = |phone: &Phone| {
+        r.client
+            .get(r.url(&format!("/v1/blobs/{signature}")))
+            .bearer_auth(&phone.token)
+            .send()
+    };
+    let fetched = signature_for(&director).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), drawn);
+    assert_eq!(signature_for(&supervisor).await.unwrap().status(), 404);
+    assert_eq!(signature_for(&inspector).await.unwrap().status(), 404);
 }
 
 #[tokio::test]
@@ -308,6 +336,8 @@ async fn refused_uploads_name_the_rule_and_change_nothing() {
         phone: Some("0912345678".into()),
         address: None,
         officer_id: None,
+        // The citizen signed 附件2's undertaking on the tablet.
+        signature: Some("5b".repeat(32)),
         salt: "11".repeat(32),
     };
     let c = case(&site, person_id(&site, "林專責"), &personal);
@@ -519,6 +549,8 @@ async fn open_apps_hear_of_changes_they_may_read_and_only_those() {
         phone: Some("0912345678".into()),
         address: None,
         officer_id: None,
+        // The citizen signed 附件2's undertaking on the tablet.
+        signature: Some("5b".repeat(32)),
         salt: "22".repeat(32),
     };
     let c = case(&site, person_id(&site, "林專責"), &personal);

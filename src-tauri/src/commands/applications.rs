@@ -53,9 +53,9 @@ pub fn amend_application(
     application: String,
     draft: registers::ApplicationDraft,
 ) -> Result<registers::ApplicationView> {
-    device.me()?;
+    let me = device.me()?;
     let id = application_id(&application)?;
-    let view = registers::amend_application(&device.store, &id, draft, device.clock.now(), new_salt())?;
+    let view = registers::amend_application(&device.store, &me, &id, draft, device.clock.now(), new_salt())?;
     device.wake.notify_one();
     Ok(view)
 }
@@ -93,7 +93,7 @@ pub fn decide(
 #[tauri::command]
 #[specta::specta]
 pub fn applications(device: State<'_, ThisDevice>) -> Result<Vec<registers::ApplicationView>> {
-    Ok(registers::applications(&device.store)?)
+    Ok(registers::applications(&device.store, &device.me()?)?)
 }
 
 /// Which footage exists for the cameras over the window the manager is

@@ -37,6 +37,10 @@ pub enum ErrorKind {
 pub struct CommandError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The input that is wrong, by its name in the request (a form's
+    /// field, such as `window` or `national_id`), so a screen can show the
+    /// message beside it.
+    pub field: Option<String>,
 }
 
 impl CommandError {
@@ -44,6 +48,7 @@ impl CommandError {
         CommandError {
             kind,
             message: message.to_string(),
+            field: None,
         }
     }
 }
@@ -72,7 +77,14 @@ impl From<RegisterError> for CommandError {
             RegisterError::NoSite => ErrorKind::NoSite,
             RegisterError::NotFound(_) => ErrorKind::NotFound,
         };
-        CommandError::new(kind, e)
+        let field = match &e {
+            RegisterError::Core(custos_core::CoreError::Invalid { what, .. }) => Some(what.to_string()),
+            _ => None,
+        };
+        CommandError {
+            field,
+            ..CommandError::new(kind, e)
+        }
     }
 }
 

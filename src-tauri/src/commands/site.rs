@@ -36,6 +36,13 @@ pub struct SiteView {
     /// Whether this device's person may countersign checks (核章): the
     /// profile's `countersign_by` and the supervisor.
     pub may_countersign: bool,
+    /// Whether this person receives applications (the applications screens).
+    pub reads_applications: bool,
+    /// Whether this person files applications (the manager, 承辦人).
+    pub may_file: bool,
+    /// Above this many minutes, filing warns that the window is longer
+    /// than an incident needs (the profile's value).
+    pub window_warn_minutes: u32,
 }
 
 /// The site and its cameras, as this device last received them.
@@ -44,6 +51,7 @@ pub struct SiteView {
 pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
     let site = registers::site(&device.store)?;
     let profile = site.profile().map_err(|e| CommandError::new(ErrorKind::Invalid, e))?;
+    let roles = device.my_roles()?;
     Ok(SiteView {
         name: site.site.name.clone(),
         profile_id: profile.id.clone(),
@@ -64,6 +72,9 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         },
         people: site.people.iter().map(|(id, p)| (id.clone(), p.name.clone())).collect(),
         paper_form: profile.inspection.paper_form(),
-        may_countersign: permissions::allows(&device.my_roles()?, Register::Inspections, Access::Sign, &profile),
+        may_countersign: permissions::allows(&roles, Register::Inspections, Access::Sign, &profile),
+        reads_applications: permissions::allows(&roles, Register::ApplicationCase, Access::Read, &profile),
+        may_file: permissions::allows(&roles, Register::ApplicationCase, Access::Write, &profile),
+        window_warn_minutes: profile.window_warn_minutes,
     })
 }

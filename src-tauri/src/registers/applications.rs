@@ -6,15 +6,17 @@ use std::sync::Mutex;
 
 use custos_core::application::{ApplicationCase, Attachment, OfficialLetter, PersonalData, ReplyLetter};
 use custos_core::application::{Decision, DecisionDraft, DecisionEvent};
-use custos_core::application_form::ApplicationForm;
+use custos_core::application_form::BoxSigner;
+use custos_core::application_form::{ApplicationForm, CaseField};
 use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{CameraId, EntryId, PersonId};
+use custos_core::policy::ApprovalStep;
 use custos_core::roles::Role;
 use custos_core::terms::ApplicantKind;
 use custos_core::terms::{AccessKind, Category};
 use custos_core::time::{MinuteWindow, Timestamp};
-use custos_core::workflow::derive_status;
+use custos_core::workflow::{Derivation, IgnoreReason, Status, StepProgress, Turn, derive_status};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{LocalStore, lock};
@@ -59,6 +61,10 @@ pub struct ApplicationDraft {
     /// The ID an agency's officer shows.
     #[serde(default)]
     pub officer_id: Option<String>,
+    /// 申請人簽名: the SHA-256 of the applicant's drawn signature (taken
+    /// as a photo), where the form has the applicant sign.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 /// A value as typed: trimmed, and none when blank.
@@ -79,6 +85,7 @@ fn case_from_draft(
         phone: typed(draft.phone),
         address: typed(draft.address),
         officer_id: typed(draft.officer_id),
+        signature: typed(draft.signature),
         salt,
     };
     personal.validate()?;
@@ -91,10 +98,12 @@ fn case_from_draft(
         scope: trim(l.scope),
         intended_use: trim(l.intended_use),
     });
+    let in_window = |e: custos_core::CoreError| e.in_field(CaseField::Window.key());
     let window = MinuteWindow::new(
-        Timestamp::parse_taipei_minute(&draft.from)?,
-        Timestamp::parse_taipei_minute(&draft.to)?,
-    )?;
+        Timestamp::parse_taipei_minute(&draft.from).map_err(in_window)?,
+        Timestamp::parse_taipei_minute(&draft.to).map_err(in_window)?,
+    )
+    .map_err(in_window)?;
     let case = ApplicationCase {
         id,
         filed_at,
@@ -192,24 +201,24 @@ pub fn file_application(
 /// (they signed its hash), so the chain starts again.
 pub fn amend_application(
     store: &Mutex<LocalStore>,
+    me: &PersonId,
     application: &EntryId,
     draft: ApplicationDraft,
     now: Timestamp,
     salt: String,
 ) -> Result<ApplicationView> {
-    let current = application_view(store, application)?;
-    if current.status.is_final() {
+    let (old, _, derived) = Reading::new(store)?.case(store, application)?;
+    if derived.status.is_final() {
         return Err(custos_core::CoreError::Policy(
             "the application has been decided and can no longer be amended".into(),
         )
         .into());
     }
     let site = site(store)?;
-    let old = current.case;
     let (case, personal) = case_from_draft(draft, old.id.clone(), old.filed_by, old.filed_at, salt)?;
     check_against_the_form(&site, &case, &personal, now)?;
     write_application(store, &case, &personal, "amended", now)?;
-    application_view(store, application)
+    application_view(store, me, application)
 }
 
 /// A decision on an application, as the UI asks for it.
@@ -291,14 +300,14 @@ pub fn decide(
                 blob: typed(letter.blob),
             };
             letter.check()?;
-            let view = application_view(store, application)?;
-            if view.case.official_letter.is_none() {
+            let (case, _, derived) = Reading::new(store)?.case(store, application)?;
+            if case.official_letter.is_none() {
                 return Err(custos_core::CoreError::Policy(
                     "a reply letter (函覆) answers an agency's letter, and this case has none".into(),
                 )
                 .into());
             }
-            if !view.status.is_final() {
+            if !derived.status.is_final() {
                 return Err(custos_core::CoreError::Policy(
                     "the application is not decided yet: a reply letter states the decision".into(),
                 )
@@ -322,54 +331,134 @@ pub fn decide(
         let event = DecisionEvent::sign(draft, &case, site_heads, seen, device);
         Ok::<_, RegisterError>(docs::put_entry(doc, docs::EVENTS, event.id.as_str(), &event)?)
     })?;
-    application_view(store, application)
+    application_view(store, me, application)
 }
 
 /// An application with its status derived from the signed decisions (never
-/// stored), and every decision that does not count, with the reason.
+/// stored), every decision that does not count with the reason, the
+/// chain's steps as the form names them, and what it waits for from this
+/// device's person.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ApplicationView {
     pub case: ApplicationCase,
     pub status: custos_core::workflow::Status,
     pub decisions: BTreeMap<String, DecisionEvent>,
     /// Decision id → why it does not count.
-    pub ignored: BTreeMap<String, String>,
+    pub ignored: BTreeMap<String, IgnoreReason>,
+    /// The approval chain's steps, in order, with their progress.
+    pub steps: Vec<StepView>,
+    /// The step this person may act on now, if the case waits for them.
+    pub turn: Option<Turn>,
+    /// This device holds changes to the case the recorder has not accepted
+    /// yet: the status is this device's reading until it has.
+    pub provisional: bool,
+}
+
+/// One step of the approval chain, named as the form's signature box.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StepView {
+    pub label_zh: String,
+    pub label_en: String,
+    /// 專案小組: members vote; the majority of the votes cast decides.
+    pub committee: bool,
+    pub progress: StepProgress,
 }
 
 fn no_application(application: &EntryId) -> RegisterError {
     RegisterError::NotFound(format!("no application {application} on this device"))
 }
 
-pub fn application_view(store: &Mutex<LocalStore>, application: &EntryId) -> Result<ApplicationView> {
-    let site = site(store)?;
-    let profile = site.profile()?;
-    let (history, _) = site_history(store)?;
-    let doc = lock(store).document(&DocKey::ApplicationCase(application.clone()))?;
-    let (case, decisions) = custos_core::application::read_case(&doc)?.ok_or_else(|| no_application(application))?;
-    let derived = derive_status(&case, &decisions, &history, &profile);
-    let ignored = decisions
-        .values()
-        .filter_map(|e| {
-            derived
-                .ignored_reason(&e.id)
-                .map(|r| (e.id.to_string(), format!("{r:?}")))
+/// What every application's view is read against: the site as this
+/// device has it, its profile and its history.
+struct Reading {
+    site: custos_core::site::SiteRegister,
+    profile: custos_core::policy::PolicyProfile,
+    history: custos_core::history::SiteHistory,
+}
+
+impl Reading {
+    fn new(store: &Mutex<LocalStore>) -> Result<Reading> {
+        let site = site(store)?;
+        let profile = site.profile()?;
+        let (history, _) = site_history(store)?;
+        Ok(Reading { site, profile, history })
+    }
+
+    fn case(
+        &self,
+        store: &Mutex<LocalStore>,
+        application: &EntryId,
+    ) -> Result<(ApplicationCase, BTreeMap<String, DecisionEvent>, Derivation)> {
+        let doc = lock(store).document(&DocKey::ApplicationCase(application.clone()))?;
+        let (case, decisions) =
+            custos_core::application::read_case(&doc)?.ok_or_else(|| no_application(application))?;
+        let derived = derive_status(&case, &decisions, &self.history, &self.profile);
+        Ok((case, decisions, derived))
+    }
+
+    fn view(&self, store: &Mutex<LocalStore>, me: &PersonId, application: &EntryId) -> Result<ApplicationView> {
+        let (case, decisions, derived) = self.case(store, application)?;
+        let chain = self.profile.approval_chain(case.applicant_kind);
+        let my_roles = self.site.person(me).map(|p| p.roles.clone()).unwrap_or_default();
+        let boxes: Vec<_> = self
+            .profile
+            .application_form(case.applicant_kind)
+            .map(|f| f.signatures)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|b| matches!(b.signer, BoxSigner::Step(_)))
+            .collect();
+        let steps = derived
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, progress)| {
+                let label = boxes.get(i);
+                StepView {
+                    label_zh: label.map(|b| b.label_zh.clone()).unwrap_or_default(),
+                    label_en: label.map(|b| b.label_en.clone()).unwrap_or_default(),
+                    committee: matches!(chain.get(i), Some(ApprovalStep::Committee { .. })),
+                    progress: progress.clone(),
+                }
+            })
+            .collect();
+        let ignored = derived
+            .ignored
+            .iter()
+            .map(|i| (i.event.to_string(), i.reason.clone()))
+            .collect();
+        let key = DocKey::ApplicationCase(application.clone()).to_string();
+        let provisional = lock(store).keys_with_waiting()?.contains(&key);
+        Ok(ApplicationView {
+            turn: derived.turn(chain, me, &my_roles),
+            status: derived.status,
+            case,
+            decisions,
+            ignored,
+            steps,
+            provisional,
         })
-        .collect();
-    Ok(ApplicationView {
-        status: derived.status.clone(),
-        case,
-        decisions,
-        ignored,
-    })
+    }
+}
+
+/// The derived status of an application this device holds.
+pub fn application_status(store: &Mutex<LocalStore>, application: &EntryId) -> Result<Status> {
+    Ok(Reading::new(store)?.case(store, application)?.2.status)
+}
+
+/// One application as `me` sees it.
+pub fn application_view(store: &Mutex<LocalStore>, me: &PersonId, application: &EntryId) -> Result<ApplicationView> {
+    Reading::new(store)?.view(store, me, application)
 }
 
 /// Every application this device holds (its roles decide which), newest first.
-pub fn applications(store: &Mutex<LocalStore>) -> Result<Vec<ApplicationView>> {
+pub fn applications(store: &Mutex<LocalStore>, me: &PersonId) -> Result<Vec<ApplicationView>> {
     let keys = lock(store).document_keys()?;
+    let reading = Reading::new(store)?;
     let mut views = Vec::new();
     for key in keys {
         if let Ok(DocKey::ApplicationCase(id)) = key.parse::<DocKey>() {
-            views.push(application_view(store, &id)?);
+            views.push(reading.view(store, me, &id)?);
         }
     }
     views.sort_by_key(|v| std::cmp::Reverse(v.case.filed_at));

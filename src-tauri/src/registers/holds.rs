@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::store::{LocalStore, lock};
 
-use super::applications::application_view;
+use super::applications::application_status;
 use super::common::{RegisterError, Result, Signer, site_history};
 
 /// The holds on footage and which of them are released, as this device has them.
@@ -38,8 +38,8 @@ pub fn holds(store: &Mutex<LocalStore>) -> Result<HoldsView> {
     for (id, hold) in &holds {
         let Some(application) = &hold.application else { continue };
         // Only applications this device may read are known here.
-        if let Ok(view) = application_view(store, application)
-            && hold.ended_by(&view.status)
+        if let Ok(status) = application_status(store, application)
+            && hold.ended_by(&status)
         {
             ended_by_application.push(id.clone());
         }

@@ -168,6 +168,11 @@ export type ApplicationDraft = {
 	address?: string | null,
 	/**  The ID an agency's officer shows. */
 	officer_id?: string | null,
+	/**
+	 *  申請人簽名: the SHA-256 of the applicant's drawn signature (taken
+	 *  as a photo), where the form has the applicant sign.
+	 */
+	signature?: string | null,
 };
 
 /**  What filing asks for. */
@@ -207,14 +212,25 @@ export type ApplicationPaper =
 
 /**
  *  An application with its status derived from the signed decisions (never
- *  stored), and every decision that does not count, with the reason.
+ *  stored), every decision that does not count with the reason, the
+ *  chain's steps as the form names them, and what it waits for from this
+ *  device's person.
  */
 export type ApplicationView = {
 	case: ApplicationCase,
 	status: Status,
 	decisions: { [key in string]: DecisionEvent },
 	/**  Decision id → why it does not count. */
-	ignored: { [key in string]: string },
+	ignored: { [key in string]: IgnoreReason },
+	/**  The approval chain's steps, in order, with their progress. */
+	steps: StepView[],
+	/**  The step this person may act on now, if the case waits for them. */
+	turn: Turn | null,
+	/**
+	 *  This device holds changes to the case the recorder has not accepted
+	 *  yet: the status is this device's reading until it has.
+	 */
+	provisional: boolean,
 };
 
 export type Attachment = {
@@ -368,6 +384,12 @@ export type CheckDraft = {
 export type CommandError = {
 	kind: ErrorKind,
 	message: string,
+	/**
+	 *  The input that is wrong, by its name in the request (a form's
+	 *  field, such as `window` or `national_id`), so a screen can show the
+	 *  message beside it.
+	 */
+	field: string | null,
 };
 
 export type Decision = 
@@ -547,6 +569,57 @@ export type HoldsView = {
 	 */
 	ended_by_application: string[],
 };
+
+/**  Why an event does not count. */
+export type IgnoreReason = 
+/**  Stored under a key other than its own id (a copied event). */
+{ reason: "stored_under_other_key" } | 
+/**  Signed for another application. */
+{ reason: "other_application" } | 
+/**  The site history the signer named is not known here (yet). */
+{ reason: "site_state_unknown" } | 
+/**  The signer claims to have seen less of the site than events it builds on. */
+{ reason: "site_state_regressed" } | 
+/**  The device is not enrolled, or belongs to someone else. */
+{ reason: "device_not_the_signers" } | 
+/**  The device or the person had been revoked in the site the signer saw. */
+{ reason: "revoked" } | 
+/**  The signer did not hold the role. */
+{ reason: "role_not_held" } | 
+/**  The role may not make this decision under the site's profile. */
+{ reason: "role_may_not_decide" } | { reason: "bad_signature" } | 
+/**  Signed over another version of the case: the case was amended since. */
+{ reason: "case_changed" } | 
+/**  A rejection, withdrawal or vote against without a reason. */
+{ reason: "missing_reason" } | 
+/**
+ *  A final approval by someone who signed an earlier step: no person
+ *  signs two steps of one application.
+ */
+{ reason: "signed_another_step" } | 
+/**  A final approval by someone not of the unit its step names. */
+{ reason: "not_of_the_steps_unit" } | 
+/**  A final approval before the earlier steps of the chain were complete. */
+{ reason: "steps_missing"; missing: number[] } | 
+/**  Made after the application was already decided. */
+{ reason: "after_final_decision" } | 
+/**  An approval that lost to a concurrent rejection or withdrawal. */
+{ reason: "overridden_by_concurrent_decision" } | 
+/**  A person voted twice without one vote having seen the other. */
+{ reason: "conflicting_votes" } | 
+/**  A viewing of an application that was not approved. */
+{ reason: "viewing_without_approval" } | 
+/**  One application allows one viewing. */
+{ reason: "second_viewing" } | 
+/**  A reply letter (函覆) on a case no agency's letter asked. */
+{ reason: "no_letter_to_reply" } | 
+/**
+ *  A reply letter without its number, with a date that does not parse,
+ *  or a scan that is not named by its SHA-256.
+ */
+{ reason: "malformed_reply" } | 
+/**  A reply letter made before its signer had seen the decision that counts. */
+{ reason: "reply_without_decision" };
 
 /**  What the index says of a camera now. */
 export type IndexHealth = {
@@ -838,6 +911,15 @@ export type SiteView = {
 	 *  profile's `countersign_by` and the supervisor.
 	 */
 	may_countersign: boolean,
+	/**  Whether this person receives applications (the applications screens). */
+	reads_applications: boolean,
+	/**  Whether this person files applications (the manager, 承辦人). */
+	may_file: boolean,
+	/**
+	 *  Above this many minutes, filing warns that the window is longer
+	 *  than an incident needs (the profile's value).
+	 */
+	window_warn_minutes: number,
 };
 
 /**  A stretch of time, `[from_ms, to_ms)`. */
@@ -856,6 +938,25 @@ export type Status =
 { state: "rejected"; reasons: string[] } | { state: "withdrawn" } | 
 /**  The one viewing has taken place; no other may. */
 { state: "viewed" };
+
+/**  Progress on one step of the chain, for display. */
+export type StepProgress = {
+	roles: Role[],
+	done: boolean,
+	/**  Who signed (for a committee: who voted). */
+	signers: PersonId[],
+	votes_for: number,
+	votes_against: number,
+};
+
+/**  One step of the approval chain, named as the form's signature box. */
+export type StepView = {
+	label_zh: string,
+	label_en: string,
+	/**  專案小組: members vote; the majority of the votes cast decides. */
+	committee: boolean,
+	progress: StepProgress,
+};
 
 /**  What the UI is told while syncing. */
 export type SyncEvent = 
@@ -885,4 +986,14 @@ export type SyncStatus = {
 
 /**  An instant, milliseconds since 1970-01-01T00:00:00Z. */
 export type Timestamp = number;
+
+/**  What an application in review waits for from one person. */
+export type Turn = {
+	/**  The step of the approval chain, 0-based. */
+	step: number,
+	/**  The role the person acts in on it. */
+	role: Role,
+	/**  專案小組: the step is a vote, not a signature. */
+	committee: boolean,
+};
 

@@ -51,6 +51,7 @@ pub fn blobs_referenced<D: autosurgeon::ReadDoc + ReadDoc>(
     match key {
         DocKey::Inspections { .. } => crate::inspection::blobs(doc),
         DocKey::ApplicationCase(_) => crate::application::blobs(doc),
+        DocKey::ApplicationPersonal(_) => crate::application::personal_blobs(doc),
         _ => Ok(BTreeSet::new()),
     }
 }

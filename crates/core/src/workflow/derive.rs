@@ -18,10 +18,7 @@ pub fn derive_status(
     site: &SiteHistory,
     profile: &PolicyProfile,
 ) -> Derivation {
-    let chain: &[ApprovalStep] = profile
-        .applicant_rule(case.applicant_kind)
-        .map(|r| r.approval.as_slice())
-        .unwrap_or(&[]);
+    let chain = profile.approval_chain(case.applicant_kind);
     // 1. Each event alone; 2. the causal past of those that pass.
     let mut d = Deriving::check_each_event(case, events, chain, site);
     // 3. Final approvals with every earlier step met; 4. what came after a final.

@@ -19,6 +19,7 @@ mod derive;
 mod event;
 mod status;
 mod steps;
+mod turn;
 
 pub use derive::derive_status;
 
@@ -30,3 +31,4 @@ pub const MAX_EVENTS_PER_CASE: usize = 500;
 /// the case holds).
 pub const MAX_SEEN: usize = MAX_EVENTS_PER_CASE;
 pub use status::{Derivation, IgnoreReason, Ignored, Status, StepProgress};
+pub use turn::Turn;

@@ -40,6 +40,7 @@ impl Status {
 
 /// Why an event does not count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case", tag = "reason")]
 pub enum IgnoreReason {
     /// Stored under a key other than its own id (a copied event).
@@ -100,6 +101,7 @@ pub struct Ignored {
 
 /// Progress on one step of the chain, for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepProgress {
     pub roles: Vec<Role>,
     pub done: bool,

@@ -24,6 +24,7 @@ pub const NOW: Timestamp = Timestamp(1_795_485_600_000);
 pub struct Member {
     pub id: PersonId,
     pub key: DeviceKey,
+    pub roles: Vec<Role>,
 }
 
 pub struct Fixture {
@@ -102,7 +103,14 @@ impl Fixture {
         docs::put_entry(&mut self.site, "people", id.as_str(), &person).unwrap();
         docs::put_entry(&mut self.site, "devices", key.device_id().as_str(), &device).unwrap();
         docs::commit(&mut self.site, &format!("add {name}"), NOW.0);
-        self.members.insert(name, Member { id: id.clone(), key });
+        self.members.insert(
+            name,
+            Member {
+                id: id.clone(),
+                key,
+                roles: roles.to_vec(),
+            },
+        );
         id
     }
 
@@ -137,6 +145,12 @@ impl Fixture {
             phone: has(CaseField::Phone).then(|| "0912-345-678".into()),
             address: None,
             officer_id: None,
+            // Drawn on the tablet wherever the form has the applicant sign.
+            signature: form
+                .signatures
+                .iter()
+                .any(|b| b.signer == custos_core::application_form::BoxSigner::Applicant)
+                .then(|| "5c".repeat(32)),
             salt: "ab".repeat(32),
         };
         let rule = self

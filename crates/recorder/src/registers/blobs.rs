@@ -111,7 +111,10 @@ impl Registers {
     fn referenced_in_readable(&self, who: &SignedIn, hash: &str) -> Result<bool> {
         let site = self.site()?;
         for key in self.store.document_keys()? {
-            if !matches!(key, DocKey::Inspections { .. } | DocKey::ApplicationCase(_)) {
+            if !matches!(
+                key,
+                DocKey::Inspections { .. } | DocKey::ApplicationCase(_) | DocKey::ApplicationPersonal(_)
+            ) {
                 continue;
             }
             if !self.readable(&site, who, &key)? {

@@ -63,6 +63,9 @@ export function fixtures(enrolled) {
       check_every_days: 7,
       paper_form: 'kaohsiung001',
       may_countersign: false,
+      reads_applications: false,
+      may_file: false,
+      window_warn_minutes: 120,
     },
     inspection_month: {
       year: MONTH.year,
@@ -105,7 +108,7 @@ export function fixtures(enrolled) {
     // A 2x2 grey PNG stands in for the camera's current picture.
     camera_snapshot:
       'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAAAAABX3VL4AAAADklEQVR4nGNoaGhgYAAABQAB4rR0MAAAAABJRU5ErkJggg==',
-    enroll: { __error: { kind: 'recorder', message: 'Enrollment code expired: ask for a new one' } },
+    enroll: { __error: { kind: 'recorder', message: 'Enrollment code expired: ask for a new one', field: null } },
     record_check: { entry: '01JCUSTOSCHECK00000000002', repairs: ['01JCUSTOSREPAIR0000000002'] },
   };
   function draftOf() {
@@ -113,3 +116,137 @@ export function fixtures(enrolled) {
   }
 }
 
+
+export const PEOPLE = {
+  manager: '01JCUSTOSPERSON0000000010',
+  supervisor: '01JCUSTOSPERSON0000000011',
+  teacher: '01JCUSTOSPERSON0000000012',
+  parent: '01JCUSTOSPERSON0000000013',
+  head: '01JCUSTOSPERSON0000000014',
+};
+export const CASE_ID = '01JCUSTOSCASE000000000001';
+
+/** 001 附件1 for a guardian, as the kindergarten profile describes it. */
+/** @type {import('../src/lib/bindings').ApplicationForm} */
+export const ANNEX1 = {
+  applicant: 'guardian_or_student',
+  paper: 'kaohsiung001_annex1',
+  title_zh: '監視錄影系統監錄資料調閱申請單',
+  title_en: 'Application to access CCTV footage',
+  fields: /** @type {[string, string, string][]} */ ([
+    ['applicant_name', '申請人', 'Applicant'],
+    ['national_id', '身份證號', 'National ID'],
+    ['phone', '聯絡電話', 'Phone'],
+    ['relation', '與當事人關係', 'Relation to the person concerned'],
+    ['unit', '調閱單位', 'Unit'],
+    ['cameras', '監錄系統地點', 'Cameras'],
+    ['window', '調閱監視畫面時段', 'Time window'],
+    ['category', '事件類別', 'Kind of incident'],
+    ['reason', '申請事由', 'Reason'],
+  ]).map(([field, label_zh, label_en]) => ({ field: /** @type {any} */ (field), label_zh, label_en, required: true })),
+  required_attachments: [],
+  kinds: ['view'],
+  categories: ['suspected_improper_treatment', 'gender_incident', 'accident', 'personal_rights', 'official_duty'],
+  undertaking_zh:
+    '影像資料僅供申請目的之使用，不得另行複製傳閱散佈播放，並應遵守「個人資料保護法」之規定，以維護當事人之隱私權益。若未遵守相關法律而衍生之爭議，由申請人自行負責。',
+  signatures: [
+    { signer: { kind: 'applicant' }, label_zh: '申請人', label_en: 'Applicant', roles: [], committee: false },
+    { signer: { kind: 'step', step: 0 }, label_zh: '監錄系統管理承辦人', label_en: 'Officer in charge', roles: ['manager'], committee: false },
+  ],
+};
+
+/**
+ * The kindergarten's applications as `person` (one of PEOPLE) sees them,
+ * with the case awaiting `turn` (null: not this person's step).
+ * @param {string} person
+ * @param {import('../src/lib/bindings').Role[]} roles
+ * @param {import('../src/lib/bindings').Turn | null} turn
+ * @returns {Answers}
+ */
+export function applicationFixtures(person, roles, turn) {
+  const base = fixtures(true);
+  const enrollment = base.device_info && 'enrollment' in base.device_info ? base.device_info.enrollment : null;
+  const hour = 3_600_000;
+  const start = Math.floor((NOW - 3 * 86_400_000) / hour) * hour;
+  /** @type {import('../src/lib/bindings').ApplicationCase} */
+  const kase = {
+    id: CASE_ID,
+    filed_at: NOW - 2 * 86_400_000,
+    filed_by: PEOPLE.manager,
+    applicant_kind: 'guardian_or_student',
+    applicant_name: '王小明家長',
+    relation: '父親',
+    unit: '大班',
+    cameras: ['cam-02'],
+    window: { start, end: start + hour },
+    reason: '幼兒手臂瘀青，家長請求查看午睡時段',
+    category: 'suspected_improper_treatment',
+    kinds: ['view'],
+    attachments: [],
+    in_court: false,
+    major_or_abnormal: false,
+    personal_data_digest: 'ab'.repeat(32),
+    viewer: null,
+    official_letter: null,
+  };
+  /** @param {string} id @param {string} signer @param {import('../src/lib/bindings').Role} role @param {import('../src/lib/bindings').Decision} decision @param {number} ago */
+  const event = (id, signer, role, decision, ago) => ({
+    id, application: CASE_ID, decision, role, signer, device: '0f'.repeat(16), case_hash: 'cd'.repeat(32),
+    site_heads: [], seen: [], signed_at: NOW - ago, signature: 'ef'.repeat(64),
+  });
+  const decisions = {
+    '01JCUSTOSEVENT00000000001': event('01JCUSTOSEVENT00000000001', PEOPLE.manager, 'manager', { kind: 'approve' }, 40 * hour),
+    '01JCUSTOSEVENT00000000002': event('01JCUSTOSEVENT00000000002', PEOPLE.supervisor, 'supervisor', { kind: 'approve' }, 30 * hour),
+    '01JCUSTOSEVENT00000000003': event('01JCUSTOSEVENT00000000003', PEOPLE.teacher, 'committee_staff', { kind: 'vote', in_favour: true, reason: '' }, 20 * hour),
+  };
+  /** @type {(roles: import('../src/lib/bindings').Role[], done: boolean, signers: string[], f?: number) => import('../src/lib/bindings').StepProgress} */
+  const progress = (roles, done, signers, f = 0) => ({ roles, done, signers, votes_for: f, votes_against: 0 });
+  /** @type {import('../src/lib/bindings').ApplicationView} */
+  const view = {
+    case: kase,
+    status: { state: 'in_review', next_step: 2 },
+    decisions,
+    ignored: {},
+    steps: [
+      { label_zh: '監錄系統管理承辦人', label_en: 'Officer in charge', committee: false, progress: progress(['manager'], true, [PEOPLE.manager]) },
+      { label_zh: '監錄系統管理處室主管', label_en: 'Head of the managing office', committee: false, progress: progress(['supervisor'], true, [PEOPLE.supervisor]) },
+      { label_zh: '專案小組', label_en: 'Review committee', committee: true, progress: progress(['committee_staff', 'committee_parent'], false, [PEOPLE.teacher], 1) },
+      { label_zh: '校（園）長／負責人', label_en: 'Principal', committee: false, progress: progress(['head'], false, []) },
+    ],
+    turn,
+    provisional: false,
+  };
+  /** @type {import('../src/lib/bindings').ApplicationView} */
+  const decided = {
+    ...view,
+    case: { ...kase, id: '01JCUSTOSCASE000000000000', applicant_name: '李老師', filed_at: NOW - 20 * 86_400_000 },
+    status: { state: 'rejected', reasons: ['時段與事由不符'] },
+    turn: null,
+    provisional: false,
+  };
+  const names = { [PEOPLE.manager]: '林專責', [PEOPLE.supervisor]: '張主任', [PEOPLE.teacher]: '陳老師', [PEOPLE.parent]: '吳家長', [PEOPLE.head]: '陳園長' };
+  const window = { from_ms: start, to_ms: start + 3 * hour };
+  return {
+    ...base,
+    device_info: { device_id: '0f'.repeat(16), enrollment: enrollment && { ...enrollment, person_id: person, person_name: names[person] ?? '', roles } },
+    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager') } : base.site,
+    applications: [view, decided],
+    decide: { ...view, provisional: true },
+    // Only a guardian's form: the profile takes no other applicant here.
+    application_form: /** @type {any} */ ({
+      __byArg: 'applicant',
+      values: { guardian_or_student: ANNEX1 },
+      otherwise: { __error: { kind: 'invalid', message: 'the site does not accept applications from this applicant', field: null } },
+    }),
+    file_application: CASE_ID,
+    // The drawn signature, kept as a photo.
+    add_photo: { sha256: '5c'.repeat(32), thumbnail: base.camera_snapshot && typeof base.camera_snapshot === 'string' ? base.camera_snapshot : '', width: 600, height: 200 },
+    footage_spans: {
+      window,
+      cameras: [
+        { camera: 'cam-01', recorded: [window], missing: [] },
+        { camera: 'cam-02', recorded: [{ from_ms: start, to_ms: start + hour }], missing: [{ from_ms: start + hour, to_ms: start + 3 * hour }] },
+      ],
+    },
+  };
+}

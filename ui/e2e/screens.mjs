@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { MONTH, NOW, fixtures } from './fixtures.js';
+import { CASE_ID, MONTH, NOW, PEOPLE, applicationFixtures, fixtures } from './fixtures.js';
 
 const ui = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(ui, 'dist');
@@ -29,14 +29,19 @@ const VIEWPORTS = [
 /** Installed in the page before the app loads: Tauri's IPC, answered from `answers`. */
 function mockTauri(answers) {
   let nextCallback = 1;
+  window.__calls = [];
   window.__TAURI_INTERNALS__ = {
     metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
     transformCallback: () => nextCallback++,
     unregisterCallback: () => {},
-    invoke: async (cmd) => {
+    invoke: async (cmd, args) => {
       if (cmd.startsWith('plugin:event|')) return nextCallback++;
-      const answer = answers[cmd];
-      if (answer === undefined) throw { kind: 'store', message: `mock: no answer for ${cmd}` };
+      // Every call, for the test to assert what the screen sent.
+      window.__calls.push({ cmd, args: args instanceof Uint8Array ? '<bytes>' : structuredClone(args) });
+      let answer = answers[cmd];
+      // An answer that depends on one argument: `values` by its value, else `otherwise`.
+      if (answer && answer.__byArg) answer = answer.values[args?.[answer.__byArg]] ?? answer.otherwise;
+      if (answer === undefined) throw { kind: 'store', message: `mock: no answer for ${cmd}`, field: null };
       if (answer && answer.__error) throw answer.__error;
       return structuredClone(answer);
     },
@@ -95,6 +100,8 @@ try {
       });
       await context.addInitScript(mockTauri, { ...fixtures(enrolled), ...overrides });
       const page = await context.newPage();
+      // A screen that never shows what is waited for fails in seconds, not minutes.
+      page.setDefaultTimeout(10_000);
       page.on('pageerror', (e) => failures.push(`${vp.name}: page error ${e.message}`));
       await page.goto(base);
       return { page, context };
@@ -212,13 +219,157 @@ try {
     // The recorder cannot be asked: home shows the alarms it last wrote
     // into the inspection log, still open.
     {
-      const unreachable = { camera_health: { __error: { kind: 'offline', message: 'the recorder cannot be reached' } } };
+      const unreachable = { camera_health: { __error: { kind: 'offline', message: 'the recorder cannot be reached', field: null } } };
       const { page, context } = await open(true, unreachable);
       await page.getByRole('heading', { name: /您好/ }).waitFor();
       const alarms = page.getByRole('region', { name: '警示' });
       await alarms.getByText(/後門/).waitFor();
       check((await alarms.innerText()).includes('攝影機未在錄影：後門（一樓後門），自'), `${vp.name}: the log's open alarm on home, offline`);
       await screen(page, `${vp.name}-home-offline-alarm`);
+      await context.close();
+    }
+
+    // Applications: the manager files a guardian's request on the tablet.
+    // Errors are named beside their fields before anything is sent; the
+    // window's footage is looked up; then the manager withdraws it.
+    {
+      const { page, context } = await open(true, applicationFixtures(PEOPLE.manager, ['manager'], null));
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await page.getByRole('heading', { name: '調閱申請', exact: true }).waitFor();
+      const others = await page.getByRole('region', { name: '其他申請' }).innerText();
+      check(others.includes('王小明家長') && others.includes('審核中'), `${vp.name}: the list shows the case in review`);
+      check(others.includes('已否准'), `${vp.name}: a decided case is listed with its status`);
+      await screen(page, `${vp.name}-applications`);
+      await page.getByRole('button', { name: '新增調閱申請' }).click();
+      await page.getByRole('heading', { name: '填寫調閱申請' }).waitFor();
+      await page.getByRole('button', { name: '送出申請' }).click();
+      await page.getByRole('alert').filter({ hasText: '請修正' }).waitFor();
+      for (const field of ['applicant_name', 'national_id', 'relation', 'cameras', 'window', 'category', 'reason']) {
+        const error = page.locator(`#e-${field}`);
+        const text = (await error.count()) > 0 ? await error.innerText() : '';
+        check(text.includes('此欄必填'), `${vp.name}: the empty ${field} is named beside it`);
+      }
+      check((await page.locator('#f-applicant_name').getAttribute('aria-describedby')) === 'e-applicant_name', `${vp.name}: the error is tied to its input`);
+      check((await page.locator('#e-signature').innerText()).includes('簽名'), `${vp.name}: the applicant must sign the undertaking`);
+      const calls = () => page.evaluate(() => window.__calls);
+      check(!(await calls()).some((c) => c.cmd === 'file_application'), `${vp.name}: nothing is sent while fields are missing`);
+      await screen(page, `${vp.name}-file-errors`);
+
+      await page.locator('#f-applicant_name').fill('王小明家長');
+      await page.locator('#f-national_id').fill('A123456789');
+      await page.locator('#f-phone').fill('0912345678');
+      await page.locator('#f-relation').fill('父親');
+      await page.locator('#f-unit').fill('大班');
+      await page.getByRole('checkbox', { name: /大門/ }).check();
+      await page.getByRole('checkbox', { name: /遊戲室/ }).check();
+      await page.getByLabel('自', { exact: true }).fill('2026-11-20T09:00');
+      await page.getByLabel('至', { exact: true }).fill('2026-11-20T12:00');
+      await page.getByText(/缺少錄影/).waitFor();
+      const spans = (await calls()).filter((c) => c.cmd === 'footage_spans').at(-1);
+      check(
+        JSON.stringify(spans?.args) === JSON.stringify({ cameras: ['cam-01', 'cam-02'], from: '2026-11-20 09:00', to: '2026-11-20 12:00' }),
+        `${vp.name}: the footage of the window is asked: ${JSON.stringify(spans?.args)}`,
+      );
+      check((await page.getByRole('note').filter({ hasText: '超過' }).count()) === 1, `${vp.name}: a three-hour window is warned of`);
+      await page.locator('#f-category').selectOption('suspected_improper_treatment');
+      await page.locator('#f-reason').fill('幼兒手臂瘀青，家長請求查看午睡時段');
+      // The applicant signs on the tablet: a stroke across the pad, then kept.
+      const canvas = page.getByRole('group', { name: /請用手指或觸控筆/ }).locator('canvas');
+      await canvas.scrollIntoViewIfNeeded();
+      const pad = await canvas.boundingBox();
+      await page.mouse.move(pad.x + 20, pad.y + pad.height / 2);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + 20 + i * (pad.width / 14), pad.y + pad.height / 2 + (i % 2 ? -15 : 15));
+      await page.mouse.up();
+      await page.getByRole('button', { name: '確認簽名' }).click();
+      await page.getByRole('img', { name: /已簽名/ }).waitFor();
+      check((await calls()).some((c) => c.cmd === 'add_photo'), `${vp.name}: the signature is kept as a photo`);
+      await screen(page, `${vp.name}-file-filled`);
+      await page.getByRole('button', { name: '送出申請' }).click();
+      await page.getByRole('heading', { name: /王小明家長/ }).waitFor();
+      const filed = (await calls()).find((c) => c.cmd === 'file_application')?.args?.draft;
+      check(
+        filed?.applicant_kind === 'guardian_or_student' && filed?.national_id === 'A123456789' && filed?.relation === '父親' &&
+          filed?.from === '2026-11-20 09:00' && filed?.to === '2026-11-20 12:00' && filed?.category === 'suspected_improper_treatment' &&
+          filed?.cameras.join() === 'cam-01,cam-02' && filed?.viewer === null && filed?.signature === '5c'.repeat(32),
+        `${vp.name}: the draft sent holds what the form asks: ${JSON.stringify(filed)}`,
+      );
+
+      // The manager withdraws the case: a reason first, then the signature.
+      await page.getByRole('button', { name: '撤回申請' }).click();
+      await page.getByRole('button', { name: '確認簽署' }).click();
+      check((await page.locator('#reason-error').innerText()).includes('理由'), `${vp.name}: a withdrawal asks its reason`);
+      check(!(await calls()).some((c) => c.cmd === 'decide'), `${vp.name}: nothing signed without a reason`);
+      await page.getByLabel(/理由/).fill('家長撤回申請');
+      await page.getByRole('button', { name: '確認簽署' }).click();
+      await page.getByRole('status').filter({ hasText: '已簽署' }).waitFor();
+      const withdraw = (await calls()).find((c) => c.cmd === 'decide')?.args;
+      check(
+        JSON.stringify(withdraw) === JSON.stringify({ application: CASE_ID, role: 'manager', decision: { kind: 'withdraw', reason: '家長撤回申請' } }),
+        `${vp.name}: the withdrawal sent: ${JSON.stringify(withdraw)}`,
+      );
+      await context.close();
+    }
+
+    // The parent representative votes on a phone: the case awaits their
+    // step; a vote against needs its reason.
+    {
+      const turn = { step: 2, role: 'committee_parent', committee: true };
+      const { page, context } = await open(true, applicationFixtures(PEOPLE.parent, ['committee_parent'], turn));
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      const mine = page.getByRole('region', { name: '待我簽核' });
+      await mine.getByText('王小明家長').waitFor();
+      check((await mine.innerText()).includes('輪到您'), `${vp.name}: the case is on the representative's desk`);
+      check((await page.getByRole('button', { name: '新增調閱申請' }).count()) === 0, `${vp.name}: a representative files nothing`);
+      await mine.getByRole('button', { name: /王小明家長/ }).click();
+      const steps = await page.getByRole('region', { name: '簽核流程' }).innerText();
+      check(steps.includes('尚待投票：家長代表') && steps.includes('陳老師'), `${vp.name}: who voted and who is still needed`);
+      check((await page.getByRole('region', { name: '簽核紀錄' }).innerText()).includes('張主任'), `${vp.name}: who decided before`);
+      await screen(page, `${vp.name}-case-vote`);
+      await page.getByRole('button', { name: '投票反對' }).click();
+      await page.getByRole('button', { name: '確認簽署' }).click();
+      check(await page.locator('#reason-error').isVisible(), `${vp.name}: a vote against asks why`);
+      await page.getByLabel(/理由/).fill('時段超出事件範圍');
+      await page.getByRole('button', { name: '確認簽署' }).click();
+      await page.getByRole('status').filter({ hasText: '已簽署' }).waitFor();
+      const vote = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'decide')?.args;
+      check(
+        JSON.stringify(vote) ===
+          JSON.stringify({ application: CASE_ID, role: 'committee_parent', decision: { kind: 'vote', in_favour: false, reason: '時段超出事件範圍' } }),
+        `${vp.name}: the vote sent: ${JSON.stringify(vote)}`,
+      );
+      await context.close();
+    }
+
+    // The head approves on a phone, or rejects with a reason; a decision
+    // not yet on the recorder is marked provisional.
+    for (const action of ['approve', 'reject']) {
+      const answers = applicationFixtures(PEOPLE.head, ['head'], { step: 3, role: 'head', committee: false });
+      answers.applications = answers.applications.map((v, i) => (i === 0 ? { ...v, status: { state: 'in_review', next_step: 3 }, provisional: true } : v));
+      const { page, context } = await open(true, answers);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      const mine = page.getByRole('region', { name: '待我簽核' });
+      check((await mine.innerText()).includes('尚未送達錄影主機'), `${vp.name}: provisional in the list`);
+      await mine.getByRole('button', { name: /王小明家長/ }).click();
+      check((await page.getByRole('note').filter({ hasText: '本機的判讀' }).count()) === 1, `${vp.name}: provisional on the case page`);
+      if (action === 'approve') {
+        await page.getByRole('button', { name: '核准', exact: true }).click();
+      } else {
+        await page.getByRole('button', { name: '否准', exact: true }).click();
+        await page.getByLabel(/理由/).fill('時段與事由不符');
+      }
+      if (action === 'approve') await screen(page, `${vp.name}-case-approve`);
+      await page.getByRole('button', { name: '確認簽署' }).click();
+      await page.getByRole('status').filter({ hasText: '已簽署' }).waitFor();
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'decide')?.args;
+      const decision = action === 'approve' ? { kind: 'approve' } : { kind: 'reject', reason: '時段與事由不符' };
+      check(
+        JSON.stringify(sent) === JSON.stringify({ application: CASE_ID, role: 'head', decision }),
+        `${vp.name}: the head's ${action} sent: ${JSON.stringify(sent)}`,
+      );
       await context.close();
     }
   }

@@ -5,7 +5,7 @@ import * as api from './api';
 import type { DateStyle } from './dates';
 import { translate, type Lang, type MessageKey } from './i18n';
 
-export type View = 'home' | 'check' | 'repairs' | 'log' | 'settings';
+export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'file' | 'settings';
 
 const SETTINGS_KEY = 'custos.settings';
 
@@ -30,6 +30,10 @@ class AppState {
   site: api.SiteView | null = $state(null);
   month: api.MonthView | null = $state(null);
   health: api.SiteHealth | null = $state(null);
+  /** The applications this device holds (for roles that receive them), newest first. */
+  applications: api.ApplicationView[] = $state([]);
+  /** The application the case page shows. */
+  caseId: string | null = $state(null);
   error: string | null = $state(null);
 
   t = (key: MessageKey): string => translate(this.lang, key);
@@ -70,6 +74,17 @@ class AppState {
     }
     const { year, month } = taipeiYearMonth(Date.now());
     this.month = await api.inspectionMonth(year, month);
+    this.applications = this.site?.reads_applications ? await api.applications() : [];
+  }
+
+  /** The application the case page shows, as last loaded. */
+  get openCase(): api.ApplicationView | null {
+    return this.applications.find((a) => a.case.id === this.caseId) ?? null;
+  }
+
+  showCase(id: string) {
+    this.caseId = id;
+    this.view = 'case';
   }
 
   /** The recorder's measurements, when online; quietly none when not. */
@@ -143,6 +158,20 @@ class AppState {
   /** 核章: countersigns a check of the month `year`-`month`. */
   async countersign(year: number, month: number, entry: string) {
     await api.countersignCheck(year, month, entry);
+    await this.afterEdit();
+  }
+
+  /** Files an application; the case page then shows it, awaiting its first step. */
+  async fileApplication(draft: api.ApplicationDraft): Promise<string> {
+    const id = await api.fileApplication(draft);
+    await this.afterEdit();
+    this.showCase(id);
+    return id;
+  }
+
+  /** Signs a decision on an application with this device's key, acting in `role`. */
+  async decide(application: string, role: api.Role, decision: api.DecisionRequest) {
+    await api.decide(application, role, decision);
     await this.afterEdit();
   }
 

@@ -679,4 +679,19 @@ fn a_guardian_signs_the_undertaking_on_the_tablet_and_the_recorder_takes_it() {
     );
     assert_eq!(mine[0]["steps"][2]["committee"], true, "{mine}");
     assert_eq!(mine[0]["steps"][0]["label_zh"], "監錄系統管理承辦人");
+
+    // The head's phone prints 附件1 with the personal data and the
+    // signature as drawn, fetched from the recorder (the phone did not take it).
+    let personal = head.call("application_personal", json!({ "application": id })).unwrap();
+    assert_eq!(personal["national_id"], "A123456789", "{personal}");
+    assert_eq!(personal["signature"], photo["sha256"]);
+    let drawn = head.call("photo", json!({ "sha256": photo["sha256"] })).unwrap();
+    assert!(
+        drawn.as_str().unwrap().starts_with("data:image/jpeg;base64,"),
+        "{drawn}"
+    );
+    let err = head.call("photo", json!({ "sha256": "ab".repeat(32) })).unwrap_err();
+    assert_eq!(err["kind"], "recorder", "a photo no record names: {err}");
+    let err = head.call("photo", json!({ "sha256": "../etc" })).unwrap_err();
+    assert_eq!(err["kind"], "invalid", "{err}");
 }

@@ -178,6 +178,11 @@ impl RecorderClient {
         self.send_no_body(request).await
     }
 
+    /// A photo or scan by its SHA-256, for a device that may see it.
+    pub async fn blob(&self, token: &Token, sha256: &str) -> Result<Vec<u8>> {
+        self.get_bytes(token, &format!("/v1/blobs/{sha256}")).await
+    }
+
     /// Waits on the recorder's change stream until a document this device
     /// may read changes, and returns its key (`*` when the stream fell
     /// behind: check everything). Ends with an error when the connection
@@ -230,10 +235,15 @@ impl RecorderClient {
 
     /// The camera's current picture (JPEG), for the roles allowed to see it.
     pub async fn snapshot(&self, token: &Token, camera: &str) -> Result<Vec<u8>> {
-        let path = format!("/v1/cameras/{}/snapshot", urlencode(camera));
+        self.get_bytes(token, &format!("/v1/cameras/{}/snapshot", urlencode(camera)))
+            .await
+    }
+
+    /// A body that is bytes, not JSON (a picture), or the recorder's problem.
+    async fn get_bytes(&self, token: &Token, path: &str) -> Result<Vec<u8>> {
         let response = self
             .http
-            .get(self.url(&path))
+            .get(self.url(path))
             .bearer_auth(&token.token)
             .send()
             .await

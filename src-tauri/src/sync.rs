@@ -182,6 +182,12 @@ impl SyncClient {
         Ok(self.client.footage_spans(&token, query).await?)
     }
 
+    /// A photo or scan from the recorder (online only, for whom may see it).
+    pub async fn blob(&mut self, sha256: &str, now_ms: i64) -> Result<Vec<u8>, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.blob(&token, sha256).await?)
+    }
+
     /// A camera's current picture (online only, and only for allowed roles).
     pub async fn snapshot(&mut self, camera: &str, now_ms: i64) -> Result<Vec<u8>, SyncError> {
         let token = self.token(now_ms).await?;

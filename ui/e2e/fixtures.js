@@ -152,6 +152,9 @@ export const ANNEX1 = {
   signatures: [
     { signer: { kind: 'applicant' }, label_zh: '申請人', label_en: 'Applicant', roles: [], committee: false },
     { signer: { kind: 'step', step: 0 }, label_zh: '監錄系統管理承辦人', label_en: 'Officer in charge', roles: ['manager'], committee: false },
+    { signer: { kind: 'step', step: 1 }, label_zh: '監錄系統管理處室主管', label_en: 'Head of the managing office', roles: ['supervisor'], committee: false },
+    { signer: { kind: 'step', step: 2 }, label_zh: '專案小組', label_en: 'Review committee', roles: ['committee_staff', 'committee_parent'], committee: true },
+    { signer: { kind: 'step', step: 3 }, label_zh: '校（園）長／負責人', label_en: 'Principal', roles: ['head'], committee: false },
   ],
 };
 
@@ -239,6 +242,8 @@ export function applicationFixtures(person, roles, turn) {
       otherwise: { __error: { kind: 'invalid', message: 'the site does not accept applications from this applicant', field: null } },
     }),
     file_application: CASE_ID,
+    application_personal: { national_id: 'A123456789', phone: '0912345678', address: null, officer_id: null, signature: '5c'.repeat(32), salt: '11'.repeat(32) },
+    photo: base.camera_snapshot,
     // The drawn signature, kept as a photo.
     add_photo: { sha256: '5c'.repeat(32), thumbnail: base.camera_snapshot && typeof base.camera_snapshot === 'string' ? base.camera_snapshot : '', width: 600, height: 200 },
     footage_spans: {

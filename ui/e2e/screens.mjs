@@ -356,6 +356,28 @@ try {
       await mine.getByRole('button', { name: /王小明家長/ }).click();
       check((await page.getByRole('note').filter({ hasText: '本機的判讀' }).count()) === 1, `${vp.name}: provisional on the case page`);
       if (action === 'approve') {
+        // 附件1 as it prints: the boxes filled by who signed, ROC dates, the
+        // first 8 hex digits of each signature, the drawn signature, the
+        // committee's votes as an annex.
+        await page.getByRole('button', { name: '列印申請單' }).click();
+        const paper = page.getByRole('article', { name: /監視錄影系統監錄資料調閱申請單/ });
+        await paper.waitFor();
+        const box = async (label) => paper.locator(`td[data-box="${label}"]`).innerText();
+        const officer = await box('監錄系統管理承辦人');
+        check(officer.includes('林專責') && /民國\d+年/.test(officer) && officer.includes('efefefef'), `${vp.name}: the officer's box: ${officer}`);
+        check((await box('監錄系統管理處室主管')).includes('張主任'), `${vp.name}: the office head's box`);
+        check((await paper.getByRole('img', { name: /申請人簽名/ }).count()) === 1, `${vp.name}: the applicant's drawn signature is printed`);
+        check((await paper.innerText()).includes('A123456789'), `${vp.name}: the personal data is on the form for the head`);
+        const annex = await paper.getByRole('region', { name: /附件/ }).innerText();
+        check(annex.includes('陳老師') && annex.includes('贊成'), `${vp.name}: the votes as an annex: ${annex}`);
+        await screen(page, `${vp.name}-case-print`);
+        await page.emulateMedia({ media: 'print' });
+        check(!(await page.getByRole('navigation').isVisible()), `${vp.name}: the form prints without the navigation`);
+        await page.screenshot({ path: join(out, `${vp.name}-case-print-paper.png`), fullPage: true });
+        await page.emulateMedia({ media: 'screen' });
+        await page.getByRole('button', { name: '返回申請' }).click();
+      }
+      if (action === 'approve') {
         await page.getByRole('button', { name: '核准', exact: true }).click();
       } else {
         await page.getByRole('button', { name: '否准', exact: true }).click();

@@ -87,6 +87,7 @@ pub struct OfficialLetter {
 
 /// 申請人個人資料: kept in its own document, read only by the roles that handle applications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PersonalData {
     /// 身分證號 (or resident certificate number), where the form asks.
     pub national_id: Option<String>,

@@ -89,6 +89,18 @@ pub fn decide(
     Ok(view)
 }
 
+/// 申請人個人資料 of an application (national ID, phone, the drawn
+/// signature), where this device's roles receive it; `null` elsewhere.
+#[tauri::command]
+#[specta::specta]
+pub fn application_personal(
+    device: State<'_, ThisDevice>,
+    application: String,
+) -> Result<Option<custos_core::application::PersonalData>> {
+    let id = application_id(&application)?;
+    Ok(registers::application_personal(&device.store, &id)?)
+}
+
 /// The applications this device holds, newest first, each with its derived status.
 #[tauri::command]
 #[specta::specta]

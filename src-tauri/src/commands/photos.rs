@@ -59,3 +59,27 @@ pub fn add_photo(device: State<'_, ThisDevice>, body: PhotoBytes) -> Result<Phot
         height: photo.height,
     })
 }
+
+/// A photo or scan by its SHA-256 as a data: URL: from this device when it
+/// took it, otherwise from the recorder (online, and only for whom may see
+/// a record that refers to it). Nothing fetched is kept on the device.
+#[tauri::command]
+#[specta::specta]
+pub async fn photo(device: State<'_, ThisDevice>, sha256: String) -> Result<String> {
+    let bad = || CommandError::new(ErrorKind::Invalid, "a photo is named by its SHA-256: 64 hex digits");
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let local = crate::store::lock(&device.store).photo_jpeg(&sha256)?;
+    let bytes = match local {
+        Some(jpeg) => jpeg,
+        None => device.client().await?.blob(&sha256, device.clock.now().0).await?,
+    };
+    let media_type = match image::guess_format(&bytes) {
+        Ok(image::ImageFormat::Jpeg) => "image/jpeg",
+        Ok(image::ImageFormat::Png) => "image/png",
+        Ok(image::ImageFormat::WebP) => "image/webp",
+        _ => return Err(CommandError::new(ErrorKind::Photo, "the stored photo is not an image")),
+    };
+    Ok(format!("data:{media_type};base64,{}", B64.encode(bytes)))
+}

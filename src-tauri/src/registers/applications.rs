@@ -441,6 +441,18 @@ impl Reading {
     }
 }
 
+/// 申請人個人資料 of an application, where this device holds it (only the
+/// roles that read personal data receive it); `None` elsewhere.
+pub fn application_personal(store: &Mutex<LocalStore>, application: &EntryId) -> Result<Option<PersonalData>> {
+    let key = DocKey::ApplicationPersonal(application.clone());
+    let guard = lock(store);
+    if !guard.document_keys()?.contains(&key.to_string()) {
+        return Ok(None);
+    }
+    let doc = guard.document(&key)?;
+    Ok(docs::get_entry(&doc, docs::PERSONAL, CURRENT)?)
+}
+
 /// The derived status of an application this device holds.
 pub fn application_status(store: &Mutex<LocalStore>, application: &EntryId) -> Result<Status> {
     Ok(Reading::new(store)?.case(store, application)?.2.status)

@@ -28,6 +28,8 @@ export const amendApplication = commands.amend_application;
 export const footageSpans = commands.footage_spans;
 export const decide = commands.decide;
 export const applications = commands.applications;
+export const applicationPersonal = commands.application_personal;
+export const photo = commands.photo;
 export const logbook = commands.logbook;
 export const holds = commands.holds;
 export const releaseHold = commands.release_hold;
@@ -60,6 +62,8 @@ export const byCommand = {
   footage_spans: footageSpans,
   decide,
   applications,
+  application_personal: applicationPersonal,
+  photo,
   logbook,
   holds,
   release_hold: releaseHold,

@@ -30,6 +30,12 @@ export const commands = {
 	 */
 	add_photo: () => __TAURI_INVOKE<PhotoView>("add_photo"),
 	/**
+	 *  A photo or scan by its SHA-256 as a data: URL: from this device when it
+	 *  took it, otherwise from the recorder (online, and only for whom may see
+	 *  a record that refers to it). Nothing fetched is kept on the device.
+	 */
+	photo: (sha256: string) => __TAURI_INVOKE<string>("photo", { sha256 }),
+	/**
 	 *  Each camera's measured health and the disk's, from the recorder now
 	 *  (online only): pre-fills the walk-around checklist.
 	 */
@@ -64,6 +70,11 @@ export const commands = {
 	decide: (application: string, role: Role, decision: DecisionRequest) => __TAURI_INVOKE<ApplicationView>("decide", { application, role, decision }),
 	/**  The applications this device holds, newest first, each with its derived status. */
 	applications: () => __TAURI_INVOKE<ApplicationView[]>("applications"),
+	/**
+	 *  申請人個人資料 of an application (national ID, phone, the drawn
+	 *  signature), where this device's roles receive it; `null` elsewhere.
+	 */
+	application_personal: (application: string) => __TAURI_INVOKE<PersonalData | null>("application_personal", { application }),
 	/**  調閱登記簿 for a year. */
 	logbook: (year: number) => __TAURI_INVOKE<{ [key in string]: LogbookEntry }>("logbook", { year }),
 	/**  The holds on footage, and which are released. */
@@ -730,6 +741,28 @@ export type PaperForm =
 
 /**  A person in the site register (a member of staff, a committee member, ...). */
 export type PersonId = string;
+
+/**  申請人個人資料: kept in its own document, read only by the roles that handle applications. */
+export type PersonalData = {
+	/**  身分證號 (or resident certificate number), where the form asks. */
+	national_id: string | null,
+	/**  聯絡電話, where the form asks. */
+	phone: string | null,
+	address: string | null,
+	/**  The ID an agency's officer shows (004 §8(5)3(1)). */
+	officer_id?: string | null,
+	/**
+	 *  申請人簽名: the SHA-256 of the applicant's signature, drawn on the
+	 *  tablet under the form's undertaking (001 附件1 note, 001 §6(5)) and
+	 *  kept as a blob; on every form the applicant signs.
+	 */
+	signature?: string | null,
+	/**
+	 *  Random, 32 bytes in hex: without it the digest in the case cannot be
+	 *  matched against guessed ID numbers.
+	 */
+	salt: string,
+};
 
 export type PhotoView = {
 	sha256: string,

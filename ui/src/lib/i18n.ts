@@ -300,6 +300,16 @@ export const zhTW = {
   'ignore.no_letter_to_reply': "本案沒有需函覆的公文",
   'ignore.malformed_reply': "函覆資料不完整",
   'ignore.reply_without_decision': "函覆時尚未決定",
+  'case.print': "列印申請單",
+  'print.back': "返回申請",
+  'print.note': "備註",
+  'print.annex': "附件",
+  'print.member': "委員",
+  'print.role': "身分",
+  'print.vote': "表決",
+  'print.signedAt': "日期",
+  'print.signature': "簽章",
+  'print.until': "至",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -601,6 +611,16 @@ export const en: Record<MessageKey, string> = {
   'ignore.no_letter_to_reply': "no letter to reply to",
   'ignore.malformed_reply': "the reply letter is incomplete",
   'ignore.reply_without_decision': "replied before the decision",
+  'case.print': "Print the form",
+  'print.back': "Back to the request",
+  'print.note': "Note",
+  'print.annex': "Annex",
+  'print.member': "Member",
+  'print.role': "Role",
+  'print.vote': "Vote",
+  'print.signedAt': "Date",
+  'print.signature': "Signature",
+  'print.until': "to",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

@@ -35,13 +35,7 @@ impl Device {
     }
 
     fn person(&self) -> PersonId {
-        enrollment(&self.store)
-            .unwrap()
-            .unwrap()
-            .enrolled
-            .person_id
-            .parse()
-            .unwrap()
+        custos_journeys::enrolled_person(&self.store)
     }
 
     /// What a command does: edit, and the edit is durable before it returns.
@@ -260,11 +254,13 @@ async fn an_open_app_learns_at_once_that_another_device_changed_a_register() {
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     // The head's phone listens; the tablet records and syncs a check.
     let store = &head_phone.store;
-    let key = DeviceKey::from_seed(&[32; 32]);
+    let key = std::sync::Arc::new(DeviceKey::from_seed(&[32; 32]));
     // Each event names a document; the enrollments just made may come first.
     let listening = async {
+        let mut stream = custos_app::sync::ChangeStream::default();
         loop {
-            let changed = custos_app::sync::wait_for_change(store, &key, std::time::Duration::from_secs(30)).await;
+            let now = custos_clock::Clock::now(&custos_clock::SystemClock).0;
+            let changed = stream.wait(store, &key, std::time::Duration::from_secs(30), now).await;
             match changed {
                 Ok(key) if !key.starts_with("inspections/") => continue,
                 other => break other,

@@ -6,199 +6,26 @@
 //! the recorder; the supervisor's device countersigns; the printable log
 //! shows the check and the seal.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use custos_app::registers;
 use custos_app::store::LocalStore;
 use custos_app::sync::{SyncClient, enroll, enrollment};
 use custos_core::signing::DeviceKey;
+use custos_journeys::webdriver::{Driver, display, tauri_driver};
 use custos_journeys::{Site, TestCamera};
-use serde_json::{Value, json};
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// A child process, and every process it started, killed when dropped
-/// (tauri-driver leaves WebKitWebDriver and the app behind otherwise).
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Running {
-    use std::os::unix::process::CommandExt;
-    let child = Command::new(program)
-        .args(args)
-        .process_group(0)
-        .envs(envs.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program} could not start ({e}); `cargo xtask test` installs it"));
-    Running(child)
-}
-
-/// A W3C WebDriver session, spoken over plain HTTP.
-struct Driver {
-    http: reqwest::Client,
-    session: String,
-}
-
-impl Driver {
-    async fn request(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("http://127.0.0.1:4444/session/{}{path}", self.session);
-        let mut req = self.http.request(method, url);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let reply: Value = req.send().await.unwrap().json().await.unwrap();
-        reply["value"].clone()
-    }
-
-    async fn start(http: reqwest::Client, app: &str) -> Driver {
-        let caps = json!({ "capabilities": { "alwaysMatch": { "tauri:options": { "application": app } } } });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(res) = http.post("http://127.0.0.1:4444/session").json(&caps).send().await {
-                let v: Value = res.json().await.unwrap();
-                if let Some(id) = v["value"]["sessionId"].as_str() {
-                    return Driver {
-                        http,
-                        session: id.to_string(),
-                    };
-                }
-                assert!(Instant::now() < deadline, "no WebDriver session: {v}");
-            }
-            assert!(Instant::now() < deadline, "tauri-driver did not answer");
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-
-    /// Runs `script` in the page (with `arguments`), returning its value.
-    async fn js(&self, script: &str, args: Value) -> Value {
-        self.request(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )
-        .await
-    }
-
-    /// The first element matching `css` whose text contains `text`, waiting for it.
-    async fn find(&self, css: &str, text: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let found = self
-                .js(
-                    "return [...document.querySelectorAll(arguments[0])].find(e => e.innerText.includes(arguments[1])) || null;",
-                    json!([css, text]),
-                )
-                .await;
-            if found.get(ELEMENT).is_some() {
-                return found;
-            }
-            if Instant::now() > deadline {
-                let page = self
-                    .js("return document.documentElement.outerHTML.slice(0, 3000);", json!([]))
-                    .await;
-                panic!("no {css} with {text:?} appeared; the page: {page}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn click(&self, element: &Value) {
-        self.js(
-            "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
-            json!([element]),
-        )
-        .await;
-    }
-
-    async fn type_into(&self, element: &Value, text: &str) {
-        let id = element[ELEMENT].as_str().unwrap();
-        self.request(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
-    }
-
-    async fn text_of(&self, css: &str) -> String {
-        self.js(
-            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
-            json!([css]),
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-    }
-
-    /// Waits until the text of `css` contains `text`.
-    async fn wait_text(&self, css: &str, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !self.text_of(css).await.contains(text) {
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed {text:?}; it shows {:?}",
-                self.text_of(css).await
-            );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-
-    async fn quit(&self) {
-        let _ = self
-            .http
-            .delete(format!("http://127.0.0.1:4444/session/{}", self.session))
-            .send()
-            .await;
-    }
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     let camera = TestCamera::start(&[("gate", "moving"), ("hall", "moving")]);
     let mut site = Site::recording(&camera.urls);
     let home = tempfile::tempdir().unwrap();
-    let display = format!(":{}", 90 + std::process::id() % 400);
-    let _xvfb = spawn(
-        "Xvfb",
-        &[&display, "-screen", "0", "1024x1366x24", "-nolisten", "tcp"],
-        &[],
-    );
-    let data_home = home.path().join("data");
-    assert!(
-        std::net::TcpListener::bind("127.0.0.1:4444").is_ok() && std::net::TcpListener::bind("127.0.0.1:4445").is_ok(),
-        "ports 4444/4445 are taken: another tauri-driver or WebKitWebDriver is running"
-    );
-    let _driver = spawn(
-        "tauri-driver",
-        &[],
-        &[
-            ("DISPLAY", &display),
-            ("XDG_DATA_HOME", data_home.to_str().unwrap()),
-            ("HOME", home.path().to_str().unwrap()),
-        ],
-    );
+    let (display, _xvfb) = display();
+    let _driver = tauri_driver(&display, home.path(), 4444);
     let app = custos_journeys::app_bin();
-    let app = app.to_str().unwrap();
-    // The app's reqwest has no TLS provider of its own; WebDriver is plain HTTP anyway.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let d = Driver::start(http, app).await;
+    let d = Driver::start(4444, app.to_str().unwrap()).await;
 
     // Enroll by pasting the recorder's text; the app syncs the site at once.
     let textarea = d.find("textarea#enroll-text", "").await;
@@ -265,7 +92,7 @@ async fn the_walk_around_check_in_the_real_app_reaches_the_recorder() {
     assert_eq!(blobs, 1, "the photo itself reached the recorder");
 
     // The supervisor countersigns (核章) from their device.
-    let me: custos_core::ids::PersonId = enrollment(store).unwrap().unwrap().enrolled.person_id.parse().unwrap();
+    let me = custos_journeys::enrolled_person(store);
     let signer = registers::Signer {
         person: &me,
         key: &key,

@@ -7,6 +7,8 @@
 //! named in `CUSTOS_RECORDER_BIN` and `CUSTOS_APP_BIN`: a test never runs
 //! cargo, so it cannot test a binary older than the sources by accident.
 
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,6 +20,14 @@ fn built(variable: &str) -> PathBuf {
     });
     assert!(path.is_file(), "{variable}={} is not a file", path.display());
     path
+}
+
+/// The person a device's store is enrolled for.
+pub fn enrolled_person(store: &std::sync::Mutex<custos_app::store::LocalStore>) -> custos_core::ids::PersonId {
+    let enrolled = custos_app::sync::enrollment(store)
+        .unwrap()
+        .expect("the device is enrolled");
+    enrolled.enrolled.person_id.parse().unwrap()
 }
 
 /// The recorder's binary.
@@ -207,6 +217,11 @@ impl Site {
         let text = self.enrollment_text(person);
         let start = text.find("\"fingerprint\":\"").expect("a fingerprint") + 15;
         format!("{}{}{}", &text[..start], "0".repeat(64), &text[start + 64..])
+    }
+
+    /// The loopback port the recorder serves on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Runs a console command against this site's data.

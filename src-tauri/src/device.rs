@@ -130,6 +130,7 @@ impl ThisDevice {
     pub async fn sync_in_background(self) {
         let mut timer = self.clock.timer("sync");
         let mut pause = FIRST_RETRY;
+        let mut stream = crate::sync::ChangeStream::default();
         loop {
             let wait = match self.sync_round().await {
                 Ok(_) => {
@@ -150,7 +151,7 @@ impl ThisDevice {
             tokio::select! {
                 _ = self.wake.notified() => pause = FIRST_RETRY,
                 _ = timer.sleep_until(due) => {}
-                Ok(_) = crate::sync::wait_for_change(&self.store, &self.key, wait), if listening => {}
+                Ok(_) = stream.wait(&self.store, &self.key, wait, self.clock.now().0), if listening => {}
             }
         }
     }

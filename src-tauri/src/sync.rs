@@ -137,17 +137,40 @@ pub async fn enroll(store: &Mutex<LocalStore>, key: &DeviceKey, text: &str) -> R
     Ok(enrollment)
 }
 
-/// Waits until the recorder says a document changed (its key), on a
-/// connection of its own, so a round or a request is never held up by it.
-pub async fn wait_for_change(
-    store: &Mutex<LocalStore>,
-    key: &DeviceKey,
-    patience: std::time::Duration,
-) -> Result<String, SyncError> {
-    let enrolled = enrollment(store)?.ok_or(SyncError::NotEnrolled)?;
-    let client = RecorderClient::new(&enrolled.recorder, &enrolled.fingerprint)?;
-    let token = client.sign_in(key).await?;
-    Ok(client.wait_for_change(&token, patience).await?)
+/// The recorder's change stream for this device, its client and token
+/// kept from one wait to the next: signing in for every wait would spend
+/// the recorder's sign-in allowance for no reason (twenty challenges a
+/// minute from one address), and a busy site wakes the stream often. It
+/// has a connection of its own, so a round or a request is never held up
+/// by it.
+#[derive(Default)]
+pub struct ChangeStream {
+    client: Option<SyncClient>,
+}
+
+impl ChangeStream {
+    /// Waits until a document this device may read changes, or `patience` passes.
+    pub async fn wait(
+        &mut self,
+        store: &Mutex<LocalStore>,
+        key: &Arc<DeviceKey>,
+        patience: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<String, SyncError> {
+        if self.client.is_none() {
+            let enrolled = enrollment(store)?.ok_or(SyncError::NotEnrolled)?;
+            self.client = Some(SyncClient::for_enrollment(&enrolled, key.clone())?);
+        }
+        let client = self.client.as_mut().expect("set above");
+        let token = client.token(now_ms).await?;
+        let changed = client.client.wait_for_change(&token, patience).await;
+        if changed.is_err() {
+            // A token the recorder no longer takes (revoked, restarted) is
+            // asked for anew next time; an unreachable recorder costs nothing.
+            client.token = None;
+        }
+        Ok(changed?)
+    }
 }
 
 pub struct SyncClient {

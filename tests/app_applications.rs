@@ -298,3 +298,53 @@ async fn a_guardians_application_is_filed_signed_voted_offline_and_approved_on_f
         phone.d.quit().await;
     }
 }
+
+/// 大湖 (002 §10): a case the manager flags major reaches the ethics
+/// office's home by itself: the recorder raises the notice in the case as it
+/// accepts it, and its change stream wakes the phone; nobody touches it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_major_case_appears_on_the_ethics_offices_home_with_no_action_on_that_device() {
+    // 大湖 names no floor: the site sets one.
+    let profile = custos_core::policy::PolicyProfile::builtin(custos_core::seeds::DAHU_OFFICE)
+        .unwrap()
+        .with_floor(Some(30))
+        .unwrap();
+    let site = Site::with_profile(&profile.to_json(), &[("林專責", "manager"), ("鄭政風", "auditor")]);
+    let (display, _xvfb) = display();
+    let auditor = Phone::start(&site, &display, 4466, "鄭政風").await;
+    auditor
+        .d
+        .wait_text("[aria-labelledby=home-notices]", "目前沒有通知")
+        .await;
+
+    let manager = Headless::enroll(&site, "林專責", 41).await;
+    let form = registers::application_form(&manager.store, custos_core::terms::ApplicantKind::Citizen).unwrap();
+    let yesterday = custos_core::time::Timestamp(now().0 - 86_400_000).taipei_date();
+    let day = format!("{:04}-{:02}-{:02}", yesterday.year, yesterday.month, yesterday.day);
+    let draft: registers::ApplicationDraft = serde_json::from_value(json!({
+        "applicant_kind": "citizen", "applicant_name": "李先生",
+        "national_id": "A123456789", "phone": "0912345678",
+        "cameras": ["cam-01"], "from": format!("{day} 09:00"), "to": format!("{day} 10:00"),
+        "reason": "櫃檯人員遭辱罵，疑有肢體衝突",
+        "category": form.categories.first().copied().unwrap_or(custos_core::terms::Category::Other),
+        "kinds": ["view"], "major_or_abnormal": true, "signature": "5c".repeat(32),
+    }))
+    .unwrap();
+    let id = EntryId::from_parts(now().0 as u64, 41);
+    registers::file_application(&manager.store, &manager.me(), draft, now(), id, "11".repeat(32)).unwrap();
+    manager.sync().await;
+
+    // The ethics office's home, untouched: the notice and the case it concerns.
+    auditor
+        .d
+        .wait_text("[aria-labelledby=home-notices]", "重大或異常情事")
+        .await;
+    assert!(
+        auditor
+            .d
+            .text_of("[aria-labelledby=home-notices]")
+            .await
+            .contains("李先生")
+    );
+    auditor.d.quit().await;
+}

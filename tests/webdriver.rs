@@ -40,9 +40,12 @@ pub fn spawn(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Running {
     Running(child)
 }
 
-/// A virtual display for the apps' windows.
+/// A virtual display for the apps' windows, one per call (the tests of one
+/// binary run side by side).
 pub fn display() -> (String, Running) {
-    let display = format!(":{}", 90 + std::process::id() % 400);
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let display = format!(":{}", 90 + (std::process::id() % 400) * 8 + n % 8);
     let xvfb = spawn(
         "Xvfb",
         &[&display, "-screen", "0", "1024x1366x24", "-nolisten", "tcp"],

@@ -218,6 +218,7 @@ export function applicationFixtures(person, roles, turn) {
     ],
     turn,
     provisional: false,
+    notices: {},
   };
   /** @type {import('../src/lib/bindings').ApplicationView} */
   const decided = {

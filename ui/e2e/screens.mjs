@@ -216,6 +216,30 @@ try {
       }
     }
 
+    // 通知 on home: a major case on the ethics office's phone (in the case's
+    // own document) and a missed check in the month's log; each opens what it concerns.
+    {
+      const answers = applicationFixtures(PEOPLE.head, ['auditor'], null);
+      answers.applications[0].case.major_or_abnormal = true;
+      answers.applications[0].notices = {
+        '01JCUSTOSNOTICE000000001': { kind: 'major_case', camera: null, subject: null, raised_at: NOW - 60_000, ended_at: null, detail: '重大或異常情事，應即通報政風室：王小明家長' },
+        '01JCUSTOSNOTICE000000002': { kind: 'decision_overdue', camera: null, subject: null, raised_at: NOW - 120_000, ended_at: NOW - 60_000, detail: '已逾決定期限' },
+      };
+      const month = answers.inspection_month;
+      month.alarms['01JCUSTOSALARM00000000009'] = { kind: 'check_overdue', camera: null, subject: '2026-11-25', raised_at: NOW - 3_600_000, ended_at: null, detail: '2026-11-25 起未做巡檢 / no walk-around check since 2026-11-25' };
+      const { page, context } = await open(true, answers);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      const notices = page.getByRole('region', { name: '通知' });
+      await notices.getByText(/重大或異常情事/).waitFor();
+      const text = await notices.innerText();
+      check(text.includes('王小明家長') && text.includes('未按時巡檢'), `${vp.name}: home's notices: ${text}`);
+      check(!text.includes('已逾決定期限'), `${vp.name}: a cleared notice is not on home`);
+      await screen(page, `${vp.name}-home-notices`);
+      await notices.getByRole('button', { name: '查看申請' }).click();
+      await page.getByRole('heading', { name: /王小明家長/ }).waitFor();
+      await context.close();
+    }
+
     // The recorder cannot be asked: home shows the alarms it last wrote
     // into the inspection log, still open.
     {

@@ -111,6 +111,16 @@ impl OpeningHours {
             .any(|p| p.weekdays.contains(&weekday) && (p.from_minute..p.to_minute).contains(&minute))
     }
 
+    /// Whether the site opens at all on `date` (always, when no hours are set).
+    pub fn is_open_on(&self, date: crate::time::CivilDate) -> bool {
+        if self.periods.is_empty() {
+            return true;
+        }
+        // 1970-01-01 was a Thursday (4).
+        let weekday = ((date.to_days() + 3).rem_euclid(7) + 1) as u8;
+        self.periods.iter().any(|p| p.weekdays.contains(&weekday))
+    }
+
     /// As people write it back.
     pub fn describe(&self) -> String {
         if self.periods.is_empty() {

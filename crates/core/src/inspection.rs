@@ -154,6 +154,11 @@ pub struct RecorderAlarm {
     pub kind: AlarmKind,
     /// The camera concerned; `None` for the recorder as a whole.
     pub camera: Option<CameraId>,
+    /// What else it concerns, where it concerns one thing: the check
+    /// awaiting its 核章 (entry id), the first day missed (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Default::default")]
+    pub subject: Option<String>,
     pub raised_at: Timestamp,
     /// `None` while it lasts.
     pub ended_at: Option<Timestamp>,
@@ -172,6 +177,20 @@ pub enum AlarmKind {
     /// The disk cannot hold footage for the retention floor.
     #[autosurgeon(rename = "retention_floor_at_risk")]
     RetentionFloorAtRisk,
+    /// 重大或異常情事 (002 §10): in the case's own document, for the
+    /// profile's notified role, while the case is flagged and undecided.
+    #[autosurgeon(rename = "major_case")]
+    MajorCase,
+    /// The decision deadline passed with the case still in review.
+    #[autosurgeon(rename = "decision_overdue")]
+    DecisionOverdue,
+    /// 004 §6: the walk-around check not done on an open day it was due
+    /// (the profile's period); ends with the next check.
+    #[autosurgeon(rename = "check_overdue")]
+    CheckOverdue,
+    /// A check still without its 核章 a day after it was made.
+    #[autosurgeon(rename = "awaiting_countersign")]
+    AwaitingCountersign,
 }
 
 /// The kinds of fault a check can find; each opens a repair.

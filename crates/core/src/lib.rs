@@ -29,6 +29,7 @@ pub mod hours;
 pub mod ids;
 pub mod inspection;
 pub mod logbook;
+pub mod notices;
 pub mod permissions;
 pub mod policy;
 pub mod rebuild;

@@ -354,6 +354,7 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
 fn only_the_recorder_writes_alarms_into_the_inspection_log() {
     let mut fx = wanhua();
     let alarm = RecorderAlarm {
+        subject: None,
         kind: AlarmKind::CameraOutage,
         camera: Some("cam-01".parse().unwrap()),
         raised_at: NOW,

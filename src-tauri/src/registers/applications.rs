@@ -11,6 +11,7 @@ use custos_core::application_form::{ApplicationForm, CaseField};
 use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{CameraId, EntryId, PersonId};
+use custos_core::inspection::RecorderAlarm;
 use custos_core::policy::ApprovalStep;
 use custos_core::roles::Role;
 use custos_core::terms::ApplicantKind;
@@ -207,7 +208,7 @@ pub fn amend_application(
     now: Timestamp,
     salt: String,
 ) -> Result<ApplicationView> {
-    let (old, _, derived) = Reading::new(store)?.case(store, application)?;
+    let CaseReading { case: old, derived, .. } = Reading::new(store)?.case(store, application)?;
     if derived.status.is_final() {
         return Err(custos_core::CoreError::Policy(
             "the application has been decided and can no longer be amended".into(),
@@ -300,7 +301,7 @@ pub fn decide(
                 blob: typed(letter.blob),
             };
             letter.check()?;
-            let (case, _, derived) = Reading::new(store)?.case(store, application)?;
+            let CaseReading { case, derived, .. } = Reading::new(store)?.case(store, application)?;
             if case.official_letter.is_none() {
                 return Err(custos_core::CoreError::Policy(
                     "a reply letter (函覆) answers an agency's letter, and this case has none".into(),
@@ -352,6 +353,9 @@ pub struct ApplicationView {
     /// This device holds changes to the case the recorder has not accepted
     /// yet: the status is this device's reading until it has.
     pub provisional: bool,
+    /// 通知 the recorder raised in the case (a major case, the deadline
+    /// passed), open and cleared, by id.
+    pub notices: BTreeMap<String, RecorderAlarm>,
 }
 
 /// One step of the approval chain, named as the form's signature box.
@@ -366,6 +370,15 @@ pub struct StepView {
 
 fn no_application(application: &EntryId) -> RegisterError {
     RegisterError::NotFound(format!("no application {application} on this device"))
+}
+
+/// A case document as read: the case, its events, their derivation and the
+/// recorder's notices in it.
+struct CaseReading {
+    case: ApplicationCase,
+    decisions: BTreeMap<String, DecisionEvent>,
+    derived: Derivation,
+    notices: BTreeMap<String, RecorderAlarm>,
 }
 
 /// What every application's view is read against: the site as this
@@ -384,20 +397,26 @@ impl Reading {
         Ok(Reading { site, profile, history })
     }
 
-    fn case(
-        &self,
-        store: &Mutex<LocalStore>,
-        application: &EntryId,
-    ) -> Result<(ApplicationCase, BTreeMap<String, DecisionEvent>, Derivation)> {
+    fn case(&self, store: &Mutex<LocalStore>, application: &EntryId) -> Result<CaseReading> {
         let doc = lock(store).document(&DocKey::ApplicationCase(application.clone()))?;
         let (case, decisions) =
             custos_core::application::read_case(&doc)?.ok_or_else(|| no_application(application))?;
         let derived = derive_status(&case, &decisions, &self.history, &self.profile);
-        Ok((case, decisions, derived))
+        Ok(CaseReading {
+            notices: custos_core::inspection::alarms(&doc)?,
+            case,
+            decisions,
+            derived,
+        })
     }
 
     fn view(&self, store: &Mutex<LocalStore>, me: &PersonId, application: &EntryId) -> Result<ApplicationView> {
-        let (case, decisions, derived) = self.case(store, application)?;
+        let CaseReading {
+            case,
+            decisions,
+            derived,
+            notices,
+        } = self.case(store, application)?;
         let chain = self.profile.approval_chain(case.applicant_kind);
         let my_roles = self.site.person(me).map(|p| p.roles.clone()).unwrap_or_default();
         let boxes: Vec<_> = self
@@ -437,6 +456,7 @@ impl Reading {
             ignored,
             steps,
             provisional,
+            notices,
         })
     }
 }
@@ -455,7 +475,7 @@ pub fn application_personal(store: &Mutex<LocalStore>, application: &EntryId) ->
 
 /// The derived status of an application this device holds.
 pub fn application_status(store: &Mutex<LocalStore>, application: &EntryId) -> Result<Status> {
-    Ok(Reading::new(store)?.case(store, application)?.2.status)
+    Ok(Reading::new(store)?.case(store, application)?.derived.status)
 }
 
 /// One application as `me` sees it.

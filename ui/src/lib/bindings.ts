@@ -91,7 +91,21 @@ export type AlarmKind =
 /**  A camera not recording while the site is open (opening hours). */
 "camera_outage" | 
 /**  The disk cannot hold footage for the retention floor. */
-"retention_floor_at_risk";
+"retention_floor_at_risk" | 
+/**
+ *  重大或異常情事 (002 §10): in the case's own document, for the
+ *  profile's notified role, while the case is flagged and undecided.
+ */
+"major_case" | 
+/**  The decision deadline passed with the case still in review. */
+"decision_overdue" | 
+/**
+ *  004 §6: the walk-around check not done on an open day it was due
+ *  (the profile's period); ends with the next check.
+ */
+"check_overdue" | 
+/**  A check still without its 核章 a day after it was made. */
+"awaiting_countersign";
 
 export type AppInfo = {
 	version: string,
@@ -242,6 +256,11 @@ export type ApplicationView = {
 	 *  yet: the status is this device's reading until it has.
 	 */
 	provisional: boolean,
+	/**
+	 *  通知 the recorder raised in the case (a major case, the deadline
+	 *  passed), open and cleared, by id.
+	 */
+	notices: { [key in string]: RecorderAlarm },
 };
 
 export type Attachment = {
@@ -808,6 +827,11 @@ export type RecorderAlarm = {
 	kind: AlarmKind,
 	/**  The camera concerned; `None` for the recorder as a whole. */
 	camera: CameraId | null,
+	/**
+	 *  What else it concerns, where it concerns one thing: the check
+	 *  awaiting its 核章 (entry id), the first day missed (`YYYY-MM-DD`).
+	 */
+	subject?: string | null,
 	raised_at: Timestamp,
 	/**  `None` while it lasts. */
 	ended_at: Timestamp | null,

@@ -151,8 +151,6 @@ export const zhTW = {
   'log.alarmWhat': "警示項目",
   'log.alarmDetail': "說明",
   'log.alarmOngoing': "持續中",
-  'log.alarmOutage': "攝影機於開放時間未錄影",
-  'log.alarmFloor': "磁碟不足以保存規定天數之錄影",
   'nav.applications': "調閱",
   'apps.title': "調閱申請",
   'apps.mine': "待我簽核",
@@ -310,6 +308,15 @@ export const zhTW = {
   'print.signedAt': "日期",
   'print.signature': "簽章",
   'print.until': "至",
+  'alarm.camera_outage': "開放時間內攝影機未在錄影",
+  'alarm.retention_floor_at_risk': "硬碟不足以保存規定天數之錄影",
+  'alarm.major_case': "重大或異常情事",
+  'alarm.decision_overdue': "已逾決定期限",
+  'alarm.check_overdue': "未按時巡檢",
+  'alarm.awaiting_countersign': "檢查尚待核章",
+  'home.notices': "通知",
+  'home.noNotices': "目前沒有通知",
+  'home.openCase': "查看申請",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -462,8 +469,6 @@ export const en: Record<MessageKey, string> = {
   'log.alarmWhat': "Alarm",
   'log.alarmDetail': "Detail",
   'log.alarmOngoing': "Ongoing",
-  'log.alarmOutage': "Camera not recording while open",
-  'log.alarmFloor': "Disk cannot hold the required days of footage",
   'nav.applications': "Requests",
   'apps.title': "Access requests",
   'apps.mine': "Awaiting my step",
@@ -621,6 +626,15 @@ export const en: Record<MessageKey, string> = {
   'print.signedAt': "Date",
   'print.signature': "Signature",
   'print.until': "to",
+  'alarm.camera_outage': "Camera not recording while open",
+  'alarm.retention_floor_at_risk': "Disk cannot hold the required days of footage",
+  'alarm.major_case': "Major or abnormal case",
+  'alarm.decision_overdue': "Decision deadline passed",
+  'alarm.check_overdue': "Walk-around check missed",
+  'alarm.awaiting_countersign': "Check awaiting countersignature",
+  'home.notices': "Notices",
+  'home.noNotices': "No notices",
+  'home.openCase': "Open the request",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

@@ -317,6 +317,10 @@ impl Rules<'_> {
                     Some(reason) => Err(refuse("decision", format!("the decision does not count: {reason:?}"))),
                 }
             }
+            docs::ALARMS => Err(refuse(
+                "recorder_only",
+                "a case's notices are raised and cleared by the recorder",
+            )),
             _ => Err(unknown(collection, entry)),
         }
     }

@@ -71,6 +71,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         // Made now, so a simulated clock knows every job from the start: an
         // advance returns only once the first sweep and checkpoint are done.
         let (retention_timer, checkpoint_timer) = (clock.timer("retention"), clock.timer("checkpoint"));
+        let notices_timer = clock.timer("notices");
         crate::registers::watcher::spawn_watcher(registers.store.clone(), changes);
         // Beside the recording, not before it: with a year of footage the
         // comparison reads every camera's index and directory, and the
@@ -106,6 +107,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
             let _ = reconciled.await;
             spawn_retention(retention_registers, retention_data, retention_timer);
         });
+        spawn_notices(registers.clone(), notices_timer);
         spawn_checkpointer(registers, checkpoint_timer);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
@@ -165,6 +167,26 @@ fn spawn_retention(registers: Registers, data: PathBuf, mut timer: Timer) {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!("retention sweep failed: {e}"),
+            }
+        }
+    });
+}
+
+/// Settles the notices (a decision deadline passed, a check missed or
+/// awaiting its 核章) at start and on every sweep.
+fn spawn_notices(registers: Registers, mut timer: Timer) {
+    tokio::spawn(async move {
+        let mut next = registers.now();
+        loop {
+            timer.sleep_until(next).await;
+            let now = registers.now();
+            next = Timestamp(now.0 + SWEEP_EVERY_MS);
+            let settled = match registers.write().await {
+                Ok(writing) => writing.settle_notices(now),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = settled {
+                tracing::error!("notices could not be settled: {e}");
             }
         }
     });

@@ -26,6 +26,15 @@ impl Store {
         Ok(row)
     }
 
+    /// When the audit chain began (the site's start), if it has.
+    pub fn first_audit_at(&self) -> Result<Option<Timestamp>> {
+        let conn = self.conn();
+        let at: Option<i64> = conn
+            .query_row("SELECT at FROM audit_log ORDER BY seq LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        Ok(at.map(Timestamp))
+    }
+
     pub fn audit_rows(&self) -> Result<Vec<AuditRow>> {
         let conn = self.conn();
         let mut stmt =

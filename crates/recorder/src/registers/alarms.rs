@@ -28,7 +28,7 @@ pub struct OpenAlarm {
 /// The logs an open alarm can be in: this month's and last month's (an
 /// alarm lasting longer stays where it started and is still found when it
 /// ends, as long as the recorder was not down across a whole month).
-fn recent_logs(now: Timestamp) -> [DocKey; 2] {
+pub(super) fn recent_logs(now: Timestamp) -> [DocKey; 2] {
     let today = now.taipei_date();
     let (year, month) = (today.year, today.month);
     let (last_year, last_month) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
@@ -63,12 +63,21 @@ impl Registers {
     }
 }
 
-fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
+/// The audit row's kind for an alarm raised or ended.
+pub(super) fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
     match (kind, ended) {
         (AlarmKind::CameraOutage, false) => "camera_outage_alarm",
         (AlarmKind::CameraOutage, true) => "camera_outage_alarm_ended",
         (AlarmKind::RetentionFloorAtRisk, false) => "retention_floor_at_risk",
         (AlarmKind::RetentionFloorAtRisk, true) => "retention_floor_at_risk_ended",
+        (AlarmKind::MajorCase, false) => "major_case_notice",
+        (AlarmKind::MajorCase, true) => "major_case_notice_cleared",
+        (AlarmKind::DecisionOverdue, false) => "decision_overdue_notice",
+        (AlarmKind::DecisionOverdue, true) => "decision_overdue_notice_cleared",
+        (AlarmKind::CheckOverdue, false) => "check_overdue_notice",
+        (AlarmKind::CheckOverdue, true) => "check_overdue_notice_cleared",
+        (AlarmKind::AwaitingCountersign, false) => "awaiting_countersign_notice",
+        (AlarmKind::AwaitingCountersign, true) => "awaiting_countersign_notice_cleared",
     }
 }
 
@@ -92,6 +101,7 @@ impl Writing<'_> {
         let alarm = RecorderAlarm {
             kind,
             camera: camera.cloned(),
+            subject: None,
             raised_at: now,
             ended_at: None,
             detail: detail.to_string(),
@@ -122,7 +132,7 @@ impl Writing<'_> {
         Ok(ended)
     }
 
-    fn write_alarm(
+    pub(super) fn write_alarm(
         &self,
         log: &DocKey,
         (id, alarm): (&str, &RecorderAlarm),

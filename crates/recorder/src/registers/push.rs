@@ -147,6 +147,8 @@ impl Writing<'_> {
         let version = self.store.document_version(key)?.unwrap_or_default();
         let heads = heads_to_hex(&after.get_heads());
         self.cache.remember(key, version, after);
+        // A major case is told as it arrives; a check or a 核章 clears its notice.
+        self.notices_after_push(key, now)?;
         Ok(PushOutcome::Accepted {
             heads,
             applied: changes.len(),

@@ -3,6 +3,8 @@
 //! enroll and sign in with real Ed25519 keys.
 #![allow(dead_code)]
 
+pub mod phone;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -130,8 +130,12 @@ impl Phone {
         }
     }
 
+    /// The person taps 立即同步; returns once a whole round has run after
+    /// the tap (the bar may still show the last round's words until then).
     async fn sync_now(&self, expect: &str) {
         self.d.click_on(".syncbar button", "立即同步").await;
+        let round = self.d.invoke("sync_now").await;
+        assert!(round.get("error").is_none(), "{round}");
         self.d.wait_text(".syncbar", expect).await;
     }
 
@@ -257,8 +261,10 @@ async fn a_guardians_application_is_filed_signed_voted_offline_and_approved_on_f
     head.come_back().await;
 
     // Every device shows it approved.
-    for phone in [&tablet, &parent, &head] {
+    for (who, phone) in [("tablet", &tablet), ("parent", &parent), ("head", &head)] {
         phone.sync_now("全部已送到錄影主機").await;
+        let status = phone.d.invoke("sync_status").await;
+        assert_eq!(status["refused"], json!([]), "{who}: {status}");
         phone.d.click_on("nav button", "調閱").await;
         phone.d.wait_text("[aria-labelledby=apps-others]", "已核准").await;
     }

@@ -132,6 +132,21 @@ impl Driver {
         .await
     }
 
+    /// Calls one of the app's commands from the page, as the UI does, and
+    /// waits for its answer (a thrown error comes back as `{ "error": ... }`).
+    pub async fn invoke(&self, command: &str) -> Value {
+        self.request(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({
+                "script": "const done = arguments[arguments.length - 1];
+                           window.__TAURI_INTERNALS__.invoke(arguments[0]).then(done, (e) => done({ error: e }));",
+                "args": [command],
+            })),
+        )
+        .await
+    }
+
     /// The first element matching `css` whose text contains `text`, waiting for it.
     pub async fn find(&self, css: &str, text: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -72,6 +72,13 @@ export function fixtures(enrolled) {
       month: MONTH.month,
       checks: {
         '01JCUSTOSCHECK00000000001': { ...draftOf(), checked_at: NOW - 86_400_000, inspector: enrollment.person_id },
+        // The host alone at fault: 004 附件1 ticks 存取異常 for it.
+        '01JCUSTOSCHECK00000000003': { ...draftOf(), host_ok: false, handling: '主機重新開機', checked_at: NOW - 2 * 86_400_000, inspector: enrollment.person_id },
+      },
+      // As the core sums each check's faults (InspectionEntry::summary).
+      summaries: {
+        '01JCUSTOSCHECK00000000001': { all_normal: true, picture: false, audio: false, storage: false },
+        '01JCUSTOSCHECK00000000003': { all_normal: false, picture: false, audio: false, storage: true },
       },
       repairs: {
         '01JCUSTOSREPAIR0000000001': {
@@ -236,6 +243,7 @@ export function applicationFixtures(person, roles, turn) {
     site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager') } : base.site,
     applications: [view, decided],
     decide: { ...view, provisional: true },
+    amend_application: { ...view, provisional: true },
     // Only a guardian's form: the profile takes no other applicant here.
     application_form: /** @type {any} */ ({
       __byArg: 'applicant',

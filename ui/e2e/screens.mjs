@@ -161,7 +161,9 @@ try {
       check((await page.getByRole('button', { name: '核章' }).count()) === 0, `${vp.name}: an inspector is offered no 核章`);
       await screen(page, `${vp.name}-log-001`);
       await page.getByLabel('表單格式').selectOption('004');
-      check((await page.getByRole('table').first().innerText()).includes('均無異常'), `${vp.name}: the 萬華 form's boxes`);
+      const form004 = await page.getByRole('table').first().innerText();
+      check(form004.includes('☑均無異常'), `${vp.name}: the 萬華 form's boxes`);
+      check(form004.includes('☑存取異常'), `${vp.name}: a host-only fault ticks a box on 004 附件1`);
       await screen(page, `${vp.name}-log-004`);
       await page.emulateMedia({ media: 'print' });
       check(!(await page.getByRole('navigation').isVisible()), `${vp.name}: printing hides the navigation`);
@@ -188,7 +190,7 @@ try {
       await page.getByRole('navigation').getByRole('button', { name: /紀錄/ }).click();
       await page.getByRole('table').first().waitFor();
       check((await page.getByLabel('表單格式').inputValue()) === '004', `${vp.name}: the profile's form is the default`);
-      check((await page.getByRole('button', { name: '核章' }).count()) === 1, `${vp.name}: 核章 offered to whom the profile names`);
+      check((await page.getByRole('button', { name: '核章' }).count()) === 2, `${vp.name}: 核章 offered to whom the profile names, once per check without it`);
       await context.close();
     }
 
@@ -214,6 +216,31 @@ try {
         if (label === 'log') await screen(page, `${vp.name}-home-floor-alarm`);
         await context.close();
       }
+    }
+
+    // 函覆: the manager records the reply letter to an agency's decided case.
+    {
+      const answers = applicationFixtures(PEOPLE.manager, ['manager'], null);
+      answers.applications[1].case.official_letter = {
+        number: '高市警刑字第1號', date: '2026-11-20', legal_basis: '刑事訴訟法', purpose: '偵辦', scope: '大門', intended_use: '證據',
+      };
+      const { page, context } = await open(true, answers);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await page.getByRole('button', { name: /李老師/ }).click();
+      const reply = page.getByRole('region', { name: '登錄函覆' });
+      await reply.getByLabel('函覆文號').fill('高市教字第1130002號');
+      await reply.getByLabel('發文日期').fill('2026-11-28');
+      await screen(page, `${vp.name}-case-reply`);
+      await reply.getByRole('button', { name: '簽署並登錄函覆' }).click();
+      await page.getByRole('status').filter({ hasText: '已簽署' }).waitFor();
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'decide')?.args;
+      check(
+        JSON.stringify(sent) ===
+          JSON.stringify({ application: '01JCUSTOSCASE000000000000', role: 'manager', decision: { kind: 'reply', letter: { number: '高市教字第1130002號', date: '2026-11-28', blob: null } } }),
+        `${vp.name}: the reply letter sent: ${JSON.stringify(sent)}`,
+      );
+      await context.close();
     }
 
     // 通知 on home: a major case on the ethics office's phone (in the case's
@@ -332,6 +359,26 @@ try {
       check(
         JSON.stringify(withdraw) === JSON.stringify({ application: CASE_ID, role: 'manager', decision: { kind: 'withdraw', reason: '家長撤回申請' } }),
         `${vp.name}: the withdrawal sent: ${JSON.stringify(withdraw)}`,
+      );
+
+      // The manager amends the case: the form as it was filed, a warning
+      // that the decisions are voided, and a confirmation before it is sent.
+      await page.getByRole('button', { name: '修改申請' }).click();
+      await page.getByRole('heading', { name: '修改調閱申請' }).waitFor();
+      check((await page.getByRole('note').filter({ hasText: '失效' }).count()) === 1, `${vp.name}: amending says it voids the decisions`);
+      check((await page.locator('#f-relation').inputValue()) === '父親', `${vp.name}: the form holds the case as filed`);
+      check((await page.locator('#f-national_id').inputValue()) === 'A123456789', `${vp.name}: and its personal data`);
+      await page.locator('#f-reason').fill('幼兒手臂瘀青，補充：午睡及點心時段');
+      await page.getByRole('button', { name: '送出修改' }).click();
+      await page.getByRole('alert').filter({ hasText: '不再列入計算' }).waitFor();
+      check(!(await calls()).some((c) => c.cmd === 'amend_application'), `${vp.name}: nothing amended before the confirmation`);
+      await screen(page, `${vp.name}-amend-confirm`);
+      await page.getByRole('button', { name: /確定修改/ }).click();
+      await page.getByRole('heading', { name: /王小明家長/ }).waitFor();
+      const amended = (await calls()).find((c) => c.cmd === 'amend_application')?.args;
+      check(
+        amended?.application === CASE_ID && amended?.draft?.reason === '幼兒手臂瘀青，補充：午睡及點心時段' && amended?.draft?.signature === '5c'.repeat(32),
+        `${vp.name}: the amendment sent: ${JSON.stringify(amended)}`,
       );
       await context.close();
     }

@@ -239,6 +239,7 @@ pub struct RepairClosure {
 
 /// The four boxes of the 萬華 檢查日誌.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LogSummary {
     /// 均無異常
     pub all_normal: bool,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{EntryId, PersonId};
-use custos_core::inspection::{CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
+use custos_core::inspection::{CameraCheck, InspectionEntry, LogSummary, RecorderAlarm, Repair, RepairClosure};
 use custos_core::permissions::{self, Access, Register};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
@@ -98,15 +98,20 @@ pub struct MonthView {
     /// 系統警示: what the recorder measured and wrote into the log (a camera
     /// down while open, a disk short of the retention floor).
     pub alarms: BTreeMap<String, RecorderAlarm>,
+    /// 004 附件1's four boxes for each check, by its id, as the core sums
+    /// its faults (a host or time fault ticks a box too).
+    pub summaries: BTreeMap<String, LogSummary>,
 }
 
 pub fn month(store: &Mutex<LocalStore>, year: i32, month: u32) -> Result<MonthView> {
     let key = DocKey::Inspections { year, month };
     let doc = lock(store).document(&key)?;
+    let checks: BTreeMap<String, InspectionEntry> = docs::entries(&doc, docs::INSPECTION_ENTRIES)?;
     Ok(MonthView {
         year,
         month,
-        checks: docs::entries(&doc, docs::INSPECTION_ENTRIES)?,
+        summaries: checks.iter().map(|(id, c)| (id.clone(), c.summary())).collect(),
+        checks,
         repairs: docs::entries(&doc, docs::REPAIRS)?,
         seals: docs::entries(&doc, docs::SEALS)?,
         alarms: custos_core::inspection::alarms(&doc)?,

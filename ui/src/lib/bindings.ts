@@ -685,6 +685,18 @@ export type InspectionEntry = {
 	photos: string[],
 };
 
+/**  The four boxes of the 萬華 檢查日誌. */
+export type LogSummary = {
+	/**  均無異常 */
+	all_normal: boolean,
+	/**  畫面異常 */
+	picture: boolean,
+	/**  錄音異常 */
+	audio: boolean,
+	/**  存取異常 */
+	storage: boolean,
+};
+
 export type LogbookEntry = {
 	/**  The application the viewing was for. */
 	application: EntryId,
@@ -733,6 +745,11 @@ export type MonthView = {
 	 *  down while open, a disk short of the retention floor).
 	 */
 	alarms: { [key in string]: RecorderAlarm },
+	/**
+	 *  004 附件1's four boxes for each check, by its id, as the core sums
+	 *  its faults (a host or time fault ticks a box too).
+	 */
+	summaries: { [key in string]: LogSummary },
 };
 
 /**  公文: what an agency's letter states (001 §6(1): 法令依據、調閱目的、範圍及用途). */

@@ -32,3 +32,19 @@ export function rocYear(ms: number): number {
   );
   return year - 1911;
 }
+
+/** A time as `<input type="datetime-local">` holds it, in Taipei: `YYYY-MM-DDTHH:MM`. */
+export function taipeiLocalInput(ms: number): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
+    .formatToParts(ms)
+    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}

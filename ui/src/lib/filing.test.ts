@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplicationForm, FormField } from './bindings';
-import { newFiling, toDraft, validate, windowMinutes, type Filing } from './filing';
+import { fromCase, newFiling, toDraft, validate, windowMinutes, type Filing } from './filing';
 import { en, zhTW } from './i18n';
 
 const field = (f: FormField['field'], required = true): FormField => ({ field: f, label_zh: f, label_en: f, required });
@@ -129,5 +129,21 @@ describe('filing enforces the form description it is given', () => {
       expect(zhTW).toHaveProperty([key]);
       expect(en).toHaveProperty([key]);
     }
+  });
+
+  it('holds a filed case again as it was typed, to amend it', () => {
+    const typed = filledAnnex1();
+    const draft = toDraft(annex1, typed);
+    const start = Date.UTC(2026, 10, 20, 1, 0); // 09:00 Taipei
+    const filed = fromCase(
+      {
+        id: '01JCUSTOSCASE000000000001', filed_at: start, filed_by: 'p', applicant_kind: draft.applicant_kind,
+        applicant_name: draft.applicant_name, relation: draft.relation ?? '', unit: draft.unit ?? '', cameras: draft.cameras,
+        window: { start, end: start + 3_600_000 }, reason: draft.reason, category: draft.category, kinds: draft.kinds,
+        attachments: [], in_court: false, major_or_abnormal: false, personal_data_digest: 'ab'.repeat(32), viewer: null, official_letter: null,
+      },
+      { national_id: 'A123456789', phone: '0912345678', address: null, officer_id: null, signature: '5c'.repeat(32), salt: '11'.repeat(32) },
+    );
+    expect(toDraft(annex1, filed)).toEqual(draft);
   });
 });

@@ -8,12 +8,15 @@ import type {
   AccessKind,
   ApplicantKind,
   ApplicationDraft,
+  ApplicationCase,
   ApplicationForm,
   Attachment,
   AttachmentKind,
   CaseField,
   Category,
+  PersonalData,
 } from './bindings';
+import { taipeiLocalInput } from './dates';
 import type { MessageKey } from './i18n';
 
 /** What the filing screen holds. Times are `<input type="datetime-local">` values, Taipei time. */
@@ -68,6 +71,35 @@ export function newFiling(form: ApplicationForm): Filing {
     major_or_abnormal: false,
     in_court: false,
     signature: null,
+  };
+}
+
+/** A filed case as the screen holds it again, to amend it. */
+export function fromCase(c: ApplicationCase, personal: PersonalData | null): Filing {
+  const letter = c.official_letter;
+  return {
+    applicant_kind: c.applicant_kind,
+    applicant_name: c.applicant_name,
+    relation: c.relation,
+    unit: c.unit,
+    viewer: c.viewer ?? '',
+    national_id: personal?.national_id ?? '',
+    phone: personal?.phone ?? '',
+    address: personal?.address ?? '',
+    officer_id: personal?.officer_id ?? '',
+    cameras: [...c.cameras],
+    from: taipeiLocalInput(c.window.start),
+    to: taipeiLocalInput(c.window.end),
+    reason: c.reason,
+    category: c.category,
+    kinds: [...c.kinds],
+    letter: letter
+      ? { ...letter }
+      : { number: '', date: '', legal_basis: '', purpose: '', scope: '', intended_use: '' },
+    attachments: c.attachments.map((a) => ({ ...a })),
+    major_or_abnormal: c.major_or_abnormal,
+    in_court: c.in_court,
+    signature: personal?.signature ?? null,
   };
 }
 

@@ -317,6 +317,18 @@ export const zhTW = {
   'home.notices': "通知",
   'home.noNotices': "目前沒有通知",
   'home.openCase': "查看申請",
+  'filing.amendTitle': "修改調閱申請",
+  'filing.amendVoids': "修改申請內容後，之前所有的簽核與投票都將失效，須從第一關重新簽核。",
+  'filing.amendSubmit': "送出修改",
+  'filing.amendConfirm': "確定要修改嗎？已簽署的決定將不再列入計算。",
+  'filing.amendSigned': "個簽署將失效",
+  'filing.amendConfirmButton': "確定修改，簽核重新開始",
+  'case.amend': "修改申請",
+  'case.reply': "登錄函覆",
+  'case.replyNumber': "函覆文號",
+  'case.replyDate': "發文日期",
+  'case.replyScan': "拍攝函覆",
+  'case.replySave': "簽署並登錄函覆",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -635,6 +647,18 @@ export const en: Record<MessageKey, string> = {
   'home.notices': "Notices",
   'home.noNotices': "No notices",
   'home.openCase': "Open the request",
+  'filing.amendTitle': "Amend the request",
+  'filing.amendVoids': "Amending the request voids every approval and vote signed so far: the chain starts again.",
+  'filing.amendSubmit': "Send the amendment",
+  'filing.amendConfirm': "Amend it? The decisions signed so far will no longer count.",
+  'filing.amendSigned': "signed decisions will stop counting",
+  'filing.amendConfirmButton': "Amend, and start the approvals again",
+  'case.amend': "Amend the request",
+  'case.reply': "Record the reply letter",
+  'case.replyNumber': "Reply letter number",
+  'case.replyDate': "Date sent",
+  'case.replyScan': "Photograph the reply letter",
+  'case.replySave': "Sign and record the reply",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

@@ -34,6 +34,8 @@ class AppState {
   applications: api.ApplicationView[] = $state([]);
   /** The application the case page shows. */
   caseId: string | null = $state(null);
+  /** The application the filing screen amends; null: a new one. */
+  amending: string | null = $state(null);
   error: string | null = $state(null);
 
   t = (key: MessageKey): string => translate(this.lang, key);
@@ -167,6 +169,19 @@ class AppState {
     await this.afterEdit();
     this.showCase(id);
     return id;
+  }
+
+  /** Amends an application in review; the decisions signed on its old text stop counting. */
+  async amendApplication(application: string, draft: api.ApplicationDraft) {
+    await api.amendApplication(application, draft);
+    await this.afterEdit();
+    this.showCase(application);
+  }
+
+  /** Opens the filing screen for a new application, or to amend `application`. */
+  startFiling(application: string | null = null) {
+    this.amending = application;
+    this.view = 'file';
   }
 
   /** Signs a decision on an application with this device's key, acting in `role`. */

@@ -352,5 +352,28 @@ async fn a_major_case_appears_on_the_ethics_offices_home_with_no_action_on_that_
             .await
             .contains("李先生")
     );
+
+    // The ethics office spot-checks the case from the notice (002 §13);
+    // the recorder takes it, and the manager's device counts it.
+    auditor
+        .d
+        .click_on("[aria-labelledby=home-notices] button", "查看申請")
+        .await;
+    auditor.d.wait_text("main h2", "李先生").await;
+    let note = auditor.d.find("[aria-labelledby=case-spot] textarea", "").await;
+    auditor.d.type_into(&note, "已通報，程序無誤").await;
+    auditor.d.click_on("button", "簽署抽查紀錄").await;
+    auditor.d.wait_text("[role=status]", "已簽署").await;
+    auditor.sync_now("全部已送到錄影主機").await;
+    let status = auditor.d.invoke("sync_status").await;
+    assert_eq!(status["refused"], json!([]), "{status}");
+    manager.sync().await;
+    let view = manager.application();
+    let spot = view
+        .decisions
+        .values()
+        .find(|e| matches!(e.decision, custos_core::application::Decision::SpotCheck { .. }))
+        .expect("the spot check reached the manager's device");
+    assert!(!view.ignored.contains_key(spot.id.as_str()), "{:?}", view.ignored);
     auditor.d.quit().await;
 }

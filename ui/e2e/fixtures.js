@@ -65,6 +65,7 @@ export function fixtures(enrolled) {
       may_countersign: false,
       reads_applications: false,
       may_file: false,
+      may_spot_check: false,
       window_warn_minutes: 120,
     },
     inspection_month: {
@@ -240,7 +241,7 @@ export function applicationFixtures(person, roles, turn) {
   return {
     ...base,
     device_info: { device_id: '0f'.repeat(16), enrollment: enrollment && { ...enrollment, person_id: person, person_name: names[person] ?? '', roles } },
-    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager') } : base.site,
+    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor') } : base.site,
     applications: [view, decided],
     decide: { ...view, provisional: true },
     amend_application: { ...view, provisional: true },

@@ -264,6 +264,17 @@ try {
       await screen(page, `${vp.name}-home-notices`);
       await notices.getByRole('button', { name: '查看申請' }).click();
       await page.getByRole('heading', { name: /王小明家長/ }).waitFor();
+      // The ethics office records its spot check (002 §13); it decides nothing.
+      check((await page.getByRole('button', { name: '核准', exact: true }).count()) === 0, `${vp.name}: the ethics office is offered no approval`);
+      const spot = page.getByRole('region', { name: '不定期抽查' });
+      await spot.getByLabel('抽查所見').fill('申請程序與附件齊全');
+      await spot.getByRole('button', { name: '簽署抽查紀錄' }).click();
+      await page.getByRole('status').filter({ hasText: '已簽署' }).waitFor();
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'decide')?.args;
+      check(
+        JSON.stringify(sent) === JSON.stringify({ application: CASE_ID, role: 'auditor', decision: { kind: 'spot_check', note: '申請程序與附件齊全' } }),
+        `${vp.name}: the spot check sent: ${JSON.stringify(sent)}`,
+      );
       await context.close();
     }
 

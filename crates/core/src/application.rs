@@ -168,6 +168,11 @@ pub enum Decision {
     /// signed case, not in it, so recording it voids no decision.
     #[autosurgeon(rename = "reply")]
     Reply { letter: ReplyLetter },
+    /// 不定期抽查 (002 §13): the ethics office checked the case, at any time
+    /// of its life, with what it found; it changes no status and voids no
+    /// decision.
+    #[autosurgeon(rename = "spot_check")]
+    SpotCheck { note: String },
 }
 
 /// 函覆: the reply letter's particulars and its scan.
@@ -210,6 +215,7 @@ impl Decision {
             Decision::Withdraw { .. } => "withdraw",
             Decision::Viewing { .. } => "viewing",
             Decision::Reply { .. } => "reply",
+            Decision::SpotCheck { .. } => "spot_check",
         }
     }
 }
@@ -242,6 +248,9 @@ impl DecisionEvent {
             }
             Decision::Viewing { session } => {
                 c.str("session", session);
+            }
+            Decision::SpotCheck { note } => {
+                c.str("note", note);
             }
             Decision::Reply { letter } => {
                 c.str("number", &letter.number)

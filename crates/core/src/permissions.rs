@@ -117,6 +117,9 @@ const FIXED: &[(Register, Access, &[Role])] = &[
     (Register::Audit, Access::Sign, &[Head, Delegate, Auditor]),
 ];
 
+/// 政風室得不定期抽查 (002 §13): who may record a spot check of a case.
+pub const SPOT_CHECK_ROLES: &[Role] = &[Role::Auditor];
+
 /// The roles of the fixed cell (register, access): those no profile changes.
 pub fn fixed_roles(register: Register, access: Access) -> &'static [Role] {
     FIXED

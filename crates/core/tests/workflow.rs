@@ -584,3 +584,33 @@ fn a_signer_of_an_earlier_step_is_not_asked_for_a_later_one() {
     assert_eq!(turn("second admin head").map(|t| t.step), Some(2));
     assert_eq!(turn("secretary"), None, "the secretary's step comes after");
 }
+
+/// 002 §13: the ethics office spot-checks a case at any time of its life;
+/// the check is on record, signed, and changes nothing of the status. No
+/// other role records one.
+#[test]
+fn the_ethics_office_spot_checks_a_case_at_any_time_and_changes_nothing() {
+    let mut fx = dahu();
+    fx.add("ethics", &[Role::Auditor], 9);
+    let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let mut events = BTreeMap::new();
+    let spot = |note: &str| Decision::SpotCheck { note: note.into() };
+    let early = fx.decide(&mut events, "ethics", Role::Auditor, spot("申請內容完整"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.status, Status::InReview { next_step: 0 });
+    assert!(d.counted.contains(&early.id), "{:?}", d.ignored);
+
+    fx.decide(&mut events, "head", Role::Head, Decision::Approve, &case);
+    let late = fx.decide(&mut events, "ethics", Role::Auditor, spot("核准程序無誤"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(
+        d.status,
+        Status::Approved,
+        "a spot check after the decision changes nothing"
+    );
+    assert!(d.counted.contains(&late.id), "{:?}", d.ignored);
+
+    let manager = fx.decide(&mut events, "manager", Role::Manager, spot("自行抽查"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&manager.id), Some(&IgnoreReason::RoleMayNotDecide));
+}

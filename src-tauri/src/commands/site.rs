@@ -40,6 +40,8 @@ pub struct SiteView {
     pub reads_applications: bool,
     /// Whether this person files applications (the manager, 承辦人).
     pub may_file: bool,
+    /// Whether this person records spot checks of cases (政風室, 002 §13).
+    pub may_spot_check: bool,
     /// Above this many minutes, filing warns that the window is longer
     /// than an incident needs (the profile's value).
     pub window_warn_minutes: u32,
@@ -75,6 +77,7 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         may_countersign: permissions::allows(&roles, Register::Inspections, Access::Sign, &profile),
         reads_applications: permissions::allows(&roles, Register::ApplicationCase, Access::Read, &profile),
         may_file: permissions::allows(&roles, Register::ApplicationCase, Access::Write, &profile),
+        may_spot_check: roles.iter().any(|r| permissions::SPOT_CHECK_ROLES.contains(r)),
         window_warn_minutes: profile.window_warn_minutes,
     })
 }

@@ -247,6 +247,11 @@ pub enum DecisionRequest {
     Reply {
         letter: ReplyLetter,
     },
+    /// 不定期抽查 (002 §13): the ethics office records that it checked the
+    /// case, and what it found.
+    SpotCheck {
+        note: String,
+    },
 }
 
 /// Signs a decision (approve, reject with reason, vote, withdraw, the
@@ -294,6 +299,9 @@ pub fn decide(
             }
             Decision::Viewing { session }
         }
+        DecisionRequest::SpotCheck { note } => Decision::SpotCheck {
+            note: note.trim().to_string(),
+        },
         DecisionRequest::Reply { letter } => {
             let letter = ReplyLetter {
                 number: letter.number.trim().to_string(),

@@ -439,7 +439,13 @@ export type Decision =
  *  once it is decided; it changes no status and is kept beside the
  *  signed case, not in it, so recording it voids no decision.
  */
-{ kind: "reply"; letter: ReplyLetter };
+{ kind: "reply"; letter: ReplyLetter } | 
+/**
+ *  不定期抽查 (002 §13): the ethics office checked the case, at any time
+ *  of its life, with what it found; it changes no status and voids no
+ *  decision.
+ */
+{ kind: "spot_check"; note: string };
 
 /**
  *  One signed event on an application. Stored in the case document's
@@ -476,7 +482,12 @@ export type DecisionRequest = { kind: "approve" } | { kind: "reject"; reason: st
  *  函覆: the letter that answered an agency with the decision, and its
  *  scan (a photo taken through the photo pipeline), once decided.
  */
-{ kind: "reply"; letter: ReplyLetter };
+{ kind: "reply"; letter: ReplyLetter } | 
+/**
+ *  不定期抽查 (002 §13): the ethics office records that it checked the
+ *  case, and what it found.
+ */
+{ kind: "spot_check"; note: string };
 
 /**
  *  A device, named by the first 16 bytes of the SHA-256 of its Ed25519 public
@@ -989,6 +1000,8 @@ export type SiteView = {
 	reads_applications: boolean,
 	/**  Whether this person files applications (the manager, 承辦人). */
 	may_file: boolean,
+	/**  Whether this person records spot checks of cases (政風室, 002 §13). */
+	may_spot_check: boolean,
 	/**
 	 *  Above this many minutes, filing warns that the window is longer
 	 *  than an incident needs (the profile's value).

@@ -329,6 +329,10 @@ export const zhTW = {
   'case.replyDate': "發文日期",
   'case.replyScan': "拍攝函覆",
   'case.replySave': "簽署並登錄函覆",
+  'case.spotCheck': "不定期抽查",
+  'case.spotNote': "抽查所見",
+  'case.spotSave': "簽署抽查紀錄",
+  'decision.spot_check': "政風抽查",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -659,6 +663,10 @@ export const en: Record<MessageKey, string> = {
   'case.replyDate': "Date sent",
   'case.replyScan': "Photograph the reply letter",
   'case.replySave': "Sign and record the reply",
+  'case.spotCheck': "Spot check",
+  'case.spotNote': "What the check found",
+  'case.spotSave': "Sign the spot check",
+  'decision.spot_check': "Spot check",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

@@ -212,14 +212,17 @@ impl<'a> Deriving<'a> {
     }
 
     /// Step 4: a decision with a final one in its past does not count
-    /// (viewings are judged in step 6, reply letters in step 7).
+    /// (viewings are judged in step 6, reply letters in step 7; a spot
+    /// check may come at any time).
     fn ignore_after_final(&mut self, finals: &BTreeSet<EntryId>) {
         let late: Vec<EntryId> = self
             .valid
             .iter()
             .filter(|(id, e)| {
-                !matches!(e.decision, Decision::Viewing { .. } | Decision::Reply { .. })
-                    && !matches!(self.ignored.get(*id), Some(IgnoreReason::StepsMissing { .. }))
+                !matches!(
+                    e.decision,
+                    Decision::Viewing { .. } | Decision::Reply { .. } | Decision::SpotCheck { .. }
+                ) && !matches!(self.ignored.get(*id), Some(IgnoreReason::StepsMissing { .. }))
                     && self.after_final(finals, id)
             })
             .map(|(id, _)| id.clone())

@@ -80,6 +80,7 @@ pub(super) fn check_event(
         Decision::Withdraw { .. } | Decision::Viewing { .. } | Decision::Reply { .. } => {
             permissions::fixed_roles(Register::ApplicationCase, Access::Sign).contains(&e.role)
         }
+        Decision::SpotCheck { .. } => permissions::SPOT_CHECK_ROLES.contains(&e.role),
     };
     if !role_ok {
         return Err(IgnoreReason::RoleMayNotDecide);

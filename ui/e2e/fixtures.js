@@ -66,6 +66,8 @@ export function fixtures(enrolled) {
       reads_applications: false,
       may_file: false,
       may_spot_check: false,
+      reads_holds: false,
+      may_release_holds: false,
       window_warn_minutes: 120,
     },
     inspection_month: {
@@ -241,9 +243,24 @@ export function applicationFixtures(person, roles, turn) {
   return {
     ...base,
     device_info: { device_id: '0f'.repeat(16), enrollment: enrollment && { ...enrollment, person_id: person, person_name: names[person] ?? '', roles } },
-    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor') } : base.site,
+    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head') } : base.site,
     applications: [view, decided],
     decide: { ...view, provisional: true },
+    holds: {
+      holds: {
+        '01JCUSTOSHOLD000000000001': {
+          cameras: ['cam-02'], window: kase.window, basis: 'application_filed', legal_basis: '監視錄影系統管理要點第六點(三)',
+          reference: CASE_ID, application: CASE_ID, placed_at: kase.filed_at, placed_by: null, review_at: kase.filed_at + 30 * 86_400_000,
+        },
+        '01JCUSTOSHOLD000000000002': {
+          cameras: ['cam-01'], window: { start: start - 86_400_000, end: start - 82_800_000 }, basis: 'official_letter', legal_basis: '刑事訴訟法第133條',
+          reference: '高市警刑字第1號', application: null, placed_at: NOW - 5 * 86_400_000, placed_by: PEOPLE.manager, review_at: NOW + 25 * 86_400_000,
+        },
+      },
+      released: {},
+      ended_by_application: [],
+    },
+    release_hold: null,
     amend_application: { ...view, provisional: true },
     // Only a guardian's form: the profile takes no other applicant here.
     application_form: /** @type {any} */ ({

@@ -218,6 +218,30 @@ try {
       }
     }
 
+    // 保存: the head sees the holds with their basis and releases one, with a reason.
+    {
+      const { page, context } = await open(true, applicationFixtures(PEOPLE.head, ['head'], null));
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await page.getByRole('button', { name: '錄影保存' }).click();
+      const inForce = page.getByRole('region', { name: '保存中' });
+      await inForce.getByText('高市警刑字第1號').waitFor();
+      check((await inForce.innerText()).includes('刑事訴訟法第133條'), `${vp.name}: a hold shows its basis`);
+      await screen(page, `${vp.name}-holds`);
+      await inForce.getByRole('button', { name: '解除保存' }).last().click();
+      await page.getByRole('button', { name: '確認解除並簽署' }).click();
+      check(await page.getByText('請寫明理由').isVisible(), `${vp.name}: a release asks its reason`);
+      await page.getByLabel(/解除理由/).fill('案件已偵結');
+      await page.getByRole('button', { name: '確認解除並簽署' }).click();
+      await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'release_hold'));
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'release_hold')?.args;
+      check(
+        JSON.stringify(sent) === JSON.stringify({ hold: '01JCUSTOSHOLD000000000002', reason: '案件已偵結' }),
+        `${vp.name}: the release sent: ${JSON.stringify(sent)}`,
+      );
+      await context.close();
+    }
+
     // 函覆: the manager records the reply letter to an agency's decided case.
     {
       const answers = applicationFixtures(PEOPLE.manager, ['manager'], null);

@@ -42,6 +42,9 @@ pub struct SiteView {
     pub may_file: bool,
     /// Whether this person records spot checks of cases (政風室, 002 §13).
     pub may_spot_check: bool,
+    /// Whether this person sees the holds on footage, and releases them (the head).
+    pub reads_holds: bool,
+    pub may_release_holds: bool,
     /// Above this many minutes, filing warns that the window is longer
     /// than an incident needs (the profile's value).
     pub window_warn_minutes: u32,
@@ -78,6 +81,8 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         reads_applications: permissions::allows(&roles, Register::ApplicationCase, Access::Read, &profile),
         may_file: permissions::allows(&roles, Register::ApplicationCase, Access::Write, &profile),
         may_spot_check: roles.iter().any(|r| permissions::SPOT_CHECK_ROLES.contains(r)),
+        reads_holds: permissions::allows(&roles, Register::Holds, Access::Read, &profile),
+        may_release_holds: permissions::allows(&roles, Register::Holds, Access::Sign, &profile),
         window_warn_minutes: profile.window_warn_minutes,
     })
 }

@@ -1002,6 +1002,9 @@ export type SiteView = {
 	may_file: boolean,
 	/**  Whether this person records spot checks of cases (政風室, 002 §13). */
 	may_spot_check: boolean,
+	/**  Whether this person sees the holds on footage, and releases them (the head). */
+	reads_holds: boolean,
+	may_release_holds: boolean,
 	/**
 	 *  Above this many minutes, filing warns that the window is longer
 	 *  than an incident needs (the profile's value).

@@ -5,7 +5,7 @@ import * as api from './api';
 import type { DateStyle } from './dates';
 import { translate, type Lang, type MessageKey } from './i18n';
 
-export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'settings';
+export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'settings';
 
 const SETTINGS_KEY = 'custos.settings';
 
@@ -182,6 +182,12 @@ class AppState {
   startFiling(application: string | null = null) {
     this.amending = application;
     this.view = 'file';
+  }
+
+  /** The head releases a hold on footage, with the reason (signed). */
+  async releaseHold(hold: string, reason: string) {
+    await api.releaseHold(hold, reason);
+    await this.afterEdit();
   }
 
   /** Signs a decision on an application with this device's key, acting in `role`. */

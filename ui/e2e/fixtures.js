@@ -68,6 +68,7 @@ export function fixtures(enrolled) {
       may_spot_check: false,
       reads_holds: false,
       may_release_holds: false,
+      retention: { floor_days: 14, ceiling_days: 365 },
       window_warn_minutes: 120,
     },
     inspection_month: {

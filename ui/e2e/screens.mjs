@@ -227,6 +227,9 @@ try {
       const inForce = page.getByRole('region', { name: '保存中' });
       await inForce.getByText('高市警刑字第1號').waitFor();
       check((await inForce.innerText()).includes('刑事訴訟法第133條'), `${vp.name}: a hold shows its basis`);
+      const kept = await page.getByRole('region', { name: '保存期限' }).innerText();
+      check(kept.includes('14') && kept.includes('365') && kept.includes('40.0'), `${vp.name}: the retention status: ${kept}`);
+      check((await inForce.innerText()).includes('調閱申請：王小明家長'), `${vp.name}: an application's hold names its applicant`);
       await screen(page, `${vp.name}-holds`);
       await inForce.getByRole('button', { name: '解除保存' }).last().click();
       await page.getByRole('button', { name: '確認解除並簽署' }).click();

@@ -106,6 +106,7 @@ pub struct RetentionRule {
 
 /// A profile's retention with the floor known: what the recorder enforces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EffectiveRetention {
     pub floor_days: u32,
     pub ceiling_days: u32,

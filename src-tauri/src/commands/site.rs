@@ -45,6 +45,9 @@ pub struct SiteView {
     /// Whether this person sees the holds on footage, and releases them (the head).
     pub reads_holds: bool,
     pub may_release_holds: bool,
+    /// What the recorder keeps: footage younger than the floor is never
+    /// destroyed, older than the ceiling is unless a hold covers it.
+    pub retention: Option<custos_core::policy::EffectiveRetention>,
     /// Above this many minutes, filing warns that the window is longer
     /// than an incident needs (the profile's value).
     pub window_warn_minutes: u32,
@@ -83,6 +86,7 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         may_spot_check: roles.iter().any(|r| permissions::SPOT_CHECK_ROLES.contains(r)),
         reads_holds: permissions::allows(&roles, Register::Holds, Access::Read, &profile),
         may_release_holds: permissions::allows(&roles, Register::Holds, Access::Sign, &profile),
+        retention: profile.effective_retention().ok(),
         window_warn_minutes: profile.window_warn_minutes,
     })
 }

@@ -512,6 +512,12 @@ export type DiskHealth = {
 	floor_at_risk: boolean,
 };
 
+/**  A profile's retention with the floor known: what the recorder enforces. */
+export type EffectiveRetention = {
+	floor_days: number,
+	ceiling_days: number,
+};
+
 export type EnrollResponse = {
 	device_id: string,
 	person_id: string,
@@ -1005,6 +1011,11 @@ export type SiteView = {
 	/**  Whether this person sees the holds on footage, and releases them (the head). */
 	reads_holds: boolean,
 	may_release_holds: boolean,
+	/**
+	 *  What the recorder keeps: footage younger than the floor is never
+	 *  destroyed, older than the ceiling is unless a hold covers it.
+	 */
+	retention: EffectiveRetention | null,
 	/**
 	 *  Above this many minutes, filing warns that the window is longer
 	 *  than an incident needs (the profile's value).

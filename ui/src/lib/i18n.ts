@@ -351,6 +351,13 @@ export const zhTW = {
   'basis.viewed_on_record': "調閱後留存",
   'basis.official_letter': "公文",
   'basis.investigation': "調查犯罪或違法行為",
+  'holds.retention': "保存期限",
+  'holds.floor': "至少保存",
+  'holds.ceiling': "至多保存",
+  'holds.days': "日",
+  'holds.disk': "依目前錄影量，硬碟可保存",
+  'holds.diskUnknown': "（尚無錄影可估算）",
+  'holds.diskOffline': "目前無法連線錄影主機，無法得知硬碟可保存的天數",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -703,6 +710,13 @@ export const en: Record<MessageKey, string> = {
   'basis.viewed_on_record': "Kept after viewing",
   'basis.official_letter': "Official letter",
   'basis.investigation': "Investigation",
+  'holds.retention': "Retention",
+  'holds.floor': "Kept at least",
+  'holds.ceiling': "destroyed after",
+  'holds.days': "days",
+  'holds.disk': "At the current rate the disk holds",
+  'holds.diskUnknown': "(nothing recorded yet to tell)",
+  'holds.diskOffline': "The recorder cannot be reached: how many days the disk holds cannot be told",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

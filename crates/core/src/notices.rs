@@ -73,6 +73,14 @@ pub fn case_notices(case: &ApplicationCase, status: &Status, profile: &PolicyPro
     due
 }
 
+/// Whether [`case_notices`] could find anything due, whatever the status:
+/// a flagged case, or one past its deadline. Lets a sweep pass over the
+/// other cases without deriving their status.
+pub fn may_owe_notices(case: &ApplicationCase, profile: &PolicyProfile, now: Timestamp) -> bool {
+    (case.major_or_abnormal && profile.notify_on_major.is_some())
+        || now >= case.filed_at.plus_days(profile.decision_deadline_days)
+}
+
 /// The checks of the log (this month's and last, as the recorder reads
 /// them), each with whether it has its 核章.
 pub struct Checks<'a> {

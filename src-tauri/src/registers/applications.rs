@@ -1,7 +1,7 @@
 //! 調閱申請單: filing and amending an application, deciding on it, and the
 //! applications this device holds with their derived status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use custos_core::application::{ApplicationCase, Attachment, OfficialLetter, PersonalData, ReplyLetter};
@@ -12,7 +12,6 @@ use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{CameraId, EntryId, PersonId};
 use custos_core::inspection::RecorderAlarm;
-use custos_core::policy::ApprovalStep;
 use custos_core::roles::Role;
 use custos_core::terms::ApplicantKind;
 use custos_core::terms::{AccessKind, Category};
@@ -395,6 +394,8 @@ struct Reading {
     site: custos_core::site::SiteRegister,
     profile: custos_core::policy::PolicyProfile,
     history: custos_core::history::SiteHistory,
+    /// The documents holding changes the recorder has not accepted yet.
+    waiting: BTreeSet<String>,
 }
 
 impl Reading {
@@ -402,7 +403,13 @@ impl Reading {
         let site = site(store)?;
         let profile = site.profile()?;
         let (history, _) = site_history(store)?;
-        Ok(Reading { site, profile, history })
+        let waiting = lock(store).keys_with_waiting()?.into_iter().collect();
+        Ok(Reading {
+            site,
+            profile,
+            history,
+            waiting,
+        })
     }
 
     fn case(&self, store: &Mutex<LocalStore>, application: &EntryId) -> Result<CaseReading> {
@@ -427,24 +434,23 @@ impl Reading {
         } = self.case(store, application)?;
         let chain = self.profile.approval_chain(case.applicant_kind);
         let my_roles = self.site.person(me).map(|p| p.roles.clone()).unwrap_or_default();
-        let boxes: Vec<_> = self
+        let boxes = self
             .profile
             .application_form(case.applicant_kind)
             .map(|f| f.signatures)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|b| matches!(b.signer, BoxSigner::Step(_)))
-            .collect();
+            .unwrap_or_default();
+        // Each step as its box on the form names it (a form and a chain
+        // come from the same applicant rule, box for step).
         let steps = derived
             .steps
             .iter()
             .enumerate()
             .map(|(i, progress)| {
-                let label = boxes.get(i);
+                let b = boxes.iter().find(|b| b.signer == BoxSigner::Step(i as u32));
                 StepView {
-                    label_zh: label.map(|b| b.label_zh.clone()).unwrap_or_default(),
-                    label_en: label.map(|b| b.label_en.clone()).unwrap_or_default(),
-                    committee: matches!(chain.get(i), Some(ApprovalStep::Committee { .. })),
+                    label_zh: b.map(|b| b.label_zh.clone()).unwrap_or_default(),
+                    label_en: b.map(|b| b.label_en.clone()).unwrap_or_default(),
+                    committee: b.is_some_and(|b| b.committee),
                     progress: progress.clone(),
                 }
             })
@@ -454,8 +460,9 @@ impl Reading {
             .iter()
             .map(|i| (i.event.to_string(), i.reason.clone()))
             .collect();
-        let key = DocKey::ApplicationCase(application.clone()).to_string();
-        let provisional = lock(store).keys_with_waiting()?.contains(&key);
+        let provisional = self
+            .waiting
+            .contains(&DocKey::ApplicationCase(application.clone()).to_string());
         Ok(ApplicationView {
             turn: derived.turn(chain, me, &my_roles),
             status: derived.status,
@@ -481,9 +488,17 @@ pub fn application_personal(store: &Mutex<LocalStore>, application: &EntryId) ->
     Ok(docs::get_entry(&doc, docs::PERSONAL, CURRENT)?)
 }
 
-/// The derived status of an application this device holds.
-pub fn application_status(store: &Mutex<LocalStore>, application: &EntryId) -> Result<Status> {
-    Ok(Reading::new(store)?.case(store, application)?.derived.status)
+/// The derived status of each of these applications this device holds
+/// (one reading of the site for all; those it cannot read are left out).
+pub fn application_statuses<'a>(
+    store: &Mutex<LocalStore>,
+    applications: impl IntoIterator<Item = &'a EntryId>,
+) -> Result<BTreeMap<EntryId, Status>> {
+    let reading = Reading::new(store)?;
+    Ok(applications
+        .into_iter()
+        .filter_map(|id| Some((id.clone(), reading.case(store, id).ok()?.derived.status)))
+        .collect())
 }
 
 /// One application as `me` sees it.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::store::{LocalStore, lock};
 
-use super::applications::application_status;
+use super::applications::application_statuses;
 use super::common::{RegisterError, Result, Signer, site_history};
 
 /// The holds on footage and which of them are released, as this device has them.
@@ -34,16 +34,19 @@ pub fn holds(store: &Mutex<LocalStore>) -> Result<HoldsView> {
         .filter(|s| s.purpose == SealPurpose::ReleaseHold)
         .map(|s| (s.subject.to_string(), s))
         .collect();
-    let mut ended_by_application = Vec::new();
-    for (id, hold) in &holds {
-        let Some(application) = &hold.application else { continue };
-        // Only applications this device may read are known here.
-        if let Ok(status) = application_status(store, application)
-            && hold.ended_by(&status)
-        {
-            ended_by_application.push(id.clone());
-        }
-    }
+    // Only applications this device may read are known here.
+    let statuses =
+        application_statuses(store, holds.values().filter_map(|h| h.application.as_ref())).unwrap_or_default();
+    let ended_by_application = holds
+        .iter()
+        .filter(|(_, h)| {
+            h.application
+                .as_ref()
+                .and_then(|a| statuses.get(a))
+                .is_some_and(|status| h.ended_by(status))
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
     Ok(HoldsView {
         holds,
         released,

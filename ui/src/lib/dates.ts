@@ -25,6 +25,11 @@ export function formatDateTime(ms: number, style: DateStyle, lang: 'zh-TW' | 'en
   }).format(ms);
 }
 
+/** A time of day, 24-hour, in Taipei (a signature box prints it beside the date). */
+export function formatTime(ms: number): string {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: TIME_ZONE }).format(ms);
+}
+
 /** The 民國 year of a Taipei calendar date (1912 is 民國1年). */
 export function rocYear(ms: number): number {
   const year = Number(

@@ -12,7 +12,7 @@ use custos_core::application::read_case;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, InspectionEntry, RecorderAlarm, alarms};
-use custos_core::notices::{CASE_NOTICES, CHECK_NOTICES, Checks, Due, case_notices, check_notices};
+use custos_core::notices::{CASE_NOTICES, CHECK_NOTICES, Checks, Due, case_notices, check_notices, may_owe_notices};
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::time::Timestamp;
 use custos_core::workflow::derive_status;
@@ -77,6 +77,14 @@ impl Writing<'_> {
             return Ok(());
         };
         let profile = self.profile()?;
+        // Most cases on a sweep can owe nothing and have nothing open:
+        // their events need no derivation.
+        let open = alarms(&doc)?
+            .values()
+            .any(|a| a.ended_at.is_none() && CASE_NOTICES.contains(&a.kind));
+        if !open && !may_owe_notices(&case, &profile, now) {
+            return Ok(());
+        }
         let status = self.with_site_history(|site| derive_status(&case, &events, site, &profile).status)?;
         let due = case_notices(&case, &status, &profile, now);
         self.settle(&key, CASE_NOTICES, &due, now)
@@ -121,9 +129,7 @@ impl Writing<'_> {
                 })
                 .cloned()
                 .collect();
-            if self.document(log)?.is_some() || !here.is_empty() {
-                self.settle(log, CHECK_NOTICES, &here, now)?;
-            }
+            self.settle(log, CHECK_NOTICES, &here, now)?;
         }
         Ok(())
     }

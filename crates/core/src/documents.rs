@@ -53,6 +53,30 @@ impl DocKey {
         }
     }
 
+    /// Collections a kind of document gained after its genesis was fixed
+    /// (changing the genesis would fork every document made before). They
+    /// are made by [`extension`], a change as deterministic as the genesis,
+    /// so every device and the recorder that add them make the same change.
+    pub fn added_collections(&self) -> &'static [&'static str] {
+        match self {
+            DocKey::Inspections { .. } => &[LOCATION_NOTICES],
+            _ => &[],
+        }
+    }
+
+    /// The monthly inspection logs from `from`'s month to `to`'s (Taipei),
+    /// newest first.
+    pub fn inspection_months(from: crate::time::Timestamp, to: crate::time::Timestamp) -> Vec<DocKey> {
+        let (first, last) = (from.taipei_date(), to.taipei_date());
+        let mut logs = Vec::new();
+        let (mut year, mut month) = (last.year, last.month);
+        while (year, month) >= (first.year, first.month) {
+            logs.push(DocKey::Inspections { year, month });
+            (year, month) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
+        }
+        logs
+    }
+
     /// The application this document belongs to, if any.
     pub fn application(&self) -> Option<&EntryId> {
         match self {
@@ -70,6 +94,10 @@ pub const SEALS: &str = "seals";
 /// their only writer, creates the map with the first alarm, so no two
 /// writers can make rival maps. Readers take a missing map as no alarms.
 pub const ALARMS: &str = "alarms";
+/// 設置區位公告: the manager's record of publishing and checking the public
+/// list of camera locations (004 §5(2)(3)). Added after the genesis: see
+/// [`DocKey::added_collections`].
+pub const LOCATION_NOTICES: &str = "location_notices";
 pub const CASE: &str = "case";
 /// The key under which the single value of a case or personal-data document is stored.
 pub const CURRENT: &str = "current";
@@ -158,6 +186,47 @@ pub fn genesis(key: &DocKey) -> AutoCommit {
 /// any device because anyone could have made it.
 pub fn genesis_hash(key: &DocKey) -> automerge::ChangeHash {
     genesis(key).get_heads()[0]
+}
+
+/// The change that adds a kind's [`DocKey::added_collections`]: by the
+/// genesis actor, at time zero, on the genesis alone, so it is the same
+/// change wherever it is made. `None` for kinds that gained none.
+pub fn extension(key: &DocKey) -> Option<automerge::Change> {
+    let added = key.added_collections();
+    if added.is_empty() {
+        return None;
+    }
+    let mut doc = genesis(key);
+    let heads = doc.get_heads();
+    for collection in added {
+        doc.put_object(ROOT, *collection, ObjType::Map).expect("fresh document");
+    }
+    doc.commit_with(
+        CommitOptions::default()
+            .with_time(0)
+            .with_message(format!("{key} extended")),
+    );
+    doc.get_changes(&heads).into_iter().next()
+}
+
+/// The changes of a document's structure that anyone may send: its genesis
+/// and its extension.
+pub fn structural_hashes(key: &DocKey) -> Vec<automerge::ChangeHash> {
+    let mut hashes = vec![genesis_hash(key)];
+    hashes.extend(extension(key).map(|c| c.hash()));
+    hashes
+}
+
+/// Gives a document the collections its kind gained after its genesis,
+/// where it lacks them (a document made by an older build, or before).
+pub fn extend(doc: &mut AutoCommit, key: &DocKey) -> Result<(), CoreError> {
+    let Some(change) = extension(key) else {
+        return Ok(());
+    };
+    if doc.get_change_by_hash(&change.hash()).is_none() {
+        doc.apply_changes([change])?;
+    }
+    Ok(())
 }
 
 /// A document opened for editing on one device: genesis (or saved bytes),
@@ -290,5 +359,29 @@ mod tests {
         doc_a.merge(&mut doc_b).unwrap();
         let all: BTreeMap<String, String> = entries(&doc_a, INSPECTION_ENTRIES).unwrap();
         assert_eq!(all.len(), 2);
+    }
+
+    #[test]
+    fn a_collection_added_later_merges_from_every_device_that_adds_it() {
+        let key = DocKey::Inspections { year: 2026, month: 11 };
+        let a = DeviceId::for_public_key(b"a");
+        let b = DeviceId::for_public_key(b"b");
+        // A month made by an older build: genesis and a check, no notices map.
+        let mut doc_a = open(&key, None, &a).unwrap();
+        put_entry(&mut doc_a, INSPECTION_ENTRIES, "A", &"check".to_string()).unwrap();
+        commit(&mut doc_a, "a", 0);
+        let mut doc_b = AutoCommit::load(&doc_a.save()).unwrap().with_actor(b.actor_id());
+        extend(&mut doc_a, &key).unwrap();
+        extend(&mut doc_b, &key).unwrap();
+        extend(&mut doc_b, &key).unwrap();
+        put_entry(&mut doc_a, LOCATION_NOTICES, "N1", &"from a".to_string()).unwrap();
+        put_entry(&mut doc_b, LOCATION_NOTICES, "N2", &"from b".to_string()).unwrap();
+        commit(&mut doc_a, "a", 1);
+        commit(&mut doc_b, "b", 1);
+        doc_a.merge(&mut doc_b).unwrap();
+        let all: BTreeMap<String, String> = entries(&doc_a, LOCATION_NOTICES).unwrap();
+        assert_eq!(all.len(), 2, "one map, both entries: {all:?}");
+        assert_eq!(structural_hashes(&key).len(), 2);
+        assert_eq!(structural_hashes(&DocKey::Holds), vec![genesis_hash(&DocKey::Holds)]);
     }
 }

@@ -191,6 +191,13 @@ pub enum AlarmKind {
     /// A check still without its 核章 a day after it was made.
     #[autosurgeon(rename = "awaiting_countersign")]
     AwaitingCountersign,
+    /// 004 §5(3): the public list of camera locations is not the register's
+    /// (in the site register, for the manager who publishes it).
+    #[autosurgeon(rename = "location_notice_outdated")]
+    LocationNoticeOutdated,
+    /// 004 §5(3) 定期檢視: the public notice not checked within the profile's period.
+    #[autosurgeon(rename = "location_notice_unchecked")]
+    LocationNoticeUnchecked,
 }
 
 /// The kinds of fault a check can find; each opens a repair.

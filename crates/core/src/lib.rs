@@ -28,6 +28,7 @@ pub mod holds;
 pub mod hours;
 pub mod ids;
 pub mod inspection;
+pub mod location_notice;
 pub mod logbook;
 pub mod notices;
 pub mod permissions;

@@ -29,6 +29,10 @@ pub const CASE_NOTICES: &[AlarmKind] = &[AlarmKind::MajorCase, AlarmKind::Decisi
 /// The kinds of notice about the checks an inspection log holds.
 pub const CHECK_NOTICES: &[AlarmKind] = &[AlarmKind::CheckOverdue, AlarmKind::AwaitingCountersign];
 
+/// The kinds of notice the site register holds (the public notice of
+/// camera locations, [`crate::location_notice`]).
+pub const SITE_NOTICES: &[AlarmKind] = &[AlarmKind::LocationNoticeOutdated, AlarmKind::LocationNoticeUnchecked];
+
 /// How long a check may wait for its 核章 before it is raised.
 pub const COUNTERSIGN_WITHIN_MS: i64 = DAY_MS;
 /// The furthest back a missed check is looked for.

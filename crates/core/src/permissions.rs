@@ -120,6 +120,10 @@ const FIXED: &[(Register, Access, &[Role])] = &[
 /// 政風室得不定期抽查 (002 §13): who may record a spot check of a case.
 pub const SPOT_CHECK_ROLES: &[Role] = &[Role::Auditor];
 
+/// 權責單位辦理資訊公告 (004 §4(1), §5(2)): who records publishing and
+/// checking the public list of camera locations.
+pub const LOCATION_NOTICE_ROLES: &[Role] = &[Role::Manager];
+
 /// The roles of the fixed cell (register, access): those no profile changes.
 pub fn fixed_roles(register: Register, access: Access) -> &'static [Role] {
     FIXED

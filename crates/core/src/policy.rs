@@ -69,6 +69,12 @@ pub struct PolicyProfile {
     /// fixes one; two hours covers an incident and its approach.
     #[serde(default = "two_hours")]
     pub window_warn_minutes: u32,
+    /// 004 §5(3): the public list of camera locations is checked against the
+    /// register at least every this many days (定期檢視; the seed fixes no
+    /// period). `None`: the profile asks for no public notice, and nothing
+    /// about one is raised.
+    #[serde(default)]
+    pub location_notice_check_days: Option<u32>,
     /// Who must be told at once of a major or abnormal case (大湖 §10: 政風室).
     #[serde(default)]
     pub notify_on_major: Option<Role>,
@@ -377,6 +383,9 @@ impl PolicyProfile {
         }
         if self.decision_deadline_days == 0 {
             return bad("a decision deadline of 0 days".into());
+        }
+        if self.location_notice_check_days.is_some_and(|d| !(1..=366).contains(&d)) {
+            return bad("the public notice is checked every 1 to 366 days".into());
         }
         if self.registers_kept_days < 365 {
             return bad("registers must be kept at least one year".into());

@@ -69,6 +69,7 @@ pub struct Device {
 
 /// 攝影機設置區位 (001 §3): the kind of place a camera watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Zone {
     /// 戶外公共區域
@@ -82,8 +83,20 @@ pub enum Zone {
     ActivityRoom,
 }
 
+impl Zone {
+    /// As the forms and the public notice word it.
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            Zone::OutdoorPublic => "戶外公共區域",
+            Zone::IndoorPublic => "室內公共區域",
+            Zone::ActivityRoom => "室內活動室",
+        }
+    }
+}
+
 /// 監錄系統設備功能 (001 §3): what the camera is expected to provide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CameraFeatures {
     /// 畫面為彩色、清晰可辨識
     pub colour: bool,

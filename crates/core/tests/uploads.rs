@@ -14,6 +14,7 @@ use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
 use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, CameraCheck, InspectionEntry, RecorderAlarm, Repair, RepairClosure};
+use custos_core::location_notice::{LocationNoticeReview, ReviewKind, list_digest, public_locations};
 use custos_core::logbook::{LogbookEntry, SessionEnd};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
@@ -348,6 +349,70 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
     ));
     assert!(!may_read(&logbook, &[Role::Inspector], profile, false));
     assert!(may_read(&NOVEMBER, &[Role::Inspector], profile, false));
+}
+
+fn review(fx: &mut Fixture, who: &str, at: custos_core::time::Timestamp) -> LocationNoticeReview {
+    LocationNoticeReview {
+        kind: ReviewKind::Published,
+        reviewed_at: at,
+        reviewer: fx.members[who].id.clone(),
+        list_digest: list_digest(&public_locations(&fx.history().current().unwrap())),
+        matches: true,
+        note: String::new(),
+    }
+}
+
+#[test]
+fn the_manager_records_the_public_notice_in_a_log_an_older_build_made() {
+    let mut fx = wanhua();
+    // November's log as an older build made it: genesis and a check, no
+    // collection for the public notice.
+    let mut tablet = Device::open(&fx, "inspector", &NOVEMBER, None);
+    tablet.put(
+        docs::INSPECTION_ENTRIES,
+        fx.id().as_str(),
+        &entry(&fx, "inspector", true),
+    );
+    let stored = upload_new(&mut fx, &NOVEMBER, &mut tablet, "inspector").unwrap();
+    assert!(
+        automerge::ReadDoc::get(&stored, automerge::ROOT, docs::LOCATION_NOTICES)
+            .unwrap()
+            .is_none()
+    );
+
+    let publish = |fx: &mut Fixture, who: &str, at| {
+        let mut device = Device::open(fx, who, &NOVEMBER, Some(&stored));
+        docs::extend(&mut device.doc, &NOVEMBER).unwrap();
+        device.put(docs::LOCATION_NOTICES, fx.id().as_str(), &review(fx, who, at));
+        let changes = device.changes_since(&stored);
+        upload(fx, &NOVEMBER, &stored, &changes, who)
+    };
+    let accepted = publish(&mut fx, "manager", NOW).unwrap();
+    let reviews: BTreeMap<String, LocationNoticeReview> = docs::entries(&accepted, docs::LOCATION_NOTICES).unwrap();
+    assert_eq!(reviews.len(), 1);
+
+    let err = publish(&mut fx, "inspector", NOW).unwrap_err();
+    assert!(err.starts_with("role") && err.contains("004 §5"), "{err}");
+    let december = custos_core::time::Timestamp(NOW.0 + 10 * 86_400_000);
+    let err = publish(&mut fx, "manager", december).unwrap_err();
+    assert!(err.starts_with("wrong_month"), "{err}");
+    // A map of its own making is a change of structure, not the extension.
+    let mut forged = Device::open(&fx, "manager", &NOVEMBER, Some(&stored));
+    automerge::transaction::Transactable::put_object(
+        &mut forged.doc,
+        automerge::ROOT,
+        docs::LOCATION_NOTICES,
+        automerge::ObjType::Map,
+    )
+    .unwrap();
+    forged.put(
+        docs::LOCATION_NOTICES,
+        fx.id().as_str(),
+        &review(&mut fx, "manager", NOW),
+    );
+    let changes = forged.changes_since(&stored);
+    let err = upload(&mut fx, &NOVEMBER, &stored, &changes, "manager").unwrap_err();
+    assert!(err.starts_with("structure"), "{err}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! by the recorder into the register it concerns, with its audit row, and
 //! cleared on record when its cause is. A major case (002 §10) as it
 //! arrives; the decision deadline passed; a daily check missed (004 §6); a
-//! check awaiting its 核章.
+//! check awaiting its 核章; the public notice of camera locations outdated or
+//! unchecked (004 §5(3)).
 
 mod common;
 
@@ -16,6 +17,7 @@ use custos_core::application_form::{BoxSigner, CaseField};
 use custos_core::documents::{self as docs, CURRENT, DocKey};
 use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, CameraCheck, InspectionEntry, RecorderAlarm, alarms};
+use custos_core::location_notice::{LocationNoticeReview, ReviewKind, list_digest, public_locations};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::site::SiteRegister;
@@ -330,4 +332,110 @@ async fn a_missed_daily_check_and_a_check_awaiting_its_countersignature_are_rais
         m
     });
     assert_eq!(kinds.get("check_overdue_notice_cleared"), Some(&1), "{kinds:?}");
+}
+
+/// The manager's phone records a publication or a check of the public list
+/// of camera locations, as its screen showed the list, in this month's log.
+async fn review_notice(r: &Recorder, phone: &Phone, who: &str, kind: ReviewKind, matches: bool) -> reqwest::Response {
+    let (_, site) = site_of(r, phone).await;
+    let today = r.now().taipei_date();
+    let month = DocKey::Inspections {
+        year: today.year,
+        month: today.month,
+    };
+    let mut log = docs::open(&month, None, &phone.device.id).unwrap();
+    let pulled = pull(r, phone, &month.to_string(), &mut log).await;
+    assert!(pulled == 200 || pulled == 404, "{pulled}: a log or none yet");
+    let before = if pulled == 200 { log.get_heads() } else { vec![] };
+    docs::extend(&mut log, &month).unwrap();
+    let review = LocationNoticeReview {
+        kind,
+        reviewed_at: r.now(),
+        reviewer: person_id(&site, who),
+        list_digest: list_digest(&public_locations(&site)),
+        matches,
+        note: if matches {
+            String::new()
+        } else {
+            "網站少列一處".into()
+        },
+    };
+    static REVIEWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = REVIEWS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let id = EntryId::from_parts(r.now().0 as u64, u128::from(n));
+    docs::put_entry(&mut log, docs::LOCATION_NOTICES, id.as_str(), &review).unwrap();
+    docs::commit(&mut log, "公告", r.now().0);
+    push(r, phone, &month.to_string(), &new_changes(&mut log, &before)).await
+}
+
+#[tokio::test]
+async fn the_public_notice_of_camera_locations_is_raised_when_it_is_outdated_or_unchecked_and_cleared_by_the_manager() {
+    let people: &[(&str, &[&str])] = &[("林管理", &["manager"]), ("黃巡檢", &["inspector"])];
+    let r = Recorder::start_simulated("wanhua-household", people, CAMERAS, &["--no-recording"], TUESDAY_10AM);
+    let mut manager = sign_in(&r, "林管理", 1).await;
+    let mut inspector = sign_in(&r, "黃巡檢", 2).await;
+    async fn open(r: &Recorder, phone: &Phone, kind: AlarmKind) -> Vec<RecorderAlarm> {
+        let all = notices(r, phone, &DocKey::Site, kind).await;
+        all.into_iter().filter(|a| a.ended_at.is_none()).collect()
+    }
+
+    // A camera was added and its place was never published: raised at once,
+    // in the site register every device reads.
+    let outdated = open(&r, &inspector, AlarmKind::LocationNoticeOutdated).await;
+    assert_eq!(outdated.len(), 1, "{outdated:?}");
+    assert!(audit_kinds(&r).contains(&"location_notice_outdated_notice".to_string()));
+
+    // The inspector may not record the notice; the manager publishes it.
+    let res = review_notice(&r, &inspector, "黃巡檢", ReviewKind::Published, true).await;
+    assert_eq!(res.status(), 422);
+    let refusal: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(refusal["refusal"]["rule"], "role", "{refusal}");
+    let res = review_notice(&r, &manager, "林管理", ReviewKind::Published, true).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert!(open(&r, &manager, AlarmKind::LocationNoticeOutdated).await.is_empty());
+
+    // The camera moves on the console: "update the public notice" at once.
+    let data = r.data_str();
+    let out = ok(r.console(&[
+        "camera",
+        "edit",
+        "--data",
+        &data,
+        "--id",
+        "cam-01",
+        "--location",
+        "一樓側門",
+    ]));
+    assert!(out.contains("update the public list"), "{out}");
+    let moved = open(&r, &manager, AlarmKind::LocationNoticeOutdated).await;
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_ne!(moved[0].subject, outdated[0].subject, "a notice of the new list");
+    let html = ok(r.console(&["camera", "notice", "--data", &data]));
+    assert!(html.contains("一樓側門") && !html.contains("3140101"), "{html}");
+    let res = review_notice(&r, &manager, "林管理", ReviewKind::Published, true).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert!(open(&r, &manager, AlarmKind::LocationNoticeOutdated).await.is_empty());
+
+    // Not checked for the profile's period (90 days): raised on the sweep.
+    advance(&r, 89 * DAY_MS, &mut [&mut manager, &mut inspector]).await;
+    assert!(open(&r, &manager, AlarmKind::LocationNoticeUnchecked).await.is_empty());
+    advance(&r, DAY_MS, &mut [&mut manager, &mut inspector]).await;
+    let unchecked = open(&r, &manager, AlarmKind::LocationNoticeUnchecked).await;
+    assert_eq!(unchecked.len(), 1, "{unchecked:?}");
+    assert!(audit_kinds(&r).contains(&"location_notice_unchecked_notice".to_string()));
+
+    // A check that finds the website as the register clears it, on record.
+    let res = review_notice(&r, &manager, "林管理", ReviewKind::Checked, true).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert!(open(&r, &manager, AlarmKind::LocationNoticeUnchecked).await.is_empty());
+    let all = notices(&r, &manager, &DocKey::Site, AlarmKind::LocationNoticeUnchecked).await;
+    assert!(all.len() == 1 && all[0].ended_at.is_some(), "{all:?}");
+    assert!(audit_kinds(&r).contains(&"location_notice_unchecked_notice_cleared".to_string()));
+    // One that finds it differs raises "update" again.
+    let res = review_notice(&r, &manager, "林管理", ReviewKind::Checked, false).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(open(&r, &manager, AlarmKind::LocationNoticeOutdated).await.len(), 1);
+    // The site register still reads whole on every device.
+    let (_, site) = site_of(&r, &inspector).await;
+    assert_eq!(site.cameras["cam-01"].location, "一樓側門");
 }

@@ -12,14 +12,15 @@ use crate::documents as docs;
 /// The (collection, entry key) pairs the batch's operations address, each
 /// with the last change that addressed it. Every operation counts, including one that loses a conflict and never shows:
 /// the entry it aims at is checked all the same. Operations on the root
-/// itself are refused, except in the genesis that creates the collections.
+/// itself are refused, except in the structural changes (`structural`: the
+/// genesis and the extension) that create the collections.
 ///
 /// Read from the changes' own operations rather than from a patch log: for
 /// a week's upload of checks that is a third of the time.
 pub(super) fn addressed_entries(
     after: &Automerge,
     changes: &[Change],
-    genesis: &ChangeHash,
+    structural: &[ChangeHash],
 ) -> Result<BTreeMap<(String, String), ChangeHash>, Refusal> {
     use automerge::legacy::{Key, ObjectId, OpId, OpType};
     let structure = || refuse("structure", "the batch changes the document's structure");
@@ -34,7 +35,7 @@ pub(super) fn addressed_entries(
         .collect();
     let decoded: Vec<(ChangeHash, automerge::ExpandedChange)> = changes
         .iter()
-        .filter(|c| c.hash() != *genesis)
+        .filter(|c| !structural.contains(&c.hash()))
         .map(|c| (c.hash(), c.decode()))
         .collect();
     // Objects made in this batch, and where each one hangs.
@@ -114,8 +115,7 @@ pub fn entries_written_by(doc: &Automerge, change: &Change) -> Result<BTreeSet<S
     if change.actor_id() == &docs::genesis_actor() {
         return Ok(BTreeSet::new());
     }
-    let no_genesis = ChangeHash([0; 32]);
-    Ok(addressed_entries(doc, std::slice::from_ref(change), &no_genesis)?
+    Ok(addressed_entries(doc, std::slice::from_ref(change), &[])?
         .into_keys()
         .map(|(collection, entry)| format!("{collection}/{entry}"))
         .collect())

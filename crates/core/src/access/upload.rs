@@ -18,6 +18,7 @@ use crate::history::SiteHistory;
 use crate::holds::{Hold, HoldBasis};
 use crate::ids::{DeviceId, EntryId};
 use crate::inspection::{InspectionEntry, Repair};
+use crate::location_notice::LocationNoticeReview;
 use crate::logbook::LogbookEntry;
 use crate::permissions::{self, Access, Register};
 use crate::policy::PolicyProfile;
@@ -51,10 +52,13 @@ pub fn check_upload(
 ) -> Result<Automerge, Refusal> {
     let sender_actor = sender.actor_id();
     let genesis = docs::genesis_hash(key);
+    // The genesis and the extension are the same change whoever made it.
+    let structural = docs::structural_hashes(key);
     let mut includes_genesis = false;
     for change in changes {
         if change.hash() == genesis {
             includes_genesis = true;
+        } else if structural.contains(&change.hash()) {
         } else if change.actor_id() != &sender_actor {
             return Err(Refusal {
                 change: Some(change.hash().to_string()),
@@ -106,7 +110,7 @@ pub fn check_upload(
         return Ok(after);
     }
 
-    let touched = addressed_entries(&after, changes, &genesis)?;
+    let touched = addressed_entries(&after, changes, &structural)?;
     if before_heads.is_empty() && touched.is_empty() {
         return Err(refuse(
             "empty_document",
@@ -207,6 +211,7 @@ impl Rules<'_> {
                     .map_err(|e| refuse("invalid_entry", e.to_string()))
             }
             docs::REPAIRS => self.repair(entry),
+            docs::LOCATION_NOTICES => self.location_notice_review((year, month), entry),
             docs::ALARMS => Err(refuse(
                 "recorder_only",
                 "alarms are written by the recorder from what it measures",
@@ -219,6 +224,40 @@ impl Rules<'_> {
             ),
             _ => Err(unknown(collection, entry)),
         }
+    }
+
+    /// 設置區位公告: a publication or check of the public list, recorded
+    /// once by the manager who made it, in its month's log.
+    fn location_notice_review(&self, (year, month): (i32, u32), entry: &str) -> Result<(), Refusal> {
+        self.require_ulid(entry)?;
+        let (before, review): (_, LocationNoticeReview) = self.before_after(docs::LOCATION_NOTICES, entry)?;
+        self.require_new(&before)?;
+        if !permissions::LOCATION_NOTICE_ROLES
+            .iter()
+            .any(|r| self.actor.has_role(*r))
+        {
+            return Err(refuse(
+                "role",
+                format!(
+                    "{} may not record the public notice of camera locations: the manager does (004 §5)",
+                    self.actor.person.name
+                ),
+            ));
+        }
+        if review.reviewer != self.actor.person_id {
+            return Err(refuse("author", "a review is recorded by the person who made it"));
+        }
+        let date = review.reviewed_at.taipei_date();
+        if (date.year, date.month) != (year, month) {
+            return Err(refuse(
+                "wrong_month",
+                format!(
+                    "a review of {}-{:02} belongs in that month's log",
+                    date.year, date.month
+                ),
+            ));
+        }
+        review.validate().map_err(|e| refuse("invalid_entry", e.to_string()))
     }
 
     /// 報修: opened by whoever records it, naming its check; closed once,

@@ -1,10 +1,12 @@
-//! `custos-recorder camera add|list|remove`: the cameras of the site
-//! register (設置區位), with their zone, features and property number.
+//! `custos-recorder camera add|edit|list|remove|notice`: the cameras of the
+//! site register (設置區位), with their zone, features and property number,
+//! and the public list of their locations (004 §5(2)).
 
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 use custos_core::ids::CameraId;
+use custos_core::location_notice::{public_locations, to_csv, to_html};
 use custos_core::site::{Camera, CameraFeatures, Zone};
 
 use std::sync::Arc;
@@ -31,6 +33,12 @@ impl From<ZoneArg> for Zone {
             ZoneArg::ActivityRoom => Zone::ActivityRoom,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NoticeFormat {
+    Csv,
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +70,35 @@ pub enum CameraCommand {
         /// The picture is black and white only.
         #[arg(long)]
         monochrome: bool,
+    },
+    /// Changes what the register says of a camera in service. A new
+    /// location or zone raises "update the public notice" (004 §5(3)).
+    Edit {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Where it hangs, in words a visitor understands.
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long, value_enum)]
+        zone: Option<ZoneArg>,
+        /// 財產編號; an empty value clears it.
+        #[arg(long)]
+        property_number: Option<String>,
+        /// Whether the camera records sound (附加收音功能).
+        #[arg(long)]
+        audio: Option<bool>,
+    },
+    /// Prints the public list of camera locations (locations and zones
+    /// only) for the website, as CSV or as an HTML page.
+    Notice {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value = "html")]
+        format: NoticeFormat,
     },
     /// Lists the cameras.
     List {
@@ -107,10 +144,63 @@ pub fn run(cmd: CameraCommand, clock: Arc<dyn Clock>) -> Result<()> {
                 property_number: property_number.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
                 removed_at: None,
             };
-            registers
-                .write_blocking()?
-                .add_camera(&id, camera, &rtsp, clock.now())?;
+            let writing = registers.write_blocking()?;
+            writing.add_camera(&id, camera, &rtsp, clock.now())?;
+            writing.settle_site_notices(clock.now())?;
             println!("Added camera {id}");
+            Ok(())
+        }
+        CameraCommand::Edit {
+            data,
+            id,
+            name,
+            location,
+            zone,
+            property_number,
+            audio,
+        } => {
+            let id: CameraId = id.parse()?;
+            let registers = open_data_dir(&data, &clock)?;
+            let writing = registers.write_blocking()?;
+            let before = registers.site()?.camera(&id).cloned();
+            let camera = writing.edit_camera(
+                &id,
+                |c| {
+                    if let Some(name) = name {
+                        c.name = name.trim().into();
+                    }
+                    if let Some(location) = location {
+                        c.location = location.trim().into();
+                    }
+                    if let Some(zone) = zone {
+                        c.zone = zone.into();
+                    }
+                    if let Some(number) = property_number {
+                        c.property_number = Some(number.trim().to_string()).filter(|p| !p.is_empty());
+                    }
+                    if let Some(audio) = audio {
+                        c.features.audio = audio;
+                    }
+                },
+                clock.now(),
+            )?;
+            writing.settle_site_notices(clock.now())?;
+            println!("Camera {id}: {} at {}", camera.name, camera.location);
+            if before.is_some_and(|b| b.location != camera.location || b.zone != camera.zone) {
+                println!(
+                    "Its place changed: update the public list of camera locations (camera notice), then record it on the tablet."
+                );
+            }
+            Ok(())
+        }
+        CameraCommand::Notice { data, format } => {
+            let site = open_data_dir(&data, &clock)?.site()?;
+            let list = public_locations(&site);
+            let text = match format {
+                NoticeFormat::Csv => to_csv(&list),
+                NoticeFormat::Html => to_html(&site.site.name, &list, clock.now().taipei_date()),
+            };
+            print!("{text}");
             Ok(())
         }
         CameraCommand::List { data, json } => {
@@ -139,7 +229,9 @@ pub fn run(cmd: CameraCommand, clock: Arc<dyn Clock>) -> Result<()> {
         CameraCommand::Remove { data, id } => {
             let id: CameraId = id.parse()?;
             let registers = open_data_dir(&data, &clock)?;
-            registers.write_blocking()?.remove_camera(&id, clock.now())?;
+            let writing = registers.write_blocking()?;
+            writing.remove_camera(&id, clock.now())?;
+            writing.settle_site_notices(clock.now())?;
             println!("Camera {id} is out of service; its footage stays until retention ends.");
             Ok(())
         }

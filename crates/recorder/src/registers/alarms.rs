@@ -78,6 +78,10 @@ pub(super) fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
         (AlarmKind::CheckOverdue, true) => "check_overdue_notice_cleared",
         (AlarmKind::AwaitingCountersign, false) => "awaiting_countersign_notice",
         (AlarmKind::AwaitingCountersign, true) => "awaiting_countersign_notice_cleared",
+        (AlarmKind::LocationNoticeOutdated, false) => "location_notice_outdated_notice",
+        (AlarmKind::LocationNoticeOutdated, true) => "location_notice_outdated_notice_cleared",
+        (AlarmKind::LocationNoticeUnchecked, false) => "location_notice_unchecked_notice",
+        (AlarmKind::LocationNoticeUnchecked, true) => "location_notice_unchecked_notice_cleared",
     }
 }
 

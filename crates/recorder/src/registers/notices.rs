@@ -1,6 +1,7 @@
 //! 通知: the recorder's notices brought in line with what is due
 //! (`custos_core::notices` says when), in the register each concerns: a
-//! case's in its own document, the checks' in the month's inspection log.
+//! case's in its own document, the checks' in the month's inspection log,
+//! the public notice of camera locations' in the site register.
 //! Each raised or cleared notice is a change of that document with its
 //! audit row, in one write. Settled after every accepted push to the
 //! document concerned (a major case is raised as it arrives; a check or a
@@ -12,9 +13,12 @@ use custos_core::application::read_case;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, InspectionEntry, RecorderAlarm, alarms};
-use custos_core::notices::{CASE_NOTICES, CHECK_NOTICES, Checks, Due, case_notices, check_notices, may_owe_notices};
+use custos_core::location_notice::{LocationNoticeReview, location_notices};
+use custos_core::notices::{
+    CASE_NOTICES, CHECK_NOTICES, Checks, Due, SITE_NOTICES, case_notices, check_notices, may_owe_notices,
+};
 use custos_core::seal::{Seal, SealPurpose};
-use custos_core::time::Timestamp;
+use custos_core::time::{DAY_MS, Timestamp};
 use custos_core::workflow::derive_status;
 use serde_json::json;
 
@@ -134,21 +138,45 @@ impl Writing<'_> {
         Ok(())
     }
 
-    /// The sweep's pass: every case's notices and the checks'.
+    /// The public notice's notices, in the site register, from the reviews
+    /// in the inspection logs of its period (and the month before: the
+    /// latest review within the period is what counts).
+    pub fn settle_site_notices(&self, now: Timestamp) -> Result<()> {
+        let site = self.site()?;
+        let profile = site.profile()?;
+        let Some(period) = profile.location_notice_check_days else {
+            return self.settle(&DocKey::Site, SITE_NOTICES, &[], now);
+        };
+        let mut reviews: Vec<LocationNoticeReview> = Vec::new();
+        for log in DocKey::inspection_months(Timestamp(now.0 - (i64::from(period) + 31) * DAY_MS), now) {
+            if let Some(doc) = self.document(&log)? {
+                let found: BTreeMap<String, LocationNoticeReview> = docs::entries(&doc, docs::LOCATION_NOTICES)?;
+                reviews.extend(found.into_values());
+            }
+        }
+        let due = location_notices(&profile, &site, &reviews.iter().collect::<Vec<_>>(), now);
+        self.settle(&DocKey::Site, SITE_NOTICES, &due, now)
+    }
+
+    /// The sweep's pass: every case's notices, the checks' and the site's.
     pub fn settle_notices(&self, now: Timestamp) -> Result<()> {
         for key in self.store.document_keys()? {
             if let DocKey::ApplicationCase(id) = key {
                 self.settle_case_notices(&id, now)?;
             }
         }
-        self.settle_check_notices(now)
+        self.settle_check_notices(now)?;
+        self.settle_site_notices(now)
     }
 
     /// After an accepted push: the notices of the document it changed.
     pub fn notices_after_push(&self, key: &DocKey, now: Timestamp) -> Result<()> {
         match key {
             DocKey::ApplicationCase(id) => self.settle_case_notices(id, now),
-            DocKey::Inspections { .. } => self.settle_check_notices(now),
+            DocKey::Inspections { .. } => {
+                self.settle_check_notices(now)?;
+                self.settle_site_notices(now)
+            }
             _ => Ok(()),
         }
     }

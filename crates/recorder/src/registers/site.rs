@@ -224,6 +224,43 @@ impl Writing<'_> {
         })
     }
 
+    /// Changes what the register says of a camera in service (its name,
+    /// where it hangs, its zone, its features, its property number). A
+    /// changed location or zone changes the public list (004 §5(3)): the
+    /// caller settles the site's notices after.
+    pub fn edit_camera(&self, id: &CameraId, edit: impl FnOnce(&mut Camera), now: Timestamp) -> Result<Camera> {
+        let before = self
+            .site()?
+            .camera(id)
+            .filter(|c| c.removed_at.is_none())
+            .cloned()
+            .ok_or_else(|| RecorderError::Usage(format!("no camera {id} in service")))?;
+        let mut camera = before.clone();
+        edit(&mut camera);
+        if camera.name.trim().is_empty() || camera.location.trim().is_empty() {
+            return Err(RecorderError::Usage("a camera needs a name and a location".into()));
+        }
+        if camera == before {
+            return Err(RecorderError::Usage(format!(
+                "camera {id} already reads so; nothing to change"
+            )));
+        }
+        let detail = json!({
+            "camera": id.as_str(),
+            "before": { "name": before.name, "location": before.location, "zone": before.zone, "property_number": before.property_number },
+            "after": { "name": camera.name, "location": camera.location, "zone": camera.zone, "property_number": camera.property_number },
+        });
+        let audit = AuditEvent {
+            kind: "camera_edited",
+            actor: "console",
+            detail,
+        };
+        self.change_site("camera edited", now, audit, |doc| {
+            Ok(docs::put_entry(doc, "cameras", id.as_str(), &camera)?)
+        })?;
+        Ok(camera)
+    }
+
     /// Takes a camera out of service; its footage stays under retention.
     pub fn remove_camera(&self, id: &CameraId, now: Timestamp) -> Result<()> {
         let mut camera = self

@@ -695,3 +695,63 @@ fn a_guardian_signs_the_undertaking_on_the_tablet_and_the_recorder_takes_it() {
     let err = head.call("photo", json!({ "sha256": "../etc" })).unwrap_err();
     assert_eq!(err["kind"], "invalid", "{err}");
 }
+
+/// 設置區位公告 (004 §5) through the commands: the site says the public
+/// list was never published; the manager's tablet shows the list, records
+/// its publication (refused while the screen's list is not the register's),
+/// the recorder takes it and clears its notice; an inspector may not.
+#[test]
+fn the_manager_publishes_the_camera_locations_and_the_recorders_notice_clears() {
+    let profile = custos_core::policy::PolicyProfile::builtin(custos_core::seeds::WANHUA_HOUSEHOLD).unwrap();
+    let site = recorder::Site::with_profile(&profile.to_json(), &[("黃巡檢", "inspector"), ("王管理", "manager")]);
+    let (inspector, manager) = (app(21), app(22));
+    for (device, person) in [(&inspector, "黃巡檢"), (&manager, "王管理")] {
+        device
+            .call("enroll", json!({ "text": site.enrollment_text(person) }))
+            .unwrap();
+        assert_eq!(device.call("sync_now", json!({})).unwrap()["state"], "synced");
+    }
+    let open_notices = |device: &App| -> Vec<String> {
+        let view = device.call("site", json!({})).unwrap();
+        view["notices"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|n| n["ended_at"].is_null())
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(open_notices(&inspector), ["location_notice_outdated"]);
+    assert_eq!(
+        manager.call("site", json!({})).unwrap()["may_review_location_notice"],
+        true
+    );
+
+    let notice = manager.call("location_notice", json!({})).unwrap();
+    assert_eq!(notice["may_review"], true);
+    assert_eq!(notice["check_every_days"], 90);
+    assert_eq!(notice["list"].as_array().unwrap().len(), 2);
+    assert!(notice["csv"].as_str().unwrap().contains("設置地點"));
+    let digest = notice["digest"].as_str().unwrap().to_string();
+    let review = |seen: &str| json!({ "seen": seen, "kind": "published", "matches": true, "note": "" });
+
+    let (kind, _) = inspector.error_kind("review_location_notice", review(&digest));
+    assert_eq!(kind, "invalid", "only the manager records the notice");
+    let stale = manager
+        .call("review_location_notice", review(&"00".repeat(32)))
+        .expect_err("a list not the register's");
+    assert_eq!(stale["field"], "list_digest", "{stale}");
+
+    manager.call("review_location_notice", review(&digest)).unwrap();
+    let state = manager.call("sync_now", json!({})).unwrap();
+    assert_eq!(
+        (state["state"].as_str(), state["refused"].as_u64()),
+        (Some("synced"), Some(0)),
+        "{state}"
+    );
+    assert!(open_notices(&manager).is_empty(), "cleared as the recorder took it");
+    let after = manager.call("location_notice", json!({})).unwrap();
+    assert_eq!(after["reviews"][0]["review"]["kind"], "published");
+    assert_eq!(inspector.call("sync_now", json!({})).unwrap()["state"], "synced");
+    assert!(open_notices(&inspector).is_empty());
+}

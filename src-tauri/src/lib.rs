@@ -27,6 +27,8 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::sync::sync_status,
             commands::sync::dismiss_refused,
             commands::site::site,
+            commands::site::location_notice,
+            commands::site::review_location_notice,
             commands::inspections::inspection_month,
             commands::inspections::record_check,
             commands::inspections::close_repair,

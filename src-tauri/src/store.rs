@@ -123,12 +123,14 @@ impl LocalStore {
         let since: &[ChangeHash] = if stored { before } else { &[] };
         let new_changes: Vec<Change> = doc.get_changes(since).into_iter().collect();
         let actor = self.device.actor_id();
+        // The genesis and the extension go out with this device's own changes.
+        let structural = docs::structural_hashes(key);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         write_document(&tx, &name, doc, before, now_ms)?;
         let mut hashes = Vec::new();
         for change in new_changes
             .iter()
-            .filter(|c| c.actor_id() == &actor || c.hash() == docs::genesis_hash(key))
+            .filter(|c| c.actor_id() == &actor || structural.contains(&c.hash()))
         {
             let hash = change.hash().to_string();
             tx.execute(

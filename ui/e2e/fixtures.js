@@ -55,9 +55,9 @@ export function fixtures(enrolled) {
       name: '高雄市立示範幼兒園',
       profile_id: 'kaohsiung-kindergarten',
       cameras: [
-        { id: 'cam-01', name: '大門', location: '一樓大門口', audio: true, property_number: '3140101-03-0001' },
-        { id: 'cam-02', name: '遊戲室', location: '二樓', audio: false, property_number: null },
-        { id: 'cam-03', name: '後門', location: '一樓後門', audio: false, property_number: null },
+        { id: 'cam-01', name: '大門', location: '一樓大門口', zone: 'outdoor_public', features: { colour: true, full_angle: true, time_overlay: true, audio: true }, audio: true, property_number: '3140101-03-0001' },
+        { id: 'cam-02', name: '遊戲室', location: '二樓', zone: 'activity_room', features: { colour: true, full_angle: true, time_overlay: true, audio: false }, audio: false, property_number: null },
+        { id: 'cam-03', name: '後門', location: '一樓後門', zone: 'outdoor_public', features: { colour: false, full_angle: true, time_overlay: true, audio: false }, audio: false, property_number: null },
       ],
       people: { [enrollment.person_id]: '黃巡檢', '01JCUSTOSPERSON0000000002': '陳園長' },
       check_every_days: 7,
@@ -70,7 +70,47 @@ export function fixtures(enrolled) {
       may_release_holds: false,
       retention: { floor_days: 14, ceiling_days: 365 },
       window_warn_minutes: 120,
+      notices: {
+        '01JCUSTOSNOTICE0000000001': {
+          kind: 'location_notice_outdated',
+          camera: null,
+          subject: 'ab'.repeat(32),
+          raised_at: NOW - 7_200_000,
+          ended_at: null,
+          detail: '網站公告的設置區位與登記不符，請更新公告（共 3 處）/ the published camera locations are not the register\'s: update the public notice',
+        },
+      },
+      may_review_location_notice: false,
     },
+    location_notice: {
+      list: [
+        { number: 1, location: '一樓大門口', zone: 'outdoor_public' },
+        { number: 2, location: '二樓', zone: 'activity_room' },
+        { number: 3, location: '一樓後門', zone: 'outdoor_public' },
+      ],
+      digest: 'cd'.repeat(32),
+      csv: '\ufeff編號,設置地點,區域\r\n1,一樓大門口,戶外公共區域\r\n2,二樓,室內活動室\r\n3,一樓後門,戶外公共區域\r\n',
+      html: '<!doctype html><title>設置區位</title>',
+      reviews: [
+        {
+          id: '01JCUSTOSREVIEW0000000001',
+          review: { kind: 'published', reviewed_at: NOW - 100 * 86_400_000, reviewer: enrollment.person_id, list_digest: 'ab'.repeat(32), matches: true, note: '' },
+        },
+      ],
+      notices: {
+        '01JCUSTOSNOTICE0000000001': {
+          kind: 'location_notice_outdated',
+          camera: null,
+          subject: 'cd'.repeat(32),
+          raised_at: NOW - 7_200_000,
+          ended_at: null,
+          detail: '網站公告的設置區位與登記不符，請更新公告（共 3 處）',
+        },
+      },
+      check_every_days: 90,
+      may_review: false,
+    },
+    review_location_notice: '01JCUSTOSREVIEW0000000002',
     inspection_month: {
       year: MONTH.year,
       month: MONTH.month,

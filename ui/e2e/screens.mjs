@@ -245,6 +245,60 @@ try {
       await context.close();
     }
 
+    // 設置區位公告 (004 §5): the manager sees the camera register and the
+    // public list, the recorder's notice that it is out of date, publishes
+    // it after a confirmation, and records a check that found a difference
+    // only with a note saying what.
+    {
+      const base = fixtures(true);
+      const answers = {
+        site: { ...base.site, may_review_location_notice: true },
+        location_notice: { ...base.location_notice, may_review: true },
+      };
+      const { page, context } = await open(true, answers);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      const notices = page.getByRole('region', { name: '通知' });
+      check((await notices.innerText()).includes('設置區位公告須更新'), `${vp.name}: home shows the site's notice`);
+      await notices.getByRole('button', { name: '查看公告' }).click();
+      const register = page.getByRole('region', { name: '攝影機登記' });
+      await register.getByText('3140101-03-0001').waitFor();
+      check((await register.innerText()).includes('戶外公共區域'), `${vp.name}: the register shows each camera's zone`);
+      const publicList = page.getByRole('region', { name: '網站公告清單' });
+      const listed = await publicList.getByRole('table').innerText();
+      check(listed.includes('一樓後門') && !listed.includes('3140101') && !listed.includes('遊戲室'), `${vp.name}: the public list holds locations only: ${listed}`);
+      check((await page.getByRole('status').first().innerText()).includes('設置區位公告須更新'), `${vp.name}: the notice on the screen`);
+      await screen(page, `${vp.name}-locations`);
+      const record = page.getByRole('region', { name: '公告紀錄' });
+      check((await record.innerText()).includes('每 90 日'), `${vp.name}: the profile's period`);
+      await record.getByRole('button', { name: '記錄已公告此清單' }).click();
+      await record.getByRole('button', { name: '確定' }).click();
+      await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'review_location_notice'));
+      let sent = (await page.evaluate(() => window.__calls)).filter((c) => c.cmd === 'review_location_notice').map((c) => c.args);
+      check(
+        JSON.stringify(sent[0]) === JSON.stringify({ seen: 'cd'.repeat(32), kind: 'published', matches: true, note: '' }),
+        `${vp.name}: the publication sent names the list shown: ${JSON.stringify(sent[0])}`,
+      );
+      await record.getByRole('button', { name: '記錄檢視結果' }).click();
+      await record.getByRole('button', { name: '確定' }).click();
+      check(await record.getByText('請選擇網站公告是否與清單相符。').isVisible(), `${vp.name}: a check asks whether it matches`);
+      await record.getByRole('radio', { name: '不符' }).check();
+      await record.getByRole('button', { name: '確定' }).click();
+      check(await record.getByText('不符時請說明差異。').isVisible(), `${vp.name}: a difference asks what differs`);
+      await screen(page, `${vp.name}-locations-check`);
+      await record.getByLabel(/備考/).fill('網站缺後門一處');
+      await record.getByRole('button', { name: '確定' }).click();
+      await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'review_location_notice').length === 2);
+      sent = (await page.evaluate(() => window.__calls)).filter((c) => c.cmd === 'review_location_notice').map((c) => c.args);
+      check(
+        JSON.stringify(sent[1]) === JSON.stringify({ seen: 'cd'.repeat(32), kind: 'checked', matches: false, note: '網站缺後門一處' }),
+        `${vp.name}: the check sent: ${JSON.stringify(sent[1])}`,
+      );
+      await page.emulateMedia({ media: 'print' });
+      check(!(await register.isVisible()) && (await publicList.isVisible()), `${vp.name}: the list prints alone`);
+      await page.emulateMedia({ media: 'screen' });
+      await context.close();
+    }
+
     // 函覆: the manager records the reply letter to an agency's decided case.
     {
       const answers = applicationFixtures(PEOPLE.manager, ['manager'], null);

@@ -11,11 +11,14 @@ use super::error::{CommandError, ErrorKind, Result};
 use crate::device::ThisDevice;
 use crate::registers;
 
+/// A camera of the register (004 §5(2), 001 §3).
 #[derive(Debug, Serialize, specta::Type)]
 pub struct CameraView {
     pub id: String,
     pub name: String,
     pub location: String,
+    pub zone: custos_core::site::Zone,
+    pub features: custos_core::site::CameraFeatures,
     pub audio: bool,
     pub property_number: Option<String>,
 }
@@ -51,6 +54,11 @@ pub struct SiteView {
     /// Above this many minutes, filing warns that the window is longer
     /// than an incident needs (the profile's value).
     pub window_warn_minutes: u32,
+    /// The recorder's notices in the site register (the public notice of
+    /// camera locations outdated or unchecked), by id.
+    pub notices: std::collections::BTreeMap<String, custos_core::inspection::RecorderAlarm>,
+    /// Whether this person publishes and checks the public list (004 §5).
+    pub may_review_location_notice: bool,
 }
 
 /// The site and its cameras, as this device last received them.
@@ -69,6 +77,8 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
                 id: id.to_string(),
                 name: c.name.clone(),
                 location: c.location.clone(),
+                zone: c.zone,
+                features: c.features,
                 audio: c.features.audio,
                 property_number: c.property_number.clone(),
             })
@@ -88,5 +98,41 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         may_release_holds: permissions::allows(&roles, Register::Holds, Access::Sign, &profile),
         retention: profile.effective_retention().ok(),
         window_warn_minutes: profile.window_warn_minutes,
+        notices: registers::site_notices(&device.store)?,
+        may_review_location_notice: roles.iter().any(|r| permissions::LOCATION_NOTICE_ROLES.contains(r)),
     })
+}
+
+/// 設置區位公告: the public list of camera locations, its CSV and web page,
+/// and its publications and checks.
+#[tauri::command]
+#[specta::specta]
+pub fn location_notice(device: State<'_, ThisDevice>) -> Result<registers::LocationNoticeView> {
+    let roles = device.my_roles()?;
+    Ok(registers::location_notice(&device.store, &roles, device.clock.now())?)
+}
+
+/// Records that this device's person published (`matches` true) or checked
+/// the list shown to them, named by its digest (`seen`).
+#[tauri::command]
+#[specta::specta]
+pub fn review_location_notice(
+    device: State<'_, ThisDevice>,
+    seen: String,
+    kind: custos_core::location_notice::ReviewKind,
+    matches: bool,
+    note: String,
+) -> Result<String> {
+    let me = device.me()?;
+    let roles = device.my_roles()?;
+    let id = registers::review_location_notice(
+        &device.store,
+        (&me, &roles),
+        &seen,
+        (kind, matches, &note),
+        device.clock.now(),
+        device.clock.new_entry_id(),
+    )?;
+    device.wake.notify_one();
+    Ok(id)
 }

@@ -7,10 +7,12 @@ mod applications;
 mod common;
 mod holds;
 mod inspections;
+mod locations;
 mod logbook;
 
 pub use applications::*;
 pub use common::*;
 pub use holds::*;
 pub use inspections::*;
+pub use locations::*;
 pub use logbook::*;

@@ -16,6 +16,8 @@ export const syncNow = commands.sync_now;
 export const syncStatus = commands.sync_status;
 export const dismissRefused = commands.dismiss_refused;
 export const site = commands.site;
+export const locationNotice = commands.location_notice;
+export const reviewLocationNotice = commands.review_location_notice;
 export const inspectionMonth = commands.inspection_month;
 export const recordCheck = commands.record_check;
 export const closeRepair = commands.close_repair;
@@ -49,6 +51,8 @@ export const byCommand = {
   sync_status: syncStatus,
   dismiss_refused: dismissRefused,
   site,
+  location_notice: locationNotice,
+  review_location_notice: reviewLocationNotice,
   inspection_month: inspectionMonth,
   record_check: recordCheck,
   close_repair: closeRepair,

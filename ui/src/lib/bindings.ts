@@ -18,6 +18,16 @@ export const commands = {
 	dismiss_refused: (hash: string) => __TAURI_INVOKE<null>("dismiss_refused", { hash }),
 	/**  The site and its cameras, as this device last received them. */
 	site: () => __TAURI_INVOKE<SiteView>("site"),
+	/**
+	 *  設置區位公告: the public list of camera locations, its CSV and web page,
+	 *  and its publications and checks.
+	 */
+	location_notice: () => __TAURI_INVOKE<LocationNoticeView>("location_notice"),
+	/**
+	 *  Records that this device's person published (`matches` true) or checked
+	 *  the list shown to them, named by its digest (`seen`).
+	 */
+	review_location_notice: (seen: string, kind: ReviewKind, matches: boolean, note: string) => __TAURI_INVOKE<string>("review_location_notice", { seen, kind, matches, note }),
 	/**  One month of the inspection log (checks and repairs). */
 	inspection_month: (year: number, month: number) => __TAURI_INVOKE<MonthView>("inspection_month", { year, month }),
 	/**  Records a walk-around check made by this device's person, now. */
@@ -105,7 +115,14 @@ export type AlarmKind =
  */
 "check_overdue" | 
 /**  A check still without its 核章 a day after it was made. */
-"awaiting_countersign";
+"awaiting_countersign" | 
+/**
+ *  004 §5(3): the public list of camera locations is not the register's
+ *  (in the site register, for the manager who publishes it).
+ */
+"location_notice_outdated" | 
+/**  004 §5(3) 定期檢視: the public notice not checked within the profile's period. */
+"location_notice_unchecked";
 
 export type AppInfo = {
 	version: string,
@@ -299,6 +316,18 @@ export type CameraCheck = {
 	note: string,
 };
 
+/**  監錄系統設備功能 (001 §3): what the camera is expected to provide. */
+export type CameraFeatures = {
+	/**  畫面為彩色、清晰可辨識 */
+	colour: boolean,
+	/**  攝錄角度為全面 */
+	full_angle: boolean,
+	/**  時間之年、月、日、時、分能準點呈現 */
+	time_overlay: boolean,
+	/**  附加收音功能 */
+	audio: boolean,
+};
+
 /**  One camera's footage over the window. */
 export type CameraFootage = {
 	camera: string,
@@ -327,10 +356,13 @@ export type CameraHealth = {
  */
 export type CameraId = string;
 
+/**  A camera of the register (004 §5(2), 001 §3). */
 export type CameraView = {
 	id: string,
 	name: string,
 	location: string,
+	zone: Zone,
+	features: CameraFeatures,
 	audio: boolean,
 	property_number: string | null,
 };
@@ -702,6 +734,45 @@ export type InspectionEntry = {
 	photos: string[],
 };
 
+/**
+ *  A publication or a check of the public notice, written by the manager's
+ *  device into the month's inspection log.
+ */
+export type LocationNoticeReview = {
+	kind: ReviewKind,
+	reviewed_at: Timestamp,
+	reviewer: PersonId,
+	/**  [`list_digest`] of the list as the reviewer's device showed it. */
+	list_digest: string,
+	/**
+	 *  For a check: the website's list was the one shown. A publication
+	 *  puts the list shown, so it always matches.
+	 */
+	matches: boolean,
+	/**  備考: what differed, where it is posted. */
+	note: string,
+};
+
+/**  What the public notice screen shows. */
+export type LocationNoticeView = {
+	/**
+	 *  The list as the site register has it now, and its digest (a review
+	 *  names the list it was made of).
+	 */
+	list: PublicLocation[],
+	digest: string,
+	/**  The same list for the website's editors and for its page. */
+	csv: string,
+	html: string,
+	/**  The reviews this device holds from the profile's period, newest first. */
+	reviews: ReviewView[],
+	/**  The recorder's notices about it, in the site register. */
+	notices: { [key in string]: RecorderAlarm },
+	/**  The profile's period for checking it; `None`: the profile asks for no notice. */
+	check_every_days: number | null,
+	may_review: boolean,
+};
+
 /**  The four boxes of the 萬華 檢查日誌. */
 export type LogSummary = {
 	/**  均無異常 */
@@ -846,6 +917,15 @@ export type PictureCheck = {
 	blurred: boolean,
 };
 
+/**  One line of the public list. */
+export type PublicLocation = {
+	/**  編號: its place in the list, from 1. */
+	number: number,
+	/**  設置地點, as the register words it for visitors. */
+	location: string,
+	zone: Zone,
+};
+
 export type RecordedCheck = {
 	entry: string,
 	/**  A repair opened for each fault found. */
@@ -912,6 +992,18 @@ export type ReplyLetter = {
 	date: string,
 	/**  SHA-256 of the scanned letter, stored as a blob. */
 	blob: string | null,
+};
+
+/**  What a review of the public notice did. */
+export type ReviewKind = 
+/**  公告 / 更新公告: the list was put on the website. */
+"published" | 
+/**  定期檢視: the website's list was compared with the register. */
+"checked";
+
+export type ReviewView = {
+	id: string,
+	review: LocationNoticeReview,
 };
 
 export type Role = 
@@ -1021,6 +1113,13 @@ export type SiteView = {
 	 *  than an incident needs (the profile's value).
 	 */
 	window_warn_minutes: number,
+	/**
+	 *  The recorder's notices in the site register (the public notice of
+	 *  camera locations outdated or unchecked), by id.
+	 */
+	notices: { [key in string]: RecorderAlarm },
+	/**  Whether this person publishes and checks the public list (004 §5). */
+	may_review_location_notice: boolean,
 };
 
 /**  A stretch of time, `[from_ms, to_ms)`. */
@@ -1097,4 +1196,13 @@ export type Turn = {
 	/**  專案小組: the step is a vote, not a signature. */
 	committee: boolean,
 };
+
+/**  攝影機設置區位 (001 §3): the kind of place a camera watches. */
+export type Zone = 
+/**  戶外公共區域 */
+"outdoor_public" | 
+/**  室內公共區域 */
+"indoor_public" | 
+/**  室內活動室 */
+"activity_room";
 

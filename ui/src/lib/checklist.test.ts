@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { CameraHealth, CameraView } from './api';
 import { allClear, faults, newDraft, problems } from './checklist';
 
-const gate: CameraView = { id: 'cam-01', name: '大門', location: '一樓', audio: true, property_number: null };
-const hall: CameraView = { id: 'cam-02', name: '走廊', location: '二樓', audio: false, property_number: null };
+const features = { colour: true, full_angle: true, time_overlay: true, audio: false };
+const gate: CameraView = { id: 'cam-01', name: '大門', location: '一樓', zone: 'outdoor_public', features: { ...features, audio: true }, audio: true, property_number: null };
+const hall: CameraView = { id: 'cam-02', name: '走廊', location: '二樓', zone: 'indoor_public', features, audio: false, property_number: null };
 
 function health(id: string, recording: boolean, black = false, frozen = false, blurred = false): CameraHealth {
   return {

@@ -203,6 +203,13 @@ async fn the_heads_device_countersigns_and_sees_a_truncated_audit_trail() {
         !events.iter().any(|e| matches!(e, SyncEvent::AuditAlarm { .. })),
         "{events:?}"
     );
+    // The phone checked the trail itself after the round, its own countersignature included.
+    let review = custos_app::registers::last_audit_review(&head_phone.store)
+        .unwrap()
+        .expect("checked after the round");
+    assert!(review.findings.sound, "{review:?}");
+    assert_eq!(review.findings.checkpoints[0].countersignatures.len(), 1, "{review:?}");
+    assert!(review.findings.checkpoints[0].countersignatures[0].problem.is_none());
     site.stop();
     let verified = site.console(&["audit", "verify"], &[]);
     assert!(verified.contains("1 countersignature(s)"), "{verified}");
@@ -226,6 +233,15 @@ async fn the_heads_device_countersigns_and_sees_a_truncated_audit_trail() {
     assert!(
         alarm.contains("smaller") && alarm.contains("rows were removed"),
         "{alarm}"
+    );
+    let review = custos_app::registers::last_audit_review(&head_phone.store)
+        .unwrap()
+        .unwrap();
+    assert!(!review.findings.sound, "{review:?}");
+    assert!(review.findings.alarm.as_deref().is_some_and(|a| a.contains("smaller")));
+    assert!(
+        !review.findings.checkpoints[0].continues,
+        "the newest checkpoint is of a shorter trail: {review:?}"
     );
     // The alarm stays, also after the next sync.
     head_phone.sync().await.0.unwrap();

@@ -45,6 +45,8 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::applications::applications,
             commands::applications::application_personal,
             commands::logbook::logbook,
+            commands::audit::audit_review,
+            commands::audit::verify_audit,
             commands::holds::holds,
             commands::holds::release_hold,
         ])

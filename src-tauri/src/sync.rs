@@ -22,9 +22,7 @@ use crate::store::{LocalStore, StoreError, lock};
 
 /// The setting under which the enrollment is kept.
 pub const ENROLLMENT_SETTING: &str = "enrollment";
-/// The audit checkpoints this device countersigned: its own memory of the
-/// trail, which the recorder cannot rewrite.
-pub const COUNTERSIGNED_SETTING: &str = "countersigned_checkpoints";
+use crate::registers::COUNTERSIGNED_SETTING;
 /// The audit alarm, once raised: it stays until someone deals with it.
 pub const AUDIT_ALARM_SETTING: &str = "audit_alarm";
 /// Most documents in one sync request (the recorder's limit).
@@ -300,6 +298,12 @@ impl SyncClient {
             self.push_document(store, &token, "audit", now_ms, on, &mut report)
                 .await?;
         }
+        // The trail as this device now holds it, checked here, after every round.
+        crate::registers::verify_audit(store, custos_core::time::Timestamp(now_ms)).map_err(|e| match e {
+            crate::registers::RegisterError::Store(e) => SyncError::Store(e),
+            crate::registers::RegisterError::Core(e) => SyncError::Core(e),
+            other => SyncError::Core(custos_core::CoreError::Malformed(other.to_string())),
+        })?;
         Ok(report)
     }
 

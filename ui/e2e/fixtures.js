@@ -81,7 +81,11 @@ export function fixtures(enrolled) {
         },
       },
       may_review_location_notice: false,
+      reads_audit: false,
     },
+    audit_review: null,
+    verify_audit: null,
+    logbook: {},
     location_notice: {
       list: [
         { number: 1, location: '一樓大門口', zone: 'outdoor_public' },
@@ -284,7 +288,7 @@ export function applicationFixtures(person, roles, turn) {
   return {
     ...base,
     device_info: { device_id: '0f'.repeat(16), enrollment: enrollment && { ...enrollment, person_id: person, person_name: names[person] ?? '', roles } },
-    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head') } : base.site,
+    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head'), reads_audit: roles.includes('head') || roles.includes('auditor') } : base.site,
     applications: [view, decided],
     decide: { ...view, provisional: true },
     holds: {
@@ -302,6 +306,37 @@ export function applicationFixtures(person, roles, turn) {
       ended_by_application: [],
     },
     release_hold: null,
+    // The trail as the device checked it: the newest checkpoint's
+    // countersignature by someone who may not sign fails.
+    audit_review: {
+      verified_at: NOW - 600_000,
+      findings: {
+        checkpoints: [
+          { tree_size: 42, at: NOW - 3_600_000, site_signature: true, continues: true, countersignatures: [
+            { signer: PEOPLE.head, role: 'head', signed_at: NOW - 3_000_000, problem: null },
+            { signer: PEOPLE.manager, role: 'manager', signed_at: NOW - 2_000_000, problem: 'the signer did not hold a role allowed to seal this: manager' },
+          ] },
+          { tree_size: 30, at: NOW - 86_400_000, site_signature: true, continues: true, countersignatures: [] },
+        ],
+        alarm: null,
+        sound: false,
+      },
+    },
+    verify_audit: {
+      verified_at: NOW,
+      findings: {
+        checkpoints: [{ tree_size: 42, at: NOW - 3_600_000, site_signature: true, continues: true, countersignatures: [{ signer: PEOPLE.head, role: 'head', signed_at: NOW - 3_000_000, problem: null }] }],
+        alarm: null,
+        sound: true,
+      },
+    },
+    logbook: {
+      '01JCUSTOSLOGBOOK000000001': {
+        application: CASE_ID, opened_at: NOW - 86_400_000, closed_at: NOW - 86_000_000, applicant_name: '王小明家長', unit: '大班',
+        cameras: ['cam-02'], window: kase.window, reason_summary: '幼兒手臂瘀青', escort: PEOPLE.manager, handling: ['view'],
+        frames_served: 37, served_span: kase.window, ended_by: 'escort',
+      },
+    },
     amend_application: { ...view, provisional: true },
     // Only a guardian's form: the profile takes no other applicant here.
     application_form: /** @type {any} */ ({

@@ -359,6 +359,32 @@ try {
       await context.close();
     }
 
+    // 稽核: the ethics office's device shows the audit trail as it checked
+    // it itself (a countersignature that fails is named), the major cases
+    // first and the logbook; "verify now" checks again on the device.
+    {
+      const answers = applicationFixtures(PEOPLE.head, ['auditor'], null);
+      answers.applications[1].case.major_or_abnormal = true;
+      const { page, context } = await open(true, answers);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      const home = page.getByRole('region', { name: '稽核軌跡' });
+      check((await home.innerText()).includes('發現問題'), `${vp.name}: home says the last check found a problem`);
+      await home.getByRole('button', { name: '稽核' }).click();
+      const trail = page.getByRole('region', { name: '稽核軌跡' });
+      await trail.getByText(/檢查點 42/).waitFor();
+      const text = await trail.innerText();
+      check(text.includes('陳園長') && text.includes('無效') && text.includes('林專責'), `${vp.name}: the failing countersignature is named: ${text}`);
+      const major = await page.getByRole('region', { name: '重大或異常案件' }).innerText();
+      check(major.includes('李老師') && !major.includes('王小明家長'), `${vp.name}: only the flagged case under major: ${major}`);
+      const logbook = await page.getByRole('region', { name: '調閱登記簿' }).innerText();
+      check(logbook.includes('王小明家長') && logbook.includes('37'), `${vp.name}: the logbook's viewing: ${logbook}`);
+      await screen(page, `${vp.name}-oversight`);
+      await trail.getByRole('button', { name: '立即驗證' }).click();
+      await trail.getByText('結果：相符').waitFor();
+      check((await page.evaluate(() => window.__calls)).some((c) => c.cmd === 'verify_audit'), `${vp.name}: verify now runs on the device`);
+      await context.close();
+    }
+
     // The recorder cannot be asked: home shows the alarms it last wrote
     // into the inspection log, still open.
     {

@@ -232,6 +232,100 @@ pub fn review_checkpoints<'a>(
     }
 }
 
+/// One countersignature of a checkpoint, as a device checked it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CountersignFinding {
+    pub signer: crate::ids::PersonId,
+    pub role: crate::roles::Role,
+    pub signed_at: Timestamp,
+    /// Why it does not count, in words; `None`: it holds.
+    pub problem: Option<String>,
+}
+
+/// One published checkpoint, as a device checked it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CheckpointFinding {
+    pub tree_size: u64,
+    pub at: Timestamp,
+    /// Signed by this site's recorder key.
+    pub site_signature: bool,
+    /// Its chain is no shorter than the checkpoint before it in time.
+    pub continues: bool,
+    pub countersignatures: Vec<CountersignFinding>,
+}
+
+/// What a device found in the audit checkpoints it holds, checked by
+/// itself rather than taken from the recorder's word: each checkpoint's
+/// site-key signature, that the chain never shrinks from one to the next,
+/// each countersignature against the site as its signer saw it, and the
+/// chain against what this device countersigned before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditFindings {
+    /// Newest first.
+    pub checkpoints: Vec<CheckpointFinding>,
+    /// Against this device's own countersignatures ([`review_checkpoints`]).
+    pub alarm: Option<String>,
+    /// Whether everything above holds.
+    pub sound: bool,
+}
+
+/// Checks the published checkpoints and their countersignatures (keyed as
+/// stored) as [`AuditFindings`] says.
+pub fn verify_checkpoints(
+    published: &std::collections::BTreeMap<String, PublishedCheckpoint>,
+    countersignatures: &std::collections::BTreeMap<String, crate::seal::Seal>,
+    recorder_public_key: &str,
+    site: &crate::history::SiteHistory,
+    countersigned_here: &[Checkpoint],
+) -> AuditFindings {
+    use crate::permissions::{Access, Register, fixed_roles};
+    let allowed = fixed_roles(Register::Audit, Access::Sign);
+    let mut by_time: Vec<(&String, &PublishedCheckpoint)> = published.iter().collect();
+    by_time.sort_by_key(|(_, p)| (p.at, p.tree_size));
+    let mut largest = 0;
+    let mut checkpoints = Vec::with_capacity(by_time.len());
+    for (key, p) in by_time {
+        let continues = p.tree_size >= largest;
+        largest = largest.max(p.tree_size);
+        let countersignatures = countersignatures
+            .iter()
+            .filter(|(_, seal)| seal.subject.as_str() == key.as_str())
+            .map(|(seal_key, seal)| CountersignFinding {
+                signer: seal.signer.clone(),
+                role: seal.role,
+                signed_at: seal.signed_at,
+                problem: seal
+                    .verify(seal_key, &p.content_hash(), allowed, site)
+                    .err()
+                    .map(|e| e.to_string()),
+            })
+            .collect();
+        checkpoints.push(CheckpointFinding {
+            tree_size: p.tree_size,
+            at: p.at,
+            site_signature: verify(recorder_public_key, &p.checkpoint().signing_bytes(), &p.signature),
+            continues,
+            countersignatures,
+        });
+    }
+    checkpoints.reverse();
+    let alarm = review_checkpoints(published.values(), recorder_public_key, countersigned_here)
+        .err()
+        .map(|a| a.to_string());
+    let sound = alarm.is_none()
+        && checkpoints
+            .iter()
+            .all(|c| c.site_signature && c.continues && c.countersignatures.iter().all(|s| s.problem.is_none()));
+    AuditFindings {
+        checkpoints,
+        alarm,
+        sound,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! from these signatures into `ui/src/lib/bindings.ts`.
 
 pub mod applications;
+pub mod audit;
 pub mod cameras;
 pub mod device;
 pub mod error;

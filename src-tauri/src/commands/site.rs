@@ -47,6 +47,9 @@ pub struct SiteView {
     pub may_spot_check: bool,
     /// Whether this person sees the holds on footage, and releases them (the head).
     pub reads_holds: bool,
+    /// Whether this person's device holds the audit checkpoints and checks
+    /// them itself (the head, a delegate, the ethics office).
+    pub reads_audit: bool,
     pub may_release_holds: bool,
     /// What the recorder keeps: footage younger than the floor is never
     /// destroyed, older than the ceiling is unless a hold covers it.
@@ -95,6 +98,7 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         may_file: permissions::allows(&roles, Register::ApplicationCase, Access::Write, &profile),
         may_spot_check: roles.iter().any(|r| permissions::SPOT_CHECK_ROLES.contains(r)),
         reads_holds: permissions::allows(&roles, Register::Holds, Access::Read, &profile),
+        reads_audit: permissions::allows(&roles, Register::Audit, Access::Read, &profile),
         may_release_holds: permissions::allows(&roles, Register::Holds, Access::Sign, &profile),
         retention: profile.effective_retention().ok(),
         window_warn_minutes: profile.window_warn_minutes,

@@ -4,6 +4,7 @@
 //! test runs these same functions in a child process it kills.
 
 mod applications;
+mod audit;
 mod common;
 mod holds;
 mod inspections;
@@ -11,6 +12,7 @@ mod locations;
 mod logbook;
 
 pub use applications::*;
+pub use audit::*;
 pub use common::*;
 pub use holds::*;
 pub use inspections::*;

@@ -33,6 +33,8 @@ export const applications = commands.applications;
 export const applicationPersonal = commands.application_personal;
 export const photo = commands.photo;
 export const logbook = commands.logbook;
+export const auditReview = commands.audit_review;
+export const verifyAudit = commands.verify_audit;
 export const holds = commands.holds;
 export const releaseHold = commands.release_hold;
 
@@ -69,6 +71,8 @@ export const byCommand = {
   application_personal: applicationPersonal,
   photo,
   logbook,
+  audit_review: auditReview,
+  verify_audit: verifyAudit,
   holds,
   release_hold: releaseHold,
 } satisfies Record<keyof typeof commands, unknown>;

@@ -87,6 +87,13 @@ export const commands = {
 	application_personal: (application: string) => __TAURI_INVOKE<PersonalData | null>("application_personal", { application }),
 	/**  調閱登記簿 for a year. */
 	logbook: (year: number) => __TAURI_INVOKE<{ [key in string]: LogbookEntry }>("logbook", { year }),
+	/**
+	 *  The last review this device made of the audit checkpoints it holds
+	 *  (after every sync round); `None` before the first.
+	 */
+	audit_review: () => __TAURI_INVOKE<AuditReview | null>("audit_review"),
+	/**  Checks the audit checkpoints this device holds, now, offline too. */
+	verify_audit: () => __TAURI_INVOKE<AuditReview | null>("verify_audit"),
 	/**  The holds on footage, and which are released. */
 	holds: () => __TAURI_INVOKE<HoldsView>("holds"),
 	/**  The head (or delegate) releases a hold, with the reason; signed. */
@@ -294,6 +301,28 @@ export type AttachmentKind =
 /**  公文, with its 文號 (001 §6(1), 002 §9, 004 §8(5)3). */
 "official_letter" | "other";
 
+/**
+ *  What a device found in the audit checkpoints it holds, checked by
+ *  itself rather than taken from the recorder's word: each checkpoint's
+ *  site-key signature, that the chain never shrinks from one to the next,
+ *  each countersignature against the site as its signer saw it, and the
+ *  chain against what this device countersigned before.
+ */
+export type AuditFindings = {
+	/**  Newest first. */
+	checkpoints: CheckpointFinding[],
+	/**  Against this device's own countersignatures ([`review_checkpoints`]). */
+	alarm: string | null,
+	/**  Whether everything above holds. */
+	sound: boolean,
+};
+
+/**  A review of the checkpoints, made on this device. */
+export type AuditReview = {
+	verified_at: Timestamp,
+	findings: AuditFindings,
+};
+
 /**  Who signs a box of the form. */
 export type BoxSigner = 
 /**  The applicant, undertaking what the form's note says. */
@@ -443,6 +472,17 @@ export type CheckDraft = {
 	photos?: string[],
 };
 
+/**  One published checkpoint, as a device checked it. */
+export type CheckpointFinding = {
+	tree_size: number,
+	at: Timestamp,
+	/**  Signed by this site's recorder key. */
+	site_signature: boolean,
+	/**  Its chain is no shorter than the checkpoint before it in time. */
+	continues: boolean,
+	countersignatures: CountersignFinding[],
+};
+
 export type CommandError = {
 	kind: ErrorKind,
 	message: string,
@@ -452,6 +492,15 @@ export type CommandError = {
 	 *  message beside it.
 	 */
 	field: string | null,
+};
+
+/**  One countersignature of a checkpoint, as a device checked it. */
+export type CountersignFinding = {
+	signer: PersonId,
+	role: Role,
+	signed_at: Timestamp,
+	/**  Why it does not count, in words; `None`: it holds. */
+	problem: string | null,
 };
 
 export type Decision = 
@@ -1102,6 +1151,11 @@ export type SiteView = {
 	may_spot_check: boolean,
 	/**  Whether this person sees the holds on footage, and releases them (the head). */
 	reads_holds: boolean,
+	/**
+	 *  Whether this person's device holds the audit checkpoints and checks
+	 *  them itself (the head, a delegate, the ethics office).
+	 */
+	reads_audit: boolean,
 	may_release_holds: boolean,
 	/**
 	 *  What the recorder keeps: footage younger than the floor is never

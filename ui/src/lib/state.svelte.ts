@@ -5,7 +5,7 @@ import * as api from './api';
 import type { DateStyle } from './dates';
 import { translate, type Lang, type MessageKey } from './i18n';
 
-export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'locations' | 'settings';
+export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'oversight' | 'locations' | 'settings';
 
 const SETTINGS_KEY = 'custos.settings';
 
@@ -32,6 +32,8 @@ class AppState {
   health: api.SiteHealth | null = $state(null);
   /** The applications this device holds (for roles that receive them), newest first. */
   applications: api.ApplicationView[] = $state([]);
+  /** The audit trail as this device last checked it (head, delegate, ethics office). */
+  audit: api.AuditReview | null = $state(null);
   /** The application the case page shows. */
   caseId: string | null = $state(null);
   /** The application the filing screen amends; null: a new one. */
@@ -77,6 +79,7 @@ class AppState {
     const { year, month } = taipeiYearMonth(Date.now());
     this.month = await api.inspectionMonth(year, month);
     this.applications = this.site?.reads_applications ? await api.applications() : [];
+    this.audit = this.site?.reads_audit ? await api.auditReview() : null;
   }
 
   /** The application the case page shows, as last loaded. */

@@ -755,3 +755,61 @@ fn the_manager_publishes_the_camera_locations_and_the_recorders_notice_clears() 
     assert_eq!(inspector.call("sync_now", json!({})).unwrap()["state"], "synced");
     assert!(open_notices(&inspector).is_empty());
 }
+
+/// Every hold ends (#12 item 6): the head's phone sees until when a letter's
+/// hold keeps its footage and renews it with its legal basis, which the
+/// recorder takes; a renewal without a basis is refused on the phone.
+#[test]
+fn the_head_renews_a_hold_with_its_legal_basis_through_the_commands() {
+    let profile = custos_core::policy::PolicyProfile::builtin(custos_core::seeds::KAOHSIUNG_KINDERGARTEN).unwrap();
+    let site = recorder::Site::with_profile(&profile.to_json(), &[("林專責", "manager"), ("陳園長", "head")]);
+    site.console(
+        &["hold", "add"],
+        &[
+            "--camera",
+            "cam-01",
+            "--from",
+            "2026-11-20 09:00",
+            "--to",
+            "2026-11-20 10:30",
+            "--basis",
+            "official-letter",
+            "--legal-basis",
+            "刑事訴訟法第133條",
+            "--reference",
+            "高市警刑字第1130001號",
+            "--review-days",
+            "30",
+            "--by",
+            "林專責",
+        ],
+    );
+    let head = app(23);
+    head.call("enroll", json!({ "text": site.enrollment_text("陳園長") }))
+        .unwrap();
+    assert_eq!(head.call("sync_now", json!({})).unwrap()["state"], "synced");
+    let view = head.call("holds", json!({})).unwrap();
+    let (id, lapses) = view["lapses_at"].as_object().unwrap().iter().next().unwrap();
+    let lapses = lapses.as_i64().unwrap();
+    assert_eq!(view["renewal_days"], 90);
+
+    let err = head
+        .call("renew_hold", json!({ "hold": id, "legalBasis": "" }))
+        .expect_err("a renewal states its basis");
+    assert_eq!(err["field"], "legal_basis", "{err}");
+    head.call(
+        "renew_hold",
+        json!({ "hold": id, "legalBasis": "偵查中，依刑事訴訟法第133條" }),
+    )
+    .unwrap();
+    let state = head.call("sync_now", json!({})).unwrap();
+    assert_eq!(
+        (state["state"].as_str(), state["refused"].as_u64()),
+        (Some("synced"), Some(0)),
+        "{state}"
+    );
+    let view = head.call("holds", json!({})).unwrap();
+    assert_eq!(view["renewals"].as_object().unwrap().len(), 1);
+    let renewed = view["lapses_at"][id].as_i64().unwrap();
+    assert!(renewed > lapses, "kept 90 days from the renewal: {lapses} → {renewed}");
+}

@@ -40,6 +40,16 @@ pub struct ThisDevice {
 }
 
 impl ThisDevice {
+    /// Who signs now: this device's key for `person`, the time and a new entry id.
+    pub fn signer<'a>(&'a self, person: &'a custos_core::ids::PersonId) -> crate::registers::Signer<'a> {
+        crate::registers::Signer {
+            person,
+            key: &self.key,
+            now: self.clock.now(),
+            id: self.clock.new_entry_id(),
+        }
+    }
+
     /// The session for the app's data directory: the device key made there
     /// on first use, and the local store.
     #[cfg(desktop)]

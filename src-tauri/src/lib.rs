@@ -49,6 +49,7 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::audit::verify_audit,
             commands::holds::holds,
             commands::holds::release_hold,
+            commands::holds::renew_hold,
         ])
         // The accessors keep the commands' own names, as the IPC does.
         .function_casing(tauri_specta::Casing::SnakeCase)

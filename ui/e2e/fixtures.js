@@ -304,8 +304,19 @@ export function applicationFixtures(person, roles, turn) {
       },
       released: {},
       ended_by_application: [],
+      lapses_at: { '01JCUSTOSHOLD000000000001': kase.filed_at + 30 * 86_400_000, '01JCUSTOSHOLD000000000002': NOW + 5 * 86_400_000 },
+      renewals: {},
+      // The letter's hold lapses within the week: the recorder says so.
+      notices: {
+        '01JCUSTOSNOTICE000000003': {
+          kind: 'hold_lapsing', camera: null, subject: '01JCUSTOSHOLD000000000002', raised_at: NOW - 3_600_000, ended_at: null,
+          detail: '保存將於屆期（高市警刑字第1號）',
+        },
+      },
+      renewal_days: 90,
     },
     release_hold: null,
+    renew_hold: null,
     // The trail as the device checked it: the newest checkpoint's
     // countersignature by someone who may not sign fails.
     audit_review: {

@@ -222,15 +222,30 @@ try {
     {
       const { page, context } = await open(true, applicationFixtures(PEOPLE.head, ['head'], null));
       await page.getByRole('heading', { name: /您好/ }).waitFor();
-      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
-      await page.getByRole('button', { name: '錄影保存' }).click();
+      const homeNotices = page.getByRole('region', { name: '通知' });
+      await homeNotices.getByText('保存即將屆期').waitFor();
+      await homeNotices.getByRole('button', { name: '查看保存' }).click();
       const inForce = page.getByRole('region', { name: '保存中' });
       await inForce.getByText('高市警刑字第1號').waitFor();
       check((await inForce.innerText()).includes('刑事訴訟法第133條'), `${vp.name}: a hold shows its basis`);
       const kept = await page.getByRole('region', { name: '保存期限' }).innerText();
       check(kept.includes('14') && kept.includes('365') && kept.includes('40.0'), `${vp.name}: the retention status: ${kept}`);
       check((await inForce.innerText()).includes('調閱申請：王小明家長'), `${vp.name}: an application's hold names its applicant`);
+      check((await inForce.innerText()).includes('即將屆期'), `${vp.name}: a hold about to lapse says so`);
       await screen(page, `${vp.name}-holds`);
+      // The head renews the letter's hold before it lapses, with its legal basis.
+      await inForce.getByRole('button', { name: '延長保存' }).last().click();
+      await page.getByRole('button', { name: '確認延長並簽署' }).click();
+      check(await page.getByText('請寫明延長保存之法令依據。').isVisible(), `${vp.name}: a renewal asks its legal basis`);
+      check(await page.getByText(/自今日起再保存 90 日/).isVisible(), `${vp.name}: the renewal says for how long`);
+      await page.getByLabel(/延長之法令依據/).fill('偵查中，依刑事訴訟法第133條');
+      await page.getByRole('button', { name: '確認延長並簽署' }).click();
+      await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'renew_hold'));
+      const renewal = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'renew_hold')?.args;
+      check(
+        JSON.stringify(renewal) === JSON.stringify({ hold: '01JCUSTOSHOLD000000000002', legalBasis: '偵查中，依刑事訴訟法第133條' }),
+        `${vp.name}: the renewal sent: ${JSON.stringify(renewal)}`,
+      );
       await inForce.getByRole('button', { name: '解除保存' }).last().click();
       await page.getByRole('button', { name: '確認解除並簽署' }).click();
       check(await page.getByText('請寫明理由').isVisible(), `${vp.name}: a release asks its reason`);

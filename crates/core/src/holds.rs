@@ -50,10 +50,6 @@ pub enum HoldBasis {
     Investigation,
 }
 
-/// When the head reviews whether viewed footage kept on record is still
-/// needed (within the one-year ceiling, so no further legal basis is asked).
-pub const VIEWED_REVIEW_DAYS: u32 = 180;
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct DestructionRecord {
     pub camera: CameraId,
@@ -76,6 +72,18 @@ pub enum DestructionReason {
     /// 004 §7(3): a copy made for a viewing, destroyed right after it.
     #[autosurgeon(rename = "temporary_copy_after_viewing")]
     TemporaryCopyAfterViewing,
+}
+
+/// A renewal keeps footage longer than its reason did: it states the
+/// legal basis that requires it (the seal's note), in a few words at least.
+pub fn check_renewal_basis(basis: &str) -> Result<(), CoreError> {
+    if basis.trim().chars().count() < 4 {
+        return Err(CoreError::invalid(
+            "legal_basis",
+            "a renewal keeps footage longer: state its legal basis",
+        ));
+    }
+    Ok(())
 }
 
 impl Hold {
@@ -136,7 +144,7 @@ impl Hold {
     /// The hold that keeps viewed footage on record after the viewing, where
     /// the profile says so (001 §6(4): 留存備查 until no longer needed): the
     /// application's cameras and window, reviewed by the head after
-    /// [`VIEWED_REVIEW_DAYS`], released by them. `None` where the profile
+    /// the profile's `viewed_review_days`, released by them. `None` where the profile
     /// keeps nothing beyond ordinary retention.
     pub fn for_viewed_application(
         case: &ApplicationCase,
@@ -145,8 +153,39 @@ impl Hold {
     ) -> Option<Hold> {
         (profile.after_viewing == crate::policy::AfterViewing::KeepOnRecord).then(|| {
             let basis = format!("調閱影像留存備查 (viewed footage kept on record, {})", profile.source);
-            Hold::for_application(case, HoldBasis::ViewedOnRecord, basis, placed_at, VIEWED_REVIEW_DAYS)
+            Hold::for_application(
+                case,
+                HoldBasis::ViewedOnRecord,
+                basis,
+                placed_at,
+                profile.viewed_review_days,
+            )
         })
+    }
+
+    /// When the hold stops keeping footage, so that no hold outlives its
+    /// reason: its review date (a filing hold's is the decision deadline,
+    /// a viewed-on-record hold's the profile's review, a letter's or an
+    /// investigation's what the manager set); for the filing hold of an
+    /// approved application, the profile's viewing deadline after that;
+    /// and each renewal by the head (`renewed`: when each valid renewal was
+    /// signed) keeps it `hold_renewal_days` from the renewal.
+    pub fn lapses_at(
+        &self,
+        application: Option<&crate::workflow::Status>,
+        renewed: impl IntoIterator<Item = Timestamp>,
+        profile: &PolicyProfile,
+    ) -> Timestamp {
+        let approved = matches!(application, Some(crate::workflow::Status::Approved));
+        let base = if self.basis == HoldBasis::ApplicationFiled && approved {
+            self.review_at.plus_days(profile.viewing_deadline_days)
+        } else {
+            self.review_at
+        };
+        renewed
+            .into_iter()
+            .map(|at| at.plus_days(profile.hold_renewal_days))
+            .fold(base, Timestamp::max)
     }
 
     /// Whether this hold keeps `camera`'s footage in `[start, end)`.

@@ -198,6 +198,10 @@ pub enum AlarmKind {
     /// 004 §5(3) 定期檢視: the public notice not checked within the profile's period.
     #[autosurgeon(rename = "location_notice_unchecked")]
     LocationNoticeUnchecked,
+    /// A hold in force lapses within the profile's warning days (in the
+    /// holds document, for the head who may renew it).
+    #[autosurgeon(rename = "hold_lapsing")]
+    HoldLapsing,
 }
 
 /// The kinds of fault a check can find; each opens a repair.

@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use crate::application::ApplicationCase;
+use crate::holds::Hold;
 use crate::hours::OpeningHours;
 use crate::inspection::{AlarmKind, InspectionEntry};
 use crate::policy::{InspectionFrequency, PolicyProfile};
@@ -32,6 +33,30 @@ pub const CHECK_NOTICES: &[AlarmKind] = &[AlarmKind::CheckOverdue, AlarmKind::Aw
 /// The kinds of notice the site register holds (the public notice of
 /// camera locations, [`crate::location_notice`]).
 pub const SITE_NOTICES: &[AlarmKind] = &[AlarmKind::LocationNoticeOutdated, AlarmKind::LocationNoticeUnchecked];
+
+/// The kinds of notice the holds document holds.
+pub const HOLD_NOTICES: &[AlarmKind] = &[AlarmKind::HoldLapsing];
+
+/// The holds' notices now: each hold in force (`in_force`: id, hold, when
+/// it lapses) that lapses within the profile's `hold_lapse_warning_days`,
+/// so the head may renew it with its legal basis before its footage goes.
+pub fn hold_notices(in_force: &[(&str, &Hold, Timestamp)], profile: &PolicyProfile, now: Timestamp) -> Vec<Due> {
+    in_force
+        .iter()
+        .filter(|(_, _, lapses)| now < *lapses && now.plus_days(profile.hold_lapse_warning_days) >= *lapses)
+        .map(|(id, hold, lapses)| {
+            let date = iso(lapses.taipei_date());
+            Due {
+                kind: AlarmKind::HoldLapsing,
+                subject: Some(id.to_string()),
+                detail: format!(
+                    "保存將於 {date} 屆期（{}），如仍需保存請首長敘明法令依據延長 / the hold ({}) lapses on {date}; the head may renew it with its legal basis",
+                    hold.reference, hold.reference
+                ),
+            }
+        })
+        .collect()
+}
 
 /// How long a check may wait for its 核章 before it is raised.
 pub const COUNTERSIGN_WITHIN_MS: i64 = DAY_MS;

@@ -75,6 +75,21 @@ pub struct PolicyProfile {
     /// about one is raised.
     #[serde(default)]
     pub location_notice_check_days: Option<u32>,
+    /// An approved application's filing hold keeps its window this many
+    /// days past the decision deadline, for the viewing; then it lapses
+    /// unless the head renews it. No seed fixes one.
+    #[serde(default = "thirty_days")]
+    pub viewing_deadline_days: u32,
+    /// Viewed footage kept on record (001 §6(4)) is reviewed after this many
+    /// days; then its hold lapses unless the head renews it.
+    #[serde(default = "half_a_year")]
+    pub viewed_review_days: u32,
+    /// A renewal by the head keeps a hold this many days from the renewal.
+    #[serde(default = "a_quarter")]
+    pub hold_renewal_days: u32,
+    /// The recorder raises a notice this many days before a hold lapses.
+    #[serde(default = "a_week")]
+    pub hold_lapse_warning_days: u32,
     /// Who must be told at once of a major or abnormal case (大湖 §10: 政風室).
     #[serde(default)]
     pub notify_on_major: Option<Role>,
@@ -92,6 +107,18 @@ fn thirty_days() -> u32 {
 
 fn two_hours() -> u32 {
     120
+}
+
+fn half_a_year() -> u32 {
+    180
+}
+
+fn a_quarter() -> u32 {
+    90
+}
+
+fn a_week() -> u32 {
+    7
 }
 
 fn one_year() -> u32 {
@@ -383,6 +410,14 @@ impl PolicyProfile {
         }
         if self.decision_deadline_days == 0 {
             return bad("a decision deadline of 0 days".into());
+        }
+        let hold_days = [
+            self.viewing_deadline_days,
+            self.viewed_review_days,
+            self.hold_renewal_days,
+        ];
+        if hold_days.iter().any(|d| !(1..=366).contains(d)) {
+            return bad("hold periods (viewing deadline, viewed review, renewal) of 1 to 366 days".into());
         }
         if self.location_notice_check_days.is_some_and(|d| !(1..=366).contains(&d)) {
             return bad("the public notice is checked every 1 to 366 days".into());

@@ -22,6 +22,11 @@ pub enum SealPurpose {
     /// The head releases a hold: the footage may follow ordinary retention again.
     #[autosurgeon(rename = "release_hold")]
     ReleaseHold,
+    /// The head renews a hold that would lapse, with its legal basis in
+    /// the note: it keeps the footage the profile's `hold_renewal_days`
+    /// from the renewal.
+    #[autosurgeon(rename = "renew_hold")]
+    RenewHold,
     /// The head or the ethics office confirms an audit checkpoint: from now
     /// on a recorder showing a shorter or different chain is caught.
     #[autosurgeon(rename = "audit_checkpoint")]
@@ -79,6 +84,7 @@ impl Seal {
                 match self.purpose {
                     SealPurpose::Countersign => "countersign",
                     SealPurpose::ReleaseHold => "release_hold",
+                    SealPurpose::RenewHold => "renew_hold",
                     SealPurpose::AuditCheckpoint => "audit_checkpoint",
                 },
             )

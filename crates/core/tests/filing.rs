@@ -146,6 +146,46 @@ fn a_filing_hold_lasts_through_review_and_approval_and_ends_with_the_outcome_and
 }
 
 #[test]
+fn every_hold_lapses_at_a_deadline_of_the_profile_unless_the_head_renews_it() {
+    use custos_core::notices::hold_notices;
+    use custos_core::workflow::Status;
+    let mut fx = site(KAOHSIUNG_KINDERGARTEN);
+    let p = fx.profile.clone();
+    let (case, _) = fx.case(ApplicantKind::Staff, "manager");
+    let filing = Hold::for_filed_application(&case, &p, NOW);
+    let deadline = NOW.plus_days(p.decision_deadline_days);
+    // In review: the decision deadline; approved: the viewing deadline after it.
+    let in_review = Status::InReview { next_step: 0 };
+    assert_eq!(filing.lapses_at(Some(&in_review), [], &p), deadline);
+    assert_eq!(filing.lapses_at(None, [], &p), deadline);
+    assert_eq!(
+        filing.lapses_at(Some(&Status::Approved), [], &p),
+        deadline.plus_days(p.viewing_deadline_days)
+    );
+    // Viewed footage kept on record: the profile's review.
+    let kept = Hold::for_viewed_application(&case, &p, NOW).unwrap();
+    assert_eq!(kept.lapses_at(None, [], &p), NOW.plus_days(p.viewed_review_days));
+    // A renewal keeps it from the renewal, never shortens it.
+    let renewed_at = deadline.plus_days(1);
+    assert_eq!(
+        filing.lapses_at(Some(&in_review), [renewed_at, NOW], &p),
+        renewed_at.plus_days(p.hold_renewal_days)
+    );
+    // The head is told a week before.
+    let lapses = filing.lapses_at(None, [], &p);
+    let early = Timestamp(lapses.0 - (i64::from(p.hold_lapse_warning_days) + 1) * 86_400_000);
+    let late = Timestamp(lapses.0 - 86_400_000);
+    assert!(hold_notices(&[("h1", &filing, lapses)], &p, early).is_empty());
+    let due = hold_notices(&[("h1", &filing, lapses)], &p, late);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].subject.as_deref(), Some("h1"));
+    assert!(
+        hold_notices(&[("h1", &filing, lapses)], &p, lapses).is_empty(),
+        "lapsed: nothing to renew"
+    );
+}
+
+#[test]
 fn a_hold_past_the_ceiling_needs_a_legal_basis() {
     let mut fx = site(WANHUA_HOUSEHOLD);
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");

@@ -12,143 +12,25 @@ use std::collections::BTreeMap;
 use automerge::AutoCommit;
 use common::phone::*;
 use common::*;
-use custos_core::application::{ApplicationCase, Decision, DecisionDraft, DecisionEvent, PersonalData};
-use custos_core::application_form::{BoxSigner, CaseField};
-use custos_core::documents::{self as docs, CURRENT, DocKey};
+use custos_core::application::Decision;
+use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, CameraCheck, InspectionEntry, RecorderAlarm, alarms};
 use custos_core::location_notice::{LocationNoticeReview, ReviewKind, list_digest, public_locations};
 use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
-use custos_core::site::SiteRegister;
-use custos_core::terms::{AccessKind, ApplicantKind, Category};
-use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
+use custos_core::terms::ApplicantKind;
+use custos_core::time::{DAY_MS, MINUTE_MS, Timestamp};
 
 /// Tuesday 2026-11-24, 10:00 Taipei.
 const TUESDAY_10AM: Timestamp = Timestamp(1_795_485_600_000);
 const CAMERAS: &[(&str, &str, bool)] = &[("cam-01", "rtsp://127.0.0.1:9/none", false)];
-
-fn audit_kinds(r: &Recorder) -> Vec<String> {
-    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
-    store.audit_rows().unwrap().into_iter().map(|row| row.kind).collect()
-}
-
-/// Moves the simulated clock, and signs the phones in anew (their tokens
-/// last hours, not days).
-async fn advance(r: &Recorder, ms: i64, phones: &mut [&mut Phone]) {
-    r.advance(ms).await;
-    for phone in phones.iter_mut() {
-        phone.token = r.token(&phone.device).await;
-    }
-}
 
 /// The notices of `kind` in a document as `phone` receives it.
 async fn notices(r: &Recorder, phone: &Phone, key: &DocKey, kind: AlarmKind) -> Vec<RecorderAlarm> {
     let mut doc = AutoCommit::new();
     assert_eq!(pull(r, phone, &key.to_string(), &mut doc).await, 200, "{key}");
     alarms(&doc).unwrap().into_values().filter(|a| a.kind == kind).collect()
-}
-
-/// A case of `kind` with every field its form has filled, and its personal data.
-fn filed(
-    site: &SiteRegister,
-    kind: ApplicantKind,
-    by: &str,
-    now: Timestamp,
-    major: bool,
-) -> (ApplicationCase, PersonalData) {
-    let profile = site.profile().unwrap();
-    let form = profile.application_form(kind).unwrap();
-    let has = |f| form.field(f).is_some();
-    let text = |f, value: &str| if has(f) { value.to_string() } else { String::new() };
-    let personal = PersonalData {
-        national_id: has(CaseField::NationalId).then(|| "A123456789".into()),
-        phone: has(CaseField::Phone).then(|| "0912345678".into()),
-        address: None,
-        officer_id: None,
-        signature: form
-            .signatures
-            .iter()
-            .any(|b| b.signer == BoxSigner::Applicant)
-            .then(|| "5c".repeat(32)),
-        salt: "11".repeat(32),
-    };
-    let category = form.categories.first().copied().unwrap_or(Category::Other);
-    let at = Timestamp(now.0 / MINUTE_MS * MINUTE_MS);
-    let case = ApplicationCase {
-        id: EntryId::from_parts(at.0 as u64, 7),
-        filed_at: at,
-        filed_by: person_id(site, by),
-        applicant_kind: kind,
-        applicant_name: "王小明".into(),
-        relation: text(CaseField::Relation, "本人"),
-        unit: text(CaseField::Unit, "秘書室"),
-        cameras: vec!["cam-01".parse().unwrap()],
-        window: MinuteWindow::new(Timestamp(at.0 - 120 * MINUTE_MS), Timestamp(at.0 - 60 * MINUTE_MS)).unwrap(),
-        reason: "財物遺失".into(),
-        category,
-        kinds: vec![AccessKind::View],
-        attachments: vec![],
-        in_court: false,
-        major_or_abnormal: major,
-        personal_data_digest: personal.digest(),
-        viewer: None,
-        official_letter: None,
-    };
-    (case, personal)
-}
-
-/// Files the case and its personal data from `phone`; returns the case document.
-async fn file(
-    r: &Recorder,
-    phone: &Phone,
-    case: &ApplicationCase,
-    personal: &PersonalData,
-    now: Timestamp,
-) -> AutoCommit {
-    let case_key = DocKey::ApplicationCase(case.id.clone());
-    let mut doc = docs::open(&case_key, None, &phone.device.id).unwrap();
-    docs::put_entry(&mut doc, docs::CASE, CURRENT, case).unwrap();
-    docs::commit(&mut doc, "filed", now.0);
-    let res = push(r, phone, &case_key.to_string(), &new_changes(&mut doc, &[])).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let personal_key = DocKey::ApplicationPersonal(case.id.clone());
-    let mut p = docs::open(&personal_key, None, &phone.device.id).unwrap();
-    docs::put_entry(&mut p, docs::PERSONAL, CURRENT, personal).unwrap();
-    docs::commit(&mut p, "filed", now.0);
-    let res = push(r, phone, &personal_key.to_string(), &new_changes(&mut p, &[])).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    doc
-}
-
-/// Signs a final decision on the case as `phone` has it (pulled first) and pushes it.
-async fn decide(
-    r: &Recorder,
-    phone: &Phone,
-    who: &str,
-    role: Role,
-    decision: Decision,
-    case: &ApplicationCase,
-    now: Timestamp,
-) {
-    let (site_doc, site) = site_of(r, phone).await;
-    let key = DocKey::ApplicationCase(case.id.clone());
-    let mut doc = docs::open(&key, None, &phone.device.id).unwrap();
-    assert_eq!(pull(r, phone, &key.to_string(), &mut doc).await, 200);
-    let before = doc.get_heads();
-    let draft = DecisionDraft {
-        id: EntryId::from_parts(now.0 as u64, 9),
-        decision,
-        role,
-        signer: person_id(&site, who),
-        signed_at: now,
-    };
-    let heads = custos_core::history::heads_to_hex(&site_doc.clone().get_heads());
-    let event = DecisionEvent::sign(draft, case, heads, Vec::<EntryId>::new(), &phone.device.key);
-    docs::put_entry(&mut doc, docs::EVENTS, event.id.as_str(), &event).unwrap();
-    docs::commit(&mut doc, "decided", now.0);
-    let res = push(r, phone, &key.to_string(), &new_changes(&mut doc, &before)).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
 #[tokio::test]

@@ -176,7 +176,7 @@ async fn applications_reach_only_the_roles_that_may_read_them() {
     // Filing held the requested window at once.
     let registers =
         custos_recorder::registers::Registers::open(&r.data(), std::sync::Arc::new(custos_clock::SystemClock)).unwrap();
-    let holds = registers.active_holds().unwrap();
+    let holds = registers.active_holds(now()).unwrap();
     assert_eq!(holds.len(), 1);
     assert_eq!(holds[0].application.as_ref(), Some(&c.id));
     assert_eq!((holds[0].window, &holds[0].cameras), (c.window, &c.cameras));

@@ -78,12 +78,7 @@ pub fn decide(
         ));
     }
     let id = application_id(&application)?;
-    let signer = registers::Signer {
-        person: &me,
-        key: &device.key,
-        now: device.clock.now(),
-        id: device.clock.new_entry_id(),
-    };
+    let signer = device.signer(&me);
     let view = registers::decide(&device.store, &id, decision, role, signer)?;
     device.wake.notify_one();
     Ok(view)

@@ -1,4 +1,4 @@
-//! Holds on footage, and their release by the head.
+//! Holds on footage, their release by the head, and their renewal.
 
 use tauri::State;
 
@@ -19,13 +19,21 @@ pub fn holds(device: State<'_, ThisDevice>) -> Result<registers::HoldsView> {
 pub fn release_hold(device: State<'_, ThisDevice>, hold: String, reason: String) -> Result<()> {
     let me = device.me()?;
     let roles = device.my_roles()?;
-    let signer = registers::Signer {
-        person: &me,
-        key: &device.key,
-        now: device.clock.now(),
-        id: device.clock.new_entry_id(),
-    };
+    let signer = device.signer(&me);
     registers::release_hold(&device.store, &hold, &reason, &roles, signer)?;
+    device.wake.notify_one();
+    Ok(())
+}
+
+/// The head (or delegate) renews a hold before it lapses, with the legal
+/// basis that requires keeping the footage; signed.
+#[tauri::command]
+#[specta::specta]
+pub fn renew_hold(device: State<'_, ThisDevice>, hold: String, legal_basis: String) -> Result<()> {
+    let me = device.me()?;
+    let roles = device.my_roles()?;
+    let signer = device.signer(&me);
+    registers::renew_hold(&device.store, &hold, &legal_basis, &roles, signer)?;
     device.wake.notify_one();
     Ok(())
 }

@@ -58,12 +58,7 @@ pub fn countersign_check(device: State<'_, ThisDevice>, year: i32, month: u32, e
     let me = device.me()?;
     let roles = device.my_roles()?;
     let key = DocKey::Inspections { year, month };
-    let signer = registers::Signer {
-        person: &me,
-        key: &device.key,
-        now: device.clock.now(),
-        id: device.clock.new_entry_id(),
-    };
+    let signer = device.signer(&me);
     registers::countersign_check(&device.store, &key, &entry, &roles, signer)?;
     device.wake.notify_one();
     Ok(())

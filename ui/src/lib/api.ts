@@ -37,6 +37,7 @@ export const auditReview = commands.audit_review;
 export const verifyAudit = commands.verify_audit;
 export const holds = commands.holds;
 export const releaseHold = commands.release_hold;
+export const renewHold = commands.renew_hold;
 
 /** A photo's bytes go as the raw request body: no JSON array of numbers. */
 export async function addPhoto(file: Blob): Promise<PhotoView> {
@@ -75,6 +76,7 @@ export const byCommand = {
   verify_audit: verifyAudit,
   holds,
   release_hold: releaseHold,
+  renew_hold: renewHold,
 } satisfies Record<keyof typeof commands, unknown>;
 
 export function isCommandError(e: unknown): e is CommandError {

@@ -98,6 +98,11 @@ export const commands = {
 	holds: () => __TAURI_INVOKE<HoldsView>("holds"),
 	/**  The head (or delegate) releases a hold, with the reason; signed. */
 	release_hold: (hold: string, reason: string) => __TAURI_INVOKE<null>("release_hold", { hold, reason }),
+	/**
+	 *  The head (or delegate) renews a hold before it lapses, with the legal
+	 *  basis that requires keeping the footage; signed.
+	 */
+	renew_hold: (hold: string, legalBasis: string) => __TAURI_INVOKE<null>("renew_hold", { hold, legalBasis }),
 };
 
 /* Types */
@@ -129,7 +134,12 @@ export type AlarmKind =
  */
 "location_notice_outdated" | 
 /**  004 §5(3) 定期檢視: the public notice not checked within the profile's period. */
-"location_notice_unchecked";
+"location_notice_unchecked" | 
+/**
+ *  A hold in force lapses within the profile's warning days (in the
+ *  holds document, for the head who may renew it).
+ */
+"hold_lapsing";
 
 export type AppInfo = {
 	version: string,
@@ -696,6 +706,17 @@ export type HoldsView = {
 	 *  without a release.
 	 */
 	ended_by_application: string[],
+	/**
+	 *  Hold id → when it lapses (`Hold::lapses_at`: its deadline, renewals
+	 *  counted), as far as this device knows the application.
+	 */
+	lapses_at: { [key in string]: Timestamp },
+	/**  The head's renewals, by seal id (each names its hold). */
+	renewals: { [key in string]: Seal },
+	/**  The recorder's notices in the holds document (a hold about to lapse). */
+	notices: { [key in string]: RecorderAlarm },
+	/**  How long a renewal keeps a hold, in days (the profile's). */
+	renewal_days: number,
 };
 
 /**  Why an event does not count. */
@@ -1098,6 +1119,12 @@ export type SealPurpose =
 "countersign" | 
 /**  The head releases a hold: the footage may follow ordinary retention again. */
 "release_hold" | 
+/**
+ *  The head renews a hold that would lapse, with its legal basis in
+ *  the note: it keeps the footage the profile's `hold_renewal_days`
+ *  from the renewal.
+ */
+"renew_hold" | 
 /**
  *  The head or the ethics office confirms an audit checkpoint: from now
  *  on a recorder showing a shorter or different chain is caught.

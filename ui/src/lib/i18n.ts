@@ -432,6 +432,17 @@ export const zhTW = {
   'oversight.noLogbook': "本年度尚無調閱紀錄。",
   'oversight.frames': "張畫面",
   'home.oversight': "稽核軌跡",
+  'holds.lapses': "保存至",
+  'holds.lapsingSoon': "即將屆期",
+  'holds.renew': "延長保存",
+  'holds.legalBasisRenew': "延長之法令依據",
+  'holds.basisRequired': "請寫明延長保存之法令依據。",
+  'holds.renewNote': "延長後，自今日起再保存 {n} 日；屆期前可再延長。",
+  'holds.confirmRenew': "確認延長並簽署",
+  'holds.renewed': "延長",
+  'holds.lapsed': "已屆期，未延長保存",
+  'alarm.hold_lapsing': "保存即將屆期",
+  'home.openHolds': "查看保存",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -865,6 +876,17 @@ export const en: Record<MessageKey, string> = {
   'oversight.noLogbook': "No viewings this year.",
   'oversight.frames': "frames",
   'home.oversight': "Audit trail",
+  'holds.lapses': "Kept until",
+  'holds.lapsingSoon': "Lapses soon",
+  'holds.renew': "Renew",
+  'holds.legalBasisRenew': "Legal basis for keeping it longer",
+  'holds.basisRequired': "State the legal basis for keeping it longer.",
+  'holds.renewNote': "Once renewed, it is kept {n} days from today; it may be renewed again before then.",
+  'holds.confirmRenew': "Renew and sign",
+  'holds.renewed': "Renewed",
+  'holds.lapsed': "Lapsed without a renewal",
+  'alarm.hold_lapsing': "A hold lapses soon",
+  'home.openHolds': "Open the holds",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

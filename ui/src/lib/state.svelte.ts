@@ -32,6 +32,8 @@ class AppState {
   health: api.SiteHealth | null = $state(null);
   /** The applications this device holds (for roles that receive them), newest first. */
   applications: api.ApplicationView[] = $state([]);
+  /** The recorder's notices in the holds document (a hold about to lapse), for whom renews holds. */
+  holdNotices: api.RecorderAlarm[] = $state([]);
   /** The audit trail as this device last checked it (head, delegate, ethics office). */
   audit: api.AuditReview | null = $state(null);
   /** The application the case page shows. */
@@ -80,6 +82,9 @@ class AppState {
     this.month = await api.inspectionMonth(year, month);
     this.applications = this.site?.reads_applications ? await api.applications() : [];
     this.audit = this.site?.reads_audit ? await api.auditReview() : null;
+    this.holdNotices = this.site?.may_release_holds
+      ? Object.values((await api.holds()).notices).filter((n) => n.ended_at === null)
+      : [];
   }
 
   /** The application the case page shows, as last loaded. */
@@ -190,6 +195,11 @@ class AppState {
   /** The head releases a hold on footage, with the reason (signed). */
   async releaseHold(hold: string, reason: string) {
     await api.releaseHold(hold, reason);
+    await this.afterEdit();
+  }
+
+  async renewHold(hold: string, legalBasis: string) {
+    await api.renewHold(hold, legalBasis);
     await this.afterEdit();
   }
 

@@ -139,11 +139,11 @@ pub fn run(cmd: HoldCommand, clock: Arc<dyn Clock>) -> Result<()> {
             Ok(())
         }
         HoldCommand::List { data, json } => {
-            let holds = open_data_dir(&data, &clock)?.holds()?;
+            let holds = open_data_dir(&data, &clock)?.holds(clock.now())?;
             if json {
                 let rows: Vec<serde_json::Value> = holds
                     .iter()
-                    .map(|h| serde_json::json!({ "id": h.id, "active": h.in_force, "hold": h.hold }))
+                    .map(|h| serde_json::json!({ "id": h.id, "active": h.in_force, "lapses_at": h.lapses_at.0, "hold": h.hold }))
                     .collect();
                 println!(
                     "{}",
@@ -155,13 +155,13 @@ pub fn run(cmd: HoldCommand, clock: Arc<dyn Clock>) -> Result<()> {
                 for state in holds {
                     let (id, h, active) = (state.id, state.hold, state.in_force);
                     let cams: Vec<&str> = h.cameras.iter().map(|c| c.as_str()).collect();
-                    println!(
-                        "{id}\t{}\t{:?}\t{}\t{}",
-                        if active { "in force" } else { "ended" },
-                        h.basis,
-                        h.reference,
-                        cams.join(",")
-                    );
+                    let until = state.lapses_at.taipei_date();
+                    let standing = if active {
+                        format!("in force until {:04}-{:02}-{:02}", until.year, until.month, until.day)
+                    } else {
+                        "ended".to_string()
+                    };
+                    println!("{id}\t{standing}\t{:?}\t{}\t{}", h.basis, h.reference, cams.join(","));
                 }
             }
             Ok(())

@@ -42,7 +42,7 @@ pub fn run(cmd: RetentionCommand, clock: Arc<dyn Clock>) -> Result<()> {
             oldest.insert(camera, first.real_start_ms);
         }
     }
-    let holds_in_force = registers.active_holds()?.len();
+    let holds_in_force = registers.active_holds(now)?.len();
     let disk = outlook(&registers, DiskSpace::measure(&data)?, now)?;
     let days = disk.floor.days_disk_can_hold;
     let report = json!({

@@ -102,6 +102,6 @@ pub fn floor_outlook(
 /// [`floor_outlook`] with the site's rule and the holds in force now.
 pub fn outlook(registers: &Registers, disk: DiskSpace, now: Timestamp) -> Result<DiskOutlook> {
     let rule = registers.profile()?.effective_retention()?;
-    let holds = registers.active_holds()?;
+    let holds = registers.active_holds(now)?;
     floor_outlook(&registers.store, &holds, rule, disk, now)
 }

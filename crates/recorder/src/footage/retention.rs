@@ -133,7 +133,7 @@ pub fn sweep_index(writing: &Writing<'_>, now: Timestamp, disk: DiskSpace) -> Re
         true
     });
     writing.keep_viewed_on_record(None, now)?;
-    let holds = writing.active_holds()?;
+    let holds = writing.active_holds(now)?;
     let hold_refs: Vec<&Hold> = holds.iter().collect();
     let decided = plan(&segments, &hold_refs, rule, now);
 

@@ -82,6 +82,8 @@ pub(super) fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
         (AlarmKind::LocationNoticeOutdated, true) => "location_notice_outdated_notice_cleared",
         (AlarmKind::LocationNoticeUnchecked, false) => "location_notice_unchecked_notice",
         (AlarmKind::LocationNoticeUnchecked, true) => "location_notice_unchecked_notice_cleared",
+        (AlarmKind::HoldLapsing, false) => "hold_lapsing_notice",
+        (AlarmKind::HoldLapsing, true) => "hold_lapsing_notice_cleared",
     }
 }
 

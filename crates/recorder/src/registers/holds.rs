@@ -26,24 +26,28 @@ use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use custos_clock::entry_id_at;
 
-/// A hold and whether it is still in force.
+/// A hold, when it lapses, and whether it is still in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoldState {
     pub id: String,
     pub hold: Hold,
+    /// Its deadline (`Hold::lapses_at`), renewals counted.
+    pub lapses_at: Timestamp,
     pub in_force: bool,
 }
 
 impl Registers {
-    /// Every hold with its id and whether it is still in force: placed, not
-    /// released by a valid release seal, and not ended by the outcome of
-    /// the application it was placed for.
-    pub fn holds(&self) -> Result<Vec<HoldState>> {
+    /// Every hold with its id and whether it is still in force at `now`:
+    /// placed, not released by a valid release seal, not ended by the
+    /// outcome of the application it was placed for, and not past its
+    /// deadline (renewals by the head counted).
+    pub fn holds(&self, now: Timestamp) -> Result<Vec<HoldState>> {
         let Some(doc) = self.document(&DocKey::Holds)? else {
             return Ok(vec![]);
         };
         let holds: BTreeMap<String, Hold> = docs::entries(&doc, docs::HOLDS)?;
         let releases: BTreeMap<String, Seal> = docs::entries(&doc, docs::RELEASES)?;
+        let renewals: BTreeMap<String, Seal> = docs::entries(&doc, docs::RENEWALS)?;
         let site = self.site()?;
         let profile = site.profile()?;
         let release_roles = permissions::roles(Register::Holds, Access::Sign, &profile);
@@ -53,17 +57,30 @@ impl Registers {
                 let released = releases.iter().any(|(key, seal)| {
                     seal.subject.as_str() == id
                         && (seal.verify(key, &hold.content_hash(), &release_roles, history).is_ok()
-                            || is_console_release(key, seal, &hold, &site, &release_roles))
+                            || is_console_seal(key, seal, &hold, &site, &release_roles))
                 });
-                let ended = match (&hold.application, released) {
+                let status = match (&hold.application, released) {
                     (Some(application), false) => self
                         .application_outcome(application, history, &profile)?
-                        .is_some_and(|(_, status)| hold.ended_by(&status)),
-                    _ => false,
+                        .map(|(_, status)| status),
+                    _ => None,
                 };
+                let ended = status.as_ref().is_some_and(|s| hold.ended_by(s));
+                let renewed = renewals
+                    .iter()
+                    .filter(|(key, seal)| {
+                        seal.subject.as_str() == id
+                            && seal.purpose == SealPurpose::RenewHold
+                            && !seal.note.trim().is_empty()
+                            && (seal.verify(key, &hold.content_hash(), &release_roles, history).is_ok()
+                                || is_console_seal(key, seal, &hold, &site, &release_roles))
+                    })
+                    .map(|(_, seal)| seal.signed_at);
+                let lapses_at = hold.lapses_at(status.as_ref(), renewed, &profile);
                 out.push(HoldState {
                     id,
-                    in_force: !released && !ended,
+                    in_force: !released && !ended && now < lapses_at,
+                    lapses_at,
                     hold,
                 });
             }
@@ -72,10 +89,10 @@ impl Registers {
         Ok(out)
     }
 
-    /// The holds in force.
-    pub fn active_holds(&self) -> Result<Vec<Hold>> {
+    /// The holds in force at `now`.
+    pub fn active_holds(&self, now: Timestamp) -> Result<Vec<Hold>> {
         Ok(self
-            .holds()?
+            .holds(now)?
             .into_iter()
             .filter(|h| h.in_force)
             .map(|h| h.hold)
@@ -100,9 +117,9 @@ impl Registers {
     }
 }
 
-/// A release made on the recorder's console, naming the head: signed with
-/// the site key, for a signer who holds a releasing role now.
-fn is_console_release(
+/// A release or renewal made on the recorder's console, naming the head:
+/// signed with the site key, for a signer who holds a releasing role now.
+fn is_console_seal(
     key: &str,
     seal: &Seal,
     hold: &Hold,
@@ -142,7 +159,19 @@ impl Writing<'_> {
         let Some((case, events)) = read_case(after)? else {
             return Ok(());
         };
-        if is_new {
+        // Every filing holds its window, whether this push created the case
+        // or a retry after a lost answer brings it again.
+        let filing_held = !is_new
+            && self
+                .document(&DocKey::Holds)?
+                .map(|doc| docs::entries::<_, Hold>(&doc, docs::HOLDS))
+                .transpose()?
+                .is_some_and(|holds| {
+                    holds
+                        .values()
+                        .any(|h| h.basis == HoldBasis::ApplicationFiled && h.application.as_ref() == Some(application))
+                });
+        if !filing_held {
             self.place_hold(&Hold::for_filed_application(&case, profile, now), now)?;
         } else if self
             .with_site_history(|site| derive_status(&case, &events, site, profile).status == Status::Viewed)?
@@ -153,7 +182,9 @@ impl Writing<'_> {
     }
 
     /// Adds a hold to the holds document, as the recorder; returns its id.
+    /// The recorder's own holds meet the rules every device's must.
     pub fn place_hold(&self, hold: &Hold, now: Timestamp) -> Result<String> {
+        hold.validate(&self.profile()?.effective_retention()?)?;
         let id = entry_id_at(now);
         let detail = json!({ "hold": id.as_str(), "reference": hold.reference, "basis": hold.basis,
             "cameras": hold.cameras, "from": hold.window.start.0, "to": hold.window.end.0 });
@@ -229,7 +260,7 @@ impl Writing<'_> {
             return Err(RecorderError::Usage("say why the hold is released (--note)".into()));
         }
         let state = self
-            .holds()?
+            .holds(now)?
             .into_iter()
             .find(|h| h.id == hold_id)
             .ok_or_else(|| RecorderError::Usage(format!("no hold {hold_id}; see `hold list`")))?;

@@ -15,7 +15,8 @@ use custos_core::ids::EntryId;
 use custos_core::inspection::{AlarmKind, InspectionEntry, RecorderAlarm, alarms};
 use custos_core::location_notice::{LocationNoticeReview, location_notices};
 use custos_core::notices::{
-    CASE_NOTICES, CHECK_NOTICES, Checks, Due, SITE_NOTICES, case_notices, check_notices, may_owe_notices,
+    CASE_NOTICES, CHECK_NOTICES, Checks, Due, HOLD_NOTICES, SITE_NOTICES, case_notices, check_notices, hold_notices,
+    may_owe_notices,
 };
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::time::{DAY_MS, Timestamp};
@@ -158,6 +159,23 @@ impl Writing<'_> {
         self.settle(&DocKey::Site, SITE_NOTICES, &due, now)
     }
 
+    /// The holds' notices, in the holds document: each hold in force that
+    /// lapses within the profile's warning days.
+    pub fn settle_hold_notices(&self, now: Timestamp) -> Result<()> {
+        let profile = self.profile()?;
+        let holds = self.holds(now)?;
+        let in_force: Vec<(&str, &custos_core::holds::Hold, Timestamp)> = holds
+            .iter()
+            .filter(|h| h.in_force)
+            .map(|h| (h.id.as_str(), &h.hold, h.lapses_at))
+            .collect();
+        let due = hold_notices(&in_force, &profile, now);
+        if due.is_empty() && self.document(&DocKey::Holds)?.is_none() {
+            return Ok(());
+        }
+        self.settle(&DocKey::Holds, HOLD_NOTICES, &due, now)
+    }
+
     /// The sweep's pass: every case's notices, the checks' and the site's.
     pub fn settle_notices(&self, now: Timestamp) -> Result<()> {
         for key in self.store.document_keys()? {
@@ -166,7 +184,8 @@ impl Writing<'_> {
             }
         }
         self.settle_check_notices(now)?;
-        self.settle_site_notices(now)
+        self.settle_site_notices(now)?;
+        self.settle_hold_notices(now)
     }
 
     /// After an accepted push: the notices of the document it changed.
@@ -177,6 +196,7 @@ impl Writing<'_> {
                 self.settle_check_notices(now)?;
                 self.settle_site_notices(now)
             }
+            DocKey::Holds => self.settle_hold_notices(now),
             _ => Ok(()),
         }
     }

@@ -358,6 +358,51 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout() {
     assert_eq!(r.get("/v1/health", None).await.status(), 200, "and serves others");
 }
 
+/// Sockets opened and left silent take at most their share: past the cap
+/// per source (`serve --max-connections-per-source 4`) a new connection is
+/// closed at once, without a TLS handshake; once they close, others are
+/// served again.
+#[tokio::test]
+async fn a_source_holding_many_silent_connections_is_capped_and_the_recorder_serves_on() {
+    use std::io::Read;
+    let mut r = Recorder::start("kaohsiung-kindergarten", PEOPLE);
+    r.serve_under_memory_limit(
+        MEMORY_LIMIT,
+        &[
+            "--no-recording",
+            "--header-timeout-s",
+            "30",
+            "--max-connections-per-source",
+            "4",
+        ],
+    );
+    let addr: std::net::SocketAddr = r.base.trim_start_matches("https://").parse().unwrap();
+    let silent: Vec<std::net::TcpStream> = (0..4).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+    // Accepted in turn: give the accept loop a moment to take each place.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut fifth = std::net::TcpStream::connect(addr).unwrap();
+    fifth.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    // Closed by the recorder: end of stream (or a reset), well before the timeout.
+    let read = fifth.read(&mut buf);
+    assert!(
+        matches!(read, Ok(0))
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{read:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "closed at once");
+    drop(silent);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        r.get("/v1/health", None).await.status(),
+        200,
+        "served again once they close"
+    );
+}
+
 /// A camera added with its password in the address: no document a device
 /// receives holds the address, history included; the recorder still has it
 /// to record from. A site made by an older build, whose register history

@@ -2,6 +2,7 @@
 //! register from the database on every request, so console changes (a new
 //! person, a revocation) take effect at once.
 
+use crate::web::connections::{CappedAcceptor, ConnectionLimits};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +40,14 @@ pub struct ServeArgs {
     /// hold them open forever.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_timeout_s: u64,
+    /// Connections open at once, in all: past it a new one is closed at
+    /// once, so sockets that send nothing cannot take every file descriptor.
+    #[arg(long, default_value_t = 768, value_parser = clap::value_parser!(u64).range(8..=65_536))]
+    pub max_connections: u64,
+    /// Connections open at once from one address (a device uses a few;
+    /// raise it where every device reaches the recorder through one NAT).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(2..=65_536))]
+    pub max_connections_per_source: u64,
 }
 
 /// Serves `args.data` on `clock`. `simulated` (test builds only, see
@@ -124,7 +133,15 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
             }
         });
         let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
-        let mut server = axum_server::bind_rustls(args.listen, config).handle(handle);
+        let limits = ConnectionLimits {
+            total: args.max_connections as usize,
+            per_source: args.max_connections_per_source as usize,
+        };
+        // The cap is taken before the TLS handshake, so a refused
+        // connection costs no handshake.
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+            .acceptor(CappedAcceptor::new(axum_server::accept::DefaultAcceptor::new(), limits));
+        let mut server = axum_server::bind(args.listen).acceptor(acceptor).handle(handle);
         server
             .http_builder()
             .http1()

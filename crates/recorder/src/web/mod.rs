@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod blobs;
 pub mod cameras;
+pub mod connections;
 pub mod documents;
 pub mod enroll;
 pub mod events;

@@ -581,6 +581,20 @@ try {
         await page.emulateMedia({ media: 'screen' });
         await page.getByRole('button', { name: '返回申請' }).click();
       }
+      // One-handed on a phone: the step's button is within reach from the
+      // top of the page, and brings the choices to the thumb.
+      const reach = page.getByRole('button', { name: /前往簽核/ });
+      if (vp.width < 700) {
+        const at = await reach.boundingBox();
+        check(at !== null && at.y + at.height <= vp.height && at.height >= 44, `${vp.name}: the step's button is on the first screen: ${JSON.stringify(at)}`);
+        await reach.click();
+        check(
+          await page.evaluate(() => document.activeElement?.textContent?.trim() === (document.querySelector('.choices button')?.textContent ?? '').trim()),
+          `${vp.name}: going to the step focuses its first choice`,
+        );
+      } else {
+        check(!(await reach.isVisible()), `${vp.name}: a tablet shows the step without a reach button`);
+      }
       if (action === 'approve') {
         await page.getByRole('button', { name: '核准', exact: true }).click();
       } else {

@@ -443,6 +443,7 @@ export const zhTW = {
   'holds.lapsed': "已屆期，未延長保存",
   'alarm.hold_lapsing': "保存即將屆期",
   'home.openHolds': "查看保存",
+  'case.goToStep': "前往簽核",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -887,6 +888,7 @@ export const en: Record<MessageKey, string> = {
   'holds.lapsed': "Lapsed without a renewal",
   'alarm.hold_lapsing': "A hold lapses soon",
   'home.openHolds': "Open the holds",
+  'case.goToStep': "Go to your step",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

@@ -211,6 +211,20 @@ impl Site {
         }
     }
 
+    /// Stops the recording process a killed `serve` leaves recording, and
+    /// waits for it (and so its ffmpeg children) to end.
+    fn stop_recording(&self) {
+        let Ok(pid) = std::fs::read_to_string(self.data.join("ingest.pid")) else {
+            return;
+        };
+        let pid = pid.trim().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Path::new(&format!("/proc/{pid}")).exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// An enrollment text for `person` whose certificate fingerprint is
     /// not this recorder's: what a device would get from an impostor.
     pub fn enrollment_text_with_wrong_fingerprint(&self, person: &str) -> String {
@@ -244,5 +258,6 @@ impl Site {
 impl Drop for Site {
     fn drop(&mut self) {
         self.stop();
+        self.stop_recording();
     }
 }

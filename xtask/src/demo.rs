@@ -116,7 +116,8 @@ pub fn demo() -> Result {
     let _ = std::fs::remove_dir_all(&app_home);
     let shown = show_app(&root, &app, &text, &app_home);
     let _ = run(&root, recorder, &["footage", "list", "--data", data_s]);
-    let _ = serve.kill();
+    // SIGTERM: a clean stop, which stops the recording process too.
+    let _ = Command::new("kill").arg(serve.id().to_string()).status();
     let _ = serve.wait();
     let _ = camera.kill();
     let _ = camera.wait();

@@ -55,7 +55,7 @@ pub fn fuzz() -> Result {
         ],
     )?;
     let mut serve = Command::new(recorder)
-        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:0"])
+        .args(["serve", "--data", data_s, "--listen", "127.0.0.1:0", "--no-recording"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start the recorder: {e}"))?;

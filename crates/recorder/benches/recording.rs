@@ -133,6 +133,7 @@ fn measure(url: &str, cameras: usize) -> Measured {
     let after = Sample::take(pid, &data);
     let _ = recorder.kill();
     let _ = recorder.wait();
+    custos_recorder::cmds::ingest::stop_and_wait(&data, Duration::from_secs(10));
 
     let wall = after.at.duration_since(before.at).as_secs_f64();
     let ticks = ticks_per_second();
@@ -173,17 +174,31 @@ impl Sample {
     fn take(pid: u32, data: &Path) -> Sample {
         let at = Instant::now();
         let fields = stat(pid).expect("the recorder is running");
-        let mut children = HashMap::new();
+        // Every process under the recorder: the recording process `serve`
+        // starts, and its ffmpeg children.
+        let mut all: HashMap<u32, (u32, u64)> = HashMap::new();
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            let Some(process) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
                 continue;
             };
-            if let Some(f) = stat(child)
-                && f.parent == pid
-            {
-                children.insert(child, f.utime + f.stime);
+            if let Some(f) = stat(process) {
+                all.insert(process, (f.parent, f.utime + f.stime));
             }
         }
+        let under = |mut p: u32| {
+            while let Some((parent, _)) = all.get(&p) {
+                if *parent == pid {
+                    return true;
+                }
+                p = *parent;
+            }
+            false
+        };
+        let children: HashMap<u32, u64> = all
+            .iter()
+            .filter(|(p, _)| under(**p))
+            .map(|(p, (_, time))| (*p, *time))
+            .collect();
         Sample {
             at,
             own: fields.utime + fields.stime,

@@ -22,8 +22,11 @@ struct Cli {
 enum Command {
     /// Makes a new data directory: database, site key, TLS certificate, site register.
     Init(cmds::init::InitArgs),
-    /// Serves the HTTPS API.
+    /// Serves the HTTPS API (and starts `ingest`, which records the cameras).
     Serve(cmds::serve::ServeArgs),
+    /// Records the cameras: started and watched by `serve`, so that a crash
+    /// of the API stops no camera.
+    Ingest(cmds::ingest::IngestArgs),
     /// The people of the site and their roles.
     #[command(subcommand)]
     Person(cmds::person::PersonCommand),
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => cmds::init::run(args, clock),
         Command::Serve(args) => cmds::serve::run(args, clock, simulated),
+        Command::Ingest(args) => cmds::ingest::run(args, clock),
         Command::Person(cmd) => cmds::person::run(cmd, clock),
         Command::Camera(cmd) => cmds::camera::run(cmd, clock),
         Command::Footage(cmd) => cmds::footage::run(cmd),

@@ -1,6 +1,7 @@
 //! Recording from a real RTSP test camera (GStreamer) through real ffmpeg:
 //! segments are written and indexed continuously, and recording resumes
-//! when ffmpeg is killed or the camera goes away and comes back.
+//! when ffmpeg is killed or the camera goes away and comes back; a crash of
+//! the HTTP side stops no camera.
 
 mod common;
 
@@ -91,8 +92,30 @@ fn segments_are_recorded_indexed_and_recording_resumes_after_a_kill() {
     wait_for_segments(&r, during + 2, 60);
 }
 
+/// Whether an ffmpeg records `url`.
+fn ffmpeg_running(url: &str) -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", &format!("ffmpeg.*{url}")])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// The recording process's pid, from the data directory.
+fn ingest_pid(r: &Recorder) -> String {
+    std::fs::read_to_string(r.data().join("ingest.pid"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// A crash of the HTTP side (`serve` killed with SIGKILL) stops no camera:
+/// the recording process goes on recording and indexing, the `serve`
+/// started again leaves it be, and the footage has no gap beyond a
+/// segment's length across the crash.
 #[test]
-fn a_killed_recorder_takes_ffmpeg_with_it_and_loses_no_recorded_picture() {
+fn a_crash_of_the_http_side_stops_no_camera_and_leaves_no_gap() {
     let camera = TestCamera::start(&[("cam-01", "moving")], false);
     let url = camera.urls[0].clone();
     let mut r = Recorder::start_with(
@@ -102,28 +125,69 @@ fn a_killed_recorder_takes_ffmpeg_with_it_and_loses_no_recorded_picture() {
         &["--segment-seconds", "2"],
     );
     wait_for_segments(&r, 2, 30);
-    let ffmpeg_running = || {
-        std::process::Command::new("pgrep")
-            .args(["-f", &format!("ffmpeg.*{url}")])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    };
-    assert!(ffmpeg_running());
-
-    // A crash mid-segment: ffmpeg must not go on writing with no one indexing.
+    let recording = ingest_pid(&r);
+    let crashed_at = custos_clock::Clock::now(&custos_clock::SystemClock).0;
     r.kill_serving();
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while ffmpeg_running() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "ffmpeg outlived the killed recorder"
-        );
+    // Six seconds with no API at all: three segments.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(ffmpeg_running(&url), "recording goes on without the API");
+    let during = segments(&r);
+    assert!(
+        during
+            .iter()
+            .any(|row| row["real_start_ms"].as_i64().unwrap() > crashed_at + 2_000),
+        "footage recorded after the crash is indexed"
+    );
+    r.serve_again(&["--segment-seconds", "2"]);
+    let after = wait_for_segments(&r, during.len() + 2, 30);
+    assert_eq!(
+        ingest_pid(&r),
+        recording,
+        "the same recording process, not a second one"
+    );
+    assert_eq!(
+        std::process::Command::new("pgrep")
+            .args(["-fc", &format!("ffmpeg.*{url}")])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap(),
+        "1",
+        "one ffmpeg per camera"
+    );
+    for pair in after.windows(2) {
+        let gap = pair[1]["real_start_ms"].as_i64().unwrap() - pair[0]["real_end_ms"].as_i64().unwrap();
+        assert!(gap.abs() <= 1_000, "gap of {gap} ms between segments across the crash");
+    }
+    drop(camera);
+}
+
+/// The recording process killed: its ffmpeg ends with it (no footage
+/// written that nobody indexes), `serve` starts a new one within seconds,
+/// and every file the killed one closed is in the index.
+#[test]
+fn a_killed_recording_process_takes_ffmpeg_with_it_and_is_started_again() {
+    let camera = TestCamera::start(&[("cam-01", "moving")], false);
+    let url = camera.urls[0].clone();
+    let r = Recorder::start_with(
+        "kaohsiung-kindergarten",
+        &[],
+        &[("cam-01", &url, false)],
+        &["--segment-seconds", "2"],
+    );
+    wait_for_segments(&r, 2, 30);
+    let first = ingest_pid(&r);
+    assert!(ffmpeg_running(&url));
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ffmpeg_running(&url) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Fragmented MP4: every file closed before the crash plays whole; only
-    // the one open at the crash (under one segment) may hold less.
+    // Fragmented MP4: every file closed before the kill plays whole; only
+    // the one open at the kill (under one segment) may hold less.
     let dir = r.data().join("footage/cam-01");
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
@@ -135,18 +199,16 @@ fn a_killed_recorder_takes_ffmpeg_with_it_and_loses_no_recorded_picture() {
             .unwrap();
         String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap_or(0.0)
     };
-    let (_open_at_crash, closed) = files.split_last().unwrap();
+    let (_open_at_kill, closed) = files.split_last().unwrap();
     assert!(!closed.is_empty());
     for file in closed {
         let d = duration(file);
-        assert!(d > 1.0, "{} plays {d} s after the crash", file.display());
+        assert!(d > 1.0, "{} plays {d} s after the kill", file.display());
     }
-
-    // Started again on the same data: recording goes on, and every closed
-    // file of the crashed run is in the index.
+    // `serve` notices within its two-second watch and starts another.
     let before = segments(&r).len();
-    r.serve_again(&["--segment-seconds", "2"]);
     let after = wait_for_segments(&r, before + 3, 30);
+    assert_ne!(ingest_pid(&r), first, "a new recording process");
     for file in closed {
         let name = file.file_name().unwrap().to_str().unwrap();
         let indexed = after

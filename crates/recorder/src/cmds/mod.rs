@@ -6,6 +6,7 @@ pub mod camera;
 pub mod enroll;
 pub mod footage;
 pub mod hold;
+pub mod ingest;
 pub mod init;
 pub mod person;
 pub mod profile;

@@ -14,7 +14,7 @@ use super::open_data_dir;
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::server_config;
 use crate::footage::disk::DiskSpace;
-use crate::footage::{health, ingest, reconcile, retention};
+use crate::footage::{health, reconcile, retention};
 use crate::registers::Registers;
 use crate::web::{AppState, router};
 use custos_clock::{Clock, SimulatedClock, Timer};
@@ -98,7 +98,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         if args.no_recording {
             tracing::warn!("--no-recording: the cameras are not recorded by this process");
         } else {
-            ingest::spawn_manager(registers.clone(), data.clone(), segment_seconds);
+            super::ingest::supervise(data.clone(), segment_seconds);
             let every = (i64::from(segment_seconds) * 1000).min(crate::footage::picture::PICTURE_CHECK_EVERY_MS);
             health::spawn_monitor(
                 registers.clone(),
@@ -120,9 +120,14 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         spawn_checkpointer(registers, checkpoint_timer);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
+        let (recording, stop_data) = (!args.no_recording, data.clone());
         tokio::spawn(async move {
             wait_for_signal().await;
             tracing::info!("shutting down");
+            // A clean stop stops the recording too; a crash does not.
+            if recording {
+                super::ingest::stop(&stop_data);
+            }
             shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
         });
         let announce = handle.clone();
@@ -234,7 +239,7 @@ fn spawn_checkpointer(registers: Registers, mut timer: Timer) {
     });
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

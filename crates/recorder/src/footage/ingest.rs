@@ -63,12 +63,13 @@ pub fn ffmpeg_args(url: &str, out_dir: &Path, segment_seconds: u32) -> Vec<Strin
     .collect()
 }
 
-/// Makes ffmpeg stop when the recorder dies, however it dies: a recorder
-/// killed by the OOM killer or a power button must not leave an ffmpeg
-/// writing footage that nobody indexes, and that the next recorder's ffmpeg
-/// would write over. SIGTERM lets ffmpeg close the segment it is writing.
+/// Makes ffmpeg stop when the recording process (`custos-recorder ingest`)
+/// dies, however it dies: one killed by the OOM killer or a power button
+/// must not leave an ffmpeg writing footage that nobody indexes, and that
+/// the next one's ffmpeg would write over. SIGTERM lets ffmpeg close the
+/// segment it is writing. (`serve` may die without stopping either.)
 #[cfg(target_os = "linux")]
-fn ends_with_the_recorder(command: &mut Command) {
+fn ends_with_the_recording_process(command: &mut Command) {
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
     unsafe {
         command.pre_exec(|| {
@@ -81,7 +82,7 @@ fn ends_with_the_recorder(command: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn ends_with_the_recorder(_command: &mut Command) {}
+fn ends_with_the_recording_process(_command: &mut Command) {}
 
 /// `text` with the credentials of every address in it (`scheme://user:pass@`)
 /// replaced by `***`: a camera's password never reaches a log.
@@ -122,7 +123,7 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        ends_with_the_recorder(&mut command);
+        ends_with_the_recording_process(&mut command);
         let child = command.spawn();
         match child {
             Ok(mut child) => {

@@ -128,6 +128,8 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The recording process outlives a killed `serve` by design.
+        custos_recorder::cmds::ingest::stop_and_wait(&self.data(), std::time::Duration::from_secs(10));
     }
 }
 

@@ -49,6 +49,21 @@ impl Timestamp {
     pub fn is_whole_minute(self) -> bool {
         self.0.rem_euclid(MINUTE_MS) == 0
     }
+    /// This instant as [`Timestamp::parse_taipei_minute`] reads it:
+    /// `YYYY-MM-DD HH:MM`, Taipei time (seconds dropped).
+    pub fn taipei_minute(self) -> String {
+        let d = self.taipei_date();
+        let minutes = (self.0 - self.taipei_day_start().0).div_euclid(60_000);
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            d.year,
+            d.month,
+            d.day,
+            minutes / 60,
+            minutes % 60
+        )
+    }
+
     /// A Taipei wall-clock time to the minute, `YYYY-MM-DD HH:MM` (or with a
     /// `T`), as people read it off a form or a camera's overlay.
     pub fn parse_taipei_minute(text: &str) -> Result<Timestamp, CoreError> {
@@ -206,6 +221,8 @@ mod tests {
 
     #[test]
     fn taipei_minutes_parse_and_reject_nonsense() {
+        let t = Timestamp::parse_taipei_minute("2026-11-24 09:05").unwrap();
+        assert_eq!(t.taipei_minute(), "2026-11-24 09:05");
         // 2024-09-27 11:05 in Taipei is 03:05 UTC.
         assert_eq!(
             Timestamp::parse_taipei_minute("2024-09-27 11:05").unwrap(),

@@ -162,3 +162,46 @@ async fn holds_lapse_at_their_deadlines_and_only_the_heads_renewal_with_a_legal_
         "{records:?}"
     );
 }
+
+/// 001 §6(3): a case for a window whose footage is no longer kept on any
+/// of its cameras is refused, saying what is kept; one for footage still
+/// kept is taken (and held).
+#[tokio::test]
+async fn filing_refuses_a_window_whose_footage_is_gone_and_says_what_is_kept() {
+    let people: &[(&str, &[&str])] = &[("林專責", &["manager"])];
+    let mut r = Recorder::start_simulated("dahu-office", people, CAMERAS, &["--no-recording"], TUESDAY_10AM);
+    let kept = (TUESDAY_10AM.0 - 10 * DAY_MS) / MINUTE_MS * MINUTE_MS;
+    r.kill_serving();
+    put_footage(&r.data(), &[("cam-01", kept)]);
+    r.serve_again(&["--no-recording"]);
+    r.advance(0).await;
+    let manager = sign_in(&r, "林專責", 1).await;
+    let (_, site) = site_of(&r, &manager).await;
+    let case_for = |start: i64, n: u128| {
+        let (mut case, _) = filed(&site, ApplicantKind::Citizen, "林專責", r.now(), false);
+        case.id = EntryId::from_parts(r.now().0 as u64, n);
+        case.window = MinuteWindow::new(Timestamp(start), Timestamp(start + MINUTE_MS)).unwrap();
+        case
+    };
+    let push_case = |case: custos_core::application::ApplicationCase| {
+        let key = DocKey::ApplicationCase(case.id.clone());
+        let mut doc = docs::open(&key, None, &manager.device.id).unwrap();
+        docs::put_entry(&mut doc, docs::CASE, docs::CURRENT, &case).unwrap();
+        docs::commit(&mut doc, "filed", r.now().0);
+        let changes = new_changes(&mut doc, &[]);
+        let (r, manager) = (&r, &manager);
+        async move { push(r, manager, &key.to_string(), &changes).await }
+    };
+    let gone = case_for(kept - 10 * DAY_MS, 1);
+    let res = push_case(gone).await;
+    assert_eq!(res.status(), 422);
+    let refusal: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(refusal["refusal"]["rule"], "no_footage", "{refusal}");
+    let message = refusal["refusal"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("cam-01 from") && message.contains(&Timestamp(kept).taipei_minute()),
+        "{message}"
+    );
+    let res = push_case(case_for(kept, 2)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}

@@ -76,7 +76,7 @@ pub fn run(args: IngestArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
         ingest::spawn_manager(registers, args.data.clone(), args.segment_seconds);
-        super::serve::wait_for_signal().await;
+        super::wait_for_signal().await;
         tracing::info!("recording stops");
     });
     // Dropping the runtime drops the camera tasks, and with them ffmpeg.

@@ -25,3 +25,19 @@ use custos_clock::Clock;
 pub fn open_data_dir(data: &Path, clock: &Arc<dyn Clock>) -> Result<Registers> {
     Registers::open(data, clock.clone())
 }
+
+/// Returns on SIGTERM or Ctrl-C: how `serve` and `ingest` are stopped cleanly.
+pub async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -122,7 +122,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         let shutdown = handle.clone();
         let (recording, stop_data) = (!args.no_recording, data.clone());
         tokio::spawn(async move {
-            wait_for_signal().await;
+            super::wait_for_signal().await;
             tracing::info!("shutting down");
             // A clean stop stops the recording too; a crash does not.
             if recording {
@@ -237,19 +237,4 @@ fn spawn_checkpointer(registers: Registers, mut timer: Timer) {
             }
         }
     });
-}
-
-pub(crate) async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

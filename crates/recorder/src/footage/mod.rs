@@ -7,6 +7,7 @@
 
 pub mod disk;
 pub mod frames;
+pub mod gone;
 pub mod health;
 pub mod ingest;
 pub mod paths;

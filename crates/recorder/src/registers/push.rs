@@ -8,7 +8,8 @@ use automerge::Change;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use custos_core::access::{Refusal, UploadContext, check_upload};
-use custos_core::documents::DocKey;
+use custos_core::application::{ApplicationCase, read_case};
+use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::heads_to_hex;
 use serde_json::json;
 
@@ -19,6 +20,7 @@ use super::sign_in::SignedIn;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use crate::db::documents::COMPACT_AFTER_CHUNKS;
+use crate::footage::gone::footage_gone;
 
 /// Most changes one push may carry.
 pub const MAX_PUSH_CHANGES: usize = 5_000;
@@ -73,6 +75,31 @@ impl Registers {
 }
 
 impl Writing<'_> {
+    /// A case filed, or amended to another window or cameras, whose footage
+    /// is gone on every camera (`footage::gone`): refused, saying what is kept.
+    fn footage_left(
+        &self,
+        key: &DocKey,
+        before: Option<&ApplicationCase>,
+        after: &automerge::Automerge,
+    ) -> Result<Option<Refusal>> {
+        let DocKey::ApplicationCase(_) = key else {
+            return Ok(None);
+        };
+        let Some((case, _)) = read_case(after)? else {
+            return Ok(None);
+        };
+        if before.is_some_and(|b| b.window == case.window && b.cameras == case.cameras) {
+            return Ok(None);
+        }
+        Ok(footage_gone(&self.store, &case)?.map(|message| Refusal {
+            change: None,
+            rule: "no_footage".into(),
+            message,
+            entry: Some(format!("{}/{}", docs::CASE, docs::CURRENT)),
+        }))
+    }
+
     /// The push pipeline under the register lock: check, store, then the
     /// holds the push calls for.
     pub fn push(&self, who: &SignedIn, key: &DocKey, changes: &[Change]) -> Result<PushOutcome> {
@@ -91,6 +118,11 @@ impl Writing<'_> {
                 .map(|(case, _)| case),
             _ => None,
         };
+        // What the case asked before this push, to tell a new window.
+        let case_before = match key {
+            DocKey::ApplicationCase(_) => read_case(&stored).ok().flatten().map(|(case, _)| case),
+            _ => None,
+        };
         let checked = self.with_site_history(|site| {
             let ctx = UploadContext {
                 site,
@@ -101,6 +133,16 @@ impl Writing<'_> {
             check_upload(key, stored, changes, &who.device_id, &ctx)
         })?;
         let actor = who.person_id.to_string();
+        let checked = checked.and_then(|after| match self.footage_left(key, case_before.as_ref(), &after) {
+            Ok(None) => Ok(after),
+            Ok(Some(refusal)) => Err(refusal),
+            Err(e) => Err(Refusal {
+                change: None,
+                rule: "footage_unknown".into(),
+                message: format!("which footage is kept could not be read: {e}"),
+                entry: None,
+            }),
+        });
         let after = match checked {
             Ok(after) => after,
             Err(refusal) => {

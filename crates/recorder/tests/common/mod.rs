@@ -541,14 +541,5 @@ pub fn put_segments(data: &Path, starts: &[(&str, i64)], seconds: u32) {
 
 /// A Taipei wall-clock minute as the console takes it (`YYYY-MM-DD HH:MM`).
 pub fn taipei_minute(t: custos_core::time::Timestamp) -> String {
-    let date = t.taipei_date();
-    let minutes = (t.0 + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        date.year,
-        date.month,
-        date.day,
-        minutes / 60,
-        minutes % 60
-    )
+    t.taipei_minute()
 }

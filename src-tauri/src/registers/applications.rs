@@ -255,7 +255,8 @@ pub enum DecisionRequest {
 
 /// Signs a decision (approve, reject with reason, vote, withdraw, the
 /// viewing) on the
-/// case as this device has it, having seen every event it holds.
+/// case as this device has it, having seen every event it holds (named by
+/// the newest of them, `workflow::frontier`).
 pub fn decide(
     store: &Mutex<LocalStore>,
     application: &EntryId,
@@ -335,7 +336,7 @@ pub fn decide(
             signer: me.clone(),
             signed_at: now,
         };
-        let seen = events.values().map(|e| e.id.clone());
+        let seen = custos_core::workflow::frontier(events.values());
         let event = DecisionEvent::sign(draft, &case, site_heads, seen, device);
         Ok::<_, RegisterError>(docs::put_entry(doc, docs::EVENTS, event.id.as_str(), &event)?)
     })?;

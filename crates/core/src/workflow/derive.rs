@@ -7,7 +7,7 @@ use super::status::{Derivation, IgnoreReason, Ignored, Status, StepProgress};
 use super::steps::{CausalPast, committee_progress};
 use crate::application::{ApplicationCase, Decision, DecisionEvent};
 use crate::history::SiteHistory;
-use crate::ids::EntryId;
+use crate::ids::{EntryId, PersonId};
 use crate::policy::{ApprovalStep, PolicyProfile, SignerUnit};
 
 /// Derives the status of `case` from its events (keyed as stored), in the
@@ -78,7 +78,17 @@ impl<'a> Deriving<'a> {
                 }
             }
         }
-        let past = CausalPast::new(&valid);
+        // The past runs through every event stored under its own id, valid
+        // or not: naming an id proves it existed, so a chain of pasts stays
+        // whole where one link is ignored (a reply by a role that may not
+        // sign still carries what its signer had seen). Only valid events
+        // are ever counted from it.
+        let linked: BTreeMap<EntryId, &DecisionEvent> = events
+            .iter()
+            .filter(|(key, e)| key.as_str() == e.id.as_str())
+            .map(|(_, e)| (e.id.clone(), e))
+            .collect();
+        let past = CausalPast::new(&linked);
         Deriving {
             chain,
             applicant_unit: case.unit.trim(),
@@ -97,12 +107,15 @@ impl<'a> Deriving<'a> {
     /// the chain's order: an approval counts for a signed step when its
     /// role and unit fit and its signer signed no earlier step.
     fn steps(&self, ids: &BTreeSet<EntryId>) -> Vec<StepProgress> {
-        self.steps_with_units(ids).0
+        self.steps_with_units(ids.iter()).0
     }
 
     /// [`Self::steps`], with the unit of each step's first signer.
-    fn steps_with_units(&self, ids: &BTreeSet<EntryId>) -> (Vec<StepProgress>, Vec<Option<&str>>) {
-        let events: Vec<&DecisionEvent> = ids.iter().filter_map(|id| self.valid.get(id).copied()).collect();
+    fn steps_with_units<'e>(
+        &self,
+        ids: impl IntoIterator<Item = &'e EntryId>,
+    ) -> (Vec<StepProgress>, Vec<Option<&str>>) {
+        let events: Vec<&DecisionEvent> = ids.into_iter().filter_map(|id| self.valid.get(id).copied()).collect();
         let mut done: Vec<StepProgress> = Vec::new();
         // The unit of each step's first signer, for a step that names it.
         let mut step_units: Vec<Option<&str>> = Vec::new();
@@ -182,7 +195,7 @@ impl<'a> Deriving<'a> {
                     finals.insert(id.clone());
                 }
                 Decision::Approve if self.chain.get(last).is_some_and(|s| s.roles().contains(&e.role)) => {
-                    let (earlier, units) = self.steps_with_units(self.past.of(id));
+                    let (earlier, units) = self.steps_with_units(self.past.of(id).iter());
                     let missing: Vec<usize> = earlier
                         .iter()
                         .enumerate()
@@ -326,7 +339,7 @@ impl<'a> Deriving<'a> {
             .valid
             .iter()
             .filter(|(id, e)| {
-                matches!(e.decision, Decision::Reply { .. }) && !counted.iter().any(|f| self.past.of(id).contains(*f))
+                matches!(e.decision, Decision::Reply { .. }) && !counted.iter().any(|f| self.past.of(id).contains(f))
             })
             .map(|(id, _)| id.clone())
             .collect();
@@ -339,27 +352,29 @@ impl<'a> Deriving<'a> {
     /// of theirs settles it): both are reported.
     fn conflicting_votes(&mut self) {
         let is_vote = |e: &DecisionEvent| matches!(e.decision, Decision::Vote { .. });
-        let mut conflicting = Vec::new();
-        for (id, v) in &self.valid {
-            if !is_vote(v) || self.ignored.contains_key(id) {
-                continue;
-            }
-            let rival = self.valid.iter().any(|(other, w)| {
-                other != id
-                    && w.signer == v.signer
-                    && is_vote(w)
-                    && !self.ignored.contains_key(other)
-                    && !self.past.of(id).contains(other)
-                    && !self.past.of(other).contains(id)
-            });
-            let superseded = self
-                .valid
-                .iter()
-                .any(|(other, w)| w.signer == v.signer && is_vote(w) && self.past.of(other).contains(id));
-            if rival && !superseded {
-                conflicting.push(id.clone());
+        // Per member: all their votes (any of which may settle one), and
+        // those not set aside (which may conflict).
+        let mut members: BTreeMap<&PersonId, (Vec<&EntryId>, Vec<&EntryId>)> = BTreeMap::new();
+        for (id, v) in self.valid.iter().filter(|(_, v)| is_vote(v)) {
+            let (all, standing) = members.entry(&v.signer).or_default();
+            all.push(id);
+            if !self.ignored.contains_key(id) {
+                standing.push(id);
             }
         }
+        let mut conflicting = Vec::new();
+        for (all, standing) in members.values() {
+            let settled = self.past.union_of_pasts(all.iter().copied());
+            let standing_set = self.past.set_of(standing.iter().copied());
+            for id in standing {
+                // Not seen by a later vote of theirs, and one of their other
+                // standing votes is not in its past: neither saw the other.
+                if !settled.contains(id) && standing_set.count_in(self.past.of(id)) + 1 < standing.len() {
+                    conflicting.push((*id).clone());
+                }
+            }
+        }
+        conflicting.sort();
         for id in conflicting {
             self.ignored.insert(id, IgnoreReason::ConflictingVotes);
         }

@@ -31,4 +31,5 @@ pub const MAX_EVENTS_PER_CASE: usize = 500;
 /// the case holds).
 pub const MAX_SEEN: usize = MAX_EVENTS_PER_CASE;
 pub use status::{Derivation, IgnoreReason, Ignored, Status, StepProgress};
+pub use steps::frontier;
 pub use turn::Turn;

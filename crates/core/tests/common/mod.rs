@@ -234,7 +234,8 @@ impl Fixture {
             draft,
             case,
             site_heads,
-            seen.values().map(|e| e.id.clone()),
+            // As the app signs: the newest it has; their pasts bring the rest.
+            custos_core::workflow::frontier(seen.values()),
             &member.key,
         )
     }

@@ -1,4 +1,6 @@
-//! `cargo xtask fuzz`: Schemathesis against a real recorder on loopback.
+//! `cargo xtask fuzz [SECONDS]`: Schemathesis against a real recorder on
+//! loopback, then each cargo-fuzz target in `fuzz/` for SECONDS (600 by
+//! default): the sync message, the push body, the photo pipeline.
 
 use std::process::Command;
 
@@ -12,10 +14,63 @@ const PYTHON_PACKAGES: &[(&str, &str)] = &[
     ("openapi_spec_validator", "openapi-spec-validator"),
 ];
 
+/// The cargo-fuzz targets in `fuzz/fuzz_targets`.
+const TARGETS: &[&str] = &["sync_message", "push_body", "photo"];
+
+/// Schemathesis, then every cargo-fuzz target for `seconds`.
+pub fn fuzz(seconds: u64) -> Result {
+    schemathesis()?;
+    targets(seconds)
+}
+
+/// Each cargo-fuzz target for `seconds`, on the stable toolchain: with
+/// `--sanitizer none` cargo-fuzz passes rustc only stable flags (the
+/// sanitizer-coverage pass and its LLVM options); AddressSanitizer would
+/// need `-Zsanitizer`, a nightly flag, and safe Rust needs none: what is
+/// sought is a panic, an abort or an allocation past libFuzzer's 2 GiB
+/// limit. Crashes land in `fuzz/artifacts/<target>/`.
+fn targets(seconds: u64) -> Result {
+    let root = root();
+    let installed = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        run(&root, "cargo", &["install", "cargo-fuzz", "--locked"])?;
+    }
+    let fuzz_dir = root.join("fuzz");
+    let corpus_root = target_dir(&root).join("fuzz/corpus");
+    for target in TARGETS {
+        eprintln!("\n==> cargo fuzz run {target} for {seconds} s");
+        let corpus = corpus_root.join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        let status = Command::new("cargo")
+            .args(["fuzz", "run", "--sanitizer", "none", "--release", target])
+            .arg(&corpus)
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=2048",
+                "-max_len=1048576",
+                "-print_final_stats=1",
+            ])
+            .current_dir(&fuzz_dir)
+            .env("CARGO_TARGET_DIR", target_dir(&root).join("fuzz/build"))
+            .status()
+            .map_err(|e| format!("could not start cargo fuzz: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "cargo fuzz found a crash in {target}: see fuzz/artifacts/{target}/"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Schemathesis against a real recorder on loopback: once without
 /// credentials, once signed in as an enrolled device (the hook in
 /// xtask/fuzz). Fails on any 5xx or any response that breaks the API's schema.
-pub fn fuzz() -> Result {
+fn schemathesis() -> Result {
     let root = root();
     let missing: Vec<&str> = PYTHON_PACKAGES
         .iter()

@@ -96,7 +96,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo::demo(),
         Some("bench") => bench(),
-        Some("fuzz") => fuzz::fuzz(),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
+            None => fuzz::fuzz(600),
+            Some(Ok(seconds)) => fuzz::fuzz(seconds),
+            Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS per cargo-fuzz target, 600 by default]".into()),
+        },
         Some("layout") => check_layout(&root()),
         Some("bindings") => bindings(),
         _ => {
@@ -107,7 +111,7 @@ fn main() -> ExitCode {
             eprintln!("  layout only the layout checks of test: no import loops, no overlong files");
             eprintln!("  bindings  regenerate ui/src/lib/bindings.ts from the app's commands");
             eprintln!(
-                "  fuzz   Schemathesis against a running recorder, without and with a device token (not part of test)"
+                "  fuzz [SECONDS]  Schemathesis against a running recorder, without and with a device token, then each cargo-fuzz target for SECONDS (600) (not part of test)"
             );
             return ExitCode::from(2);
         }

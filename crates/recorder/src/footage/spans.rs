@@ -11,6 +11,9 @@ use crate::base::error::{RecorderError, Result};
 use crate::db::segments::SegmentRow;
 use crate::registers::{Registers, SignedIn};
 
+/// 2200-01-01 UTC: past the last year a register may be kept for.
+const LATEST_MS: i64 = 7_258_118_400_000;
+
 /// Breaks between segments up to this long are the cut from one file to
 /// the next, not a gap in the footage (as camera health counts gaps).
 pub const BREAK_TOLERANCE_MS: i64 = 5_000;
@@ -30,6 +33,13 @@ pub fn footage_spans(registers: &Registers, who: &SignedIn, query: &SpansQuery) 
         from_ms: query.from_ms,
         to_ms: query.to_ms,
     };
+    // Times of footage this system can hold: from 1970 to the registers' last year.
+    let plausible = 0..=LATEST_MS;
+    if !plausible.contains(&window.from_ms) || !plausible.contains(&window.to_ms) {
+        return Err(RecorderError::BadRequest(
+            "the window's times are not times of footage (milliseconds since 1970)".into(),
+        ));
+    }
     if window.to_ms <= window.from_ms {
         return Err(RecorderError::BadRequest("the window must end after it starts".into()));
     }

@@ -205,3 +205,129 @@ async fn filing_refuses_a_window_whose_footage_is_gone_and_says_what_is_kept() {
     let res = push_case(case_for(kept, 2)).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
+
+/// 001 §6(4): viewed footage kept on record is held until the profile's
+/// review (180 days); past it, unrenewed, it goes at the ceiling with its
+/// destruction record, the head told a week before.
+#[tokio::test]
+async fn a_viewed_on_record_hold_past_its_review_lets_the_footage_go_at_the_ceiling() {
+    let people: &[(&str, &[&str])] = &[
+        ("林專責", &["manager"]),
+        ("張主任", &["supervisor"]),
+        ("陳老師", &["committee_staff"]),
+        ("吳家長", &["committee_parent"]),
+        ("陳園長", &["head"]),
+    ];
+    let mut r = Recorder::start_simulated(
+        "kaohsiung-kindergarten",
+        people,
+        CAMERAS,
+        &["--no-recording"],
+        TUESDAY_10AM,
+    );
+    let viewed = (TUESDAY_10AM.0 - 340 * DAY_MS) / MINUTE_MS * MINUTE_MS;
+    r.kill_serving();
+    put_footage(&r.data(), &[("cam-01", viewed)]);
+    r.serve_again(&["--no-recording"]);
+    r.advance(0).await;
+    let mut manager = sign_in(&r, "林專責", 1).await;
+    let supervisor = sign_in(&r, "張主任", 2).await;
+    let staff = sign_in(&r, "陳老師", 3).await;
+    let parent = sign_in(&r, "吳家長", 4).await;
+    let mut head = sign_in(&r, "陳園長", 5).await;
+    let (_, site) = site_of(&r, &manager).await;
+    let (mut case, personal) = filed(&site, ApplicantKind::GuardianOrStudent, "林專責", r.now(), false);
+    case.window = MinuteWindow::new(Timestamp(viewed), Timestamp(viewed + MINUTE_MS)).unwrap();
+    file(&r, &manager, &case, &personal, r.now()).await;
+    let vote = || Decision::Vote {
+        in_favour: true,
+        reason: String::new(),
+    };
+    let now = r.now();
+    decide(
+        &r,
+        &manager,
+        "林專責",
+        Role::Manager,
+        Decision::Approve,
+        &case,
+        Timestamp(now.0 + 1),
+    )
+    .await;
+    decide(
+        &r,
+        &supervisor,
+        "張主任",
+        Role::Supervisor,
+        Decision::Approve,
+        &case,
+        Timestamp(now.0 + 2),
+    )
+    .await;
+    decide(
+        &r,
+        &staff,
+        "陳老師",
+        Role::CommitteeStaff,
+        vote(),
+        &case,
+        Timestamp(now.0 + 3),
+    )
+    .await;
+    decide(
+        &r,
+        &parent,
+        "吳家長",
+        Role::CommitteeParent,
+        vote(),
+        &case,
+        Timestamp(now.0 + 4),
+    )
+    .await;
+    decide(
+        &r,
+        &head,
+        "陳園長",
+        Role::Head,
+        Decision::Approve,
+        &case,
+        Timestamp(now.0 + 5),
+    )
+    .await;
+    let viewing = Decision::Viewing { session: "s1".into() };
+    decide(
+        &r,
+        &manager,
+        "林專責",
+        Role::Manager,
+        viewing,
+        &case,
+        Timestamp(now.0 + 6),
+    )
+    .await;
+    let holds: BTreeMap<String, Hold> = docs::entries(&holds_doc(&r, &head).await, docs::HOLDS).unwrap();
+    assert!(
+        holds
+            .values()
+            .any(|h| h.basis == custos_core::holds::HoldBasis::ViewedOnRecord),
+        "the viewed footage is kept on record: {holds:?}"
+    );
+
+    // Day 179: held past the ceiling, the head told it lapses within a week.
+    advance(&r, 179 * DAY_MS, &mut [&mut manager, &mut head]).await;
+    assert_eq!(minutes_left(&r), [viewed], "kept on record past the ceiling");
+    let doc = holds_doc(&r, &head).await;
+    assert!(
+        alarms(&doc)
+            .unwrap()
+            .values()
+            .any(|n| n.kind == AlarmKind::HoldLapsing && n.ended_at.is_none()),
+        "the head is told before it lapses"
+    );
+    // Day 181: past its review, unrenewed: the footage goes, on record.
+    advance(&r, 2 * DAY_MS, &mut [&mut manager, &mut head]).await;
+    assert_eq!(minutes_left(&r), Vec::<i64>::new(), "past its review, at the ceiling");
+    let records: BTreeMap<String, DestructionRecord> =
+        docs::entries(&holds_doc(&r, &head).await, docs::DESTRUCTIONS).unwrap();
+    assert!(records.values().any(|d| d.start.0 == viewed), "{records:?}");
+}

@@ -188,7 +188,8 @@ pub async fn file(
     doc
 }
 
-/// Signs a final decision on the case as `phone` has it (pulled first) and pushes it.
+/// Signs a decision on the case as `phone` has it (pulled first), having
+/// seen every event it holds as the app names them, and pushes it.
 pub async fn decide(
     r: &Recorder,
     phone: &Phone,
@@ -211,7 +212,9 @@ pub async fn decide(
         signed_at: now,
     };
     let heads = custos_core::history::heads_to_hex(&site_doc.clone().get_heads());
-    let event = DecisionEvent::sign(draft, case, heads, Vec::<EntryId>::new(), &phone.device.key);
+    let held: std::collections::BTreeMap<String, DecisionEvent> = docs::entries(&doc, docs::EVENTS).unwrap_or_default();
+    let seen = custos_core::workflow::frontier(held.values());
+    let event = DecisionEvent::sign(draft, case, heads, seen, &phone.device.key);
     docs::put_entry(&mut doc, docs::EVENTS, event.id.as_str(), &event).unwrap();
     docs::commit(&mut doc, "decided", now.0);
     let res = push(r, phone, &key.to_string(), &new_changes(&mut doc, &before)).await;

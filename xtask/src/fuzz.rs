@@ -44,6 +44,10 @@ fn targets(seconds: u64) -> Result {
         eprintln!("\n==> cargo fuzz run {target} for {seconds} s");
         let corpus = corpus_root.join(target);
         std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        // Real pictures to start from: a whole PNG is hard to reach by mutation.
+        if *target == "photo" {
+            let _ = std::fs::copy(root.join("src-tauri/icons/icon.png"), corpus.join("icon.png"));
+        }
         let status = Command::new("cargo")
             .args(["fuzz", "run", "--sanitizer", "none", "--release", target])
             .arg(&corpus)

@@ -230,8 +230,7 @@ pub fn location_notices(
     if let Some(latest) = latest {
         let due_at = latest.reviewed_at.plus_days(period);
         if now >= due_at {
-            let date = due_at.taipei_date();
-            let date = format!("{:04}-{:02}-{:02}", date.year, date.month, date.day);
+            let date = due_at.taipei_date().to_string();
             due.push(Due {
                 kind: AlarmKind::LocationNoticeUnchecked,
                 subject: Some(date.clone()),

@@ -45,7 +45,7 @@ pub fn hold_notices(in_force: &[(&str, &Hold, Timestamp)], profile: &PolicyProfi
         .iter()
         .filter(|(_, _, lapses)| now < *lapses && now.plus_days(profile.hold_lapse_warning_days) >= *lapses)
         .map(|(id, hold, lapses)| {
-            let date = iso(lapses.taipei_date());
+            let date = lapses.taipei_date().to_string();
             Due {
                 kind: AlarmKind::HoldLapsing,
                 subject: Some(id.to_string()),
@@ -91,11 +91,8 @@ pub fn case_notices(case: &ApplicationCase, status: &Status, profile: &PolicyPro
             kind: AlarmKind::DecisionOverdue,
             subject: None,
             detail: format!(
-                "已逾決定期限（{} 日，{}）/ the {}-day decision deadline passed on {}",
-                profile.decision_deadline_days,
-                iso(date),
-                profile.decision_deadline_days,
-                iso(date)
+                "已逾決定期限（{days} 日，{date}）/ the {days}-day decision deadline passed on {date}",
+                days = profile.decision_deadline_days,
             ),
         });
     }
@@ -141,18 +138,14 @@ pub fn check_notices(
     {
         due.push(Due {
             kind: AlarmKind::CheckOverdue,
-            subject: Some(iso(missed)),
-            detail: format!(
-                "{} 起未做巡檢 / no walk-around check since {}",
-                iso(missed),
-                iso(missed)
-            ),
+            subject: Some(missed.to_string()),
+            detail: format!("{missed} 起未做巡檢 / no walk-around check since {missed}"),
         });
     }
     if profile.inspection.countersign_by.is_some() {
         for (id, check) in &log.checks {
             if !log.sealed.contains(id) && now.0 - check.checked_at.0 >= COUNTERSIGN_WITHIN_MS {
-                let date = iso(check.checked_at.taipei_date());
+                let date = check.checked_at.taipei_date().to_string();
                 due.push(Due {
                     kind: AlarmKind::AwaitingCountersign,
                     subject: Some(id.to_string()),
@@ -173,10 +166,6 @@ fn first_missed_day(hours: &OpeningHours, last: Timestamp, now: Timestamp, perio
         .filter(|d| hours.is_open_on(CivilDate::from_days(*d)))
         .collect();
     (open.len() as i64 >= period).then(|| CivilDate::from_days(open[0]))
-}
-
-fn iso(date: CivilDate) -> String {
-    format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
 }
 
 #[cfg(test)]

@@ -52,16 +52,8 @@ impl Timestamp {
     /// This instant as [`Timestamp::parse_taipei_minute`] reads it:
     /// `YYYY-MM-DD HH:MM`, Taipei time (seconds dropped).
     pub fn taipei_minute(self) -> String {
-        let d = self.taipei_date();
         let minutes = (self.0 - self.taipei_day_start().0).div_euclid(60_000);
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            d.year,
-            d.month,
-            d.day,
-            minutes / 60,
-            minutes % 60
-        )
+        format!("{} {:02}:{:02}", self.taipei_date(), minutes / 60, minutes % 60)
     }
 
     /// A Taipei wall-clock time to the minute, `YYYY-MM-DD HH:MM` (or with a
@@ -142,6 +134,13 @@ pub struct CivilDate {
     pub year: i32,
     pub month: u32,
     pub day: u32,
+}
+
+/// `YYYY-MM-DD`, as the registers and the console write a date.
+impl std::fmt::Display for CivilDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 impl CivilDate {

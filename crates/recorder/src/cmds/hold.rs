@@ -127,7 +127,7 @@ pub fn run(cmd: HoldCommand, clock: Arc<dyn Clock>) -> Result<()> {
             hold.validate(&profile.effective_retention()?)?;
             let id = registers.write_blocking()?.place_hold(&hold, now)?;
             let d = hold.review_at.taipei_date();
-            println!("Hold {id} placed; review it by {}-{:02}-{:02}", d.year, d.month, d.day);
+            println!("Hold {id} placed; review it by {d}");
             Ok(())
         }
         HoldCommand::Release { data, id, head, note } => {
@@ -155,9 +155,8 @@ pub fn run(cmd: HoldCommand, clock: Arc<dyn Clock>) -> Result<()> {
                 for state in holds {
                     let (id, h, active) = (state.id, state.hold, state.in_force);
                     let cams: Vec<&str> = h.cameras.iter().map(|c| c.as_str()).collect();
-                    let until = state.lapses_at.taipei_date();
                     let standing = if active {
-                        format!("in force until {:04}-{:02}-{:02}", until.year, until.month, until.day)
+                        format!("in force until {}", state.lapses_at.taipei_date())
                     } else {
                         "ended".to_string()
                     };

@@ -194,7 +194,19 @@ impl Writing<'_> {
             DocKey::ApplicationCase(id) => self.settle_case_notices(id, now),
             DocKey::Inspections { .. } => {
                 self.settle_check_notices(now)?;
-                self.settle_site_notices(now)
+                // Only a log with reviews of the public notice can change its
+                // notices: most pushes are checks, and the site's come from
+                // several months of logs.
+                let reviewed = self.document(key)?.is_some_and(|doc| {
+                    automerge::ReadDoc::get(&doc, automerge::ROOT, docs::LOCATION_NOTICES)
+                        .ok()
+                        .flatten()
+                        .is_some()
+                });
+                if reviewed {
+                    self.settle_site_notices(now)?;
+                }
+                Ok(())
             }
             DocKey::Holds => self.settle_hold_notices(now),
             _ => Ok(()),

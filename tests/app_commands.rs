@@ -242,7 +242,7 @@ fn the_walk_around_check_goes_through_the_commands_to_a_real_recorder() {
 
 #[test]
 fn an_application_is_filed_decided_and_a_check_countersigned_through_the_commands() {
-    let site = recorder::Site::new();
+    let mut site = recorder::Site::new();
     let (manager, head, inspector) = (app(6), app(7), app(8));
     for (device, person) in [(&manager, "王經理"), (&head, "陳園長"), (&inspector, "黃巡檢")] {
         device
@@ -487,6 +487,9 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
     let view = head.call("holds", json!({})).unwrap();
     assert_eq!(view["ended_by_application"], json!([second_hold]), "{view}");
 
+    // The third application's first minute is recorded: there is something to view.
+    let minute = custos_core::time::Timestamp::parse_taipei_minute("2026-11-20 09:00").unwrap();
+    site.put_footage_minute("cam-01", minute.0);
     // A third application is approved: its window stays held until the
     // escort records the one viewing; then the filing hold ends and, the
     // kindergarten keeping viewed footage on record (001 §6(4)), the
@@ -519,14 +522,27 @@ fn an_application_is_filed_decided_and_a_check_countersigned_through_the_command
         [("application_filed".to_string(), true)],
         "approved, not yet viewed"
     );
-    let viewed = decide_on(
-        &manager,
-        &third,
-        "manager",
-        json!({ "kind": "viewing", "session": "escorted-1" }),
-    )
-    .unwrap();
+    // The escort opens the viewing: the recorder records it. Without the
+    // applicant checked in person, and as a head (not an escort), refused.
+    let open = |role: &str, checked: bool| json!({ "application": third, "role": role, "applicantChecked": checked, "applicantSignature": null });
+    assert_eq!(manager.error_kind("open_viewing", open("manager", false)).0, "invalid");
+    let (kind, message) = head.error_kind("open_viewing", open("head", true));
+    assert!(message.contains("accompany"), "{kind}: {message}");
+    let session = manager.call("open_viewing", open("manager", true)).unwrap();
+    assert_eq!(session["audio_withheld"], true, "{session}");
+    manager.call("sync_now", json!({})).unwrap();
+    let viewed = manager.call("applications", json!({})).unwrap();
+    let viewed = viewed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["case"]["id"] == third)
+        .unwrap();
     assert_eq!(viewed["status"]["state"], "viewed", "{viewed}");
+    let closed = manager
+        .call("close_viewing", json!({ "session": session["session"] }))
+        .unwrap();
+    assert_eq!(closed["ended_by"], "escort");
     manager.call("sync_now", json!({})).unwrap();
     assert_eq!(
         holds_of(&third),

@@ -204,6 +204,35 @@ impl Site {
         self.serving = Some(child);
     }
 
+    /// Lays out a real minute of footage (ffmpeg's test picture) for
+    /// `camera` from `start_ms`, named as the recorder names it, and
+    /// restarts serve, whose start-up reconcile indexes it.
+    pub fn put_footage_minute(&mut self, camera: &str, start_ms: i64) {
+        let dir = custos_recorder::footage::paths::camera_dir(&self.data, camera);
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = custos_recorder::footage::paths::segment_file_name(start_ms);
+        let out = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-nostdin",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+            ])
+            .arg("testsrc=size=320x240:rate=5:duration=60")
+            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
+            .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
+            .arg(dir.join(name))
+            .output()
+            .expect("ffmpeg runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        self.stop();
+        self.start();
+    }
+
     pub fn stop(&mut self) {
         if let Some(mut child) = self.serving.take() {
             child.kill().unwrap();

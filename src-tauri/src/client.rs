@@ -16,8 +16,10 @@ use custos_api::documents::{
 };
 use custos_api::enroll::{EnrollRequest, EnrollResponse};
 use custos_api::footage::{FootageSpans, SpansQuery};
+use custos_api::viewing::{OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
 use custos_core::access::Refusal;
 use custos_core::signing::{DeviceKey, auth_challenge_bytes};
+use custos_core::viewing::ViewingOpening;
 
 use crate::pinning::PinnedCertificate;
 
@@ -228,6 +230,33 @@ impl RecorderClient {
             self.http
                 .get(self.url("/v1/footage/spans"))
                 .query(query)
+                .bearer_auth(&token.token),
+        )
+        .await
+    }
+
+    /// A nonce for the escort's signed opening of a viewing.
+    pub async fn viewing_nonce(&self, token: &Token) -> Result<ViewingNonce> {
+        self.send(self.http.post(self.url("/v1/viewings/nonce")).bearer_auth(&token.token))
+            .await
+    }
+
+    /// Opens (or resumes) the viewing the escort's `opening` asks for.
+    pub async fn open_viewing(&self, token: &Token, opening: ViewingOpening) -> Result<ViewingSession> {
+        self.send(
+            self.http
+                .post(self.url("/v1/viewings"))
+                .json(&OpenViewing { opening })
+                .bearer_auth(&token.token),
+        )
+        .await
+    }
+
+    /// Ends the session; the recorder completes its logbook entry.
+    pub async fn close_viewing(&self, token: &Token, session: &str) -> Result<ViewingClosed> {
+        self.send(
+            self.http
+                .post(self.url(&format!("/v1/viewings/{}/close", urlencode(session))))
                 .bearer_auth(&token.token),
         )
         .await

@@ -36,6 +36,8 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::photos::photo,
             commands::cameras::camera_health,
             commands::cameras::camera_snapshot,
+            commands::viewing::open_viewing,
+            commands::viewing::close_viewing,
             commands::inspections::countersign_check,
             commands::applications::application_form,
             commands::applications::file_application,

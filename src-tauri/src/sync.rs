@@ -209,6 +209,27 @@ impl SyncClient {
         Ok(self.client.blob(&token, sha256).await?)
     }
 
+    /// Opens the viewing of `application`: a nonce from the recorder, the
+    /// opening `sign` makes of it, the session (online only).
+    pub async fn open_viewing(
+        &mut self,
+        sign: impl FnOnce(String) -> custos_core::viewing::ViewingOpening,
+        now_ms: i64,
+    ) -> Result<custos_api::viewing::ViewingSession, SyncError> {
+        let token = self.token(now_ms).await?;
+        let nonce = self.client.viewing_nonce(&token).await?;
+        Ok(self.client.open_viewing(&token, sign(nonce.nonce)).await?)
+    }
+
+    pub async fn close_viewing(
+        &mut self,
+        session: &str,
+        now_ms: i64,
+    ) -> Result<custos_api::viewing::ViewingClosed, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.close_viewing(&token, session).await?)
+    }
+
     /// A camera's current picture (online only, and only for allowed roles).
     pub async fn snapshot(&mut self, camera: &str, now_ms: i64) -> Result<Vec<u8>, SyncError> {
         let token = self.token(now_ms).await?;

@@ -343,9 +343,10 @@ export function applicationFixtures(person, roles, turn) {
     },
     logbook: {
       '01JCUSTOSLOGBOOK000000001': {
-        application: CASE_ID, opened_at: NOW - 86_400_000, closed_at: NOW - 86_000_000, applicant_name: '王小明家長', unit: '大班',
+        application: CASE_ID, session: '01JCUSTOSLOGBOOK000000001', opened_at: NOW - 86_400_000, closed_at: NOW - 86_000_000, applicant_name: '王小明家長', unit: '大班',
         cameras: ['cam-02'], window: kase.window, reason_summary: '幼兒手臂瘀青', escort: PEOPLE.manager, handling: ['view'],
-        frames_served: 37, served_span: kase.window, ended_by: 'escort',
+        served: [{ camera: 'cam-02', spans: [{ from: kase.window.start, to: kase.window.start + 36_999 }], frames: 37 }],
+        ended_by: 'escort', after_viewing: '已留存調閱之影像 (001 §6(4))',
       },
     },
     amend_application: { ...view, provisional: true },

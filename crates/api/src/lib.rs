@@ -15,5 +15,6 @@ pub mod footage;
 pub mod health;
 pub mod me;
 pub mod problem;
+pub mod viewing;
 
 pub use problem::Problem;

@@ -159,9 +159,14 @@ pub enum Decision {
     /// The applicant withdrew; entered by the staff member handling it.
     #[autosurgeon(rename = "withdraw")]
     Withdraw { reason: String },
-    /// The one viewing an application allows (002 §11), signed by the escort.
+    /// The one viewing an application allows (002 §11): recorded by the
+    /// recorder itself, signed with the site key, when it opens the playback
+    /// session the escort's signed `opening` asked for; never by a device.
     #[autosurgeon(rename = "viewing")]
-    Viewing { session: String },
+    Viewing {
+        session: String,
+        opening: crate::viewing::ViewingOpening,
+    },
     /// 函覆: the letter that answered an agency's letter with the decision
     /// (001 §6(1), 004 §8(5)3(2)). Recorded by the staff handling the case
     /// once it is decided; it changes no status and is kept beside the
@@ -246,8 +251,10 @@ impl DecisionEvent {
                 c.str("in_favour", if *in_favour { "yes" } else { "no" })
                     .str("reason", reason);
             }
-            Decision::Viewing { session } => {
-                c.str("session", session);
+            Decision::Viewing { session, opening } => {
+                c.str("session", session)
+                    .field("opening", &opening.signing_bytes())
+                    .str("opening_signature", &opening.signature);
             }
             Decision::SpotCheck { note } => {
                 c.str("note", note);

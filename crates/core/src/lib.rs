@@ -42,6 +42,7 @@ pub mod signing;
 pub mod site;
 pub mod terms;
 pub mod time;
+pub mod viewing;
 pub mod workflow;
 
 pub use error::CoreError;

@@ -90,6 +90,18 @@ pub struct PolicyProfile {
     /// The recorder raises a notice this many days before a hold lapses.
     #[serde(default = "a_week")]
     pub hold_lapse_warning_days: u32,
+    /// Who may accompany an applicant's viewing and open it on their
+    /// tablet (001 §6(2) 陪同; 002 §8: the unit's staff). The seeds name the
+    /// staff handling the system: the manager.
+    #[serde(default = "managers")]
+    pub escort_roles: Vec<Role>,
+    /// A viewing session ends this many minutes after it opened, and after
+    /// this many minutes without a frame asked for. No seed fixes either;
+    /// an hour covers a two-hour window scrubbed, ten minutes a pause.
+    #[serde(default = "an_hour")]
+    pub viewing_session_minutes: u32,
+    #[serde(default = "ten_minutes")]
+    pub viewing_idle_minutes: u32,
     /// Who must be told at once of a major or abnormal case (大湖 §10: 政風室).
     #[serde(default)]
     pub notify_on_major: Option<Role>,
@@ -99,6 +111,18 @@ pub struct PolicyProfile {
     /// many days (every seed: one year).
     #[serde(default = "one_year")]
     pub registers_kept_days: u32,
+}
+
+fn managers() -> Vec<Role> {
+    vec![Role::Manager]
+}
+
+fn an_hour() -> u32 {
+    60
+}
+
+fn ten_minutes() -> u32 {
+    10
 }
 
 fn thirty_days() -> u32 {
@@ -425,7 +449,17 @@ impl PolicyProfile {
         if self.registers_kept_days < 365 {
             return bad("registers must be kept at least one year".into());
         }
+        if self.escort_roles.is_empty() {
+            return bad("someone must be able to accompany a viewing (escort_roles)".into());
+        }
+        if self.viewing_idle_minutes == 0 || self.viewing_idle_minutes > self.viewing_session_minutes {
+            return bad("a viewing's idle limit is between 1 minute and its time limit".into());
+        }
+        if self.viewing_session_minutes > 8 * 60 {
+            return bad("a viewing session lasts at most 8 hours".into());
+        }
         let mut used: Vec<Role> = self.live_view_roles.clone();
+        used.extend(self.escort_roles.iter().copied());
         used.extend(self.inspection.countersign_by);
         used.extend(self.notify_on_major);
         used.extend(self.personal_data_roles.iter().copied());

@@ -149,8 +149,9 @@ fn every_register_type_round_trips() {
     let logbook = DocKey::Logbook { year: 2026 };
     let log = LogbookEntry {
         application: id.clone(),
+        session: "01JSESSION".into(),
         opened_at: NOW,
-        closed_at: NOW.plus_days(0),
+        closed_at: Some(NOW.plus_days(0)),
         applicant_name: "王小明".into(),
         unit: "大班".into(),
         cameras: case.cameras.clone(),
@@ -158,9 +159,12 @@ fn every_register_type_round_trips() {
         reason_summary: "疑似不當對待".into(),
         escort: manager.clone(),
         handling: case.kinds.clone(),
-        frames_served: 12,
-        served_span: Some(case.window),
-        ended_by: SessionEnd::Idle,
+        served: vec![custos_core::logbook::served_camera(
+            case.cameras[0].clone(),
+            [(NOW.0, 12), (NOW.0 + 1_000, 3)],
+        )],
+        ended_by: Some(SessionEnd::Interrupted),
+        after_viewing: Some("no copy kept".into()),
     };
     round_trip(&logbook, docs::LOGBOOK_ENTRIES, &log);
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use automerge::{AutoCommit, Automerge, Change};
 use common::*;
 use custos_core::access::{UploadContext, check_upload, may_read};
-use custos_core::application::{ApplicationCase, Decision, DecisionEvent, PersonalData};
+use custos_core::application::{ApplicationCase, Decision, DecisionDraft, DecisionEvent, PersonalData};
 use custos_core::documents::CURRENT;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::SiteHistory;
@@ -20,6 +20,7 @@ use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::seeds::{KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
 use custos_core::terms::ApplicantKind;
+use custos_core::workflow::{IgnoreReason, Status};
 
 const NOVEMBER: DocKey = DocKey::Inspections { year: 2026, month: 11 };
 
@@ -309,8 +310,9 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
     let entry = LogbookEntry {
         application: case.id.clone(),
+        session: "01JSESSION".into(),
         opened_at: NOW,
-        closed_at: NOW,
+        closed_at: Some(NOW),
         applicant_name: "王小明".into(),
         unit: "民眾".into(),
         cameras: case.cameras.clone(),
@@ -318,9 +320,9 @@ fn an_inspector_never_touches_the_logbook_or_applications() {
         reason_summary: "遺失錢包".into(),
         escort: fx.members["manager"].id.clone(),
         handling: case.kinds.clone(),
-        frames_served: 3,
-        served_span: Some(case.window),
-        ended_by: SessionEnd::Escort,
+        served: Vec::new(),
+        ended_by: Some(SessionEnd::Escort),
+        after_viewing: None,
     };
     let mut tablet = Device::open(&fx, "inspector", &logbook, None);
     tablet.put(docs::LOGBOOK_ENTRIES, fx.id().as_str(), &entry);
@@ -507,6 +509,37 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     let mut phone = Device::open(&fx, "director", &key, Some(&stored));
     phone.put(docs::EVENTS, approval.id.as_str(), &approval);
     let stored = upload(&mut fx, &key, &stored, &phone.changes_since(&stored), "director").unwrap();
+
+    // The manager's tablet records a viewing of its own, with a good
+    // opening: refused, only the recorder records one.
+    let events: BTreeMap<String, DecisionEvent> = docs::entries(&stored, docs::EVENTS).unwrap();
+    let opening = fx.opening("manager", Role::Manager, &case);
+    let own = DecisionEvent::sign(
+        DecisionDraft {
+            id: fx.id(),
+            decision: Decision::Viewing {
+                session: "s1".into(),
+                opening,
+            },
+            role: Role::Manager,
+            signer: fx.members["manager"].id.clone(),
+            signed_at: NOW,
+        },
+        &case,
+        fx.heads(),
+        custos_core::workflow::frontier(events.values()),
+        &fx.members["manager"].key,
+    );
+    let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
+    tablet.put(docs::EVENTS, own.id.as_str(), &own);
+    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
+    assert!(err.starts_with("recorder_only"), "{err}");
+    // And were it stored anyway, it would not count.
+    let mut with_own = events.clone();
+    with_own.insert(own.id.to_string(), own.clone());
+    let d = custos_core::workflow::derive_status(&case, &with_own, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&own.id), Some(&IgnoreReason::NotTheRecorders));
+    assert_eq!(d.status, Status::Approved);
 
     // The decision was made: the case can no longer be amended.
     let mut amended = case.clone();

@@ -87,6 +87,50 @@ fn a_viewing_without_approval_does_not_count() {
 }
 
 #[test]
+fn a_viewing_counts_only_as_the_recorder_recorded_the_escorts_opening() {
+    let mut fx = dahu();
+    let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let mut events = BTreeMap::new();
+    fx.decide(&mut events, "head", Role::Head, Decision::Approve, &case);
+
+    // Recorded by the recorder, but the opening was the inspector's: the
+    // profile lets only the manager accompany a viewing.
+    let by_inspector = fx.decide(&mut events, "inspector", Role::Inspector, viewing("s0"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&by_inspector.id), Some(&IgnoreReason::OpeningMismatch));
+    assert_eq!(d.status, Status::Approved);
+
+    // The recorder's event with the manager's opening for another case: refused.
+    let (other, _) = fx.case(ApplicantKind::Citizen, "manager");
+    let mut forged = fx.sign("manager", Role::Manager, viewing("s1"), &case, &events);
+    if let Decision::Viewing { opening, .. } = &mut forged.decision {
+        *opening = fx.opening("manager", Role::Manager, &other);
+    }
+    forged.signature = recorder_key().sign(&forged.signing_bytes());
+    push(&mut events, forged.clone());
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&forged.id), Some(&IgnoreReason::OpeningMismatch));
+
+    // An opening whose applicant was not checked in person does not count.
+    let mut unchecked = fx.sign("manager", Role::Manager, viewing("s2"), &case, &events);
+    if let Decision::Viewing { opening, .. } = &mut unchecked.decision {
+        opening.applicant_checked = false;
+        opening.signature = fx.members["manager"].key.sign(&opening.signing_bytes());
+    }
+    unchecked.signature = recorder_key().sign(&unchecked.signing_bytes());
+    push(&mut events, unchecked.clone());
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&unchecked.id), Some(&IgnoreReason::OpeningMismatch));
+    assert_eq!(d.status, Status::Approved);
+
+    // The manager's own opening, recorded by the recorder: the one viewing.
+    let good = fx.decide(&mut events, "manager", Role::Manager, viewing("s3"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert!(d.counted.contains(&good.id));
+    assert_eq!(d.status, Status::Viewed);
+}
+
+#[test]
 fn a_rejection_must_state_its_reason() {
     let mut fx = dahu();
     let (case, _) = fx.case(ApplicantKind::Citizen, "manager");

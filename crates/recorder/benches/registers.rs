@@ -306,8 +306,9 @@ async fn run() {
             .unwrap();
         let log = LogbookEntry {
             application: case.id.clone(),
+            session: EntryId::from_parts(filed.0 as u64 + 2, i as u128).to_string(),
             opened_at: filed,
-            closed_at: filed,
+            closed_at: Some(filed),
             applicant_name: case.applicant_name.clone(),
             unit: case.unit.clone(),
             cameras: case.cameras.clone(),
@@ -315,9 +316,12 @@ async fn run() {
             reason_summary: case.reason.clone(),
             escort: manager.clone(),
             handling: vec![AccessKind::View],
-            frames_served: 40,
-            served_span: Some(case.window),
-            ended_by: SessionEnd::Escort,
+            served: vec![custos_core::logbook::served_camera(
+                case.cameras[0].clone(),
+                (0..40).map(|s| (case.window.start.0 + s * 1_000, 1)),
+            )],
+            ended_by: Some(SessionEnd::Escort),
+            after_viewing: None,
         };
         docs::put_entry(
             &mut logbook,

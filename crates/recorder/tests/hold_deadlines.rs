@@ -294,17 +294,8 @@ async fn a_viewed_on_record_hold_past_its_review_lets_the_footage_go_at_the_ceil
         Timestamp(now.0 + 5),
     )
     .await;
-    let viewing = Decision::Viewing { session: "s1".into() };
-    decide(
-        &r,
-        &manager,
-        "林專責",
-        Role::Manager,
-        viewing,
-        &case,
-        Timestamp(now.0 + 6),
-    )
-    .await;
+    let opened = open_viewing(&r, &manager, "林專責", Role::Manager, &case).await;
+    assert_eq!(opened.status(), 200, "{}", opened.text().await.unwrap());
     let holds: BTreeMap<String, Hold> = docs::entries(&holds_doc(&r, &head).await, docs::HOLDS).unwrap();
     assert!(
         holds

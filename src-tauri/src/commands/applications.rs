@@ -11,7 +11,7 @@ fn new_salt() -> String {
     hex::encode(custos_clock::random_bytes::<32>())
 }
 
-fn application_id(text: &str) -> Result<custos_core::ids::EntryId> {
+pub(super) fn application_id(text: &str) -> Result<custos_core::ids::EntryId> {
     text.parse()
         .map_err(|e: custos_core::CoreError| CommandError::new(ErrorKind::Invalid, e))
 }

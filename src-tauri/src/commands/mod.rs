@@ -14,6 +14,7 @@ pub mod logbook;
 pub mod photos;
 pub mod site;
 pub mod sync;
+pub mod viewing;
 
 pub use error::{CommandError, ErrorKind};
 pub use sync::SYNC_EVENT;

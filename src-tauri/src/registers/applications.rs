@@ -236,11 +236,6 @@ pub enum DecisionRequest {
     Withdraw {
         reason: String,
     },
-    /// The escort records the application's one viewing (002 §11), naming
-    /// the recorder's playback session.
-    Viewing {
-        session: String,
-    },
     /// 函覆: the letter that answered an agency with the decision, and its
     /// scan (a photo taken through the photo pipeline), once decided.
     Reply {
@@ -253,9 +248,8 @@ pub enum DecisionRequest {
     },
 }
 
-/// Signs a decision (approve, reject with reason, vote, withdraw, the
-/// viewing) on the
-/// case as this device has it, having seen every event it holds (named by
+/// Signs a decision (approve, reject with reason, vote, withdraw, a reply
+/// letter, a spot check) on the case as this device has it, having seen every event it holds (named by
 /// the newest of them, `workflow::frontier`).
 pub fn decide(
     store: &Mutex<LocalStore>,
@@ -292,12 +286,6 @@ pub fn decide(
         DecisionRequest::Withdraw { reason } => {
             needs_reason(&reason, "a withdrawal")?;
             Decision::Withdraw { reason }
-        }
-        DecisionRequest::Viewing { session } => {
-            if session.trim().is_empty() {
-                return Err(custos_core::CoreError::Policy("a viewing names its playback session".into()).into());
-            }
-            Decision::Viewing { session }
         }
         DecisionRequest::SpotCheck { note } => Decision::SpotCheck {
             note: note.trim().to_string(),

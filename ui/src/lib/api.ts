@@ -24,6 +24,8 @@ export const closeRepair = commands.close_repair;
 export const countersignCheck = commands.countersign_check;
 export const cameraHealth = commands.camera_health;
 export const cameraSnapshot = commands.camera_snapshot;
+export const openViewing = commands.open_viewing;
+export const closeViewing = commands.close_viewing;
 export const applicationForm = commands.application_form;
 export const fileApplication = commands.file_application;
 export const amendApplication = commands.amend_application;
@@ -63,6 +65,8 @@ export const byCommand = {
   countersign_check: countersignCheck,
   camera_health: cameraHealth,
   camera_snapshot: cameraSnapshot,
+  open_viewing: openViewing,
+  close_viewing: closeViewing,
   application_form: applicationForm,
   file_application: fileApplication,
   amend_application: amendApplication,

@@ -55,6 +55,14 @@ export const commands = {
 	 *  roles the profile lets see live pictures).
 	 */
 	camera_snapshot: (camera: string) => __TAURI_INVOKE<string>("camera_snapshot", { camera }),
+	/**
+	 *  Opens the viewing of `application` with this device's escort, who has
+	 *  checked the applicant in person against their ID card; the applicant's
+	 *  drawn signature, if they signed, by its SHA-256 (a photo already stored).
+	 */
+	open_viewing: (application: string, role: Role, applicantChecked: boolean, applicantSignature: string | null) => __TAURI_INVOKE<ViewingSession>("open_viewing", { application, role, applicantChecked, applicantSignature }),
+	/**  Ends the session; the recorder completes its logbook entry. */
+	close_viewing: (session: string) => __TAURI_INVOKE<ViewingClosed>("close_viewing", { session }),
 	/**  核章: the supervisor countersigns a recorded check. */
 	countersign_check: (year: number, month: number, entry: string) => __TAURI_INVOKE<null>("countersign_check", { year, month, entry }),
 	/**
@@ -522,8 +530,12 @@ export type Decision =
 { kind: "vote"; in_favour: boolean; reason: string } | 
 /**  The applicant withdrew; entered by the staff member handling it. */
 { kind: "withdraw"; reason: string } | 
-/**  The one viewing an application allows (002 §11), signed by the escort. */
-{ kind: "viewing"; session: string } | 
+/**
+ *  The one viewing an application allows (002 §11): recorded by the
+ *  recorder itself, signed with the site key, when it opens the playback
+ *  session the escort's signed `opening` asked for; never by a device.
+ */
+{ kind: "viewing"; session: string; opening: ViewingOpening } | 
 /**
  *  函覆: the letter that answered an agency's letter with the decision
  *  (001 §6(1), 004 §8(5)3(2)). Recorded by the staff handling the case
@@ -564,11 +576,6 @@ export type DecisionEvent = {
 
 /**  A decision on an application, as the UI asks for it. */
 export type DecisionRequest = { kind: "approve" } | { kind: "reject"; reason: string } | { kind: "vote"; in_favour: boolean; reason: string } | { kind: "withdraw"; reason: string } | 
-/**
- *  The escort records the application's one viewing (002 §11), naming
- *  the recorder's playback session.
- */
-{ kind: "viewing"; session: string } | 
 /**
  *  函覆: the letter that answered an agency with the decision, and its
  *  scan (a photo taken through the photo pipeline), once decided.
@@ -760,6 +767,16 @@ export type IgnoreReason =
 { reason: "viewing_without_approval" } | 
 /**  One application allows one viewing. */
 { reason: "second_viewing" } | 
+/**
+ *  A viewing not signed with the site key: only the recorder records
+ *  one, when it opens the session.
+ */
+{ reason: "not_the_recorders" } | 
+/**
+ *  A viewing whose escort's opening is not for this application, not
+ *  the escort's, or not one the site's rules allowed when it was opened.
+ */
+{ reason: "opening_mismatch" } | 
 /**  A reply letter (函覆) on a case no agency's letter asked. */
 { reason: "no_letter_to_reply" } | 
 /**
@@ -858,13 +875,18 @@ export type LogSummary = {
 export type LogbookEntry = {
 	/**  The application the viewing was for. */
 	application: EntryId,
-	/**  調閱日期: when the session opened and closed (recorder's clock). */
+	/**  The recorder's playback session this entry records. */
+	session: string,
+	/**
+	 *  調閱日期: when the session opened and closed (recorder's clock);
+	 *  no close yet while it is open.
+	 */
 	opened_at: Timestamp,
-	closed_at: Timestamp,
+	closed_at: Timestamp | null,
 	/**  申請人 and 調閱單位. */
 	applicant_name: string,
 	unit: string,
-	/**  調閱監錄資料時段、地點 / 監視器編號. */
+	/**  調閱監錄資料時段、地點 / 監視器編號: what the approval allowed. */
 	cameras: CameraId[],
 	window: MinuteWindow,
 	/**  調閱原因摘要 / 案由. */
@@ -873,11 +895,15 @@ export type LogbookEntry = {
 	escort: PersonId,
 	/**  資料處理方式: □調閱 □複製. */
 	handling: AccessKind[],
-	/**  Frames actually served, and the span of footage they came from. */
-	frames_served: number,
-	served_span: MinuteWindow | null,
-	/**  How the session ended (escort, idle, limit). */
-	ended_by: SessionEnd,
+	/**  What was actually shown, per camera, to the second. */
+	served: ServedCamera[],
+	/**  How the session ended; none while it is open. */
+	ended_by: SessionEnd | null,
+	/**
+	 *  What became of the frames after the session, as the profile asks
+	 *  (001 §6(4) kept on record; 004 §7(3) no copy kept).
+	 */
+	after_viewing: string | null,
 };
 
 /**
@@ -1131,7 +1157,34 @@ export type SealPurpose =
  */
 "audit_checkpoint";
 
-export type SessionEnd = "escort" | "idle" | "limit";
+/**  The footage of one camera the session served. */
+export type ServedCamera = {
+	camera: CameraId,
+	/**  Merged spans of footage time, whole seconds, ascending and disjoint. */
+	spans: ServedSpan[],
+	/**  Frames sent (a frame shown twice counts twice). */
+	frames: number,
+};
+
+/**  From the start of `from`'s second to the end of `to`'s second. */
+export type ServedSpan = {
+	from: Timestamp,
+	to: Timestamp,
+};
+
+export type SessionEnd = 
+/**  The escort ended it. */
+"escort" | 
+/**  Nothing was asked for within the idle limit. */
+"idle" | 
+/**  The session's time limit passed. */
+"limit" | 
+/**
+ *  The recorder stopped while the session was open (a crash, a power
+ *  cut): the entry lists what had been served, and the application stays
+ *  consumed.
+ */
+"interrupted";
 
 /**  A signature box of the form, in the order the form prints them. */
 export type SignatureBox = {
@@ -1276,6 +1329,66 @@ export type Turn = {
 	role: Role,
 	/**  專案小組: the step is a vote, not a signature. */
 	committee: boolean,
+};
+
+/**  `POST /v1/viewings/{session}/close`: the session ended and its entry completed. */
+export type ViewingClosed = {
+	session: string,
+	/**  Frames served over the session. */
+	frames: number,
+	ended_by: string,
+};
+
+/**  The escort's signed request to open the viewing of one application. */
+export type ViewingOpening = {
+	application: EntryId,
+	/**
+	 *  The case as the escort's screen showed it (`ApplicationCase::content_hash`):
+	 *  an amendment after the opening's screen was drawn voids it.
+	 */
+	case_hash: string,
+	/**  系統操作承辦人: the staff member who accompanies the applicant. */
+	escort: PersonId,
+	/**  The role the escort acts in; the profile names who may escort. */
+	role: Role,
+	/**  The escort's tablet: the session is bound to it. */
+	device: DeviceId,
+	/**  Issued by the recorder for one opening: an opening is never replayed. */
+	nonce: string,
+	/**
+	 *  The escort checked the applicant (閱覽人) in person against their ID
+	 *  card: the name and the last characters of the 身分證號 the screen
+	 *  showed. The case binds the personal data by digest, so the case
+	 *  hash above names exactly what was checked without repeating it.
+	 */
+	applicant_checked: boolean,
+	/**
+	 *  SHA-256 of the applicant's signature drawn on the escort's tablet,
+	 *  when they signed (a blob the personal-data document refers to).
+	 */
+	applicant_signature: string | null,
+	/**  The tablet's clock: shown to people, never used for order. */
+	signed_at: Timestamp,
+	/**  Ed25519 by the escort's device over [`ViewingOpening::signing_bytes`], hex. */
+	signature: string,
+};
+
+/**  An open (or resumed) session: what the escort's screen shows. */
+export type ViewingSession = {
+	session: string,
+	application: string,
+	/**
+	 *  The approved window and, per approved camera, what of it is
+	 *  recorded and what is gone (001 §6(3)).
+	 */
+	window: Span,
+	cameras: CameraFootage[],
+	opened_ms: number,
+	/**  The time limit; the idle limit counts from the last frame asked for. */
+	ends_ms: number,
+	idle_minutes: number,
+	/**  Recorded sound is not played to the applicant (docs/playback.md). */
+	audio_withheld: boolean,
 };
 
 /**  攝影機設置區位 (001 §3): the kind of place a camera watches. */

@@ -444,6 +444,8 @@ export const zhTW = {
   'alarm.hold_lapsing': "保存即將屆期",
   'home.openHolds': "查看保存",
   'case.goToStep': "前往簽核",
+  'ignore.not_the_recorders': "調閱紀錄須由錄影主機於開啟調閱時寫入",
+  'ignore.opening_mismatch': "陪同人員的開啟簽章不符（非本案、非本人或無陪同權限）",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -889,6 +891,8 @@ export const en: Record<MessageKey, string> = {
   'alarm.hold_lapsing': "A hold lapses soon",
   'home.openHolds': "Open the holds",
   'case.goToStep': "Go to your step",
+  'ignore.not_the_recorders': "a viewing is recorded only by the recorder when the session opens",
+  'ignore.opening_mismatch': "the escort's opening does not match (another case, another person, or no right to escort)",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

@@ -20,7 +20,7 @@ pub fn derive_status(
 ) -> Derivation {
     let chain = profile.approval_chain(case.applicant_kind);
     // 1. Each event alone; 2. the causal past of those that pass.
-    let mut d = Deriving::check_each_event(case, events, chain, site);
+    let mut d = Deriving::check_each_event(case, events, (chain, &profile.escort_roles), site);
     // 3. Final approvals with every earlier step met; 4. what came after a final.
     let finals = d.final_decisions();
     d.ignore_after_final(&finals);
@@ -59,7 +59,7 @@ impl<'a> Deriving<'a> {
     fn check_each_event(
         case: &'a ApplicationCase,
         events: &'a BTreeMap<String, DecisionEvent>,
-        chain: &'a [ApprovalStep],
+        (chain, escort_roles): (&'a [ApprovalStep], &[crate::roles::Role]),
         site: &SiteHistory,
     ) -> Deriving<'a> {
         let case_hash = case.content_hash();
@@ -68,7 +68,15 @@ impl<'a> Deriving<'a> {
         let mut valid = BTreeMap::new();
         let mut units = BTreeMap::new();
         for (key, event) in events {
-            match check_event(key, event, case, &case_hash, chain, (site, &current), events) {
+            match check_event(
+                key,
+                event,
+                case,
+                &case_hash,
+                (chain, escort_roles),
+                (site, &current),
+                events,
+            ) {
                 Ok(unit) => {
                     valid.insert(event.id.clone(), event);
                     units.insert(event.id.clone(), unit);

@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 use super::status::IgnoreReason;
 use crate::application::{ApplicationCase, Decision, DecisionEvent};
 use crate::history::SiteHistory;
+use crate::ids::DeviceId;
 use crate::permissions::{self, Access, Register};
 use crate::policy::ApprovalStep;
+use crate::roles::Role;
 use crate::signing::verify;
 use crate::site::SiteRegister;
+use crate::viewing::ViewingOpening;
 
 /// Checks one event on its own: form, signer, role, signature, case version.
 pub(super) fn check_event(
@@ -16,7 +19,7 @@ pub(super) fn check_event(
     e: &DecisionEvent,
     case: &ApplicationCase,
     case_hash: &str,
-    chain: &[ApprovalStep],
+    (chain, escort_roles): (&[ApprovalStep], &[Role]),
     (site, current_site): (&SiteHistory, &SiteRegister),
     all: &BTreeMap<String, DecisionEvent>,
 ) -> Result<Option<String>, IgnoreReason> {
@@ -25,6 +28,9 @@ pub(super) fn check_event(
     }
     if e.application != case.id {
         return Err(IgnoreReason::OtherApplication);
+    }
+    if let Decision::Viewing { session, opening } = &e.decision {
+        return check_viewing(e, session, opening, case_hash, escort_roles, (site, current_site));
     }
     // The signature first, against the device's key (a device id is the
     // hash of its key, so the key is the same in every version of the
@@ -77,9 +83,11 @@ pub(super) fn check_event(
     let role_ok = match &e.decision {
         Decision::Approve | Decision::Reject { .. } => in_sign_step,
         Decision::Vote { .. } => in_committee,
-        Decision::Withdraw { .. } | Decision::Viewing { .. } | Decision::Reply { .. } => {
+        Decision::Withdraw { .. } | Decision::Reply { .. } => {
             permissions::fixed_roles(Register::ApplicationCase, Access::Sign).contains(&e.role)
         }
+        // Judged by `check_viewing`, before the device checks.
+        Decision::Viewing { .. } => false,
         Decision::SpotCheck { .. } => permissions::SPOT_CHECK_ROLES.contains(&e.role),
     };
     if !role_ok {
@@ -91,7 +99,6 @@ pub(super) fn check_event(
             in_favour: false,
             reason,
         } => reason.trim().is_empty(),
-        Decision::Viewing { session } => session.trim().is_empty(),
         _ => false,
     };
     if missing_reason {
@@ -107,4 +114,39 @@ pub(super) fn check_event(
         return Err(IgnoreReason::CaseChanged);
     }
     Ok(person.unit.clone())
+}
+
+/// A viewing is the recorder's record of an opened session: signed with the
+/// site key (the site register names the recorder's public key), naming the
+/// escort's signed opening, which is checked against the site the recorder
+/// saw when it opened the session. A device's key never counts here.
+fn check_viewing(
+    e: &DecisionEvent,
+    session: &str,
+    opening: &ViewingOpening,
+    case_hash: &str,
+    escort_roles: &[Role],
+    (site, current_site): (&SiteHistory, &SiteRegister),
+) -> Result<Option<String>, IgnoreReason> {
+    let recorder_key = current_site.site.recorder_public_key.as_str();
+    let recorder = hex::decode(recorder_key)
+        .map(|k| DeviceId::for_public_key(&k))
+        .map_err(|_| IgnoreReason::NotTheRecorders)?;
+    if e.device != recorder || !verify(recorder_key, &e.signing_bytes(), &e.signature) {
+        return Err(IgnoreReason::NotTheRecorders);
+    }
+    if session.trim().is_empty() {
+        return Err(IgnoreReason::MissingReason);
+    }
+    if opening.application != e.application || opening.escort != e.signer || opening.role != e.role {
+        return Err(IgnoreReason::OpeningMismatch);
+    }
+    let site_then = site.at(&e.site_heads).ok_or(IgnoreReason::SiteStateUnknown)?;
+    opening
+        .check(&site_then, escort_roles)
+        .map_err(|_| IgnoreReason::OpeningMismatch)?;
+    if e.case_hash != case_hash || opening.case_hash != case_hash {
+        return Err(IgnoreReason::CaseChanged);
+    }
+    Ok(site_then.person(&e.signer).and_then(|p| p.unit.clone()))
 }

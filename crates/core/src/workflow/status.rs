@@ -83,6 +83,12 @@ pub enum IgnoreReason {
     ViewingWithoutApproval,
     /// One application allows one viewing.
     SecondViewing,
+    /// A viewing not signed with the site key: only the recorder records
+    /// one, when it opens the session.
+    NotTheRecorders,
+    /// A viewing whose escort's opening is not for this application, not
+    /// the escort's, or not one the site's rules allowed when it was opened.
+    OpeningMismatch,
     /// A reply letter (函覆) on a case no agency's letter asked.
     NoLetterToReply,
     /// A reply letter without its number, with a date that does not parse,

@@ -17,6 +17,7 @@ use custos_core::site::{Camera, CameraFeatures, Device, Person, SiteInfo, Zone};
 use custos_core::terms::ApplicantKind;
 use custos_core::terms::{AccessKind, AttachmentKind, Category};
 use custos_core::time::{MINUTE_MS, MinuteWindow, Timestamp};
+use custos_core::viewing::{OpeningDraft, ViewingOpening};
 
 /// 2026-11-24 10:00 Taipei, on a whole minute.
 pub const NOW: Timestamp = Timestamp(1_795_485_600_000);
@@ -40,7 +41,7 @@ impl Fixture {
         if profile.retention.floor_days.is_none() {
             profile = profile.with_floor(Some(30)).unwrap();
         }
-        let recorder = DeviceKey::from_seed(&[200; 32]);
+        let recorder = recorder_key();
         let mut site = docs::open(&DocKey::Site, None, &recorder.device_id()).unwrap();
         let info = SiteInfo {
             name: "測試機關".into(),
@@ -223,6 +224,18 @@ impl Fixture {
     ) -> DecisionEvent {
         let id = self.id();
         let member = &self.members[who];
+        // A viewing is the recorder's record of the opening `who` signed.
+        let recorder = recorder_key();
+        let (decision, key) = match decision {
+            Decision::Viewing { session, .. } => (
+                Decision::Viewing {
+                    session,
+                    opening: self.opening(who, role, case),
+                },
+                &recorder,
+            ),
+            other => (other, &member.key),
+        };
         let draft = DecisionDraft {
             id,
             decision,
@@ -236,6 +249,24 @@ impl Fixture {
             site_heads,
             // As the app signs: the newest it has; their pasts bring the rest.
             custos_core::workflow::frontier(seen.values()),
+            key,
+        )
+    }
+
+    /// The opening `who`'s tablet signs for a viewing of `case`.
+    pub fn opening(&self, who: &str, role: Role, case: &ApplicationCase) -> ViewingOpening {
+        let member = &self.members[who];
+        ViewingOpening::sign(
+            OpeningDraft {
+                application: case.id.clone(),
+                case_hash: case.content_hash(),
+                escort: member.id.clone(),
+                role,
+                nonce: "nonce-1".into(),
+                applicant_checked: true,
+                applicant_signature: None,
+                signed_at: NOW,
+            },
             &member.key,
         )
     }
@@ -290,8 +321,27 @@ pub fn vote(in_favour: bool) -> Decision {
     }
 }
 
+/// The recorder's site key (its public key is the site register's).
+pub fn recorder_key() -> DeviceKey {
+    DeviceKey::from_seed(&[200; 32])
+}
+
+/// A viewing; [`Fixture::sign`] makes it as the recorder does, from the
+/// signer's opening.
 pub fn viewing(session: &str) -> Decision {
     Decision::Viewing {
         session: session.into(),
+        opening: ViewingOpening {
+            application: EntryId::from_parts(0, 0),
+            case_hash: String::new(),
+            escort: EntryId::from_parts(0, 0).into(),
+            role: Role::Manager,
+            device: recorder_key().device_id(),
+            nonce: String::new(),
+            applicant_checked: false,
+            applicant_signature: None,
+            signed_at: NOW,
+            signature: String::new(),
+        },
     }
 }

@@ -14,7 +14,7 @@ use super::open_data_dir;
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::server_config;
 use crate::footage::disk::DiskSpace;
-use crate::footage::{health, reconcile, retention};
+use crate::footage::{health, reconcile, retention, sessions};
 use crate::registers::Registers;
 use crate::web::{AppState, router};
 use custos_clock::{Clock, SimulatedClock, Timer};
@@ -81,6 +81,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         // advance returns only once the first sweep and checkpoint are done.
         let (retention_timer, checkpoint_timer) = (clock.timer("retention"), clock.timer("checkpoint"));
         let notices_timer = clock.timer("notices");
+        let viewings_timer = clock.timer("viewings");
         crate::registers::watcher::spawn_watcher(registers.store.clone(), changes);
         // Beside the recording, not before it: with a year of footage the
         // comparison reads every camera's index and directory, and the
@@ -117,6 +118,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
             spawn_retention(retention_registers, retention_data, retention_timer);
         });
         spawn_notices(registers.clone(), notices_timer);
+        spawn_viewings(registers.clone(), viewings_timer);
         spawn_checkpointer(registers, checkpoint_timer);
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
@@ -209,6 +211,34 @@ fn spawn_notices(registers: Registers, mut timer: Timer) {
             };
             if let Err(e) = settled {
                 tracing::error!("notices could not be settled: {e}");
+            }
+        }
+    });
+}
+
+/// At start, marks the viewing sessions a stopped recorder left open as
+/// interrupted; then closes those past their limits and keeps open ones'
+/// logbook entries up to date, every ten seconds.
+fn spawn_viewings(registers: Registers, mut timer: Timer) {
+    tokio::spawn(async move {
+        match registers
+            .write()
+            .await
+            .and_then(|w| sessions::mark_interrupted(&w, registers.now()))
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!("{n} viewing session(s) were open when the recorder stopped: marked interrupted"),
+            Err(e) => tracing::error!("open viewing sessions could not be marked interrupted: {e}"),
+        }
+        loop {
+            let next = Timestamp(registers.now().0 + sessions::LOG_EVERY_MS);
+            timer.sleep_until(next).await;
+            let swept = match registers.write().await {
+                Ok(writing) => sessions::sweep(&writing, registers.now()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = swept {
+                tracing::error!("viewing sessions could not be swept: {e}");
             }
         }
     });

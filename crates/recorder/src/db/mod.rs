@@ -1,7 +1,8 @@
 //! The recorder's SQLite database, one file per table family: register
 //! [`documents`] (with their chunks, compaction and the version-checked
 //! [`cache`]), the [`audit`] chain, what signing in needs ([`auth`]),
-//! [`blobs`], the footage index ([`segments`]) and [`settings`]. Schema in
+//! [`blobs`], the footage index ([`segments`]), [`settings`] and the
+//! accompanied [`viewings`]. Schema in
 //! `migrations/recorder/`, applied on every open ([`store`]).
 
 pub mod audit;
@@ -12,5 +13,6 @@ pub mod documents;
 pub mod segments;
 pub mod settings;
 pub mod store;
+pub mod viewings;
 
 pub use store::Store;

@@ -1,7 +1,8 @@
 //! Footage: recording ([`ingest`]), the index against the disk at start
 //! ([`reconcile`]), retention ([`retention`], with the disk and the floor in
 //! [`disk`]), camera health ([`health`], [`picture`]), which footage exists
-//! ([`spans`]) and still frames ([`frames`]). Paths are derived from the camera and the time
+//! ([`spans`]), still frames ([`frames`]) and accompanied [`viewing`]
+//! sessions with their logbook entries ([`sessions`]). Paths are derived from the camera and the time
 //! ([`paths`]). Footage uses the registers (holds, alarms, the destruction
 //! record); the registers never use footage.
 
@@ -14,4 +15,6 @@ pub mod paths;
 pub mod picture;
 pub mod reconcile;
 pub mod retention;
+pub mod sessions;
 pub mod spans;
+pub mod viewing;

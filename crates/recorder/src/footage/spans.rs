@@ -64,21 +64,25 @@ pub fn footage_spans(registers: &Registers, who: &SignedIn, query: &SpansQuery) 
     }
     let mut answer = Vec::with_capacity(cameras.len());
     for camera in cameras {
-        let rows =
-            registers
-                .store
-                .segments_in_window(camera.as_str(), window.from_ms, window.to_ms, LONGEST_SEGMENT_MS)?;
-        let recorded = recorded_spans(&rows, window);
-        let missing = missing_spans(&recorded, window);
-        answer.push(CameraFootage {
-            camera: camera.to_string(),
-            recorded,
-            missing,
-        });
+        answer.push(camera_footage(registers, &camera, window)?);
     }
     Ok(FootageSpans {
         window,
         cameras: answer,
+    })
+}
+
+/// One camera's footage over `window`: what is recorded and what is missing.
+pub fn camera_footage(registers: &Registers, camera: &CameraId, window: Span) -> Result<CameraFootage> {
+    let rows = registers
+        .store
+        .segments_in_window(camera.as_str(), window.from_ms, window.to_ms, LONGEST_SEGMENT_MS)?;
+    let recorded = recorded_spans(&rows, window);
+    let missing = missing_spans(&recorded, window);
+    Ok(CameraFootage {
+        camera: camera.to_string(),
+        recorded,
+        missing,
     })
 }
 

@@ -17,6 +17,7 @@ pub mod me;
 pub mod problem;
 #[cfg(feature = "simulated-clock")]
 pub mod simulation;
+pub mod viewings;
 
 use std::sync::Arc;
 
@@ -90,6 +91,9 @@ pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) 
         .routes(routes!(cameras::health))
         .routes(routes!(cameras::snapshot))
         .routes(routes!(footage::spans))
+        .routes(routes!(viewings::nonce))
+        .routes(routes!(viewings::open))
+        .routes(routes!(viewings::close))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))

@@ -14,6 +14,7 @@ use custos_core::roles::Role;
 use custos_core::site::SiteRegister;
 use custos_core::terms::{AccessKind, ApplicantKind, Category};
 use custos_core::time::{MINUTE_MS, MinuteWindow, Timestamp};
+use custos_core::viewing::{OpeningDraft, ViewingOpening};
 use serde_json::{Value, json};
 
 use super::{Recorder, TestDevice};
@@ -219,4 +220,50 @@ pub async fn decide(
     docs::commit(&mut doc, "decided", now.0);
     let res = push(r, phone, &key.to_string(), &new_changes(&mut doc, &before)).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// The escort's tablet asks for a nonce and opens the viewing of `case`,
+/// having checked the applicant; the recorder's answer.
+pub async fn open_viewing(
+    r: &Recorder,
+    phone: &Phone,
+    who: &str,
+    role: Role,
+    case: &ApplicationCase,
+) -> reqwest::Response {
+    let (_, site) = site_of(r, phone).await;
+    let res = r
+        .client
+        .post(r.url("/v1/viewings/nonce"))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    let nonce: Value = res.json().await.unwrap();
+    let nonce = nonce["nonce"].as_str().unwrap_or_default().to_string();
+    let opening = ViewingOpening::sign(
+        OpeningDraft {
+            application: case.id.clone(),
+            case_hash: case.content_hash(),
+            escort: person_id(&site, who),
+            role,
+            nonce,
+            applicant_checked: true,
+            applicant_signature: None,
+            signed_at: r.now(),
+        },
+        &phone.device.key,
+    );
+    open_with(r, phone, &opening).await
+}
+
+/// Sends an opening as it is (a replay, a forgery).
+pub async fn open_with(r: &Recorder, phone: &Phone, opening: &ViewingOpening) -> reqwest::Response {
+    r.client
+        .post(r.url("/v1/viewings"))
+        .bearer_auth(&phone.token)
+        .json(&json!({ "opening": opening }))
+        .send()
+        .await
+        .unwrap()
 }

@@ -224,6 +224,12 @@ impl Rules<'_> {
                 self.require_ulid(entry)?;
                 let (before, event): (_, DecisionEvent) = self.before_after(collection, entry)?;
                 self.require_new(&before)?;
+                if matches!(event.decision, crate::application::Decision::Viewing { .. }) {
+                    return Err(refuse(
+                        "recorder_only",
+                        "a viewing is recorded by the recorder when the escort opens the playback session",
+                    ));
+                }
                 if &event.device != self.sender || event.signer != self.actor.person_id {
                     return Err(refuse("author", "a decision is uploaded by the device that signed it"));
                 }
@@ -298,12 +304,24 @@ impl Rules<'_> {
                 "recorder_only",
                 "logbook entries are written by the recorder from what it served",
             )),
-            docs::SEALS => self.check_seal::<LogbookEntry>(
-                (Register::Logbook, collection, entry),
-                docs::LOGBOOK_ENTRIES,
-                SealPurpose::Countersign,
-                |e| e.content_hash(),
-            ),
+            docs::SEALS => {
+                self.check_seal::<LogbookEntry>(
+                    (Register::Logbook, collection, entry),
+                    docs::LOGBOOK_ENTRIES,
+                    SealPurpose::Countersign,
+                    |e| e.content_hash(),
+                )?;
+                let (_, seal): (_, Seal) = self.before_after(collection, entry)?;
+                let subject: Option<LogbookEntry> =
+                    self.get(self.after, docs::LOGBOOK_ENTRIES, seal.subject.as_str())?;
+                if !subject.is_some_and(|e| e.is_complete()) {
+                    return Err(refuse(
+                        "session_open",
+                        "an entry is countersigned once its viewing session has ended",
+                    ));
+                }
+                Ok(())
+            }
             _ => Err(unknown(collection, entry)),
         }
     }

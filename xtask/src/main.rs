@@ -29,6 +29,14 @@ const APT_PACKAGES: &[&str] = &[
     "xauth",
     // Recording: ffmpeg, and the GStreamer RTSP test camera (tests/camera).
     "ffmpeg",
+    // Playback decodes in the recorder with FFmpeg's libraries (ffmpeg-next;
+    // bindgen needs clang), and watermarks with Noto Sans CJK (below).
+    "libavcodec-dev",
+    "libavformat-dev",
+    "libavutil-dev",
+    "libswscale-dev",
+    "clang",
+    "libclang-dev",
     "python3-gi",
     "gir1.2-gst-rtsp-server-1.0",
     "gstreamer1.0-plugins-base",

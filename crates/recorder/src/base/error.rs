@@ -34,6 +34,10 @@ pub enum RecorderError {
     /// now: try again after `retry_after_s` seconds.
     #[error("{detail}")]
     Busy { detail: String, retry_after_s: u64 },
+    /// The recorder as a whole is at its limit for this work now (frames
+    /// being decoded for other sessions): try again after `retry_after_s`.
+    #[error("{detail}")]
+    Unavailable { detail: String, retry_after_s: u64 },
     /// More bytes than the recorder accepts.
     #[error("{0}")]
     TooLarge(String),

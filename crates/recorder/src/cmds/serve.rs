@@ -68,6 +68,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         changes: changes.clone(),
         turns: Default::default(),
         streams: Arc::new(crate::registers::turns::DeviceTurns::streams()),
+        playback: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -170,37 +170,16 @@ impl Store {
         Ok(rows)
     }
 
-    /// Records that `session` serves a frame of `camera` from `second_ms`:
-    /// written before the frame is sent. Returns whether the second is new.
-    pub fn viewing_served(&self, session: &str, camera: &str, second_ms: i64, now: Timestamp) -> Result<bool> {
+    /// Records that `session` serves a frame of `camera` from `second_ms`,
+    /// written before the frame is sent, and that the session is active.
+    pub fn viewing_served(&self, session: &str, camera: &str, second_ms: i64, now: Timestamp) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let new = tx.execute(
-            "INSERT INTO viewing_served (session, camera_id, second_ms, frames) VALUES (?1, ?2, ?3, 0)
-             ON CONFLICT DO NOTHING",
-            params![session, camera, second_ms],
-        )? == 1;
         tx.execute(
-            "UPDATE viewing_sessions SET active_ms = ?2 WHERE id = ?1",
-            params![session, now.0],
+            "INSERT INTO viewing_served (session, camera_id, second_ms, frames) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT DO UPDATE SET frames = frames + 1",
+            params![session, camera, second_ms],
         )?;
-        tx.commit()?;
-        Ok(new)
-    }
-
-    /// Adds frame counts gathered in memory (`(camera, second, frames)`).
-    pub fn viewing_frames(&self, session: &str, counts: &[(String, i64, u32)], now: Timestamp) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO viewing_served (session, camera_id, second_ms, frames) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO UPDATE SET frames = frames + excluded.frames",
-            )?;
-            for (camera, second, frames) in counts {
-                stmt.execute(params![session, camera, second, frames])?;
-            }
-        }
         tx.execute(
             "UPDATE viewing_sessions SET active_ms = MAX(active_ms, ?2) WHERE id = ?1",
             params![session, now.0],

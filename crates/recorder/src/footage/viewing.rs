@@ -35,7 +35,7 @@ use custos_clock::random_bytes;
 pub const AUDIO_WITHHELD: bool = true;
 
 /// A refusal, on record in the audit chain with its code, and returned.
-fn refuse(registers: &Registers, who: &SignedIn, code: &str, subject: &str, error: RecorderError) -> RecorderError {
+pub fn refuse(registers: &Registers, who: &SignedIn, code: &str, subject: &str, error: RecorderError) -> RecorderError {
     let actor = who.person_id.to_string();
     let detail = json!({
         "code": code,

@@ -54,6 +54,8 @@ pub struct AppState {
     pub changes: tokio::sync::broadcast::Sender<String>,
     /// Each device's document requests in flight.
     pub turns: Arc<crate::registers::turns::DeviceTurns>,
+    /// Viewing sessions' decoded pictures and the decode slots.
+    pub playback: Arc<crate::footage::playback::Playback>,
     /// Each device's open change streams.
     pub streams: Arc<crate::registers::turns::DeviceTurns>,
 }
@@ -94,6 +96,7 @@ pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) 
         .routes(routes!(viewings::nonce))
         .routes(routes!(viewings::open))
         .routes(routes!(viewings::close))
+        .routes(routes!(viewings::frame))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))

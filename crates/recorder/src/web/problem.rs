@@ -70,6 +70,11 @@ impl From<RecorderError> for ApiError {
                 busy.0.retry_after_s = Some(retry_after_s.max(1));
                 busy
             }
+            RecorderError::Unavailable { retry_after_s, .. } => {
+                let mut busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Try again shortly", detail);
+                busy.0.retry_after_s = Some(retry_after_s.max(1));
+                busy
+            }
             RecorderError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail),
             RecorderError::UnsupportedMedia(_) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not an image", detail)

@@ -3,13 +3,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 
 use custos_api::Problem;
-use custos_api::viewing::{OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
+use custos_api::viewing::{FrameQuery, OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
 
 use super::AppState;
-use super::problem::{ApiError, Body};
-use crate::footage::viewing;
+use super::problem::{ApiError, Body, Params};
+use crate::footage::{playback, viewing};
 use crate::registers::SignedIn;
 
 #[utoipa::path(post, path = "/v1/viewings/nonce", operation_id = "viewing_nonce", tag = "viewings", security(("bearer" = [])),
@@ -48,5 +50,42 @@ pub async fn close(
     who: SignedIn,
     Path(session): Path<String>,
 ) -> Result<Json<ViewingClosed>, ApiError> {
-    Ok(Json(viewing::close_by_escort(&state.registers, &who, &session).await?))
+    let closed = viewing::close_by_escort(&state.registers, &who, &session).await?;
+    state.playback.forget(&session);
+    Ok(Json(closed))
+}
+
+#[utoipa::path(get, path = "/v1/viewings/{session}/frame", operation_id = "viewing_frame", tag = "viewings", security(("bearer" = [])),
+    params(("session" = String, Path, description = "The session's id"), FrameQuery),
+    responses((status = 200, description = "The watermarked frame (JPEG, no-store); X-Frame-Time is its footage time (ms), X-Watermark-Box the band the watermark covers (x,y,width,height)", content_type = "image/jpeg"),
+              (status = 401, description = "Not signed in, or revoked", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Another device's session, or a camera or time outside the approval", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such session, or nothing recorded at this time", body = Problem, content_type = "application/problem+json"),
+              (status = 410, description = "The session has ended", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "Frames are being decoded for other viewings; Retry-After says when to ask again", body = Problem, content_type = "application/problem+json")))]
+pub async fn frame(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(session): Path<String>,
+    Params(query): Params<FrameQuery>,
+) -> Result<Response, ApiError> {
+    let frame = playback::frame(&state.registers, &state.playback, &state.data, &who, &session, &query).await?;
+    let mut response = frame.jpeg.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Shown inline only, never offered as a download.
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    let mark = frame.mark;
+    if let Ok(v) = HeaderValue::from_str(&format!("{},{},{},{}", mark.x, mark.y, mark.width, mark.height)) {
+        headers.insert("x-watermark-box", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&frame.at_ms.to_string()) {
+        headers.insert("x-frame-time", v);
+    }
+    headers.insert(
+        "x-frame-kind",
+        HeaderValue::from_static(if frame.keyframe { "keyframe" } else { "frame" }),
+    );
+    Ok(response)
 }

@@ -1,0 +1,264 @@
+//! The frames of a viewing against real footage (ffmpeg's `testsrc2`, 720p,
+//! 10 fps): the frame for `t` is ffmpeg's frame for the last frame time at
+//! or before `t`, watermarked in a band that names the viewer; only the
+//! approved camera and window are shown, only on the escort's tablet, only
+//! while the session is open; the logbook entry lists what was served
+//! (issue #13 items 2, 5, 7).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::phone::*;
+use common::*;
+use custos_core::application::{ApplicationCase, Decision};
+use custos_core::documents::{self as docs, DocKey};
+use custos_core::ids::EntryId;
+use custos_core::logbook::LogbookEntry;
+use custos_core::roles::Role;
+use custos_core::terms::ApplicantKind;
+use custos_core::time::{DAY_MS, MINUTE_MS, MinuteWindow, Timestamp};
+use serde_json::Value;
+
+/// Tuesday 2026-11-24, 10:00 Taipei.
+const TUESDAY_10AM: Timestamp = Timestamp(1_795_485_600_000);
+const CAMERAS: &[(&str, &str, bool)] = &[
+    ("cam-01", "rtsp://127.0.0.1:9/none", false),
+    ("cam-02", "rtsp://127.0.0.1:9/none", false),
+];
+const FPS: i64 = 10;
+
+/// A minute of 720p test picture at 10 fps, keyframes every 2.5 s, as the
+/// recorder writes segments (fragmented MP4, timestamps from zero).
+fn record_minute(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("testsrc2=size=1280x720:rate={FPS}:duration=60"))
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25",
+        ])
+        .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
+        .arg(path)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// ffmpeg's own frame at `seconds` into `file` (the first frame at or after
+/// it), scaled to 640×360, as RGB.
+fn ffmpeg_frame(file: &Path, seconds: f64) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-ss"])
+        .arg(format!("{seconds:.3}"))
+        .arg("-i")
+        .arg(file)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=640:360:flags=bilinear",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "pipe:1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stdout.len() == 640 * 360 * 3);
+    out.stdout
+}
+
+/// PSNR of two RGB pictures of width 640 over rows `0..rows`.
+fn psnr(a: &[u8], b: &[u8], rows: usize) -> f64 {
+    let n = rows * 640 * 3;
+    let mse: f64 = a[..n]
+        .iter()
+        .zip(&b[..n])
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    if mse == 0.0 {
+        99.0
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+struct Served {
+    status: u16,
+    rgb: Vec<u8>,
+    mark_y: usize,
+    at_ms: i64,
+    body: String,
+}
+
+async fn frame(r: &Recorder, phone: &Phone, session: &str, camera: &str, t: i64) -> Served {
+    let res = r
+        .client
+        .get(r.url(&format!("/v1/viewings/{session}/frame?camera={camera}&t={t}")))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let header = |name: &str| res.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+    if status != 200 {
+        return Served {
+            status,
+            rgb: vec![],
+            mark_y: 0,
+            at_ms: 0,
+            body: res.text().await.unwrap(),
+        };
+    }
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(header("content-type").as_deref(), Some("image/jpeg"));
+    let mark_y = header("x-watermark-box")
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let at_ms = header("x-frame-time").unwrap().parse().unwrap();
+    let jpeg = res.bytes().await.unwrap();
+    let picture = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(picture.dimensions(), (640, 360));
+    Served {
+        status,
+        rgb: picture.into_raw(),
+        mark_y,
+        at_ms,
+        body: String::new(),
+    }
+}
+
+async fn logbook(r: &Recorder, phone: &Phone) -> BTreeMap<String, LogbookEntry> {
+    let key = DocKey::Logbook { year: 2026 };
+    let mut doc = docs::open(&key, None, &phone.device.id).unwrap();
+    assert_eq!(pull(r, phone, &key.to_string(), &mut doc).await, 200);
+    docs::entries(&doc, docs::LOGBOOK_ENTRIES).unwrap()
+}
+
+#[tokio::test]
+async fn a_viewing_serves_the_frame_for_t_watermarked_for_its_viewer_and_nothing_else() {
+    let people: &[(&str, &[&str])] = &[
+        ("林專責", &["manager"]),
+        ("李專責", &["manager"]),
+        ("吳首長", &["head"]),
+    ];
+    let mut r = Recorder::start_simulated("dahu-office", people, CAMERAS, &["--no-recording"], TUESDAY_10AM);
+    let minute = (TUESDAY_10AM.0 - DAY_MS) / MINUTE_MS * MINUTE_MS;
+    r.kill_serving();
+    let segment = custos_recorder::footage::paths::camera_dir(&r.data(), "cam-01")
+        .join(custos_recorder::footage::paths::segment_file_name(minute));
+    record_minute(&segment);
+    r.serve_again(&["--no-recording"]);
+    r.advance(0).await;
+    let manager = sign_in(&r, "林專責", 1).await;
+    let other = sign_in(&r, "李專責", 2).await;
+    let head = sign_in(&r, "吳首長", 3).await;
+    let (_, site) = site_of(&r, &manager).await;
+    let approved = |n: u128, viewer: &str| {
+        let (mut case, personal) = filed(&site, ApplicantKind::Citizen, "林專責", r.now(), false);
+        case.id = EntryId::from_parts(r.now().0 as u64, 200 + n);
+        case.window = MinuteWindow::new(Timestamp(minute), Timestamp(minute + MINUTE_MS)).unwrap();
+        case.applicant_name = viewer.into();
+        (case, personal)
+    };
+    let mut sessions = Vec::new();
+    let mut cases: Vec<ApplicationCase> = Vec::new();
+    for (n, viewer) in [(1, "王小明"), (2, "陳大文")] {
+        let (case, personal) = approved(n, viewer);
+        file(&r, &manager, &case, &personal, r.now()).await;
+        decide(&r, &head, "吳首長", Role::Head, Decision::Approve, &case, r.now()).await;
+        let res = open_viewing(&r, &manager, "林專責", Role::Manager, &case).await;
+        assert_eq!(res.status(), 200);
+        sessions.push(
+            res.json::<Value>().await.unwrap()["session"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        cases.push(case);
+    }
+    let (first, second) = (&sessions[0], &sessions[1]);
+
+    // The frame for 12.34 s is the one recorded at 12.3 s: ffmpeg's frame
+    // there, outside the watermark, and not the next one.
+    let t = minute + 12_340;
+    let served = frame(&r, &manager, first, "cam-01", t).await;
+    assert_eq!(served.status, 200, "{}", served.body);
+    assert_eq!(served.at_ms, minute + 12_300, "the last frame at or before t");
+    let rows = served.mark_y;
+    assert!(rows > 200, "the watermark is a band at the bottom: {rows}");
+    let same = psnr(&served.rgb, &ffmpeg_frame(&segment, 12.299), rows);
+    let next = psnr(&served.rgb, &ffmpeg_frame(&segment, 12.399), rows);
+    assert!(same >= 35.0, "PSNR against ffmpeg's frame for t: {same:.1} dB");
+    eprintln!("PSNR {same:.1} dB, next {next:.1} dB");
+    assert!(next < same, "the next frame scores lower ({next:.1} vs {same:.1} dB)");
+    // Scrubbing back inside what was decoded.
+    let back = frame(&r, &manager, first, "cam-01", minute + 11_000).await;
+    assert_eq!(back.at_ms, minute + 11_000);
+    assert!(psnr(&back.rgb, &ffmpeg_frame(&segment, 10.999), rows) >= 35.0);
+
+    // Another viewer's session: the same picture above the band, another
+    // watermark in it.
+    let theirs = frame(&r, &manager, second, "cam-01", t).await;
+    assert_eq!(theirs.mark_y, rows);
+    assert_eq!(
+        served.rgb[..rows * 640 * 3],
+        theirs.rgb[..rows * 640 * 3],
+        "the picture agrees"
+    );
+    assert_ne!(
+        served.rgb[rows * 640 * 3..],
+        theirs.rgb[rows * 640 * 3..],
+        "the watermark differs"
+    );
+
+    // Outside the approval, another tablet, after the end: refused.
+    assert_eq!(frame(&r, &manager, first, "cam-02", t).await.status, 403);
+    assert_eq!(
+        frame(&r, &manager, first, "cam-01", minute + MINUTE_MS).await.status,
+        403
+    );
+    assert_eq!(frame(&r, &manager, first, "cam-01", minute - 1).await.status, 403);
+    assert_eq!(frame(&r, &other, first, "cam-01", t).await.status, 403);
+    let res = r
+        .client
+        .post(r.url(&format!("/v1/viewings/{first}/close")))
+        .bearer_auth(&manager.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(frame(&r, &manager, first, "cam-01", t).await.status, 410);
+
+    // The entry lists exactly the seconds served: 11 and 12.
+    let entry = &logbook(&r, &manager).await[first];
+    let served = &entry.served[0];
+    assert_eq!(served.camera.as_str(), "cam-01");
+    assert_eq!(served.frames, 2);
+    assert_eq!(served.spans.len(), 1);
+    assert_eq!(
+        (served.spans[0].from.0, served.spans[0].to.0),
+        (minute + 11_000, minute + 12_999)
+    );
+    let _ = &cases;
+}

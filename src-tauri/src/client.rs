@@ -16,7 +16,7 @@ use custos_api::documents::{
 };
 use custos_api::enroll::{EnrollRequest, EnrollResponse};
 use custos_api::footage::{FootageSpans, SpansQuery};
-use custos_api::viewing::{OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
+use custos_api::viewing::{FrameQuery, OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
 use custos_core::access::Refusal;
 use custos_core::signing::{DeviceKey, auth_challenge_bytes};
 use custos_core::viewing::ViewingOpening;
@@ -41,6 +41,15 @@ pub enum ClientError {
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// A frame of a viewing as the recorder served it.
+pub struct ServedFrame {
+    pub jpeg: Vec<u8>,
+    pub at_ms: i64,
+    /// `x,y,width,height` of the watermark's band.
+    pub mark: String,
+    pub kind: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -260,6 +269,42 @@ impl RecorderClient {
                 .bearer_auth(&token.token),
         )
         .await
+    }
+
+    /// A frame of an open viewing: the watermarked JPEG and what the
+    /// recorder says of it (`x-frame-time`, `x-watermark-box`, `x-frame-kind`).
+    pub async fn viewing_frame(&self, token: &Token, session: &str, query: &FrameQuery) -> Result<ServedFrame> {
+        let response = self
+            .http
+            .get(self.url(&format!("/v1/viewings/{}/frame", urlencode(session))))
+            .query(query)
+            .bearer_auth(&token.token)
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (at_ms, mark, kind) = (
+            header("x-frame-time"),
+            header("x-watermark-box"),
+            header("x-frame-kind"),
+        );
+        let bytes = response.bytes().await.map_err(classify)?;
+        if !status.is_success() {
+            return Err(problem(status, &bytes));
+        }
+        Ok(ServedFrame {
+            jpeg: bytes.to_vec(),
+            at_ms: at_ms.and_then(|v| v.parse().ok()).unwrap_or(query.t),
+            mark: mark.unwrap_or_default(),
+            kind: kind.unwrap_or_default(),
+        })
     }
 
     /// The camera's current picture (JPEG), for the roles allowed to see it.

@@ -33,6 +33,9 @@ pub struct ThisDevice {
     pub wake: Arc<tokio::sync::Notify>,
     /// One round at a time; the client is kept between rounds (its token too).
     round: Arc<tokio::sync::Mutex<Option<SyncClient>>>,
+    /// Playback's own connection to the recorder, so a sync round never
+    /// holds up the frames of a viewing.
+    playback: Arc<tokio::sync::Mutex<Option<SyncClient>>>,
     /// The last sync event, for a screen that opens after it was sent.
     pub last_event: Arc<Mutex<Option<SyncEvent>>>,
     /// Every sync event as it happens, for the UI (the shell forwards them).
@@ -77,6 +80,7 @@ impl ThisDevice {
             clock,
             wake: Default::default(),
             round: Default::default(),
+            playback: Default::default(),
             last_event: Default::default(),
             events: tokio::sync::broadcast::channel(64).0,
         })
@@ -122,6 +126,16 @@ impl ThisDevice {
     pub async fn client(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SyncClient>, SyncError> {
         let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
         let mut slot = self.round.lock().await;
+        if slot.is_none() {
+            *slot = Some(SyncClient::for_enrollment(&enrolled, self.key.clone())?);
+        }
+        Ok(tokio::sync::MutexGuard::map(slot, |s| s.as_mut().expect("set above")))
+    }
+
+    /// The connection playback uses (its own token), made on first use.
+    pub async fn playback_client(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SyncClient>, SyncError> {
+        let enrolled = enrollment(&self.store)?.ok_or(SyncError::NotEnrolled)?;
+        let mut slot = self.playback.lock().await;
         if slot.is_none() {
             *slot = Some(SyncClient::for_enrollment(&enrolled, self.key.clone())?);
         }

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod commands;
 pub mod device;
+pub mod frames;
 pub mod identity;
 pub mod photos;
 pub mod pinning;
@@ -89,6 +90,12 @@ pub fn context<R: tauri::Runtime>() -> tauri::Context<R> {
 pub fn run() {
     use tauri::{Emitter, Manager};
     with_commands(tauri::Builder::default())
+        .register_asynchronous_uri_scheme_protocol(frames::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            tauri::async_runtime::spawn(async move {
+                responder.respond(frames::respond(app, request).await);
+            });
+        })
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             #[cfg(desktop)]

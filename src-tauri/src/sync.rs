@@ -221,6 +221,17 @@ impl SyncClient {
         Ok(self.client.open_viewing(&token, sign(nonce.nonce)).await?)
     }
 
+    /// A frame of an open viewing (online only; never stored).
+    pub async fn viewing_frame(
+        &mut self,
+        session: &str,
+        query: &custos_api::viewing::FrameQuery,
+        now_ms: i64,
+    ) -> Result<crate::client::ServedFrame, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.viewing_frame(&token, session, query).await?)
+    }
+
     pub async fn close_viewing(
         &mut self,
         session: &str,

@@ -82,6 +82,7 @@ export function fixtures(enrolled) {
       },
       may_review_location_notice: false,
       reads_audit: false,
+      escort_role: null,
     },
     audit_review: null,
     verify_audit: null,

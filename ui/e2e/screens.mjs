@@ -49,9 +49,27 @@ function mockTauri(answers) {
   window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener: () => {} };
 }
 
+/** The frames the viewing screen asked, as the app's `custosframe` scheme would answer them. */
+const frameRequests = [];
+const frameJpeg = readFileSync(join(ui, 'e2e', 'frame.jpg'));
+
 function serve() {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
   const server = createServer((req, res) => {
+    if (req.url.startsWith('/frames/')) {
+      const url = new URL(req.url, 'http://x');
+      const [session, camera, t] = url.pathname.slice('/frames/'.length).split('/');
+      frameRequests.push({ session, camera, t: Number(t), preview: url.searchParams.get('preview') });
+      const keyframe = url.searchParams.get('preview') === 'keyframe';
+      res.writeHead(200, {
+        'content-type': 'image/jpeg',
+        'cache-control': 'no-store',
+        'x-frame-time': String(Math.floor(Number(t) / 100) * 100),
+        'x-frame-kind': keyframe ? 'keyframe' : 'frame',
+      });
+      res.end(frameJpeg);
+      return;
+    }
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     let file = join(dist, path);
     if (!existsSync(file) || statSync(file).isDirectory()) file = join(dist, 'index.html');
@@ -544,6 +562,65 @@ try {
           JSON.stringify({ application: CASE_ID, role: 'committee_parent', decision: { kind: 'vote', in_favour: false, reason: '時段超出事件範圍' } }),
         `${vp.name}: the vote sent: ${JSON.stringify(vote)}`,
       );
+      await context.close();
+    }
+
+    // The escort's viewing: an approved application, the viewer checked
+    // against the ID's last four, the session opened; the watermarked frame
+    // (no menu, no drag), a scrub, play and pause, and the end after a
+    // confirmation.
+    {
+      const answers = applicationFixtures(PEOPLE.manager, ['manager'], null);
+      answers.applications = answers.applications.map((v, i) => (i === 0 ? { ...v, status: { state: 'approved' } } : v));
+      answers.site = { ...answers.site, escort_role: 'manager' };
+      const from = answers.applications[0].case.window.start;
+      const to = answers.applications[0].case.window.end;
+      answers.open_viewing = {
+        session: '01JCUSTOSSESSION000000001', application: CASE_ID, window: { from_ms: from, to_ms: to },
+        cameras: [{ camera: 'cam-02', recorded: [{ from_ms: from, to_ms: to - 600_000 }], missing: [{ from_ms: to - 600_000, to_ms: to }] }],
+        opened_ms: NOW, ends_ms: NOW + 3_600_000, idle_minutes: 10, audio_withheld: true,
+      };
+      answers.close_viewing = { session: '01JCUSTOSSESSION000000001', frames: 12, ended_by: 'escort' };
+      const { page, context } = await open(true, answers);
+      await page.evaluate((b) => (window.__CUSTOS_FRAME_BASE__ = b), `${base}frames/`);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await page.getByRole('region', { name: '其他申請' }).getByRole('button', { name: /王小明家長/ }).click();
+      await page.getByRole('button', { name: '開始陪同閱覽' }).click();
+      await page.getByRole('heading', { name: '核對閱覽人身分' }).waitFor();
+      const who = await page.getByRole('region', { name: '核對閱覽人身分' }).innerText();
+      check(who.includes('王小明家長') && who.includes('6789'), `${vp.name}: the viewer's name and ID's last four are shown`);
+      const openButton = page.getByRole('button', { name: '開啟閱覽' });
+      check(await openButton.isDisabled(), `${vp.name}: nothing opens before the ID is checked`);
+      await screen(page, `${vp.name}-viewing-confirm`);
+      await page.getByRole('checkbox', { name: /身分證件/ }).check();
+      await openButton.click();
+      const picture = page.locator('.frame img');
+      await picture.waitFor();
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'open_viewing')?.args;
+      check(sent?.application === CASE_ID && sent?.applicantChecked === true && sent?.role === 'manager', `${vp.name}: the opening sent: ${JSON.stringify(sent)}`);
+      check((await picture.getAttribute('draggable')) === 'false', `${vp.name}: the frame cannot be dragged`);
+      const prevented = await page.locator('.frame').evaluate((el) => !el.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true })));
+      check(prevented, `${vp.name}: no context menu on the frame`);
+      check((await page.getByRole('note').filter({ hasText: '不播放聲音' }).count()) === 1, `${vp.name}: sound withheld is said`);
+      check((await page.getByText('以下時段無影像').count()) === 1, `${vp.name}: the gap in the window is named`);
+      await screen(page, `${vp.name}-viewing`);
+      const before = frameRequests.length;
+      await page.getByRole('slider').focus();
+      await page.keyboard.press('ArrowRight');
+      await page.waitForTimeout(200);
+      check(frameRequests.slice(before).some((r) => r.preview === 'keyframe'), `${vp.name}: scrubbing asks keyframe previews`);
+      const playedFrom = frameRequests.length;
+      await page.getByRole('button', { name: '播放' }).click();
+      await page.waitForTimeout(600);
+      await page.getByRole('button', { name: '暫停' }).click();
+      const played = frameRequests.slice(playedFrom).map((r) => r.t);
+      check(played.length >= 3 && played.every((t, i) => i === 0 || t > played[i - 1]), `${vp.name}: play asks frames in order: ${played.join(',')}`);
+      await page.getByRole('button', { name: '結束閱覽' }).click();
+      await page.getByRole('button', { name: '確定結束' }).click();
+      await page.getByRole('status').filter({ hasText: '閱覽已結束' }).waitFor();
+      check((await page.evaluate(() => window.__calls)).some((c) => c.cmd === 'close_viewing'), `${vp.name}: the session is ended at the recorder`);
+      await screen(page, `${vp.name}-viewing-ended`);
       await context.close();
     }
 

@@ -62,6 +62,9 @@ pub struct SiteView {
     pub notices: std::collections::BTreeMap<String, custos_core::inspection::RecorderAlarm>,
     /// Whether this person publishes and checks the public list (004 §5).
     pub may_review_location_notice: bool,
+    /// The role in which this person accompanies a viewing and opens it on
+    /// their tablet (the profile's `escort_roles`), if they may.
+    pub escort_role: Option<custos_core::roles::Role>,
 }
 
 /// The site and its cameras, as this device last received them.
@@ -104,6 +107,7 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         window_warn_minutes: profile.window_warn_minutes,
         notices: registers::site_notices(&device.store)?,
         may_review_location_notice: roles.iter().any(|r| permissions::LOCATION_NOTICE_ROLES.contains(r)),
+        escort_role: roles.iter().copied().find(|r| profile.escort_roles.contains(r)),
     })
 }
 

@@ -54,7 +54,7 @@ pub async fn open_viewing(
             &key,
         )
     };
-    let session = device.client().await?.open_viewing(sign, now.0).await?;
+    let session = device.playback_client().await?.open_viewing(sign, now.0).await?;
     // The recorder recorded the viewing: bring it here.
     device.wake.notify_one();
     Ok(session)

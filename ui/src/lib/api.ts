@@ -92,6 +92,46 @@ export function errorMessage(e: unknown): string {
   return isCommandError(e) ? e.message : String(e);
 }
 
+/** A frame of a viewing as the screen shows it: an in-memory picture. */
+export interface ShownFrame {
+  /** An object URL of the JPEG (revoke it when replaced). */
+  url: string;
+  /** The footage time of the frame (ms). */
+  at: number;
+  keyframe: boolean;
+}
+
+/** Where frames come from: the app's `custosframe` scheme (a screen test
+ * points it at its own server with `__CUSTOS_FRAME_BASE__`). */
+function frameBase(): string {
+  const override = (globalThis as { __CUSTOS_FRAME_BASE__?: unknown }).__CUSTOS_FRAME_BASE__;
+  if (typeof override === 'string') return override;
+  const ua = navigator.userAgent;
+  return ua.includes('Windows') || ua.includes('Android') ? 'http://custosframe.localhost/' : 'custosframe://localhost/';
+}
+
+/** The frame of `camera` for `t` in `session` (a keyframe preview while
+ * scrubbing); never cached, never written to disk. */
+export async function fetchFrame(session: string, camera: string, t: number, preview: boolean): Promise<ShownFrame> {
+  const path = `${encodeURIComponent(session)}/${encodeURIComponent(camera)}/${Math.round(t)}`;
+  const res = await fetch(`${frameBase()}${path}${preview ? '?preview=keyframe' : ''}`, { cache: 'no-store' });
+  if (!res.ok) {
+    let message = res.statusText;
+    try {
+      message = (await res.json()).message ?? message;
+    } catch {
+      // Not JSON: the status says it.
+    }
+    throw { kind: res.status === 410 ? 'gone' : 'recorder', message, field: null, status: res.status };
+  }
+  const blob = await res.blob();
+  return {
+    url: URL.createObjectURL(blob),
+    at: Number(res.headers.get('x-frame-time') ?? t),
+    keyframe: res.headers.get('x-frame-kind') === 'keyframe',
+  };
+}
+
 /** True inside the Tauri shell; false in a plain browser. */
 export function inTauri(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;

@@ -1254,6 +1254,11 @@ export type SiteView = {
 	notices: { [key in string]: RecorderAlarm },
 	/**  Whether this person publishes and checks the public list (004 §5). */
 	may_review_location_notice: boolean,
+	/**
+	 *  The role in which this person accompanies a viewing and opens it on
+	 *  their tablet (the profile's `escort_roles`), if they may.
+	 */
+	escort_role: Role | null,
 };
 
 /**  A stretch of time, `[from_ms, to_ms)`. */

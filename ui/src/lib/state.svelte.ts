@@ -5,7 +5,7 @@ import * as api from './api';
 import type { DateStyle } from './dates';
 import { translate, type Lang, type MessageKey } from './i18n';
 
-export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'oversight' | 'locations' | 'settings';
+export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'oversight' | 'locations' | 'viewing' | 'settings';
 
 const SETTINGS_KEY = 'custos.settings';
 
@@ -38,6 +38,8 @@ class AppState {
   audit: api.AuditReview | null = $state(null);
   /** The application the case page shows. */
   caseId: string | null = $state(null);
+  /** The application whose viewing the escort's screen opens. */
+  viewingCase: string | null = $state(null);
   /** The application the filing screen amends; null: a new one. */
   amending: string | null = $state(null);
   error: string | null = $state(null);
@@ -95,6 +97,12 @@ class AppState {
   showCase(id: string) {
     this.caseId = id;
     this.view = 'case';
+  }
+
+  /** The escort's screen for the one viewing of an approved application. */
+  startViewing(id: string) {
+    this.viewingCase = id;
+    this.view = 'viewing';
   }
 
   /** The recorder's measurements, when online; quietly none when not. */

@@ -20,6 +20,9 @@ pub const PLAYBACK_WIDTH: u32 = 640;
 const MAX_SOURCE_PIXELS: u64 = 8192 * 8192;
 /// Frames decoded from one keyframe at most (a 4 s keyframe interval at 60 fps is 240).
 pub const MAX_FRAMES_PER_SEEK: usize = 1_000;
+/// An exact decode goes on this far past `t`: scrubbing or playing forward
+/// finds the next frames decoded already.
+pub const DECODE_AHEAD_MS: i64 = 1_000;
 
 /// One decoded, scaled picture, RGB, rows packed.
 #[derive(Debug)]
@@ -43,8 +46,8 @@ impl Picture {
 pub enum Want {
     /// Only the keyframe at or before `t` (the preview while scrubbing).
     Keyframe,
-    /// Every frame from that keyframe to the one at `t`, and the first after
-    /// it (which tells where the frame for `t` ends).
+    /// Every frame from that keyframe to the one at `t` and on for
+    /// [`DECODE_AHEAD_MS`], and the time of the first frame after those.
     UpTo,
 }
 
@@ -52,7 +55,8 @@ pub enum Want {
 /// frame after the last one kept (so the last one's end is known).
 pub struct Decoded {
     pub pictures: Vec<Arc<Picture>>,
-    /// The footage time of the first frame after `t`, when the file has one.
+    /// The footage time of the first frame after the last one kept, when
+    /// the file has one.
     pub next_at_ms: Option<i64>,
 }
 
@@ -114,7 +118,8 @@ pub fn decode(file: &Path, start_ms: i64, t_ms: i64, want: Want, width: u32) -> 
     let mut keep = |frame: &ffmpeg::frame::Video, pictures: &mut Vec<Arc<Picture>>| -> Result<bool> {
         let at_ms = to_ms(frame.timestamp().unwrap_or(first_pts));
         frames += 1;
-        if at_ms > t_ms && !pictures.is_empty() {
+        let ahead = if want == Want::UpTo { DECODE_AHEAD_MS } else { 0 };
+        if at_ms > t_ms + ahead && !pictures.is_empty() {
             next_at_ms = Some(at_ms);
             return Ok(true);
         }

@@ -1,0 +1,77 @@
+//! `custosframe://localhost/<session>/<camera>/<t>[?preview=keyframe]`:
+//! the frames of an open viewing, fetched from the recorder over the pinned
+//! connection and handed to the webview from memory. Nothing is written to
+//! disk: the answer says `no-store`, so WebKit keeps no copy either.
+
+use std::borrow::Cow;
+
+use tauri::http::{Request, Response, StatusCode, header};
+use tauri::{Manager, Runtime};
+
+use crate::device::ThisDevice;
+
+/// The URI scheme the playback screen's frames come from.
+pub const SCHEME: &str = "custosframe";
+
+/// What the screen asks: session, camera, time, and a keyframe preview or not.
+fn parse(request: &Request<Vec<u8>>) -> Option<(String, custos_api::viewing::FrameQuery)> {
+    let uri = request.uri();
+    let mut parts = uri.path().trim_start_matches('/').split('/');
+    let session = parts.next().filter(|s| !s.is_empty() && s.len() <= 64)?.to_string();
+    let camera = parts.next().filter(|s| !s.is_empty() && s.len() <= 64)?.to_string();
+    let t: i64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let preview = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("preview=")))
+        .map(str::to_string);
+    Some((session, custos_api::viewing::FrameQuery { camera, t, preview }))
+}
+
+fn answer(status: StatusCode, content_type: &str) -> tauri::http::response::Builder {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "x-frame-time, x-watermark-box, x-frame-kind",
+        )
+}
+
+/// Answers one frame request of the webview.
+pub async fn respond<R: Runtime>(app: tauri::AppHandle<R>, request: Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+    let problem = |status: StatusCode, message: String| {
+        let body = serde_json::json!({ "message": message }).to_string().into_bytes();
+        answer(status, "application/json")
+            .body(Cow::Owned(body))
+            .expect("a response")
+    };
+    let Some((session, query)) = parse(&request) else {
+        return problem(StatusCode::BAD_REQUEST, "not a frame of a viewing".into());
+    };
+    let Some(device) = app.try_state::<ThisDevice>() else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "the app is still starting".into());
+    };
+    let now = device.clock.now().0;
+    let served = match device.playback_client().await {
+        Ok(mut client) => client.viewing_frame(&session, &query, now).await,
+        Err(e) => Err(e),
+    };
+    match served {
+        Ok(frame) => answer(StatusCode::OK, "image/jpeg")
+            .header("x-frame-time", frame.at_ms.to_string())
+            .header("x-watermark-box", frame.mark)
+            .header("x-frame-kind", frame.kind)
+            .body(Cow::Owned(frame.jpeg))
+            .expect("a response"),
+        Err(crate::sync::SyncError::Client(crate::client::ClientError::Problem { status, title, detail })) => problem(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            format!("{title}: {detail}"),
+        ),
+        Err(e) => problem(StatusCode::BAD_GATEWAY, e.to_string()),
+    }
+}

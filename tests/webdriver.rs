@@ -132,6 +132,17 @@ impl Driver {
         .await
     }
 
+    /// Runs `script` in the page as an async script: it answers by calling
+    /// its last argument.
+    pub async fn js_async(&self, script: &str, args: Value) -> Value {
+        self.request(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
     /// Calls one of the app's commands from the page, as the UI does, and
     /// waits for its answer (a thrown error comes back as `{ "error": ... }`).
     pub async fn invoke(&self, command: &str) -> Value {

@@ -1,4 +1,4 @@
-//! `custosframe://localhost/<session>/<camera>/<t>[?preview=keyframe]`:
+//! `custosframe://localhost/<session>/<camera>/<t>[?mode=keyframe|exact|play]`:
 //! the frames of an open viewing, fetched from the recorder over the pinned
 //! connection and handed to the webview from memory. Nothing is written to
 //! disk: the answer says `no-store`, so WebKit keeps no copy either.
@@ -13,7 +13,7 @@ use crate::device::ThisDevice;
 /// The URI scheme the playback screen's frames come from.
 pub const SCHEME: &str = "custosframe";
 
-/// What the screen asks: session, camera, time, and a keyframe preview or not.
+/// What the screen asks: session, camera, time, and how (keyframe, exact, play).
 fn parse(request: &Request<Vec<u8>>) -> Option<(String, custos_api::viewing::FrameQuery)> {
     let uri = request.uri();
     let mut parts = uri.path().trim_start_matches('/').split('/');
@@ -23,11 +23,11 @@ fn parse(request: &Request<Vec<u8>>) -> Option<(String, custos_api::viewing::Fra
     if parts.next().is_some() {
         return None;
     }
-    let preview = uri
+    let mode = uri
         .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("preview=")))
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("mode=")))
         .map(str::to_string);
-    Some((session, custos_api::viewing::FrameQuery { camera, t, preview }))
+    Some((session, custos_api::viewing::FrameQuery { camera, t, mode }))
 }
 
 fn answer(status: StatusCode, content_type: &str) -> tauri::http::response::Builder {

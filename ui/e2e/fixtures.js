@@ -83,6 +83,7 @@ export function fixtures(enrolled) {
       may_review_location_notice: false,
       reads_audit: false,
       escort_role: null,
+      reads_logbook: false,
     },
     audit_review: null,
     verify_audit: null,
@@ -284,12 +285,19 @@ export function applicationFixtures(person, roles, turn) {
     turn: null,
     provisional: false,
   };
+  /** @type {import('../src/lib/bindings').LogbookEntry} */
+  const logEntry = {
+        application: CASE_ID, session: '01JCUSTOSLOGBOOK000000001', opened_at: NOW - 86_400_000, closed_at: NOW - 86_000_000, applicant_name: '王小明家長', unit: '大班',
+        cameras: ['cam-02'], window: kase.window, reason_summary: '幼兒手臂瘀青', escort: PEOPLE.manager, handling: ['view'],
+        served: [{ camera: 'cam-02', spans: [{ from: kase.window.start, to: kase.window.start + 36_999 }], frames: 37 }],
+        ended_by: 'escort', after_viewing: '已留存調閱之影像 (001 §6(4))',
+      };
   const names = { [PEOPLE.manager]: '林專責', [PEOPLE.supervisor]: '張主任', [PEOPLE.teacher]: '陳老師', [PEOPLE.parent]: '吳家長', [PEOPLE.head]: '陳園長' };
   const window = { from_ms: start, to_ms: start + 3 * hour };
   return {
     ...base,
     device_info: { device_id: '0f'.repeat(16), enrollment: enrollment && { ...enrollment, person_id: person, person_name: names[person] ?? '', roles } },
-    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head'), reads_audit: roles.includes('head') || roles.includes('auditor') } : base.site,
+    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head'), reads_audit: roles.includes('head') || roles.includes('auditor'), reads_logbook: roles.includes('manager') || roles.includes('head') || roles.includes('auditor') } : base.site,
     applications: [view, decided],
     decide: { ...view, provisional: true },
     holds: {
@@ -342,14 +350,16 @@ export function applicationFixtures(person, roles, turn) {
         sound: true,
       },
     },
-    logbook: {
-      '01JCUSTOSLOGBOOK000000001': {
-        application: CASE_ID, session: '01JCUSTOSLOGBOOK000000001', opened_at: NOW - 86_400_000, closed_at: NOW - 86_000_000, applicant_name: '王小明家長', unit: '大班',
-        cameras: ['cam-02'], window: kase.window, reason_summary: '幼兒手臂瘀青', escort: PEOPLE.manager, handling: ['view'],
-        served: [{ camera: 'cam-02', spans: [{ from: kase.window.start, to: kase.window.start + 36_999 }], frames: 37 }],
-        ended_by: 'escort', after_viewing: '已留存調閱之影像 (001 §6(4))',
-      },
+    logbook: { '01JCUSTOSLOGBOOK000000001': logEntry },
+    logbook_view: {
+      year: new Date(NOW).getFullYear(),
+      entries: { '01JCUSTOSLOGBOOK000000001': logEntry },
+      // The supervisor countersigned; the manager has yet to.
+      countersigned: { '01JCUSTOSLOGBOOK000000001': [{ signer: PEOPLE.supervisor, role: 'supervisor', signed_at: NOW - 80_000_000 }] },
+      countersign_role: roles.includes('manager') || roles.includes('supervisor') ? (roles.includes('manager') ? 'manager' : 'supervisor') : null,
+      paper_form: 'kaohsiung001',
     },
+    countersign_logbook: null,
     amend_application: { ...view, provisional: true },
     // Only a guardian's form: the profile takes no other applicant here.
     application_form: /** @type {any} */ ({

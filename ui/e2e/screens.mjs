@@ -59,8 +59,8 @@ function serve() {
     if (req.url.startsWith('/frames/')) {
       const url = new URL(req.url, 'http://x');
       const [session, camera, t] = url.pathname.slice('/frames/'.length).split('/');
-      frameRequests.push({ session, camera, t: Number(t), preview: url.searchParams.get('preview') });
-      const keyframe = url.searchParams.get('preview') === 'keyframe';
+      frameRequests.push({ session, camera, t: Number(t), mode: url.searchParams.get('mode') });
+      const keyframe = url.searchParams.get('mode') === 'keyframe';
       res.writeHead(200, {
         'content-type': 'image/jpeg',
         'cache-control': 'no-store',
@@ -608,19 +608,46 @@ try {
       const before = frameRequests.length;
       await page.getByRole('slider').focus();
       await page.keyboard.press('ArrowRight');
-      await page.waitForTimeout(200);
-      check(frameRequests.slice(before).some((r) => r.preview === 'keyframe'), `${vp.name}: scrubbing asks keyframe previews`);
+      // A frame already on its way is answered first; the preview follows it.
+      for (let i = 0; i < 30 && !frameRequests.slice(before).some((r) => r.mode === 'keyframe'); i++) await page.waitForTimeout(100);
+      check(frameRequests.slice(before).some((r) => r.mode === 'keyframe'), `${vp.name}: scrubbing asks keyframe previews`);
       const playedFrom = frameRequests.length;
       await page.getByRole('button', { name: '播放' }).click();
       await page.waitForTimeout(600);
       await page.getByRole('button', { name: '暫停' }).click();
-      const played = frameRequests.slice(playedFrom).map((r) => r.t);
+      const played = frameRequests.slice(playedFrom).filter((r) => r.mode === 'play').map((r) => r.t);
       check(played.length >= 3 && played.every((t, i) => i === 0 || t > played[i - 1]), `${vp.name}: play asks frames in order: ${played.join(',')}`);
       await page.getByRole('button', { name: '結束閱覽' }).click();
       await page.getByRole('button', { name: '確定結束' }).click();
       await page.getByRole('status').filter({ hasText: '閱覽已結束' }).waitFor();
       check((await page.evaluate(() => window.__calls)).some((c) => c.cmd === 'close_viewing'), `${vp.name}: the session is ended at the recorder`);
       await screen(page, `${vp.name}-viewing-ended`);
+      await context.close();
+    }
+
+    // 調閱登記簿: the entry the recorder wrote, who countersigned, the
+    // manager's 核章 after a confirmation, and the print view of 附件2.
+    {
+      const { page, context } = await open(true, applicationFixtures(PEOPLE.manager, ['manager'], null));
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await page.getByRole('button', { name: '調閱登記簿' }).click();
+      const entry = page.locator('li.entry');
+      await entry.waitFor();
+      const text = await entry.innerText();
+      check(text.includes('王小明家長') && text.includes('張主任') && text.includes('由陪同人員結束'), `${vp.name}: the entry, its countersignature and its end: ${text}`);
+      check(text.includes('遊戲室') && text.includes('37'), `${vp.name}: the footage served, per camera, with frames`);
+      await screen(page, `${vp.name}-logbook`);
+      await entry.getByRole('button', { name: '核章' }).click();
+      await entry.getByRole('button', { name: '確認核章' }).click();
+      for (let i = 0; i < 30 && !(await page.evaluate(() => window.__calls)).some((c) => c.cmd === 'countersign_logbook'); i++) await page.waitForTimeout(100);
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'countersign_logbook')?.args;
+      check(sent?.entry === '01JCUSTOSLOGBOOK000000001', `${vp.name}: the countersignature sent: ${JSON.stringify(sent)}`);
+      await page.getByRole('button', { name: '列印登記簿' }).click();
+      const paper = await page.locator('article.paper').innerText();
+      check(paper.includes('監視錄影系統監錄資料調閱登記簿') && paper.includes('系統操作承辦人') && paper.includes('☑調閱'), `${vp.name}: 附件2 as the paper form`);
+      check(/\d+ 年 \d+ 月 \d+ 日/.test(paper), `${vp.name}: ROC dates on the form`);
+      await screen(page, `${vp.name}-logbook-print`);
       await context.close();
     }
 

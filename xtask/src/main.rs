@@ -456,6 +456,11 @@ fn bench() -> Result {
         "cargo",
         &["bench", "-p", "custos-recorder", "--bench", "recording"],
     )?;
+    run(
+        &root,
+        "cargo",
+        &["bench", "-p", "custos-recorder", "--bench", "playback"],
+    )?;
     run(&root, "cargo", &["bench", "-p", "custos-app", "--bench", "photos"])
 }
 

@@ -54,10 +54,11 @@ pub struct FrameQuery {
     pub camera: String,
     /// Footage time, ms since the epoch, inside the approved window.
     pub t: i64,
-    /// `keyframe`: the keyframe before `t` (fast, for a scrub under way);
-    /// otherwise the exact frame.
+    /// `keyframe`: the keyframe at or before `t` (fast, for a scrub under
+    /// way); `play`: the exact frame, the next second decoded with it;
+    /// `exact` (the default): the exact frame.
     #[serde(default)]
-    pub preview: Option<String>,
+    pub mode: Option<String>,
 }
 
 /// `POST /v1/viewings/{session}/close`: the session ended and its entry completed.

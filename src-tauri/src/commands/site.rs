@@ -62,6 +62,8 @@ pub struct SiteView {
     pub notices: std::collections::BTreeMap<String, custos_core::inspection::RecorderAlarm>,
     /// Whether this person publishes and checks the public list (004 §5).
     pub may_review_location_notice: bool,
+    /// Whether this person reads the access logbook (調閱登記簿).
+    pub reads_logbook: bool,
     /// The role in which this person accompanies a viewing and opens it on
     /// their tablet (the profile's `escort_roles`), if they may.
     pub escort_role: Option<custos_core::roles::Role>,
@@ -107,6 +109,7 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         window_warn_minutes: profile.window_warn_minutes,
         notices: registers::site_notices(&device.store)?,
         may_review_location_notice: roles.iter().any(|r| permissions::LOCATION_NOTICE_ROLES.contains(r)),
+        reads_logbook: permissions::allows(&roles, Register::Logbook, Access::Read, &profile),
         escort_role: roles.iter().copied().find(|r| profile.escort_roles.contains(r)),
     })
 }

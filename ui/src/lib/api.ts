@@ -26,6 +26,8 @@ export const cameraHealth = commands.camera_health;
 export const cameraSnapshot = commands.camera_snapshot;
 export const openViewing = commands.open_viewing;
 export const closeViewing = commands.close_viewing;
+export const logbookView = commands.logbook_view;
+export const countersignLogbook = commands.countersign_logbook;
 export const applicationForm = commands.application_form;
 export const fileApplication = commands.file_application;
 export const amendApplication = commands.amend_application;
@@ -67,6 +69,8 @@ export const byCommand = {
   camera_snapshot: cameraSnapshot,
   open_viewing: openViewing,
   close_viewing: closeViewing,
+  logbook_view: logbookView,
+  countersign_logbook: countersignLogbook,
   application_form: applicationForm,
   file_application: fileApplication,
   amend_application: amendApplication,
@@ -110,11 +114,14 @@ function frameBase(): string {
   return ua.includes('Windows') || ua.includes('Android') ? 'http://custosframe.localhost/' : 'custosframe://localhost/';
 }
 
-/** The frame of `camera` for `t` in `session` (a keyframe preview while
- * scrubbing); never cached, never written to disk. */
-export async function fetchFrame(session: string, camera: string, t: number, preview: boolean): Promise<ShownFrame> {
+/** How a frame is asked: the keyframe before `t` while scrubbing, the
+ * exact frame, or the exact frame with the next second decoded (play). */
+export type FrameMode = 'keyframe' | 'exact' | 'play';
+
+/** The frame of `camera` for `t` in `session`; never cached, never written to disk. */
+export async function fetchFrame(session: string, camera: string, t: number, mode: FrameMode): Promise<ShownFrame> {
   const path = `${encodeURIComponent(session)}/${encodeURIComponent(camera)}/${Math.round(t)}`;
-  const res = await fetch(`${frameBase()}${path}${preview ? '?preview=keyframe' : ''}`, { cache: 'no-store' });
+  const res = await fetch(`${frameBase()}${path}?mode=${mode}`, { cache: 'no-store' });
   if (!res.ok) {
     let message = res.statusText;
     try {

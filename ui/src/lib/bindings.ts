@@ -63,6 +63,13 @@ export const commands = {
 	open_viewing: (application: string, role: Role, applicantChecked: boolean, applicantSignature: string | null) => __TAURI_INVOKE<ViewingSession>("open_viewing", { application, role, applicantChecked, applicantSignature }),
 	/**  Ends the session; the recorder completes its logbook entry. */
 	close_viewing: (session: string) => __TAURI_INVOKE<ViewingClosed>("close_viewing", { session }),
+	/**
+	 *  調閱登記簿 for its screen: the entries, who countersigned each, and
+	 *  whether this person countersigns.
+	 */
+	logbook_view: (year: number) => __TAURI_INVOKE<LogbookView>("logbook_view", { year }),
+	/**  核章: the manager or the supervisor countersigns a completed entry. */
+	countersign_logbook: (year: number, entry: string) => __TAURI_INVOKE<null>("countersign_logbook", { year, entry }),
 	/**  核章: the supervisor countersigns a recorded check. */
 	countersign_check: (year: number, month: number, entry: string) => __TAURI_INVOKE<null>("countersign_check", { year, month, entry }),
 	/**
@@ -906,6 +913,33 @@ export type LogbookEntry = {
 	after_viewing: string | null,
 };
 
+/**  One countersignature (核章) of an entry. */
+export type LogbookSeal = {
+	signer: PersonId,
+	role: Role,
+	signed_at: Timestamp,
+};
+
+/**
+ *  The year's logbook for its screen: the entries, who countersigned
+ *  each, and the role in which this person countersigns, if any.
+ */
+export type LogbookView = {
+	year: number,
+	entries: { [key in string]: LogbookEntry },
+	/**
+	 *  By entry: the countersignatures of its current text (a seal over an
+	 *  older text of an entry, before its session ended, is not listed).
+	 */
+	countersigned: { [key in string]: LogbookSeal[] },
+	countersign_role: Role | null,
+	/**
+	 *  Whose forms the site keeps (the same seed as its inspection form):
+	 *  001 附件2 調閱登記簿 or 004 附件4 影音應用紀錄簿.
+	 */
+	paper_form: PaperForm,
+};
+
 /**
  *  A window of footage, `[start, end)`, on whole minutes (the forms ask for
  *  年月日時分 to 年月日時分).
@@ -1254,6 +1288,8 @@ export type SiteView = {
 	notices: { [key in string]: RecorderAlarm },
 	/**  Whether this person publishes and checks the public list (004 §5). */
 	may_review_location_notice: boolean,
+	/**  Whether this person reads the access logbook (調閱登記簿). */
+	reads_logbook: boolean,
 	/**
 	 *  The role in which this person accompanies a viewing and opens it on
 	 *  their tablet (the profile's `escort_roles`), if they may.

@@ -5,7 +5,7 @@ import * as api from './api';
 import type { DateStyle } from './dates';
 import { translate, type Lang, type MessageKey } from './i18n';
 
-export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'oversight' | 'locations' | 'viewing' | 'settings';
+export type View = 'home' | 'check' | 'repairs' | 'log' | 'applications' | 'case' | 'print' | 'file' | 'holds' | 'oversight' | 'locations' | 'viewing' | 'logbook' | 'settings';
 
 const SETTINGS_KEY = 'custos.settings';
 

@@ -20,8 +20,7 @@ pub const PLAYBACK_WIDTH: u32 = 640;
 const MAX_SOURCE_PIXELS: u64 = 8192 * 8192;
 /// Frames decoded from one keyframe at most (a 4 s keyframe interval at 60 fps is 240).
 pub const MAX_FRAMES_PER_SEEK: usize = 1_000;
-/// An exact decode goes on this far past `t`: scrubbing or playing forward
-/// finds the next frames decoded already.
+/// Play decodes this far past `t`: its next frames are decoded already.
 pub const DECODE_AHEAD_MS: i64 = 1_000;
 
 /// One decoded, scaled picture, RGB, rows packed.
@@ -46,9 +45,12 @@ impl Picture {
 pub enum Want {
     /// Only the keyframe at or before `t` (the preview while scrubbing).
     Keyframe,
-    /// Every frame from that keyframe to the one at `t` and on for
-    /// [`DECODE_AHEAD_MS`], and the time of the first frame after those.
-    UpTo,
+    /// Every frame from that keyframe to the one at `t`, and the time of
+    /// the first frame after it (where the frame for `t` ends).
+    Exact,
+    /// As `Exact`, and on for [`DECODE_AHEAD_MS`] past `t`: play, whose
+    /// next frames are then decoded already.
+    Ahead,
 }
 
 /// What a decode found: pictures in time order, and whether the file had a
@@ -118,7 +120,7 @@ pub fn decode(file: &Path, start_ms: i64, t_ms: i64, want: Want, width: u32) -> 
     let mut keep = |frame: &ffmpeg::frame::Video, pictures: &mut Vec<Arc<Picture>>| -> Result<bool> {
         let at_ms = to_ms(frame.timestamp().unwrap_or(first_pts));
         frames += 1;
-        let ahead = if want == Want::UpTo { DECODE_AHEAD_MS } else { 0 };
+        let ahead = if want == Want::Ahead { DECODE_AHEAD_MS } else { 0 };
         if at_ms > t_ms + ahead && !pictures.is_empty() {
             next_at_ms = Some(at_ms);
             return Ok(true);
@@ -160,7 +162,7 @@ pub fn decode(file: &Path, start_ms: i64, t_ms: i64, want: Want, width: u32) -> 
                 pictures.push(Arc::new(picture));
                 return Ok(true);
             }
-            Want::UpTo => pictures.push(Arc::new(picture)),
+            Want::Exact | Want::Ahead => pictures.push(Arc::new(picture)),
         }
         Ok(frames >= MAX_FRAMES_PER_SEEK)
     };

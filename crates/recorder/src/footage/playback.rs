@@ -190,10 +190,15 @@ pub async fn frame(
     if query.t < case.window.start.0 || query.t >= case.window.end.0 {
         return Err(outside("this time is outside the approved window"));
     }
-    let want = match query.preview.as_deref() {
+    let want = match query.mode.as_deref() {
         Some("keyframe") => Want::Keyframe,
-        None | Some("exact") => Want::UpTo,
-        Some(_) => return Err(RecorderError::BadRequest("preview is `keyframe` or `exact`".into())),
+        None | Some("exact") => Want::Exact,
+        Some("play") => Want::Ahead,
+        Some(_) => {
+            return Err(RecorderError::BadRequest(
+                "mode is `keyframe`, `exact` or `play`".into(),
+            ));
+        }
     };
     let cached = {
         let mut caches = playback.cache();
@@ -264,7 +269,7 @@ async fn decode_for(
         .await
         .map_err(RecorderError::internal)??;
     let until_ms = match want {
-        Want::UpTo => decoded.next_at_ms.unwrap_or(segment.real_end_ms),
+        Want::Exact | Want::Ahead => decoded.next_at_ms.unwrap_or(segment.real_end_ms),
         // A keyframe alone: only its own time is known to show it.
         Want::Keyframe => decoded.pictures.first().map(|p| p.at_ms + 1).unwrap_or(t),
     };

@@ -260,5 +260,24 @@ async fn a_viewing_serves_the_frame_for_t_watermarked_for_its_viewer_and_nothing
         (served.spans[0].from.0, served.spans[0].to.0),
         (minute + 11_000, minute + 12_999)
     );
-    let _ = &cases;
+
+    // The recorder is killed while the second session is open: at restart
+    // its entry lists what it had served and ends `interrupted`, and the
+    // application stays consumed.
+    r.kill_serving();
+    r.serve_again(&["--no-recording"]);
+    r.advance(0).await;
+    let mut manager = manager;
+    manager.token = r.token(&manager.device).await;
+    let entry = &logbook(&r, &manager).await[second];
+    assert_eq!(entry.ended_by, Some(custos_core::logbook::SessionEnd::Interrupted));
+    let served = &entry.served[0];
+    assert_eq!(
+        (served.frames, served.spans[0].from.0, served.spans[0].to.0),
+        (1, minute + 12_000, minute + 12_999)
+    );
+    let mut other = other;
+    other.token = r.token(&other.device).await;
+    let again = open_viewing(&r, &other, "李專責", Role::Manager, &cases[1]).await;
+    assert_eq!(again.status(), 409, "consumed across the restart");
 }

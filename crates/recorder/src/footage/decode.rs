@@ -45,16 +45,19 @@ impl Picture {
 pub enum Want {
     /// Only the keyframe at or before `t` (the preview while scrubbing).
     Keyframe,
-    /// Every frame from that keyframe to the one at `t`, and the time of
-    /// the first frame after it (where the frame for `t` ends).
+    /// The frame at or before `t` (decoded from the keyframe, only it
+    /// scaled), and the time of the first frame after it (where it ends).
     Exact,
-    /// As `Exact`, and on for [`DECODE_AHEAD_MS`] past `t`: play, whose
-    /// next frames are then decoded already.
+    /// As `Exact`, and every frame for [`DECODE_AHEAD_MS`] past `t`: play,
+    /// whose next frames are then decoded already.
     Ahead,
+    /// Only the last frame at or before `t` (the newest of a file being
+    /// written, for the live picture), keeping one picture at a time.
+    Last,
 }
 
-/// What a decode found: pictures in time order, and whether the file had a
-/// frame after the last one kept (so the last one's end is known).
+/// What a decode found: pictures in time order (consecutive frames), and
+/// the time of the frame after the last one (so the last one's end is known).
 pub struct Decoded {
     pub pictures: Vec<Arc<Picture>>,
     /// The footage time of the first frame after the last one kept, when
@@ -82,7 +85,8 @@ fn ff(what: &str) -> impl Fn(ffmpeg::Error) -> RecorderError + '_ {
 }
 
 /// Decodes `file` (whose footage starts at `start_ms`) around footage time
-/// `t_ms`, scaled to `width`.
+/// `t_ms`, scaled to `width`. Only the frames kept are scaled: for the
+/// exact frame that is one, however many were decoded from the keyframe.
 pub fn decode(file: &Path, start_ms: i64, t_ms: i64, want: Want, width: u32) -> Result<Decoded> {
     init()?;
     let mut input = ffmpeg::format::input(file).map_err(ff("the footage file does not open"))?;
@@ -102,7 +106,8 @@ pub fn decode(file: &Path, start_ms: i64, t_ms: i64, want: Want, width: u32) -> 
         .decoder()
         .video()
         .map_err(ff("the footage's codec does not open"))?;
-    let to_ms = |pts: i64| {
+    let to_ms = |frame: &ffmpeg::frame::Video| {
+        let pts = frame.timestamp().unwrap_or(first_pts);
         let rel = (pts - first_pts) as i128 * i128::from(time_base.numerator()) * 1000
             / i128::from(time_base.denominator().max(1));
         start_ms + rel as i64
@@ -112,85 +117,113 @@ pub fn decode(file: &Path, start_ms: i64, t_ms: i64, want: Want, width: u32) -> 
         .seek(rel_us, ..rel_us + 1)
         .map_err(ff("the footage could not be sought"))?;
 
-    let mut scaler: Option<(scaling::Context, u32, u32)> = None;
-    let mut pictures: Vec<Arc<Picture>> = Vec::new();
-    let mut decoded = ffmpeg::frame::Video::empty();
-    let mut next_at_ms = None;
-    let mut frames = 0usize;
-    let mut keep = |frame: &ffmpeg::frame::Video, pictures: &mut Vec<Arc<Picture>>| -> Result<bool> {
-        let at_ms = to_ms(frame.timestamp().unwrap_or(first_pts));
-        frames += 1;
-        let ahead = if want == Want::Ahead { DECODE_AHEAD_MS } else { 0 };
-        if at_ms > t_ms + ahead && !pictures.is_empty() {
-            next_at_ms = Some(at_ms);
-            return Ok(true);
+    let mut packets = input.packets();
+    let mut flushed = false;
+    // The next decoded frame into `into`; false once the file is done.
+    let mut next_frame = |into: &mut ffmpeg::frame::Video| -> bool {
+        loop {
+            if decoder.receive_frame(into).is_ok() {
+                return true;
+            }
+            if flushed {
+                return false;
+            }
+            match packets.next() {
+                Some((stream, packet)) if stream.index() == index => {
+                    let _ = decoder.send_packet(&packet);
+                }
+                Some(_) => {}
+                None => {
+                    let _ = decoder.send_eof();
+                    flushed = true;
+                }
+            }
         }
-        if u64::from(frame.width()) * u64::from(frame.height()) > MAX_SOURCE_PIXELS {
+    };
+    let mut scaler = Scaler::new(width);
+    let mut pictures: Vec<Arc<Picture>> = Vec::new();
+    let mut next_at_ms = None;
+    let ahead = if want == Want::Ahead { DECODE_AHEAD_MS } else { 0 };
+    // The newest frame at or before `t` so far, not yet scaled.
+    let mut best: Option<ffmpeg::frame::Video> = None;
+    let mut spare = ffmpeg::frame::Video::empty();
+    let mut decoded = 0usize;
+    while decoded < MAX_FRAMES_PER_SEEK && next_frame(&mut spare) {
+        decoded += 1;
+        let at_ms = to_ms(&spare);
+        if u64::from(spare.width()) * u64::from(spare.height()) > MAX_SOURCE_PIXELS {
             return Err(RecorderError::internal(
                 "the footage's frames are larger than any camera's",
             ));
         }
-        if scaler.is_none() {
+        let started = best.is_some() || !pictures.is_empty();
+        if at_ms > t_ms + ahead && started {
+            next_at_ms = Some(at_ms);
+            break;
+        }
+        match want {
+            Want::Keyframe => {
+                pictures.push(Arc::new(scaler.picture(&spare, at_ms)?));
+                break;
+            }
+            // Play shows every frame from `t` on: each is scaled.
+            Want::Ahead if at_ms > t_ms => pictures.push(Arc::new(scaler.picture(&spare, at_ms)?)),
+            _ => {
+                let previous = best.replace(std::mem::replace(&mut spare, ffmpeg::frame::Video::empty()));
+                if let Some(previous) = previous {
+                    spare = previous;
+                }
+            }
+        }
+    }
+    if let Some(frame) = best {
+        let at_ms = to_ms(&frame);
+        pictures.insert(0, Arc::new(scaler.picture(&frame, at_ms)?));
+    }
+    Ok(Decoded { pictures, next_at_ms })
+}
+
+/// Scales decoded frames to RGB at one width, made for the first frame's size.
+struct Scaler {
+    width: u32,
+    context: Option<(scaling::Context, u32, u32)>,
+}
+
+impl Scaler {
+    fn new(width: u32) -> Scaler {
+        Scaler { width, context: None }
+    }
+
+    fn picture(&mut self, frame: &ffmpeg::frame::Video, at_ms: i64) -> Result<Picture> {
+        if self.context.is_none() {
             let height =
-                ((u64::from(width) * u64::from(frame.height()) / u64::from(frame.width().max(1))) as u32 + 1) & !1;
+                ((u64::from(self.width) * u64::from(frame.height()) / u64::from(frame.width().max(1))) as u32 + 1) & !1;
+            let height = height.max(2);
             let context = scaling::Context::get(
                 frame.format(),
                 frame.width(),
                 frame.height(),
                 Pixel::RGB24,
-                width,
-                height.max(2),
+                self.width,
+                height,
                 scaling::Flags::BILINEAR,
             )
             .map_err(ff("the footage could not be scaled"))?;
-            scaler = Some((context, width, height.max(2)));
+            self.context = Some((context, self.width, height));
         }
-        let (context, w, h) = scaler.as_mut().expect("made above");
+        let (context, w, h) = self.context.as_mut().expect("made above");
         let mut rgb = ffmpeg::frame::Video::empty();
         context
             .run(frame, &mut rgb)
             .map_err(ff("the footage could not be scaled"))?;
-        let picture = Picture {
+        Ok(Picture {
             at_ms,
             width: *w,
             height: *h,
             rgb: packed_rows(&rgb, *w as usize * 3, *h as usize),
             keyframe: frame.is_key(),
-        };
-        match want {
-            Want::Keyframe => {
-                pictures.push(Arc::new(picture));
-                return Ok(true);
-            }
-            Want::Exact | Want::Ahead => pictures.push(Arc::new(picture)),
-        }
-        Ok(frames >= MAX_FRAMES_PER_SEEK)
-    };
-    let mut finished = false;
-    'read: for (stream, packet) in input.packets() {
-        if stream.index() != index {
-            continue;
-        }
-        if decoder.send_packet(&packet).is_err() {
-            continue;
-        }
-        while decoder.receive_frame(&mut decoded).is_ok() {
-            if keep(&decoded, &mut pictures)? {
-                finished = true;
-                break 'read;
-            }
-        }
+        })
     }
-    // The file ended first: what the decoder still holds.
-    if !finished {
-        let _ = decoder.send_eof();
-        while decoder.receive_frame(&mut decoded).is_ok() {
-            if keep(&decoded, &mut pictures)? {
-                break;
-            }
-        }
-    }
-    Ok(Decoded { pictures, next_at_ms })
 }
 
 /// The rows of `frame`'s first plane without the padding FFmpeg adds.

@@ -1,14 +1,17 @@
-//! Frames of recorded footage as still pictures. Now: the live picture
-//! during the walk-around check, only for the roles the profile lets see
-//! live pictures (004 §8(3)), never for an applicant. Next: the watermarked
-//! frames of accompanied playback.
+//! The live picture during the walk-around check: the newest frame
+//! recorded, only for the roles the profile lets see live pictures (004
+//! §8(3)), never for an applicant (whose frames are `playback`'s).
 
 use std::path::Path;
 
 use custos_core::ids::CameraId;
 use serde_json::json;
 
+use custos_core::time::DAY_MS;
+
+use super::decode::{PLAYBACK_WIDTH, Want, decode};
 use super::paths::camera_dir;
+use super::watermark::plain_jpeg;
 use crate::base::error::{RecorderError, Result};
 use crate::db::audit::AuditEvent;
 use crate::registers::{Registers, SignedIn};
@@ -45,8 +48,9 @@ pub async fn live_picture(registers: &Registers, who: &SignedIn, data: &Path, ca
 }
 
 /// The last frame of the newest file in `dir`, including the one being
-/// written (fragmented MP4 reads while it grows); a file opened a moment
-/// ago may hold no frame yet, so the one before it is tried next.
+/// written (fragmented MP4 reads while it grows), decoded in process as
+/// playback's frames are; a file opened a moment ago may hold no frame
+/// yet, so the one before it is tried next.
 async fn newest_frame(dir: &Path) -> Result<Option<Vec<u8>>> {
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
         .ok()
@@ -57,17 +61,19 @@ async fn newest_frame(dir: &Path) -> Result<Option<Vec<u8>>> {
         .filter(|p| p.extension().is_some_and(|x| x == "mp4"))
         .collect();
     files.sort();
-    for file in files.iter().rev().take(2) {
-        let out = tokio::process::Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-sseof", "-1", "-i"])
-            .arg(file)
-            .args(["-frames:v", "1", "-f", "image2", "-c:v", "mjpeg", "-q:v", "5", "pipe:1"])
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| RecorderError::internal(format!("ffmpeg could not start: {e}")))?;
-        if out.status.success() && !out.stdout.is_empty() {
-            return Ok(Some(out.stdout));
+    for file in files.into_iter().rev().take(2) {
+        let found = tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>> {
+            // A day past the file's start: its last frame, whatever it holds.
+            let decoded = match decode(&file, 0, DAY_MS, Want::Last, PLAYBACK_WIDTH) {
+                Ok(decoded) => decoded,
+                Err(_) => return Ok(None),
+            };
+            decoded.pictures.last().map(|p| plain_jpeg(p)).transpose()
+        })
+        .await
+        .map_err(RecorderError::internal)??;
+        if found.is_some() {
+            return Ok(found);
         }
     }
     Ok(None)

@@ -269,7 +269,7 @@ async fn decode_for(
         .await
         .map_err(RecorderError::internal)??;
     let until_ms = match want {
-        Want::Exact | Want::Ahead => decoded.next_at_ms.unwrap_or(segment.real_end_ms),
+        Want::Exact | Want::Ahead | Want::Last => decoded.next_at_ms.unwrap_or(segment.real_end_ms),
         // A keyframe alone: only its own time is known to show it.
         Want::Keyframe => decoded.pictures.first().map(|p| p.at_ms + 1).unwrap_or(t),
     };

@@ -113,15 +113,24 @@ pub fn marked_jpeg(picture: &Picture, marking: &Marking) -> Result<(Vec<u8>, Mar
         draw_line(&mut rgb, (w, h), &font, line, baseline);
         baseline += line_height * 1.3 / 1.15;
     }
+    Ok((encode(&rgb, w, h)?, band))
+}
+
+/// `picture` as a JPEG, unmarked: the live picture staff see during the
+/// walk-around check (never an applicant's).
+pub fn plain_jpeg(picture: &Picture) -> Result<Vec<u8>> {
+    encode(&picture.rgb, picture.width, picture.height)
+}
+
+fn encode(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     let mut jpeg = Vec::with_capacity(64 * 1024);
-    let (ew, eh) = (u16::try_from(w), u16::try_from(h));
-    let (Ok(ew), Ok(eh)) = (ew, eh) else {
+    let (Ok(ew), Ok(eh)) = (u16::try_from(w), u16::try_from(h)) else {
         return Err(RecorderError::internal("a frame too large to encode"));
     };
     jpeg_encoder::Encoder::new(&mut jpeg, JPEG_QUALITY)
-        .encode(&rgb, ew, eh, jpeg_encoder::ColorType::Rgb)
+        .encode(rgb, ew, eh, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| RecorderError::internal(format!("the frame could not be encoded: {e}")))?;
-    Ok((jpeg, band))
+    Ok(jpeg)
 }
 
 /// Draws `text` in white from the left margin at `baseline`, clipped to the picture.

@@ -325,7 +325,11 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
     d.click_on("button", "開始陪同閱覽").await;
     d.click_on("label.check", "身分證件").await;
     d.click_on("button", "開啟閱覽").await;
-    d.wait_text("[role=alert]", "one viewing").await;
+    d.wait_text("[role=alert]", "本申請已調閱過一次").await;
+    assert!(
+        d.text_of("[role=alert]").await.contains("one viewing"),
+        "the recorder's own words follow"
+    );
 
     // Nothing served is left on the tablet's disk (data, cache, WebKit's).
     d.quit().await;

@@ -274,14 +274,24 @@ impl RecorderClient {
     /// A frame of an open viewing: the watermarked JPEG and what the
     /// recorder says of it (`x-frame-time`, `x-watermark-box`, `x-frame-kind`).
     pub async fn viewing_frame(&self, token: &Token, session: &str, query: &FrameQuery) -> Result<ServedFrame> {
-        let response = self
+        let request = self
             .http
             .get(self.url(&format!("/v1/viewings/{}/frame", urlencode(session))))
-            .query(query)
-            .bearer_auth(&token.token)
-            .send()
-            .await
-            .map_err(classify)?;
+            .query(query);
+        self.served_frame(token, request, query.t).await
+    }
+
+    /// The scrubber's strip of thumbnails of one camera of an open viewing.
+    pub async fn viewing_strip(&self, token: &Token, session: &str, camera: &str) -> Result<ServedFrame> {
+        let request = self
+            .http
+            .get(self.url(&format!("/v1/viewings/{}/strip", urlencode(session))))
+            .query(&[("camera", camera)]);
+        self.served_frame(token, request, 0).await
+    }
+
+    async fn served_frame(&self, token: &Token, request: reqwest::RequestBuilder, t: i64) -> Result<ServedFrame> {
+        let response = request.bearer_auth(&token.token).send().await.map_err(classify)?;
         let status = response.status();
         let header = |name: &str| {
             response
@@ -301,7 +311,7 @@ impl RecorderClient {
         }
         Ok(ServedFrame {
             jpeg: bytes.to_vec(),
-            at_ms: at_ms.and_then(|v| v.parse().ok()).unwrap_or(query.t),
+            at_ms: at_ms.and_then(|v| v.parse().ok()).unwrap_or(t),
             mark: mark.unwrap_or_default(),
             kind: kind.unwrap_or_default(),
         })

@@ -1,5 +1,6 @@
-//! `custosframe://localhost/<session>/<camera>/<t>[?mode=keyframe|exact|play]`:
-//! the frames of an open viewing, fetched from the recorder over the pinned
+//! `custosframe://localhost/<session>/<camera>/<t>[?mode=keyframe|exact|play]`
+//! and `.../<session>/<camera>/strip`: the frames of an open viewing and the
+//! scrubber's thumbnails, fetched from the recorder over the pinned
 //! connection and handed to the webview from memory. Nothing is written to
 //! disk: the answer says `no-store`, so WebKit keeps no copy either.
 
@@ -13,21 +14,34 @@ use crate::device::ThisDevice;
 /// The URI scheme the playback screen's frames come from.
 pub const SCHEME: &str = "custosframe";
 
-/// What the screen asks: session, camera, time, and how (keyframe, exact, play).
-fn parse(request: &Request<Vec<u8>>) -> Option<(String, custos_api::viewing::FrameQuery)> {
+/// A frame (session, camera, time, and how: keyframe, exact, play) or the
+/// scrubber's strip of a camera (`<session>/<camera>/strip`).
+enum Asked {
+    Frame(custos_api::viewing::FrameQuery),
+    Strip(String),
+}
+
+fn parse(request: &Request<Vec<u8>>) -> Option<(String, Asked)> {
     let uri = request.uri();
     let mut parts = uri.path().trim_start_matches('/').split('/');
     let session = parts.next().filter(|s| !s.is_empty() && s.len() <= 64)?.to_string();
     let camera = parts.next().filter(|s| !s.is_empty() && s.len() <= 64)?.to_string();
-    let t: i64 = parts.next()?.parse().ok()?;
+    let last = parts.next()?;
     if parts.next().is_some() {
         return None;
     }
+    if last == "strip" {
+        return Some((session, Asked::Strip(camera)));
+    }
+    let t: i64 = last.parse().ok()?;
     let mode = uri
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("mode=")))
         .map(str::to_string);
-    Some((session, custos_api::viewing::FrameQuery { camera, t, mode }))
+    Some((
+        session,
+        Asked::Frame(custos_api::viewing::FrameQuery { camera, t, mode }),
+    ))
 }
 
 fn answer(status: StatusCode, content_type: &str) -> tauri::http::response::Builder {
@@ -50,7 +64,7 @@ pub async fn respond<R: Runtime>(app: tauri::AppHandle<R>, request: Request<Vec<
             .body(Cow::Owned(body))
             .expect("a response")
     };
-    let Some((session, query)) = parse(&request) else {
+    let Some((session, asked)) = parse(&request) else {
         return problem(StatusCode::BAD_REQUEST, "not a frame of a viewing".into());
     };
     let Some(device) = app.try_state::<ThisDevice>() else {
@@ -58,7 +72,10 @@ pub async fn respond<R: Runtime>(app: tauri::AppHandle<R>, request: Request<Vec<
     };
     let now = device.clock.now().0;
     let served = match device.playback_client().await {
-        Ok(mut client) => client.viewing_frame(&session, &query, now).await,
+        Ok(mut client) => match &asked {
+            Asked::Frame(query) => client.viewing_frame(&session, query, now).await,
+            Asked::Strip(camera) => client.viewing_strip(&session, camera, now).await,
+        },
         Err(e) => Err(e),
     };
     match served {

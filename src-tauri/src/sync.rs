@@ -232,6 +232,17 @@ impl SyncClient {
         Ok(self.client.viewing_frame(&token, session, query).await?)
     }
 
+    /// The scrubber's strip of `camera` (online only; never stored).
+    pub async fn viewing_strip(
+        &mut self,
+        session: &str,
+        camera: &str,
+        now_ms: i64,
+    ) -> Result<crate::client::ServedFrame, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.viewing_strip(&token, session, camera).await?)
+    }
+
     pub async fn close_viewing(
         &mut self,
         session: &str,

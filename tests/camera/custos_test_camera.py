@@ -6,6 +6,9 @@
   black    a black picture
   frozen   the same picture over and over (a stuck encoder)
   blurred  the moving picture as through a fogged lens
+  stamped  a grey picture whose top row of 40 blocks (16 px each, black 0,
+           white 1, most significant first) spells the capture time in ms
+           since 1970 modulo 2^40, drawn as each frame is made
 
 each H.264 at 640x360, 10 frames/s (`--size`, `--fps`), a keyframe every
 second, `--kbps` 500; `--audio` adds an AAC tone. A stream is encoded once
@@ -18,6 +21,7 @@ the GStreamer bindings (python3-gi, gir1.2-gst-rtsp-server-1.0).
 import argparse
 import signal
 import sys
+import time
 
 import gi
 
@@ -36,8 +40,42 @@ VIDEO = {
     # A still checkerboard with no noise: every frame the same.
     "frozen": "videotestsrc is-live=true pattern=checkers-8 ! video/x-raw,{caps}",
 }
+# Stamped frames are drawn here and pushed into an appsrc at the frame rate.
+STAMPED = "appsrc name=stamp is-live=true format=time do-timestamp=true caps=video/x-raw,format=I420,{caps} ! queue"
+STAMP_BITS = 40
+STAMP_BLOCK = 16
 ENCODE = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} bitrate={kbps} ! rtph264pay name=pay0 pt=96"
 AUDIO = "audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"
+
+
+def stamped_frame(width: int, height: int, ms: int) -> bytes:
+    """An I420 frame: mid grey, with the capture time in the top blocks."""
+    y = bytearray(b"\x80" * (width * height))
+    for bit in range(STAMP_BITS):
+        on = (ms >> (STAMP_BITS - 1 - bit)) & 1
+        value = 235 if on else 16
+        x0 = bit * STAMP_BLOCK
+        if x0 + STAMP_BLOCK > width:
+            break
+        row = bytes([value]) * STAMP_BLOCK
+        for line in range(STAMP_BLOCK):
+            at = line * width + x0
+            y[at : at + STAMP_BLOCK] = row
+    chroma = b"\x80" * (width * height // 2)
+    return bytes(y) + chroma
+
+
+def stamp_frames(_factory, media, size) -> None:
+    """Pushes a stamped frame every frame interval while the media plays."""
+    width, height, fps = size
+    source = media.get_element().get_by_name("stamp")
+
+    def push() -> bool:
+        ms = int(time.time() * 1000) % (1 << STAMP_BITS)
+        buffer = Gst.Buffer.new_wrapped(stamped_frame(width, height, ms))
+        return source.emit("push-buffer", buffer) == Gst.FlowReturn.OK
+
+    GLib.timeout_add(1000 // fps, push)
 
 
 def main() -> int:
@@ -51,7 +89,7 @@ def main() -> int:
     args = parser.parse_args()
     streams = [s.split("=", 1) for s in (args.stream or ["cam-01=moving"])]
     for name, kind in streams:
-        if kind not in VIDEO:
+        if kind not in VIDEO and kind != "stamped":
             parser.error(f"{name}: unknown kind {kind!r}; use one of {', '.join(VIDEO)}")
 
     Gst.init(None)
@@ -77,13 +115,15 @@ def main() -> int:
         width, height = args.size.split("x")
         size = f"width={width},height={height}"
         caps = f"{size},framerate={args.fps}/1"
-        video = VIDEO[kind].format(caps=caps, size=size, fps=args.fps)
+        video = (STAMPED if kind == "stamped" else VIDEO[kind]).format(caps=caps, size=size, fps=args.fps)
         launch = f"{video} ! {ENCODE.format(kbps=args.kbps, fps=args.fps)}"
         if args.audio:
             launch += f" {AUDIO}"
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
+        if kind == "stamped":
+            factory.connect("media-configure", stamp_frames, (int(width), int(height), args.fps))
         mounts.add_factory(f"/{name}", factory)
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr)

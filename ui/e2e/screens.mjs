@@ -59,7 +59,7 @@ function serve() {
     if (req.url.startsWith('/frames/')) {
       const url = new URL(req.url, 'http://x');
       const [session, camera, t] = url.pathname.slice('/frames/'.length).split('/');
-      frameRequests.push({ session, camera, t: Number(t), mode: url.searchParams.get('mode') });
+      frameRequests.push({ session, camera, t: Number(t), mode: url.searchParams.get('mode'), strip: t === 'strip' });
       const keyframe = url.searchParams.get('mode') === 'keyframe';
       res.writeHead(200, {
         'content-type': 'image/jpeg',
@@ -604,6 +604,8 @@ try {
       check(prevented, `${vp.name}: no context menu on the frame`);
       check((await page.getByRole('note').filter({ hasText: '不播放聲音' }).count()) === 1, `${vp.name}: sound withheld is said`);
       check((await page.getByText('以下時段無影像').count()) === 1, `${vp.name}: the gap in the window is named`);
+      await page.locator('.strip img').waitFor();
+      check(frameRequests.some((r) => r.strip && r.camera === 'cam-02'), `${vp.name}: the scrubber's strip is asked`);
       await screen(page, `${vp.name}-viewing`);
       const before = frameRequests.length;
       await page.getByRole('slider').focus();
@@ -615,7 +617,7 @@ try {
       await page.getByRole('button', { name: '播放' }).click();
       await page.waitForTimeout(600);
       await page.getByRole('button', { name: '暫停' }).click();
-      const played = frameRequests.slice(playedFrom).filter((r) => r.mode === 'play').map((r) => r.t);
+      const played = frameRequests.slice(playedFrom).filter((r) => r.mode === 'play' && !r.strip).map((r) => r.t);
       check(played.length >= 3 && played.every((t, i) => i === 0 || t > played[i - 1]), `${vp.name}: play asks frames in order: ${played.join(',')}`);
       await page.getByRole('button', { name: '結束閱覽' }).click();
       await page.getByRole('button', { name: '確定結束' }).click();

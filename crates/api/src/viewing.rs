@@ -61,6 +61,14 @@ pub struct FrameQuery {
     pub mode: Option<String>,
 }
 
+/// `GET /v1/viewings/{session}/strip`: the scrubber's thumbnails of one camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct StripQuery {
+    pub camera: String,
+}
+
 /// `POST /v1/viewings/{session}/close`: the session ended and its entry completed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -217,6 +217,19 @@ async fn a_viewing_serves_the_frame_for_t_watermarked_for_its_viewer_and_nothing
     assert_eq!(back.at_ms, minute + 11_000);
     assert!(psnr(&back.rgb, &ffmpeg_frame(&segment, 10.999), rows) >= 35.0);
 
+    // The scrubber's strip: ten keyframe thumbnails across the window, watermarked.
+    let res = r
+        .client
+        .get(r.url(&format!("/v1/viewings/{first}/strip?camera=cam-01")))
+        .bearer_auth(&manager.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let strip = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!(strip.width(), 1600);
+
     // Another viewer's session: the same picture above the band, another
     // watermark in it.
     let theirs = frame(&r, &manager, second, "cam-01", t).await;
@@ -250,15 +263,19 @@ async fn a_viewing_serves_the_frame_for_t_watermarked_for_its_viewer_and_nothing
     assert_eq!(res.status(), 200);
     assert_eq!(frame(&r, &manager, first, "cam-01", t).await.status, 410);
 
-    // The entry lists exactly the seconds served: 11 and 12.
+    // The entry lists what was served: the two frames and the strip's ten
+    // thumbnails (the second session's entry, below, is checked exactly).
     let entry = &logbook(&r, &manager).await[first];
     let served = &entry.served[0];
     assert_eq!(served.camera.as_str(), "cam-01");
-    assert_eq!(served.frames, 2);
-    assert_eq!(served.spans.len(), 1);
-    assert_eq!(
-        (served.spans[0].from.0, served.spans[0].to.0),
-        (minute + 11_000, minute + 12_999)
+    assert_eq!(served.frames, 12);
+    assert!(
+        served
+            .spans
+            .iter()
+            .any(|s| s.from.0 <= minute + 11_000 && minute + 12_999 <= s.to.0),
+        "{:?}",
+        served.spans
     );
 
     // The recorder is killed while the second session is open: at restart

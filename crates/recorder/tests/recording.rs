@@ -319,3 +319,72 @@ async fn health_shows_black_frozen_and_lost_cameras_and_snapshots_follow_the_pro
     })
     .await;
 }
+
+/// The frame the recorder shows for a time `t` was captured shortly before
+/// `t`: the test camera stamps each frame's capture time (ms, 40 blocks
+/// along the top), and the frame is decoded, watermarked and encoded as the
+/// viewing's frame handler does, then read back from the JPEG. Segments
+/// anchored on ffmpeg's file names put frames 0.77–0.87 s early (this test
+/// failed so); anchored on when each segment's line arrives they are 0.12–
+/// 0.22 s late, the camera-to-recorder delay included. The goal is
+/// one frame interval (100 ms here): not met yet (#13; the capture clock
+/// from the stream's RTCP sender reports would remove the delay).
+#[test]
+fn the_frame_for_a_time_was_captured_shortly_before_it() {
+    use custos_recorder::footage::decode::{PLAYBACK_WIDTH, Want, decode};
+    use custos_recorder::footage::watermark::{Marking, marked_jpeg};
+    const FRAME_MS: i64 = 100; // the camera's 10 frames a second
+    // What is met today: three frame intervals, never after `t`.
+    const WITHIN_MS: i64 = 3 * FRAME_MS;
+    let camera = TestCamera::start(&[("cam-01", "stamped")], false);
+    let url = camera.urls[0].clone();
+    let r = Recorder::start_with(
+        "kaohsiung-kindergarten",
+        &[],
+        &[("cam-01", &url, false)],
+        &["--segment-seconds", "2"],
+    );
+    let rows = wait_for_segments(&r, 5, 40);
+    let marking = Marking {
+        application: "TEST01".into(),
+        viewer: "王小明".into(),
+        escort: "林專責".into(),
+        viewing_at: custos_clock::Clock::now(&custos_clock::SystemClock),
+    };
+    let mut errors = Vec::new();
+    // Past the run's first file, which also holds what ffmpeg read while probing.
+    for row in &rows[1..5] {
+        let (start, end) = (
+            row["real_start_ms"].as_i64().unwrap(),
+            row["real_end_ms"].as_i64().unwrap(),
+        );
+        let file = r
+            .data()
+            .join("footage/cam-01")
+            .join(custos_recorder::footage::paths::segment_file_name(
+                row["start_ms"].as_i64().unwrap(),
+            ));
+        for k in 1..4 {
+            let t = start + (end - start) * k / 4;
+            let decoded = decode(&file, start, t, Want::Exact, PLAYBACK_WIDTH).unwrap();
+            let picture = decoded.pictures.iter().rev().find(|p| p.at_ms <= t).unwrap();
+            let (jpeg, _) = marked_jpeg(picture, &marking).unwrap();
+            let served = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+            let mut captured: i64 = 0;
+            for bit in 0..40u32 {
+                let p = served.get_pixel(bit * 16 + 8, 8);
+                let luma = (u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2])) / 3;
+                captured = (captured << 1) | i64::from(luma > 128);
+            }
+            let modulus = 1i64 << 40;
+            let error = (t.rem_euclid(modulus) - captured).rem_euclid(modulus);
+            let error = if error > modulus / 2 { error - modulus } else { error };
+            errors.push(error);
+        }
+    }
+    eprintln!("t minus capture time, ms: {errors:?}");
+    assert!(
+        errors.iter().all(|e| (0..=WITHIN_MS).contains(e)),
+        "each frame shown for t was captured within {WITHIN_MS} ms before t: {errors:?}"
+    );
+}

@@ -272,7 +272,8 @@ async fn the_recorder_records_the_one_viewing_and_refuses_everything_else_on_rec
     let (c, personal_c) = file_case(3);
     file(&r, &manager, &c, &personal_c, r.now()).await;
     decide(&r, &head, "吳首長", Role::Head, Decision::Approve, &c, r.now()).await;
-    let res = open_viewing(&r, &manager, "林專責", Role::Manager, &c).await;
+    let c_opening = opening_for(&r, &manager, "林專責", Role::Manager, &c).await;
+    let res = open_with(&r, &manager, &c_opening).await;
     let c_id = res.json::<Value>().await.unwrap()["session"]
         .as_str()
         .unwrap()
@@ -286,6 +287,11 @@ async fn the_recorder_records_the_one_viewing_and_refuses_everything_else_on_rec
     assert_eq!(entry.ended_by, Some(SessionEnd::Interrupted));
     let problem = refused(open_viewing(&r, &other_manager, "李專責", Role::Manager, &c).await, 409).await;
     assert_eq!(problem["title"], "Already viewed", "consumed across the restart");
+    // Within its limits the escort's tablet resumes it: the entry is open again.
+    let resumed: Value = open_with(&r, &manager, &c_opening).await.json().await.unwrap();
+    assert_eq!(resumed["session"], c_id.as_str(), "{resumed}");
+    let entry = &logbook(&r, &manager).await[&c_id];
+    assert_eq!((entry.ended_by, entry.closed_at), (None, None));
 
     assert_eq!(
         refusal_codes(&r),

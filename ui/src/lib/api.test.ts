@@ -10,8 +10,8 @@ describe('api', () => {
   });
 
   it('exports each command under one camelCase name and nothing else as a call', () => {
-    // fetchFrame is no command: frames come over the app's custosframe scheme.
-    const helpers = new Set(['byCommand', 'isCommandError', 'errorMessage', 'inTauri', 'onSync', 'fetchFrame']);
+    // fetchFrame and fetchStrip are no commands: frames come over the app's custosframe scheme.
+    const helpers = new Set(['byCommand', 'isCommandError', 'errorMessage', 'inTauri', 'onSync', 'fetchFrame', 'fetchStrip']);
     const exported = Object.entries(api)
       .filter(([name, value]) => typeof value === 'function' && !helpers.has(name))
       .map(([name]) => name)

@@ -139,6 +139,14 @@ export async function fetchFrame(session: string, camera: string, t: number, mod
   };
 }
 
+/** The scrubber's strip of thumbnails of `camera` in `session`, as an
+ * object URL (revoke it when replaced); never cached. */
+export async function fetchStrip(session: string, camera: string): Promise<string> {
+  const res = await fetch(`${frameBase()}${encodeURIComponent(session)}/${encodeURIComponent(camera)}/strip`, { cache: 'no-store' });
+  if (!res.ok) throw { kind: 'recorder', message: res.statusText, field: null, status: res.status };
+  return URL.createObjectURL(await res.blob());
+}
+
 /** True inside the Tauri shell; false in a plain browser. */
 export function inTauri(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;

@@ -503,6 +503,15 @@ export const zhTW = {
   'logbook.confirmYes': "確認核章",
   'logbook.confirmNo': "取消",
   'logbook.stillOpen': "閱覽結束後才能核章。",
+  'viewing.refused.viewed': "本申請已調閱過一次，不能再次閱覽；如需再閱覽，請重新申請。",
+  'viewing.refused.notApproved': "本申請尚未核准，或核准後曾修改而須重新核准。",
+  'viewing.refused.rejected': "本申請已否准，不能閱覽。",
+  'viewing.refused.withdrawn': "申請人已撤回本申請。",
+  'viewing.refused.nonce': "開啟已逾時或已使用，請重新核對閱覽人後再開啟。",
+  'viewing.refused.changed': "本申請在您開啟畫面後已變更，請重新檢視後再開啟。",
+  'viewing.refused.noFootage': "核准的攝影機在此時段已無影像（已逾保存期限），請以書面告知申請人。",
+  'viewing.refused.ended': "閱覽已結束（時間限制或閒置逾時）。",
+  'viewing.refused.busy': "錄影主機正忙於其他閱覽，請稍候再試。",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -1007,6 +1016,15 @@ export const en: Record<MessageKey, string> = {
   'logbook.confirmYes': "Yes, countersign",
   'logbook.confirmNo': "Cancel",
   'logbook.stillOpen': "It can be countersigned once the viewing has ended.",
+  'viewing.refused.viewed': "This application has had its one viewing; a new viewing needs a new application.",
+  'viewing.refused.notApproved': "This application is not approved, or was amended after its approval and must be approved again.",
+  'viewing.refused.rejected': "This application was rejected: nothing may be shown.",
+  'viewing.refused.withdrawn': "The applicant withdrew this application.",
+  'viewing.refused.nonce': "The opening expired or was used; check the viewer again and open it.",
+  'viewing.refused.changed': "The application changed since your screen showed it; look at it again first.",
+  'viewing.refused.noFootage': "None of the approved footage exists any more; tell the applicant in writing.",
+  'viewing.refused.ended': "The viewing has ended (its time or idle limit).",
+  'viewing.refused.busy': "The recorder is busy with other viewings; try again in a moment.",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };

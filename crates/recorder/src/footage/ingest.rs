@@ -143,7 +143,8 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
                     while let Ok(Some(line)) = lines.next_line().await {
                         match parse_segment_line(&line) {
                             Some(segment) => {
-                                for row in run.push(&camera, segment, &dir) {
+                                let received = custos_clock::Clock::now(&custos_clock::SystemClock).0;
+                                for row in run.push(&camera, segment, &dir, received) {
                                     index(&store, &camera, &row);
                                 }
                             }
@@ -188,36 +189,42 @@ pub fn parse_segment_line(line: &str) -> Option<ListedSegment> {
     })
 }
 
-/// The segments of one ffmpeg run. A file is named when ffmpeg opens it,
-/// which for the first file of a run is only after probing the stream, a
-/// second or two after its media begins; from the second file on, names
-/// and media agree. So the run's media time is anchored on its second file:
-/// the first is indexed at once with its name's time, and corrected when
-/// the second arrives.
+/// The segments of one ffmpeg run, placed in time. ffmpeg names a file
+/// when it opens it, to the second, and lists it (with its media times) as
+/// it closes it, the moment the next file's first frame arrives. So the
+/// recorder's clock when a line arrives, less the segment's media end, is
+/// media time zero plus the delay from camera to recorder; the least such
+/// value over the run is the anchor. (The file names alone put frames up to
+/// a second early: measured here, 0.77–0.87 s.) The first file is indexed
+/// at once and corrected when the second arrives.
 #[derive(Debug, Default)]
 pub struct SegmentRun {
     first: Option<ListedSegment>,
-    /// Recorder time (ms) of media time zero.
+    /// Recorder time (ms) of media time zero: the least delay seen so far.
     anchor: Option<f64>,
+    /// The first file has been corrected.
+    settled: bool,
 }
 
 impl SegmentRun {
-    /// The rows to write (insert or correct) for a newly listed segment.
-    pub fn push(&mut self, camera: &str, seg: ListedSegment, dir: &Path) -> Vec<SegmentRow> {
-        if let Some(anchor) = self.anchor {
+    /// The rows to write (insert or correct) for a newly listed segment,
+    /// whose line arrived at `received_ms` on the recorder's clock.
+    pub fn push(&mut self, camera: &str, seg: ListedSegment, dir: &Path, received_ms: i64) -> Vec<SegmentRow> {
+        let candidate = received_ms as f64 - seg.media_end * 1000.0;
+        let anchor = self.anchor.map_or(candidate, |a| a.min(candidate));
+        self.anchor = Some(anchor);
+        if self.settled {
             return vec![row(camera, &seg, anchor, dir)];
         }
         match self.first.take() {
+            Some(first) => {
+                self.settled = true;
+                vec![row(camera, &first, anchor, dir), row(camera, &seg, anchor, dir)]
+            }
             None => {
-                let provisional = seg.name_ms as f64 - seg.media_start * 1000.0;
-                let out = vec![row(camera, &seg, provisional, dir)];
+                let out = vec![row(camera, &seg, anchor, dir)];
                 self.first = Some(seg);
                 out
-            }
-            Some(first) => {
-                let anchor = seg.name_ms as f64 - seg.media_start * 1000.0;
-                self.anchor = Some(anchor);
-                vec![row(camera, &first, anchor, dir), row(camera, &seg, anchor, dir)]
             }
         }
     }
@@ -304,21 +311,29 @@ mod tests {
     }
 
     #[test]
-    fn a_run_is_anchored_on_its_second_file() {
+    fn a_run_is_anchored_on_the_least_delay_its_lines_arrived_with() {
         let dir = Path::new("/nonexistent");
+        let at = |s: f64| 1_795_487_100_000 + (s * 1000.0) as i64; // 2026-11-24 10:25:00 UTC + s
         let mut run = SegmentRun::default();
-        // Opened at :21 after probing, though its media began at about :19.
+        // Named at :21 after probing; listed at :22.40, its media began at :19.397.
         let first = parse_segment_line("/x/20261124T102521Z.mp4,0.000000,3.002832").unwrap();
-        let provisional = run.push("cam-01", first, dir);
+        let provisional = run.push("cam-01", first, dir, at(22.4));
         assert_eq!(provisional.len(), 1, "indexed at once");
-        assert_eq!(provisional[0].real_start_ms, provisional[0].start_ms);
+        assert_eq!(provisional[0].real_start_ms, at(19.397));
+        // The second line arrived later than its media would say: the
+        // anchor stays on the least delay.
         let second = parse_segment_line("/x/20261124T102522Z.mp4,3.002832,5.002832").unwrap();
-        let rows = run.push("cam-01", second, dir);
+        let rows = run.push("cam-01", second, dir, at(24.5));
         assert_eq!(rows.len(), 2, "the first corrected, the second added");
         assert_eq!(rows[0].start_ms, provisional[0].start_ms);
         assert_eq!(rows[0].real_end_ms, rows[1].real_start_ms, "continuous");
-        assert_eq!(rows[1].real_start_ms, rows[1].start_ms);
+        assert_eq!(rows[1].real_start_ms, at(22.4));
         assert_eq!(rows[0].real_end_ms - rows[0].real_start_ms, 3003);
+        // A later line arriving sooner lowers the anchor for what follows.
+        let third = parse_segment_line("/x/20261124T102524Z.mp4,5.002832,7.002832").unwrap();
+        let rows = run.push("cam-01", third, dir, at(26.3));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].real_start_ms, at(19.297) + 5_003);
         assert!(parse_segment_line("garbage").is_none());
     }
 }

@@ -238,6 +238,103 @@ pub async fn frame(
     })
 }
 
+/// Thumbnails in the scrubber's strip, and their width.
+pub const STRIP_THUMBNAILS: usize = 10;
+const THUMBNAIL_WIDTH: u32 = 160;
+
+/// The scrubber's strip for `camera`: the keyframe nearest each of
+/// [`STRIP_THUMBNAILS`] points spread over the recorded part of the window,
+/// side by side, watermarked like every frame. Each is footage shown, so
+/// each is on record as served.
+pub async fn strip(
+    registers: &Registers,
+    playback: &Playback,
+    data: &Path,
+    who: &SignedIn,
+    session: &str,
+    camera: &str,
+) -> Result<Frame> {
+    let row = usable_session(registers, who, session).await?;
+    let case = session_case(registers, &row.application)?;
+    if !case.cameras.iter().any(|c| c.as_str() == camera) {
+        return Err(refuse(
+            registers,
+            who,
+            "outside_approval",
+            session,
+            RecorderError::forbidden("this camera is not in the approved application"),
+        ));
+    }
+    let segments =
+        registers
+            .store
+            .segments_in_window(camera, case.window.start.0, case.window.end.0, LONGEST_SEGMENT_MS)?;
+    let (from, to) = (case.window.start.0, case.window.end.0);
+    let step = (to - from) / STRIP_THUMBNAILS as i64;
+    let mut wanted = Vec::new();
+    for i in 0..STRIP_THUMBNAILS as i64 {
+        let t = from + step * i + step / 2;
+        if let Some(s) = segments.iter().find(|s| s.real_start_ms <= t && t < s.real_end_ms) {
+            let file = camera_dir(data, camera).join(segment_file_name(s.start_ms));
+            wanted.push((file, s.real_start_ms, t));
+        }
+    }
+    if wanted.is_empty() {
+        return Err(RecorderError::not_found(
+            "No footage",
+            "nothing of this camera is recorded in the window",
+        ));
+    }
+    let Ok(_slot) = playback.decoding.clone().try_acquire_owned() else {
+        return Err(RecorderError::Unavailable {
+            detail: "the recorder is decoding frames for other viewings; try again in a moment".into(),
+            retry_after_s: 1,
+        });
+    };
+    let thumbnails = tokio::task::spawn_blocking(move || -> Result<Vec<Arc<Picture>>> {
+        let mut out = Vec::new();
+        for (file, start, t) in wanted {
+            let decoded = decode(&file, start, t, Want::Keyframe, THUMBNAIL_WIDTH)?;
+            out.extend(decoded.pictures.into_iter().next());
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(RecorderError::internal)??;
+    let height = thumbnails.iter().map(|p| p.height).max().unwrap_or(2);
+    let width = THUMBNAIL_WIDTH * STRIP_THUMBNAILS as u32;
+    let mut rgb = vec![0u8; (width * height * 3) as usize];
+    for (i, picture) in thumbnails.iter().enumerate() {
+        for y in 0..picture.height.min(height) {
+            let src = (y * picture.width * 3) as usize;
+            let dst = ((y * width + i as u32 * THUMBNAIL_WIDTH) * 3) as usize;
+            rgb[dst..dst + (picture.width * 3) as usize]
+                .copy_from_slice(&picture.rgb[src..src + (picture.width * 3) as usize]);
+        }
+        let second = picture.at_ms - picture.at_ms.rem_euclid(1000);
+        registers
+            .store
+            .viewing_served(&row.id, camera, second, registers.now())?;
+    }
+    let composed = Picture {
+        at_ms: from,
+        width,
+        height,
+        rgb,
+        keyframe: true,
+    };
+    let marking = marking_for(registers, &case, &row.escort, row.opened_ms)?;
+    let (jpeg, mark) = tokio::task::spawn_blocking(move || marked_jpeg(&composed, &marking))
+        .await
+        .map_err(RecorderError::internal)??;
+    Ok(Frame {
+        jpeg,
+        mark,
+        at_ms: from,
+        keyframe: true,
+    })
+}
+
 /// Decodes the segment of `camera` holding `t` and keeps what it decoded.
 async fn decode_for(
     registers: &Registers,

@@ -97,6 +97,7 @@ pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) 
         .routes(routes!(viewings::open))
         .routes(routes!(viewings::close))
         .routes(routes!(viewings::frame))
+        .routes(routes!(viewings::strip))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))

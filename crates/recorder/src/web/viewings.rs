@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use custos_api::Problem;
-use custos_api::viewing::{FrameQuery, OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
+use custos_api::viewing::{FrameQuery, OpenViewing, StripQuery, ViewingClosed, ViewingNonce, ViewingSession};
 
 use super::AppState;
 use super::problem::{ApiError, Body, Params};
@@ -87,5 +87,35 @@ pub async fn frame(
         "x-frame-kind",
         HeaderValue::from_static(if frame.keyframe { "keyframe" } else { "frame" }),
     );
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/v1/viewings/{session}/strip", operation_id = "viewing_strip", tag = "viewings", security(("bearer" = [])),
+    params(("session" = String, Path, description = "The session's id"), StripQuery),
+    responses((status = 200, description = "The scrubber's strip: ten keyframe thumbnails across the window, side by side, watermarked (JPEG, no-store)", content_type = "image/jpeg"),
+              (status = 403, description = "Another device's session, or a camera outside the approval", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such session, or nothing recorded in the window", body = Problem, content_type = "application/problem+json"),
+              (status = 410, description = "The session has ended", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "Frames are being decoded for other viewings; Retry-After says when", body = Problem, content_type = "application/problem+json")))]
+pub async fn strip(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(session): Path<String>,
+    Params(query): Params<StripQuery>,
+) -> Result<Response, ApiError> {
+    let frame = playback::strip(
+        &state.registers,
+        &state.playback,
+        &state.data,
+        &who,
+        &session,
+        &query.camera,
+    )
+    .await?;
+    let mut response = frame.jpeg.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
     Ok(response)
 }

@@ -231,6 +231,12 @@ pub async fn open_viewing(
     role: Role,
     case: &ApplicationCase,
 ) -> reqwest::Response {
+    let opening = opening_for(r, phone, who, role, case).await;
+    open_with(r, phone, &opening).await
+}
+
+/// The opening the escort's tablet signs for `case`, with a nonce it asked for.
+pub async fn opening_for(r: &Recorder, phone: &Phone, who: &str, role: Role, case: &ApplicationCase) -> ViewingOpening {
     let (_, site) = site_of(r, phone).await;
     let res = r
         .client
@@ -241,7 +247,7 @@ pub async fn open_viewing(
         .unwrap();
     let nonce: Value = res.json().await.unwrap();
     let nonce = nonce["nonce"].as_str().unwrap_or_default().to_string();
-    let opening = ViewingOpening::sign(
+    ViewingOpening::sign(
         OpeningDraft {
             application: case.id.clone(),
             case_hash: case.content_hash(),
@@ -253,8 +259,7 @@ pub async fn open_viewing(
             signed_at: r.now(),
         },
         &phone.device.key,
-    );
-    open_with(r, phone, &opening).await
+    )
 }
 
 /// Sends an opening as it is (a replay, a forgery).

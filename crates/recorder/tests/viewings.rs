@@ -307,3 +307,67 @@ async fn the_recorder_records_the_one_viewing_and_refuses_everything_else_on_rec
         ]
     );
 }
+
+/// A parent representative's phone (enrolled, signed in) cannot open, see
+/// or break a viewing: every hostile request is a clear 4xx and the
+/// recorder serves on.
+#[tokio::test]
+async fn a_parents_phone_cannot_open_or_see_a_viewing() {
+    let people: &[(&str, &[&str])] = &[("吳家長", &["committee_parent"])];
+    let r = Recorder::start_simulated(
+        "kaohsiung-kindergarten",
+        people,
+        CAMERAS,
+        &["--no-recording"],
+        TUESDAY_10AM,
+    );
+    let parent = sign_in(&r, "吳家長", 7).await;
+    let post = |path: &str, body: String| {
+        r.client
+            .post(r.url(path))
+            .bearer_auth(&parent.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post("/v1/viewings/nonce", String::new()).await.unwrap().status(), 403);
+    for body in [
+        "{}".to_string(),
+        "{\"opening\": 1}".to_string(),
+        format!("{{\"opening\": {{\"nonce\": \"{}\"}}}}", "a".repeat(100_000)),
+    ] {
+        let status = post("/v1/viewings", body).await.unwrap().status().as_u16();
+        assert!((400..500).contains(&status), "{status}");
+    }
+    let long = "x".repeat(2_000);
+    for path in [
+        format!("/v1/viewings/{long}/frame?camera=cam-01&t=1"),
+        format!("/v1/viewings/01JSESSION/frame?camera={long}&t={}", i64::MAX),
+        "/v1/viewings/01JSESSION/frame?camera=cam-01&t=-9223372036854775808".to_string(),
+        "/v1/viewings/01JSESSION/strip?camera=cam-01".to_string(),
+    ] {
+        let status = r
+            .client
+            .get(r.url(&path))
+            .bearer_auth(&parent.token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert!((400..500).contains(&status), "{path}: {status}");
+    }
+    assert_eq!(
+        post(&format!("/v1/viewings/{long}/close"), String::new())
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(r.get("/v1/health", None).await.status(), 200, "the recorder serves on");
+    assert!(
+        refusal_codes(&r)
+            .iter()
+            .all(|c| c == "escort_role" || c == "no_session")
+    );
+}

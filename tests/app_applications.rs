@@ -11,15 +11,11 @@
 //! shows it approved; 附件1 prints its boxes with ROC dates and the votes
 //! as an annex.
 
-use std::sync::Mutex;
-
 use custos_app::registers::{self, DecisionRequest};
-use custos_app::store::LocalStore;
-use custos_app::sync::{SyncClient, enroll};
-use custos_core::ids::{EntryId, PersonId};
+use custos_core::ids::EntryId;
 use custos_core::roles::Role;
-use custos_core::signing::DeviceKey;
 use custos_journeys::Site;
+use custos_journeys::headless::{Headless, now};
 use custos_journeys::webdriver::{Driver, Link, display, tauri_driver};
 use serde_json::json;
 
@@ -31,50 +27,14 @@ const PEOPLE: &[(&str, &str)] = &[
     ("陳園長", "head"),
 ];
 
-/// A person's device that signs through the app's Rust side (no window).
-struct Headless {
-    store: Mutex<LocalStore>,
-    key: DeviceKey,
-    seed: u8,
-    /// Kept between rounds, as the app keeps it (and its token).
-    client: tokio::sync::Mutex<SyncClient>,
-    _dir: tempfile::TempDir,
+/// What these journeys ask of a device with no window: its one
+/// application, and a decision on it.
+trait Deciding {
+    fn application(&self) -> registers::ApplicationView;
+    fn decide(&self, role: Role, decision: DecisionRequest) -> registers::ApplicationView;
 }
 
-impl Headless {
-    async fn enroll(site: &Site, person: &str, seed: u8) -> Headless {
-        let dir = tempfile::tempdir().unwrap();
-        let key = DeviceKey::from_seed(&[seed; 32]);
-        let store = Mutex::new(LocalStore::open(&dir.path().join("device.sqlite"), key.device_id()).unwrap());
-        let enrolled = enroll(&store, &key, &site.enrollment_text(person)).await.unwrap();
-        let client =
-            SyncClient::for_enrollment(&enrolled, std::sync::Arc::new(DeviceKey::from_seed(&[seed; 32]))).unwrap();
-        let device = Headless {
-            store,
-            key,
-            seed,
-            client: tokio::sync::Mutex::new(client),
-            _dir: dir,
-        };
-        device.sync().await;
-        device
-    }
-
-    async fn sync(&self) {
-        let report = self
-            .client
-            .lock()
-            .await
-            .sync_once(&self.store, now().0, &mut |_| {})
-            .await
-            .unwrap();
-        assert_eq!(report.changes_refused, 0, "{report:?}");
-    }
-
-    fn me(&self) -> PersonId {
-        custos_journeys::enrolled_person(&self.store)
-    }
-
+impl Deciding for Headless {
     /// The one application this device holds.
     fn application(&self) -> registers::ApplicationView {
         let mut all = registers::applications(&self.store, &self.me()).unwrap();
@@ -84,19 +44,8 @@ impl Headless {
 
     fn decide(&self, role: Role, decision: DecisionRequest) -> registers::ApplicationView {
         let id = self.application().case.id;
-        let me = self.me();
-        let signer = registers::Signer {
-            person: &me,
-            key: &self.key,
-            now: now(),
-            id: EntryId::from_parts(now().0 as u64, u128::from(self.seed)),
-        };
-        registers::decide(&self.store, &id, decision, role, signer).unwrap()
+        registers::decide(&self.store, &id, decision, role, self.signer(0)).unwrap()
     }
-}
-
-fn now() -> custos_core::time::Timestamp {
-    custos_clock::Clock::now(&custos_clock::SystemClock)
 }
 
 /// An app instance: its tauri-driver, session and link to the recorder.

@@ -8,17 +8,15 @@
 //! and after the end; and no served frame left on the tablet's disk.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use base64::Engine;
 use custos_app::registers::{self, DecisionRequest};
-use custos_app::store::LocalStore;
-use custos_app::sync::{SyncClient, enroll};
-use custos_core::ids::{EntryId, PersonId};
+use custos_core::ids::EntryId;
 use custos_core::roles::Role;
 use custos_core::signing::DeviceKey;
 use custos_core::time::Timestamp;
 use custos_journeys::Site;
+use custos_journeys::headless::{Headless, now};
 use custos_journeys::webdriver::{Driver, Link, display, tauri_driver};
 use serde_json::json;
 
@@ -28,63 +26,6 @@ const PEOPLE: &[(&str, &str)] = &[
     ("吳首長", "head"),
     ("張主任", "supervisor"),
 ];
-
-fn now() -> Timestamp {
-    custos_clock::Clock::now(&custos_clock::SystemClock)
-}
-
-/// A person's device that acts through the app's Rust side (no window).
-struct Headless {
-    store: Mutex<LocalStore>,
-    key: DeviceKey,
-    seed: u8,
-    client: tokio::sync::Mutex<SyncClient>,
-    _dir: tempfile::TempDir,
-}
-
-impl Headless {
-    async fn enroll(site: &Site, person: &str, seed: u8) -> Headless {
-        let dir = tempfile::tempdir().unwrap();
-        let key = DeviceKey::from_seed(&[seed; 32]);
-        let store = Mutex::new(LocalStore::open(&dir.path().join("device.sqlite"), key.device_id()).unwrap());
-        let enrolled = enroll(&store, &key, &site.enrollment_text(person)).await.unwrap();
-        let client =
-            SyncClient::for_enrollment(&enrolled, std::sync::Arc::new(DeviceKey::from_seed(&[seed; 32]))).unwrap();
-        let device = Headless {
-            store,
-            key,
-            seed,
-            client: tokio::sync::Mutex::new(client),
-            _dir: dir,
-        };
-        device.sync().await;
-        device
-    }
-
-    async fn sync(&self) {
-        let report = self
-            .client
-            .lock()
-            .await
-            .sync_once(&self.store, now().0, &mut |_| {})
-            .await
-            .unwrap();
-        assert_eq!(report.changes_refused, 0, "{report:?}");
-    }
-
-    fn me(&self) -> PersonId {
-        custos_journeys::enrolled_person(&self.store)
-    }
-
-    fn signer(&self, n: u128) -> registers::Signer<'_> {
-        registers::Signer {
-            person: Box::leak(Box::new(self.me())),
-            key: &self.key,
-            now: now(),
-            id: EntryId::from_parts(now().0 as u64, u128::from(self.seed) * 100 + n),
-        }
-    }
-}
 
 /// `needle` (a served frame) anywhere in a file under `dir`.
 fn holds_bytes(dir: &Path, needle: &[u8]) -> Option<std::path::PathBuf> {

@@ -7,6 +7,7 @@
 //! named in `CUSTOS_RECORDER_BIN` and `CUSTOS_APP_BIN`: a test never runs
 //! cargo, so it cannot test a binary older than the sources by accident.
 
+pub mod headless;
 pub mod webdriver;
 
 use std::io::{BufRead, BufReader};

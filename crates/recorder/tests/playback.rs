@@ -33,27 +33,7 @@ const FPS: i64 = 10;
 /// A minute of 720p test picture at 10 fps, keyframes every 2.5 s, as the
 /// recorder writes segments (fragmented MP4, timestamps from zero).
 fn record_minute(path: &Path) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostdin",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg(format!("testsrc2=size=1280x720:rate={FPS}:duration=60"))
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25",
-        ])
-        .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
-        .arg(path)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    encode_footage(path, &format!("testsrc2=size=1280x720:rate={FPS}:duration=60"), 25);
 }
 
 /// ffmpeg's own frame at `seconds` into `file` (the first frame at or after

@@ -50,3 +50,54 @@ pub struct Signer<'a> {
     pub now: Timestamp,
     pub id: EntryId,
 }
+
+/// 核章: this person seals entry `entry_id` of `collection` in `key` with
+/// a countersignature, in the first of their roles `register` lets sign
+/// (`what` names the register for the refusal); `subject_hash` says what
+/// the entry is as stored, or why it cannot be countersigned yet.
+pub(super) fn countersign<T: autosurgeon::Hydrate>(
+    store: &Mutex<LocalStore>,
+    (key, collection, entry_id): (&DocKey, &str, &str),
+    (register, what): (custos_core::permissions::Register, &str),
+    my_roles: &[custos_core::roles::Role],
+    signer: Signer<'_>,
+    subject_hash: impl FnOnce(&T) -> Result<String>,
+) -> Result<()> {
+    use custos_core::permissions::{self, Access};
+    use custos_core::seal::{Seal, SealPurpose};
+    let Signer {
+        person: me,
+        key: device,
+        now,
+        id: seal_id,
+    } = signer;
+    let profile = site(store)?.profile()?;
+    let allowed = permissions::roles(register, Access::Sign, &profile);
+    let role = my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
+        let names: Vec<&str> = allowed.iter().map(|r| r.title_zh()).collect();
+        custos_core::CoreError::Policy(format!("countersigning {what} (核章) is for {}", names.join("、")))
+    })?;
+    let (_, site_heads) = site_history(store)?;
+    lock(store).edit(key, "countersigned", now.0, |doc| {
+        let entry: T = custos_core::documents::get_entry(doc, collection, entry_id)?
+            .ok_or_else(|| RegisterError::NotFound(format!("no entry {entry_id} in {key}")))?;
+        let seal = Seal::sign(
+            seal_id,
+            SealPurpose::Countersign,
+            entry_id.parse()?,
+            subject_hash(&entry)?,
+            role,
+            me.clone(),
+            site_heads,
+            now,
+            String::new(),
+            device,
+        );
+        Ok(custos_core::documents::put_entry(
+            doc,
+            custos_core::documents::SEALS,
+            seal.id.as_str(),
+            &seal,
+        )?)
+    })
+}

@@ -7,15 +7,15 @@ use std::sync::Mutex;
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::ids::{EntryId, PersonId};
 use custos_core::inspection::{CameraCheck, InspectionEntry, LogSummary, RecorderAlarm, Repair, RepairClosure};
-use custos_core::permissions::{self, Access, Register};
+use custos_core::permissions::Register;
 use custos_core::roles::Role;
-use custos_core::seal::{Seal, SealPurpose};
+use custos_core::seal::Seal;
 use custos_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::store::{LocalStore, lock};
 
-use super::common::{RegisterError, Result, Signer, site, site_history};
+use super::common::{RegisterError, Result, Signer, countersign, site};
 
 /// What a person fills in on a walk-around check; who and when are added here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -152,35 +152,12 @@ pub fn countersign_check(
     my_roles: &[Role],
     signer: Signer<'_>,
 ) -> Result<()> {
-    let Signer {
-        person: me,
-        key: device,
-        now,
-        id: seal_id,
-    } = signer;
-    let site = site(store)?;
-    let profile = site.profile()?;
-    let allowed = permissions::roles(Register::Inspections, Access::Sign, &profile);
-    let role = my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
-        let names: Vec<&str> = allowed.iter().map(|r| r.title_zh()).collect();
-        custos_core::CoreError::Policy(format!("countersigning checks (核章) is for {}", names.join("、")))
-    })?;
-    let (_, site_heads) = site_history(store)?;
-    lock(store).edit(key, "countersigned", now.0, |doc| {
-        let entry: InspectionEntry = docs::get_entry(doc, docs::INSPECTION_ENTRIES, entry_id)?
-            .ok_or_else(|| RegisterError::NotFound(format!("no check {entry_id} in {key}")))?;
-        let seal = Seal::sign(
-            seal_id,
-            SealPurpose::Countersign,
-            entry_id.parse()?,
-            entry.content_hash(),
-            role,
-            me.clone(),
-            site_heads,
-            now,
-            String::new(),
-            device,
-        );
-        Ok(docs::put_entry(doc, docs::SEALS, seal.id.as_str(), &seal)?)
-    })
+    countersign(
+        store,
+        (key, docs::INSPECTION_ENTRIES, entry_id),
+        (Register::Inspections, "checks"),
+        my_roles,
+        signer,
+        |entry: &InspectionEntry| Ok(entry.content_hash()),
+    )
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::store::{LocalStore, lock};
 
-use super::common::{RegisterError, Result, Signer, site, site_history};
+use super::common::{Result, Signer, countersign, site};
 
 /// 調閱登記簿 for a year, as this device has it.
 pub fn logbook(store: &Mutex<LocalStore>, year: i32) -> Result<BTreeMap<String, LogbookEntry>> {
@@ -84,41 +84,21 @@ pub fn countersign_logbook(
     my_roles: &[Role],
     signer: Signer<'_>,
 ) -> Result<()> {
-    let Signer {
-        person: me,
-        key: device,
-        now,
-        id: seal_id,
-    } = signer;
-    let profile = site(store)?.profile()?;
-    let allowed = permissions::roles(Register::Logbook, Access::Sign, &profile);
-    let role = my_roles.iter().copied().find(|r| allowed.contains(r)).ok_or_else(|| {
-        let names: Vec<&str> = allowed.iter().map(|r| r.title_zh()).collect();
-        custos_core::CoreError::Policy(format!("countersigning the logbook (核章) is for {}", names.join("、")))
-    })?;
-    let (_, site_heads) = site_history(store)?;
-    let key = DocKey::Logbook { year };
-    lock(store).edit(&key, "countersigned", now.0, |doc| {
-        let entry: LogbookEntry = docs::get_entry(doc, docs::LOGBOOK_ENTRIES, entry_id)?
-            .ok_or_else(|| RegisterError::NotFound(format!("no entry {entry_id} in the {year} logbook")))?;
-        if !entry.is_complete() {
-            return Err(custos_core::CoreError::Policy(
-                "the viewing session is still open: countersign once it has ended".into(),
-            )
-            .into());
-        }
-        let seal = Seal::sign(
-            seal_id,
-            SealPurpose::Countersign,
-            entry_id.parse()?,
-            entry.content_hash(),
-            role,
-            me.clone(),
-            site_heads,
-            now,
-            String::new(),
-            device,
-        );
-        Ok(docs::put_entry(doc, docs::SEALS, seal.id.as_str(), &seal)?)
-    })
+    countersign(
+        store,
+        (&DocKey::Logbook { year }, docs::LOGBOOK_ENTRIES, entry_id),
+        (Register::Logbook, "the logbook"),
+        my_roles,
+        signer,
+        |entry: &LogbookEntry| {
+            if entry.is_complete() {
+                Ok(entry.content_hash())
+            } else {
+                Err(custos_core::CoreError::Policy(
+                    "the viewing session is still open: countersign once it has ended".into(),
+                )
+                .into())
+            }
+        },
+    )
 }

@@ -30,6 +30,11 @@ export function formatTime(ms: number): string {
   return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: TIME_ZONE }).format(ms);
 }
 
+/** A time of day to the second, 24-hour, in Taipei (footage times). */
+export function formatSeconds(ms: number): string {
+  return new Intl.DateTimeFormat('zh-TW', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: TIME_ZONE }).format(ms);
+}
+
 /** The 民國 year of a Taipei calendar date (1912 is 民國1年). */
 export function rocYear(ms: number): number {
   const year = Number(

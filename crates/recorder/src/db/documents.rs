@@ -54,23 +54,9 @@ impl Store {
         now: Timestamp,
         audit: Option<AuditEvent<'_>>,
     ) -> Result<(i64, i64)> {
-        let key = &key.to_string();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE key = ?1",
-            [key],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO document_changes (key, seq, bytes) VALUES (?1, ?2, ?3)",
-            params![key, seq, chunk],
-        )?;
-        let version: i64 = tx.query_row(
-            "UPDATE documents SET version = version + 1, updated_at = ?2 WHERE key = ?1 RETURNING version",
-            params![key, now.0],
-            |r| r.get(0),
-        )?;
+        let (version, seq) = append_chunk_tx(&tx, key, chunk, now)?;
         if let Some(event) = audit {
             append_audit_tx(&tx, now, event)?;
         }
@@ -146,13 +132,9 @@ impl Store {
         now: Timestamp,
         audit: Option<AuditEvent<'_>>,
     ) -> Result<bool> {
-        let key = &key.to_string();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let inserted = tx.execute(
-            "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
-            params![key, bytes, now.0],
-        )? == 1;
+        let inserted = insert_document_tx(&tx, key, bytes, now)?;
         if inserted {
             if let Some(event) = audit {
                 append_audit_tx(&tx, now, event)?;
@@ -183,6 +165,40 @@ impl Store {
         tx.commit()?;
         Ok(true)
     }
+}
+
+/// Appends a chunk to a stored document inside `tx`: its new version and
+/// how many chunks now wait for compaction.
+pub fn append_chunk_tx(
+    tx: &rusqlite::Transaction<'_>,
+    key: &DocKey,
+    chunk: &[u8],
+    now: Timestamp,
+) -> Result<(i64, i64)> {
+    let key = &key.to_string();
+    let seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE key = ?1",
+        [key],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO document_changes (key, seq, bytes) VALUES (?1, ?2, ?3)",
+        params![key, seq, chunk],
+    )?;
+    let version: i64 = tx.query_row(
+        "UPDATE documents SET version = version + 1, updated_at = ?2 WHERE key = ?1 RETURNING version",
+        params![key, now.0],
+        |r| r.get(0),
+    )?;
+    Ok((version, seq))
+}
+
+/// Stores a new document inside `tx`; `false` if one of that key exists.
+pub fn insert_document_tx(tx: &rusqlite::Transaction<'_>, key: &DocKey, bytes: &[u8], now: Timestamp) -> Result<bool> {
+    Ok(tx.execute(
+        "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
+        params![key.to_string(), bytes, now.0],
+    )? == 1)
 }
 
 #[cfg(test)]

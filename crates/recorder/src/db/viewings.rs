@@ -9,6 +9,7 @@ use custos_core::time::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::audit::{AuditEvent, append_audit_tx};
+use super::documents::{append_chunk_tx, insert_document_tx};
 use super::store::Store;
 use crate::base::error::{RecorderError, Result};
 
@@ -108,26 +109,20 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for write in writes {
-            let key = write.key.to_string();
             let done = if write.new {
-                tx.execute(
-                    "INSERT INTO documents (key, bytes, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
-                    params![key, write.bytes, now.0],
-                )?
+                insert_document_tx(&tx, &write.key, &write.bytes, now)?
             } else {
-                tx.execute(
-                    "INSERT INTO document_changes (key, seq, bytes)
-                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM document_changes WHERE key = ?1",
-                    params![key, write.bytes],
-                )?;
-                tx.execute(
-                    "UPDATE documents SET version = version + 1, updated_at = ?2 WHERE key = ?1",
-                    params![key, now.0],
-                )?
+                // A missing document has no row to update.
+                match append_chunk_tx(&tx, &write.key, &write.bytes, now) {
+                    Ok(_) => true,
+                    Err(RecorderError::Database(rusqlite::Error::QueryReturnedNoRows)) => false,
+                    Err(e) => return Err(e),
+                }
             };
-            if done != 1 {
+            if !done {
                 return Err(RecorderError::internal(format!(
-                    "{key} changed while the recorder held the register lock"
+                    "{} changed while the recorder held the register lock",
+                    write.key
                 )));
             }
         }

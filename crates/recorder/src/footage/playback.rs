@@ -51,7 +51,6 @@ struct SessionCache {
     runs: Vec<Run>,
     bytes: usize,
     clock: u64,
-    marking: Option<Marking>,
 }
 
 impl SessionCache {
@@ -66,9 +65,15 @@ impl SessionCache {
         run.pictures.iter().rev().find(|p| p.at_ms <= t).cloned()
     }
 
-    fn keep(&mut self, run: Run) {
-        self.bytes += run.pictures.iter().map(|p| p.bytes()).sum::<usize>();
-        self.runs.push(run);
+    fn keep(&mut self, camera: &str, pictures: Vec<Arc<Picture>>, until_ms: i64) {
+        self.clock += 1;
+        self.bytes += pictures.iter().map(|p| p.bytes()).sum::<usize>();
+        self.runs.push(Run {
+            camera: camera.to_string(),
+            pictures,
+            until_ms,
+            used: self.clock,
+        });
         while self.bytes > CACHE_BYTES_PER_SESSION && self.runs.len() > 1 {
             let oldest = (0..self.runs.len()).min_by_key(|&i| self.runs[i].used).expect("runs");
             let gone = self.runs.remove(oldest);
@@ -95,6 +100,17 @@ impl Default for Playback {
 impl Playback {
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionCache>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One of the [`DECODING_AT_ONCE`] decode slots, or `503` with `Retry-After`.
+    fn decode_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.decoding
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| RecorderError::Unavailable {
+                detail: "the recorder is decoding frames for other viewings; try again in a moment".into(),
+                retry_after_s: 1,
+            })
     }
 
     /// Drops a session's pictures (its end: no copy is kept).
@@ -200,27 +216,19 @@ pub async fn frame(
             ));
         }
     };
-    let cached = {
-        let mut caches = playback.cache();
-        let cache = caches.entry(row.id.clone()).or_default();
-        if cache.marking.is_none() {
-            cache.marking = Some(marking_for(registers, &case, &row.escort, row.opened_ms)?);
-        }
-        cache.find(&query.camera, query.t).map(|p| (p, cache.marking.clone()))
-    };
-    let (picture, marking) = match cached {
-        Some((picture, marking)) => (picture, marking),
+    let cached = playback
+        .cache()
+        .entry(row.id.clone())
+        .or_default()
+        .find(&query.camera, query.t);
+    let picture = match cached {
+        Some(picture) => picture,
         None => {
             playback.forget_closed(registers)?;
-            let picture = decode_for(registers, playback, data, &row.id, &query.camera, query.t, want).await?;
-            let marking = playback.cache().get(&row.id).and_then(|c| c.marking.clone());
-            (picture, marking)
+            decode_for(registers, playback, data, &row.id, &query.camera, query.t, want).await?
         }
     };
-    let marking = match marking {
-        Some(m) => m,
-        None => marking_for(registers, &case, &row.escort, row.opened_ms)?,
-    };
+    let marking = marking_for(registers, &case, &row.escort, row.opened_ms)?;
     // On record before it is sent: the entry lists at least what was shown.
     let second = picture.at_ms - picture.at_ms.rem_euclid(1000);
     registers
@@ -285,12 +293,7 @@ pub async fn strip(
             "nothing of this camera is recorded in the window",
         ));
     }
-    let Ok(_slot) = playback.decoding.clone().try_acquire_owned() else {
-        return Err(RecorderError::Unavailable {
-            detail: "the recorder is decoding frames for other viewings; try again in a moment".into(),
-            retry_after_s: 1,
-        });
-    };
+    let _slot = playback.decode_slot()?;
     let thumbnails = tokio::task::spawn_blocking(move || -> Result<Vec<Arc<Picture>>> {
         let mut out = Vec::new();
         for (file, start, t) in wanted {
@@ -354,12 +357,7 @@ async fn decode_for(
         .ok_or_else(|| {
             RecorderError::not_found("No footage", "nothing was recorded at this time (a gap in the footage)")
         })?;
-    let Ok(_slot) = playback.decoding.clone().try_acquire_owned() else {
-        return Err(RecorderError::Unavailable {
-            detail: "the recorder is decoding frames for other viewings; try again in a moment".into(),
-            retry_after_s: 1,
-        });
-    };
+    let _slot = playback.decode_slot()?;
     let file: PathBuf = camera_dir(data, camera).join(segment_file_name(segment.start_ms));
     let start = segment.real_start_ms;
     let decoded = tokio::task::spawn_blocking(move || decode(&file, start, t, want, PLAYBACK_WIDTH))
@@ -378,15 +376,10 @@ async fn decode_for(
         .or(decoded.pictures.first())
         .cloned()
         .ok_or_else(|| RecorderError::not_found("No footage", "the footage file holds no frame at this time"))?;
-    let mut caches = playback.cache();
-    let cache = caches.entry(session.to_string()).or_default();
-    cache.clock += 1;
-    let used = cache.clock;
-    cache.keep(Run {
-        camera: camera.to_string(),
-        pictures: decoded.pictures,
-        until_ms,
-        used,
-    });
+    playback
+        .cache()
+        .entry(session.to_string())
+        .or_default()
+        .keep(camera, decoded.pictures, until_ms);
     Ok(picture)
 }

@@ -478,6 +478,12 @@ pub fn pem_fingerprint(path: &Path) -> String {
 /// A real segment made by ffmpeg (the test picture, H.264, fragmented MP4
 /// as the recorder writes it), at `path`.
 fn encode_test_picture(path: &Path, size: &str, rate: u32, seconds: u32) {
+    encode_footage(path, &format!("testsrc=size={size}:rate={rate}:duration={seconds}"), 10);
+}
+
+/// Encodes ffmpeg's lavfi `source` with H.264, a keyframe every `gop`
+/// frames, as the recorder writes segments (fragmented MP4).
+pub fn encode_footage(path: &Path, source: &str, gop: u32) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let out = Command::new("ffmpeg")
         .args([
@@ -489,9 +495,10 @@ fn encode_test_picture(path: &Path, size: &str, rate: u32, seconds: u32) {
             "-f",
             "lavfi",
             "-i",
+            source,
         ])
-        .arg(format!("testsrc=size={size}:rate={rate}:duration={seconds}"))
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
+        .args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g"])
+        .arg(gop.to_string())
         .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
         .arg(path)
         .output()

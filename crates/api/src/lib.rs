@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cameras;
 pub mod documents;
 pub mod enroll;
+pub mod exports;
 pub mod footage;
 pub mod health;
 pub mod me;

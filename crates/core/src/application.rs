@@ -178,6 +178,13 @@ pub enum Decision {
     /// decision.
     #[autosurgeon(rename = "spot_check")]
     SpotCheck { note: String },
+    /// 複製 for a public agency (001 §6(1), 004 §8(5)3): the one export an
+    /// application of kind copy allows, recorded by the recorder itself,
+    /// signed with the site key, once the archive it wrote verified; the
+    /// signer is the manager who asked for it. `manifest_sha256` names the
+    /// archive's signed manifest.
+    #[autosurgeon(rename = "export")]
+    Export { export: String, manifest_sha256: String },
 }
 
 /// 函覆: the reply letter's particulars and its scan.
@@ -221,6 +228,7 @@ impl Decision {
             Decision::Viewing { .. } => "viewing",
             Decision::Reply { .. } => "reply",
             Decision::SpotCheck { .. } => "spot_check",
+            Decision::Export { .. } => "export",
         }
     }
 }
@@ -258,6 +266,12 @@ impl DecisionEvent {
             }
             Decision::SpotCheck { note } => {
                 c.str("note", note);
+            }
+            Decision::Export {
+                export,
+                manifest_sha256,
+            } => {
+                c.str("export", export).str("manifest_sha256", manifest_sha256);
             }
             Decision::Reply { letter } => {
                 c.str("number", &letter.number)

@@ -61,6 +61,7 @@ impl DocKey {
         match self {
             DocKey::Inspections { .. } => &[LOCATION_NOTICES],
             DocKey::Holds => &[RENEWALS],
+            DocKey::Audit => &[FOOTAGE_CHECKPOINTS, FOOTAGE_FINDINGS],
             _ => &[],
         }
     }
@@ -113,6 +114,13 @@ pub const DESTRUCTIONS: &str = "destructions";
 pub const RENEWALS: &str = "renewals";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const COUNTERSIGNATURES: &str = "countersignatures";
+/// 影像封存: the footage log's signed checkpoints
+/// ([`crate::footage_log::PublishedFootageCheckpoint`]), written by the
+/// recorder. Added after the genesis: see [`DocKey::added_collections`].
+pub const FOOTAGE_CHECKPOINTS: &str = "footage_checkpoints";
+/// What the recorder's re-hash found not as sealed
+/// ([`crate::footage_log::FootageFinding`]), written by the recorder.
+pub const FOOTAGE_FINDINGS: &str = "footage_findings";
 
 impl fmt::Display for DocKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -386,6 +394,6 @@ mod tests {
         let all: BTreeMap<String, String> = entries(&doc_a, LOCATION_NOTICES).unwrap();
         assert_eq!(all.len(), 2, "one map, both entries: {all:?}");
         assert_eq!(structural_hashes(&key).len(), 2);
-        assert_eq!(structural_hashes(&DocKey::Audit), vec![genesis_hash(&DocKey::Audit)]);
+        assert_eq!(structural_hashes(&DocKey::Site), vec![genesis_hash(&DocKey::Site)]);
     }
 }

@@ -163,6 +163,32 @@ impl Hold {
         })
     }
 
+    /// The hold on footage exported for an agency (001 §6(1)): the exported
+    /// cameras and window, under basis `official_letter` with the letter's
+    /// legal basis and 文號, placed in the name of the manager who asked
+    /// for the export and reviewed by the head after the profile's
+    /// `export_hold_days`. `None` for a case without a letter.
+    pub fn for_exported_application(
+        case: &ApplicationCase,
+        (cameras, window): (Vec<CameraId>, crate::time::MinuteWindow),
+        by: crate::ids::PersonId,
+        profile: &PolicyProfile,
+        placed_at: Timestamp,
+    ) -> Option<Hold> {
+        let letter = case.official_letter.as_ref()?;
+        Some(Hold {
+            cameras,
+            window,
+            basis: HoldBasis::OfficialLetter,
+            legal_basis: letter.legal_basis.clone(),
+            reference: letter.number.clone(),
+            application: Some(case.id.clone()),
+            placed_at,
+            placed_by: Some(by),
+            review_at: placed_at.plus_days(profile.export_hold_days),
+        })
+    }
+
     /// When the hold stops keeping footage, so that no hold outlives its
     /// reason: its review date (a filing hold's is the decision deadline,
     /// a viewed-on-record hold's the profile's review, a letter's or an

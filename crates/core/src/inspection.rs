@@ -202,6 +202,11 @@ pub enum AlarmKind {
     /// holds document, for the head who may renew it).
     #[autosurgeon(rename = "hold_lapsing")]
     HoldLapsing,
+    /// 影像與封存紀錄不符: a sealed segment of the camera whose bytes no longer
+    /// match its seal, or gone without a destruction record (the background
+    /// re-hash found it; `audit verify` names each one).
+    #[autosurgeon(rename = "footage_not_as_sealed")]
+    FootageNotAsSealed,
 }
 
 /// The kinds of fault a check can find; each opens a repair.

@@ -23,6 +23,8 @@ pub mod audit;
 pub mod documents;
 pub mod enrollment;
 pub mod error;
+pub mod export;
+pub mod footage_log;
 pub mod history;
 pub mod holds;
 pub mod hours;

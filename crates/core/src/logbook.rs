@@ -85,6 +85,10 @@ pub enum SessionEnd {
     /// consumed.
     #[autosurgeon(rename = "interrupted")]
     Interrupted,
+    /// Not a session: 複製, an export the recorder wrote and verified for
+    /// an agency (the entry's spans are the footage it carries).
+    #[autosurgeon(rename = "exported")]
+    Exported,
 }
 
 impl SessionEnd {
@@ -94,6 +98,7 @@ impl SessionEnd {
             SessionEnd::Idle => "idle",
             SessionEnd::Limit => "limit",
             SessionEnd::Interrupted => "interrupted",
+            SessionEnd::Exported => "exported",
         }
     }
 }

@@ -120,6 +120,10 @@ const FIXED: &[(Register, Access, &[Role])] = &[
 /// 政風室得不定期抽查 (002 §13): who may record a spot check of a case.
 pub const SPOT_CHECK_ROLES: &[Role] = &[Role::Auditor];
 
+/// 複製 for an agency is made by the staff handling the system (001 §6(1),
+/// 004 §7(3) 專責人員): who may ask the recorder to write an export.
+pub const EXPORT_ROLES: &[Role] = &[Role::Manager];
+
 /// 權責單位辦理資訊公告 (004 §4(1), §5(2)): who records publishing and
 /// checking the public list of camera locations.
 pub const LOCATION_NOTICE_ROLES: &[Role] = &[Role::Manager];

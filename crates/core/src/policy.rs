@@ -84,6 +84,12 @@ pub struct PolicyProfile {
     /// days; then its hold lapses unless the head renews it.
     #[serde(default = "half_a_year")]
     pub viewed_review_days: u32,
+    /// Footage exported for an agency's letter is held (basis
+    /// `official_letter`, the letter's 文號) this many days, then reviewed
+    /// by the head. No seed fixes one; half a year covers an investigation's
+    /// first steps.
+    #[serde(default = "half_a_year")]
+    pub export_hold_days: u32,
     /// A renewal by the head keeps a hold this many days from the renewal.
     #[serde(default = "a_quarter")]
     pub hold_renewal_days: u32,
@@ -439,9 +445,10 @@ impl PolicyProfile {
             self.viewing_deadline_days,
             self.viewed_review_days,
             self.hold_renewal_days,
+            self.export_hold_days,
         ];
         if hold_days.iter().any(|d| !(1..=366).contains(d)) {
-            return bad("hold periods (viewing deadline, viewed review, renewal) of 1 to 366 days".into());
+            return bad("hold periods (viewing deadline, viewed review, renewal, export) of 1 to 366 days".into());
         }
         if self.location_notice_check_days.is_some_and(|d| !(1..=366).contains(&d)) {
             return bad("the public notice is checked every 1 to 366 days".into());

@@ -95,6 +95,7 @@ fn kaohsiung() -> PolicyProfile {
         viewing_session_minutes: 60,
         viewing_idle_minutes: 10,
         viewed_review_days: 180,
+        export_hold_days: 180,
         hold_renewal_days: 90,
         hold_lapse_warning_days: 7,
         location_notice_check_days: None,
@@ -155,6 +156,7 @@ fn dahu() -> PolicyProfile {
         viewing_session_minutes: 60,
         viewing_idle_minutes: 10,
         viewed_review_days: 180,
+        export_hold_days: 180,
         hold_renewal_days: 90,
         hold_lapse_warning_days: 7,
         location_notice_check_days: None,
@@ -236,6 +238,7 @@ fn wanhua() -> PolicyProfile {
         viewing_session_minutes: 60,
         viewing_idle_minutes: 10,
         viewed_review_days: 180,
+        export_hold_days: 180,
         hold_renewal_days: 90,
         hold_lapse_warning_days: 7,
         // 004 §5(3) 定期檢視: no period in the seed; once a quarter.

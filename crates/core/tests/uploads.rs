@@ -514,21 +514,28 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     // opening: refused, only the recorder records one.
     let events: BTreeMap<String, DecisionEvent> = docs::entries(&stored, docs::EVENTS).unwrap();
     let opening = fx.opening("manager", Role::Manager, &case);
-    let own = DecisionEvent::sign(
-        DecisionDraft {
-            id: fx.id(),
-            decision: Decision::Viewing {
-                session: "s1".into(),
-                opening,
+    // Signed on the manager's own tablet, as only the recorder may.
+    let own_tablets = |fx: &mut Fixture, decision: Decision| {
+        DecisionEvent::sign(
+            DecisionDraft {
+                id: fx.id(),
+                decision,
+                role: Role::Manager,
+                signer: fx.members["manager"].id.clone(),
+                signed_at: NOW,
             },
-            role: Role::Manager,
-            signer: fx.members["manager"].id.clone(),
-            signed_at: NOW,
+            &case,
+            fx.heads(),
+            custos_core::workflow::frontier(events.values()),
+            &fx.members["manager"].key,
+        )
+    };
+    let own = own_tablets(
+        &mut fx,
+        Decision::Viewing {
+            session: "s1".into(),
+            opening,
         },
-        &case,
-        fx.heads(),
-        custos_core::workflow::frontier(events.values()),
-        &fx.members["manager"].key,
     );
     let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
     tablet.put(docs::EVENTS, own.id.as_str(), &own);
@@ -540,6 +547,18 @@ fn a_filed_case_and_its_decisions_go_through_the_rules() {
     let d = custos_core::workflow::derive_status(&case, &with_own, &fx.history(), &fx.profile);
     assert_eq!(d.ignored_reason(&own.id), Some(&IgnoreReason::NotTheRecorders));
     assert_eq!(d.status, Status::Approved);
+    // Nor may it record an export (複製) of its own.
+    let own_export = own_tablets(
+        &mut fx,
+        Decision::Export {
+            export: "x1".into(),
+            manifest_sha256: "ab".repeat(32),
+        },
+    );
+    let mut tablet = Device::open(&fx, "manager", &key, Some(&stored));
+    tablet.put(docs::EVENTS, own_export.id.as_str(), &own_export);
+    let err = upload(&mut fx, &key, &stored, &tablet.changes_since(&stored), "manager").unwrap_err();
+    assert!(err.starts_with("recorder_only"), "{err}");
 
     // The decision was made: the case can no longer be amended.
     let mut amended = case.clone();

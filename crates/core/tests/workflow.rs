@@ -8,7 +8,7 @@ use common::*;
 use custos_core::application::Decision;
 use custos_core::roles::Role;
 use custos_core::seeds::{DAHU_OFFICE, KAOHSIUNG_KINDERGARTEN, WANHUA_HOUSEHOLD};
-use custos_core::terms::ApplicantKind;
+use custos_core::terms::{AccessKind, ApplicantKind};
 use custos_core::workflow::{IgnoreReason, Status, derive_status};
 
 fn dahu() -> Fixture {
@@ -657,4 +657,64 @@ fn the_ethics_office_spot_checks_a_case_at_any_time_and_changes_nothing() {
     let manager = fx.decide(&mut events, "manager", Role::Manager, spot("自行抽查"), &case);
     let d = derive_status(&case, &events, &fx.history(), &fx.profile);
     assert_eq!(d.ignored_reason(&manager.id), Some(&IgnoreReason::RoleMayNotDecide));
+}
+
+#[test]
+fn an_application_asking_for_both_allows_one_viewing_and_one_export() {
+    let mut fx = dahu();
+    let (mut case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    case.kinds = vec![AccessKind::View, AccessKind::Copy];
+    let mut events = BTreeMap::new();
+    let early = fx.decide(&mut events, "manager", Role::Manager, export("e0"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&early.id), Some(&IgnoreReason::ExportWithoutApproval));
+    assert_eq!(d.exported, None);
+
+    fx.decide(&mut events, "head", Role::Head, Decision::Approve, &case);
+    // Signed by a device, not the recorder; in an inspector's name.
+    let mut by_device = fx.sign("manager", Role::Manager, export("e1"), &case, &events);
+    by_device.device = fx.members["manager"].key.device_id();
+    by_device.signature = fx.members["manager"].key.sign(&by_device.signing_bytes());
+    push(&mut events, by_device.clone());
+    let by_inspector = fx.decide(&mut events, "inspector", Role::Inspector, export("e2"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&by_device.id), Some(&IgnoreReason::NotTheRecorders));
+    assert_eq!(
+        d.ignored_reason(&by_inspector.id),
+        Some(&IgnoreReason::RoleMayNotDecide)
+    );
+    assert_eq!(d.exported, None);
+
+    let exported = fx.decide(&mut events, "manager", Role::Manager, export("e3"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.exported, Some(exported.id.clone()));
+    assert_eq!(d.status, Status::Approved, "the export leaves the viewing to come");
+    let viewed = fx.decide(&mut events, "manager", Role::Manager, viewing("s"), &case);
+    let again = fx.decide(&mut events, "manager", Role::Manager, export("e4"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.status, Status::Viewed);
+    assert!(d.counted.contains(&viewed.id));
+    assert_eq!(d.exported, Some(exported.id));
+    assert_eq!(d.ignored_reason(&again.id), Some(&IgnoreReason::SecondExport));
+}
+
+#[test]
+fn a_viewing_or_export_the_application_did_not_ask_for_does_not_count() {
+    let mut fx = dahu();
+    let (case, _) = fx.case(ApplicantKind::Citizen, "manager");
+    assert_eq!(case.kinds, vec![AccessKind::View]);
+    let mut events = BTreeMap::new();
+    fx.decide(&mut events, "head", Role::Head, Decision::Approve, &case);
+    let copy = fx.decide(&mut events, "manager", Role::Manager, export("e"), &case);
+    let d = derive_status(&case, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&copy.id), Some(&IgnoreReason::KindNotAsked));
+
+    let (mut copy_only, _) = fx.case(ApplicantKind::Citizen, "manager");
+    copy_only.kinds = vec![AccessKind::Copy];
+    let mut events = BTreeMap::new();
+    fx.decide(&mut events, "head", Role::Head, Decision::Approve, &copy_only);
+    let v = fx.decide(&mut events, "manager", Role::Manager, viewing("s"), &copy_only);
+    let d = derive_status(&copy_only, &events, &fx.history(), &fx.profile);
+    assert_eq!(d.ignored_reason(&v.id), Some(&IgnoreReason::KindNotAsked));
+    assert_eq!(d.status, Status::Approved);
 }

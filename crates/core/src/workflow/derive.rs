@@ -9,6 +9,7 @@ use crate::application::{ApplicationCase, Decision, DecisionEvent};
 use crate::history::SiteHistory;
 use crate::ids::{EntryId, PersonId};
 use crate::policy::{ApprovalStep, PolicyProfile, SignerUnit};
+use crate::terms::AccessKind;
 
 /// Derives the status of `case` from its events (keyed as stored), in the
 /// steps `docs/workflow.md` lists.
@@ -26,11 +27,12 @@ pub fn derive_status(
     d.ignore_after_final(&finals);
     // 5. Concurrent finals: a rejection wins, then a withdrawal, then an approval.
     let (status, approvals) = d.resolve_concurrent_finals(&finals);
-    // 6. The one viewing; 7. reply letters answer the counted decision.
+    // 6. The one viewing and the one export; 7. reply letters answer the counted decision.
+    let exported = d.the_one_export(&status, &approvals);
     let status = d.the_one_viewing(status, &approvals);
     d.replies_answer_the_decision(&finals);
     d.conflicting_votes();
-    d.finish(status)
+    d.finish(status, exported)
 }
 
 /// A derivation under way: the chain, the events that passed their own
@@ -39,6 +41,8 @@ struct Deriving<'a> {
     chain: &'a [ApprovalStep],
     /// The unit the case names for the applicant.
     applicant_unit: &'a str,
+    /// What the application asks: viewing (調閱), copy (複製), or both.
+    kinds: &'a [AccessKind],
     valid: BTreeMap<EntryId, &'a DecisionEvent>,
     /// Each valid event's signer's unit, as the site they saw had it.
     units: BTreeMap<EntryId, Option<String>>,
@@ -100,6 +104,7 @@ impl<'a> Deriving<'a> {
         Deriving {
             chain,
             applicant_unit: case.unit.trim(),
+            kinds: &case.kinds,
             valid,
             units,
             ignored,
@@ -233,7 +238,7 @@ impl<'a> Deriving<'a> {
     }
 
     /// Step 4: a decision with a final one in its past does not count
-    /// (viewings are judged in step 6, reply letters in step 7; a spot
+    /// (viewings and exports are judged in step 6, reply letters in step 7; a spot
     /// check may come at any time).
     fn ignore_after_final(&mut self, finals: &BTreeSet<EntryId>) {
         let late: Vec<EntryId> = self
@@ -242,7 +247,10 @@ impl<'a> Deriving<'a> {
             .filter(|(id, e)| {
                 !matches!(
                     e.decision,
-                    Decision::Viewing { .. } | Decision::Reply { .. } | Decision::SpotCheck { .. }
+                    Decision::Viewing { .. }
+                        | Decision::Export { .. }
+                        | Decision::Reply { .. }
+                        | Decision::SpotCheck { .. }
                 ) && !matches!(self.ignored.get(*id), Some(IgnoreReason::StepsMissing { .. }))
                     && self.after_final(finals, id)
             })
@@ -310,33 +318,58 @@ impl<'a> Deriving<'a> {
     /// the first in causal order (concurrent ones: the lowest id); any
     /// other is a second viewing.
     fn the_one_viewing(&mut self, status: Status, approvals: &[EntryId]) -> Status {
+        let is_viewing = |d: &Decision| matches!(d, Decision::Viewing { .. });
+        let reasons = (IgnoreReason::ViewingWithoutApproval, IgnoreReason::SecondViewing);
+        match self.the_one(is_viewing, AccessKind::View, &status, approvals, reasons) {
+            Some(_) => Status::Viewed,
+            None => status,
+        }
+    }
+
+    /// Step 6 too: an export counts the same way, apart from the viewing
+    /// (an application asking for both allows one of each). Returns it.
+    fn the_one_export(&mut self, status: &Status, approvals: &[EntryId]) -> Option<EntryId> {
+        let is_export = |d: &Decision| matches!(d, Decision::Export { .. });
+        let reasons = (IgnoreReason::ExportWithoutApproval, IgnoreReason::SecondExport);
+        self.the_one(is_export, AccessKind::Copy, status, approvals, reasons)
+    }
+
+    /// The first event of a kind (`is_kind`) made after the counted
+    /// approval of an application asking for `asked`, in causal order
+    /// (concurrent ones: the lowest id); the others are set aside with
+    /// `(without_approval, second)`.
+    fn the_one(
+        &mut self,
+        is_kind: impl Fn(&Decision) -> bool,
+        asked: AccessKind,
+        status: &Status,
+        approvals: &[EntryId],
+        (without_approval, second): (IgnoreReason, IgnoreReason),
+    ) -> Option<EntryId> {
         let mut eligible: Vec<EntryId> = Vec::new();
-        let mut without_approval = Vec::new();
+        let mut set_aside = Vec::new();
         for (id, e) in &self.valid {
-            if !matches!(e.decision, Decision::Viewing { .. }) {
+            if !is_kind(&e.decision) {
                 continue;
             }
-            if status == Status::Approved && approvals.iter().any(|a| self.past.of(id).contains(a)) {
+            if !self.kinds.contains(&asked) {
+                set_aside.push((id.clone(), IgnoreReason::KindNotAsked));
+            } else if *status == Status::Approved && approvals.iter().any(|a| self.past.of(id).contains(a)) {
                 eligible.push(id.clone());
             } else {
-                without_approval.push(id.clone());
+                set_aside.push((id.clone(), without_approval.clone()));
             }
         }
-        for id in without_approval {
-            self.ignored.insert(id, IgnoreReason::ViewingWithoutApproval);
-        }
+        self.ignored.extend(set_aside);
         let first = eligible
             .iter()
             .filter(|id| !eligible.iter().any(|o| self.past.of(id).contains(o)))
             .min()
-            .cloned();
-        let Some(first) = first else {
-            return status;
-        };
+            .cloned()?;
         for id in eligible.into_iter().filter(|id| *id != first) {
-            self.ignored.insert(id, IgnoreReason::SecondViewing);
+            self.ignored.insert(id, second.clone());
         }
-        Status::Viewed
+        Some(first)
     }
 
     /// Step 7: a reply letter (函覆) counts only when its signer had seen
@@ -397,11 +430,12 @@ impl<'a> Deriving<'a> {
             .collect()
     }
 
-    fn finish(self, status: Status) -> Derivation {
+    fn finish(self, status: Status, exported: Option<EntryId>) -> Derivation {
         let counted = self.not_ignored();
         let steps = self.steps(&counted);
         Derivation {
             status,
+            exported,
             counted: counted.into_iter().collect(),
             ignored: self
                 .ignored

@@ -32,6 +32,9 @@ pub(super) fn check_event(
     if let Decision::Viewing { session, opening } = &e.decision {
         return check_viewing(e, session, opening, case_hash, escort_roles, (site, current_site));
     }
+    if let Decision::Export { export, .. } = &e.decision {
+        return check_export(e, export, case_hash, (site, current_site));
+    }
     // The signature first, against the device's key (a device id is the
     // hash of its key, so the key is the same in every version of the
     // site): only a signed event makes the history fork its heads name.
@@ -86,8 +89,8 @@ pub(super) fn check_event(
         Decision::Withdraw { .. } | Decision::Reply { .. } => {
             permissions::fixed_roles(Register::ApplicationCase, Access::Sign).contains(&e.role)
         }
-        // Judged by `check_viewing`, before the device checks.
-        Decision::Viewing { .. } => false,
+        // Judged by `check_viewing` and `check_export`, before the device checks.
+        Decision::Viewing { .. } | Decision::Export { .. } => false,
         Decision::SpotCheck { .. } => permissions::SPOT_CHECK_ROLES.contains(&e.role),
     };
     if !role_ok {
@@ -128,13 +131,7 @@ fn check_viewing(
     escort_roles: &[Role],
     (site, current_site): (&SiteHistory, &SiteRegister),
 ) -> Result<Option<String>, IgnoreReason> {
-    let recorder_key = current_site.site.recorder_public_key.as_str();
-    let recorder = hex::decode(recorder_key)
-        .map(|k| DeviceId::for_public_key(&k))
-        .map_err(|_| IgnoreReason::NotTheRecorders)?;
-    if e.device != recorder || !verify(recorder_key, &e.signing_bytes(), &e.signature) {
-        return Err(IgnoreReason::NotTheRecorders);
-    }
+    signed_by_the_recorder(e, current_site)?;
     if session.trim().is_empty() {
         return Err(IgnoreReason::MissingReason);
     }
@@ -149,4 +146,46 @@ fn check_viewing(
         return Err(IgnoreReason::CaseChanged);
     }
     Ok(site_then.person(&e.signer).and_then(|p| p.unit.clone()))
+}
+
+/// Signed with the site key by the recorder, not by any device.
+fn signed_by_the_recorder(e: &DecisionEvent, current_site: &SiteRegister) -> Result<(), IgnoreReason> {
+    let recorder_key = current_site.site.recorder_public_key.as_str();
+    let recorder = hex::decode(recorder_key)
+        .map(|k| DeviceId::for_public_key(&k))
+        .map_err(|_| IgnoreReason::NotTheRecorders)?;
+    if e.device != recorder || !verify(recorder_key, &e.signing_bytes(), &e.signature) {
+        return Err(IgnoreReason::NotTheRecorders);
+    }
+    Ok(())
+}
+
+/// An export is the recorder's record of an archive it wrote and verified,
+/// signed with the site key, in the name of the manager who asked for it:
+/// they held an export role, unrevoked, in the site the recorder saw.
+fn check_export(
+    e: &DecisionEvent,
+    export: &str,
+    case_hash: &str,
+    (site, current_site): (&SiteHistory, &SiteRegister),
+) -> Result<Option<String>, IgnoreReason> {
+    signed_by_the_recorder(e, current_site)?;
+    if export.trim().is_empty() {
+        return Err(IgnoreReason::MissingReason);
+    }
+    let site_then = site.at(&e.site_heads).ok_or(IgnoreReason::SiteStateUnknown)?;
+    let person = site_then.person(&e.signer).ok_or(IgnoreReason::DeviceNotTheSigners)?;
+    if person.revoked_at.is_some() {
+        return Err(IgnoreReason::Revoked);
+    }
+    if !person.roles.contains(&e.role) {
+        return Err(IgnoreReason::RoleNotHeld);
+    }
+    if !permissions::EXPORT_ROLES.contains(&e.role) {
+        return Err(IgnoreReason::RoleMayNotDecide);
+    }
+    if e.case_hash != case_hash {
+        return Err(IgnoreReason::CaseChanged);
+    }
+    Ok(person.unit.clone())
 }

@@ -89,6 +89,13 @@ pub enum IgnoreReason {
     /// A viewing whose escort's opening is not for this application, not
     /// the escort's, or not one the site's rules allowed when it was opened.
     OpeningMismatch,
+    /// A viewing or an export of an application that did not ask for it
+    /// (資料處理方式: 調閱, 複製).
+    KindNotAsked,
+    /// An export of an application that was not approved.
+    ExportWithoutApproval,
+    /// One application of kind copy allows one export.
+    SecondExport,
     /// A reply letter (函覆) on a case no agency's letter asked.
     NoLetterToReply,
     /// A reply letter without its number, with a date that does not parse,
@@ -120,6 +127,8 @@ pub struct StepProgress {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Derivation {
     pub status: Status,
+    /// The export (複製) that counts, if the application had its one.
+    pub exported: Option<EntryId>,
     /// The events that count, in id order.
     pub counted: Vec<EntryId>,
     /// The events that do not, with why, in id order.

@@ -234,6 +234,8 @@ impl Fixture {
                 },
                 &recorder,
             ),
+            // So is an export: the recorder's, in the manager's name.
+            export @ Decision::Export { .. } => (export, &recorder),
             other => (other, &member.key),
         };
         let draft = DecisionDraft {
@@ -343,5 +345,13 @@ pub fn viewing(session: &str) -> Decision {
             signed_at: NOW,
             signature: String::new(),
         },
+    }
+}
+
+/// An export (複製); [`Fixture::sign`] signs it with the recorder's key.
+pub fn export(id: &str) -> Decision {
+    Decision::Export {
+        export: id.into(),
+        manifest_sha256: "ab".repeat(32),
     }
 }

@@ -230,6 +230,12 @@ impl Rules<'_> {
                         "a viewing is recorded by the recorder when the escort opens the playback session",
                     ));
                 }
+                if matches!(event.decision, crate::application::Decision::Export { .. }) {
+                    return Err(refuse(
+                        "recorder_only",
+                        "an export is recorded by the recorder once the archive it wrote has verified",
+                    ));
+                }
                 if &event.device != self.sender || event.signer != self.actor.person_id {
                     return Err(refuse("author", "a decision is uploaded by the device that signed it"));
                 }
@@ -394,6 +400,10 @@ impl Rules<'_> {
                 SealPurpose::AuditCheckpoint,
                 |c| c.content_hash(),
             ),
+            docs::FOOTAGE_CHECKPOINTS | docs::FOOTAGE_FINDINGS => Err(refuse(
+                "recorder_only",
+                "the footage log's checkpoints and findings are written by the recorder",
+            )),
             _ => Err(unknown(collection, entry)),
         }
     }

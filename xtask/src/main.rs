@@ -35,6 +35,7 @@ const APT_PACKAGES: &[&str] = &[
     "libavformat-dev",
     "libavutil-dev",
     "libswscale-dev",
+    "libavfilter-dev",
     "clang",
     "libclang-dev",
     "python3-gi",

@@ -47,6 +47,10 @@ enum Command {
     /// The audit chain.
     #[command(subcommand)]
     Audit(cmds::audit::AuditCommand),
+    /// 複製 for a public agency: writes a signed export of approved footage
+    /// to a disk on this machine, and checks one anywhere.
+    #[command(subcommand)]
+    Export(cmds::export::ExportCommand),
     /// Policy profiles: the rules of the regulation a site follows.
     #[command(subcommand)]
     Profile(cmds::profile::ProfileCommand),
@@ -83,11 +87,12 @@ fn main() -> ExitCode {
         Command::Ingest(args) => cmds::ingest::run(args, clock),
         Command::Person(cmd) => cmds::person::run(cmd, clock),
         Command::Camera(cmd) => cmds::camera::run(cmd, clock),
-        Command::Footage(cmd) => cmds::footage::run(cmd),
+        Command::Footage(cmd) => cmds::footage::run(cmd, clock),
         Command::Hold(cmd) => cmds::hold::run(cmd, clock),
         Command::Retention(cmd) => cmds::retention::run(cmd, clock),
         Command::Enroll(args) => cmds::enroll::run(args, clock),
         Command::Audit(cmd) => cmds::audit::run(cmd, clock),
+        Command::Export(cmd) => cmds::export::run(cmd, clock),
         Command::Profile(cmd) => cmds::profile::run(cmd).map_err(custos_recorder::RecorderError::Usage),
         Command::Site(cmd) => cmds::site::run(cmd, clock),
     };

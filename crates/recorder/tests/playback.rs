@@ -278,3 +278,47 @@ async fn a_viewing_serves_the_frame_for_t_watermarked_for_its_viewer_and_nothing
     let again = open_viewing(&r, &other, "李專責", Role::Manager, &cases[1]).await;
     assert_eq!(again.status(), 409, "consumed across the restart");
 }
+
+/// A session keeps the segment in view open and decodes on from where it
+/// stopped; whatever the order of the requests (a keyframe preview, the
+/// exact frame after it, steps forward and back, play, a jump past a
+/// keyframe), each answer is the one a file opened afresh gives.
+#[test]
+fn a_segment_kept_open_gives_the_frames_of_one_opened_afresh() {
+    use custos_recorder::footage::decode::{PLAYBACK_WIDTH, SegmentReader, Want, decode};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("segment.mp4");
+    // Keyframes every second at 25 fps, small so the debug build decodes it quickly.
+    encode_footage(&file, "testsrc2=size=320x180:rate=25:duration=10", 25);
+    let start = TUESDAY_10AM.0;
+    let at = |ms: i64| start + ms;
+    let mut reader = SegmentReader::open(&file, start).unwrap();
+    let requests = [
+        (at(1_500), Want::Keyframe),
+        (at(1_500), Want::Exact),
+        (at(1_630), Want::Exact),
+        (at(1_640), Want::Ahead),
+        (at(2_900), Want::Exact),
+        (at(5_210), Want::Exact),
+        (at(700), Want::Exact),
+        (at(9_990), Want::Exact),
+        (at(4_000), Want::Keyframe),
+        (at(4_960), Want::Exact),
+    ];
+    for (t, want) in requests {
+        let kept = reader.frames(t, want, PLAYBACK_WIDTH).unwrap();
+        let afresh = decode(&file, start, t, want, PLAYBACK_WIDTH).unwrap();
+        let times =
+            |d: &custos_recorder::footage::decode::Decoded| d.pictures.iter().map(|p| p.at_ms).collect::<Vec<_>>();
+        assert_eq!(times(&kept), times(&afresh), "{want:?} at {} ms", t - start);
+        assert_eq!(kept.next_at_ms, afresh.next_at_ms, "{want:?} at {} ms", t - start);
+        for (a, b) in kept.pictures.iter().zip(&afresh.pictures) {
+            assert!(
+                a.rgb == b.rgb,
+                "{want:?} at {} ms: the picture of {} differs",
+                t - start,
+                a.at_ms - start
+            );
+        }
+    }
+}

@@ -137,6 +137,20 @@ fn past_the_ceiling_goes_unless_held_and_each_destruction_is_recorded() {
             .iter()
             .all(|(c, a)| c != "cam-01" || *a < 365)
     );
+    // Every minute was sealed as the start-up reconcile indexed it; the two
+    // destroyed keep their seals and show as destroyed, with their records.
+    let verified = ok(console(&[
+        "audit",
+        "verify",
+        "--data",
+        data.to_str().unwrap(),
+        "--footage",
+    ]));
+    assert!(
+        verified.contains("footage log intact: 5 sealed segment(s), 2 destroyed by retention")
+            && verified.contains("3 re-hashed and matching"),
+        "{verified}"
+    );
 }
 
 #[test]

@@ -27,19 +27,7 @@ const CAMERAS: &[(&str, &str, bool)] = &[("cam-01", "rtsp://127.0.0.1:9/none", f
 
 /// The refusals on record, by their code, in order.
 fn refusal_codes(r: &Recorder) -> Vec<String> {
-    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
-    store
-        .audit_rows()
-        .unwrap()
-        .into_iter()
-        .filter(|row| row.kind == "viewing_refused")
-        .map(|row| {
-            serde_json::from_str::<Value>(&row.detail).unwrap()["code"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+    audited_codes(r, "viewing_refused")
 }
 
 async fn refused(res: reqwest::Response, status: u16) -> Value {

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use custos_core::export::{ED25519_SPKI_PREFIX, site_key_spki};
 use custos_core::signing::{DeviceKey, sha256_hex};
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
@@ -85,4 +86,20 @@ pub fn server_config(data_dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
         .with_single_cert(certs, key)
         .map_err(|e| RecorderError::Tls(e.to_string()))?;
     Ok(Arc::new(config))
+}
+
+/// The site's public key as a PEM file (`-----BEGIN PUBLIC KEY-----`), for
+/// `openssl pkeyutl -verify -pubin -inkey site.pem`.
+pub fn site_public_key_pem(public_key: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(site_key_spki(public_key));
+    format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n")
+}
+
+/// The 32-byte Ed25519 key of a PEM public key file; `None` if it is not one.
+pub fn public_key_from_pem(pem: &[u8]) -> Option<Vec<u8>> {
+    use rustls::pki_types::SubjectPublicKeyInfoDer;
+    let spki = SubjectPublicKeyInfoDer::from_pem_slice(pem).ok()?;
+    let key = spki.as_ref().strip_prefix(&ED25519_SPKI_PREFIX[..])?;
+    (key.len() == 32).then(|| key.to_vec())
 }

@@ -33,6 +33,9 @@ pub struct IngestArgs {
     /// Length of a footage segment in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub segment_seconds: u32,
+    /// Record without sealing (the recording benchmark's baseline only).
+    #[arg(long, hide = true)]
+    pub unsealed: bool,
 }
 
 /// The error of a file operation on `path`.
@@ -75,7 +78,11 @@ pub fn run(args: IngestArgs, clock: Arc<dyn Clock>) -> Result<()> {
         .build()
         .map_err(|e| RecorderError::Usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        ingest::spawn_manager(registers, args.data.clone(), args.segment_seconds);
+        let recording = ingest::Recording {
+            segment_seconds: args.segment_seconds,
+            seal: !args.unsealed,
+        };
+        ingest::spawn_manager(registers, args.data.clone(), recording);
         super::wait_for_signal().await;
         tracing::info!("recording stops");
     });
@@ -88,7 +95,7 @@ pub fn run(args: IngestArgs, clock: Arc<dyn Clock>) -> Result<()> {
 /// one when none holds the lock (at start, or after it died), every two
 /// seconds. One already running (`serve` restarted after a crash) is left
 /// recording. Returns at once; the watch runs on the runtime.
-pub fn supervise(data: PathBuf, segment_seconds: u32) {
+pub fn supervise(data: PathBuf, recording: ingest::Recording) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
@@ -96,7 +103,7 @@ pub fn supervise(data: PathBuf, segment_seconds: u32) {
             match try_lock(&data) {
                 Ok(Some(lock)) => {
                     drop(lock);
-                    if let Err(e) = start(&data, segment_seconds) {
+                    if let Err(e) = start(&data, recording) {
                         tracing::error!("cannot start the recording process: {e}");
                     }
                 }
@@ -109,7 +116,7 @@ pub fn supervise(data: PathBuf, segment_seconds: u32) {
 
 /// Starts the recording process, in a process group of its own (a signal
 /// to `serve`'s group does not reach it), its log in the data directory.
-fn start(data: &Path, segment_seconds: u32) -> Result<()> {
+fn start(data: &Path, recording: ingest::Recording) -> Result<()> {
     let exe = std::env::current_exe().map_err(on(Path::new("the recorder's executable")))?;
     let log_path = data.join(LOG_FILE);
     // One older log is kept beside it; the log never grows past twice this.
@@ -127,7 +134,8 @@ fn start(data: &Path, segment_seconds: u32) -> Result<()> {
         .arg("--data")
         .arg(data)
         .arg("--segment-seconds")
-        .arg(segment_seconds.to_string())
+        .arg(recording.segment_seconds.to_string())
+        .args((!recording.seal).then_some("--unsealed"))
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone().map_err(on(&log_path))?)
         .stderr(log)

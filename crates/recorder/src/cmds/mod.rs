@@ -4,12 +4,14 @@
 pub mod audit;
 pub mod camera;
 pub mod enroll;
+pub mod export;
 pub mod footage;
 pub mod hold;
 pub mod ingest;
 pub mod init;
 pub mod person;
 pub mod profile;
+pub mod progress;
 pub mod retention;
 pub mod serve;
 pub mod site;

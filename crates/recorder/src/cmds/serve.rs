@@ -14,7 +14,7 @@ use super::open_data_dir;
 use crate::base::error::{RecorderError, Result};
 use crate::base::keys::server_config;
 use crate::footage::disk::DiskSpace;
-use crate::footage::{health, reconcile, retention, sessions};
+use crate::footage::{health, reconcile, rehash, retention, sessions};
 use crate::registers::Registers;
 use crate::web::{AppState, router};
 use custos_clock::{Clock, SimulatedClock, Timer};
@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// cameras' streams while the first one records them.
     #[arg(long)]
     pub no_recording: bool,
+    /// Record without sealing the footage: the recording benchmark's
+    /// baseline only. Written to the audit chain at start.
+    #[arg(long, hide = true)]
+    pub unsealed: bool,
     /// Seconds a connection may take to send a request head, and stay idle
     /// between requests, before it is closed (the TLS handshake has ten):
     /// a device that opens connections and sends half a request cannot
@@ -69,7 +73,9 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         turns: Default::default(),
         streams: Arc::new(crate::registers::turns::DeviceTurns::streams()),
         playback: Default::default(),
+        exports: Default::default(),
     };
+    crate::footage::export::tidy_after_a_stop(&registers, &args.data);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -83,6 +89,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         let (retention_timer, checkpoint_timer) = (clock.timer("retention"), clock.timer("checkpoint"));
         let notices_timer = clock.timer("notices");
         let viewings_timer = clock.timer("viewings");
+        let rehash_timer = clock.timer("rehash");
         crate::registers::watcher::spawn_watcher(registers.store.clone(), changes);
         // Beside the recording, not before it: with a year of footage the
         // comparison reads every camera's index and directory, and the
@@ -100,7 +107,22 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
         if args.no_recording {
             tracing::warn!("--no-recording: the cameras are not recorded by this process");
         } else {
-            super::ingest::supervise(data.clone(), segment_seconds);
+            let recording = crate::footage::ingest::Recording {
+                segment_seconds,
+                seal: !args.unsealed,
+            };
+            if args.unsealed {
+                tracing::warn!("--unsealed: footage is recorded without sealing (a benchmark's baseline)");
+                let event = crate::db::audit::AuditEvent {
+                    kind: "footage_unsealed",
+                    actor: "recorder",
+                    detail: serde_json::json!({ "why": "serve --unsealed: recorded without sealing" }),
+                };
+                if let Err(e) = registers.store.append_audit(clock.now(), event) {
+                    tracing::error!("cannot write the audit row: {e}");
+                }
+            }
+            super::ingest::supervise(data.clone(), recording);
             let every = (i64::from(segment_seconds) * 1000).min(crate::footage::picture::PICTURE_CHECK_EVERY_MS);
             health::spawn_monitor(
                 registers.clone(),
@@ -119,6 +141,7 @@ pub fn run(args: ServeArgs, clock: Arc<dyn Clock>, simulated: Option<SimulatedCl
             spawn_retention(retention_registers, retention_data, retention_timer);
         });
         spawn_notices(registers.clone(), notices_timer);
+        spawn_rehash(registers.clone(), data.clone(), rehash_timer);
         spawn_viewings(registers.clone(), viewings_timer);
         spawn_checkpointer(registers, checkpoint_timer);
         let handle = axum_server::Handle::new();
@@ -192,6 +215,24 @@ fn spawn_retention(registers: Registers, data: PathBuf, mut timer: Timer) {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!("retention sweep failed: {e}"),
+            }
+        }
+    });
+}
+
+/// Re-hashes a share of the sealed footage every minute (`footage::rehash`).
+fn spawn_rehash(registers: Registers, data: PathBuf, mut timer: Timer) {
+    tokio::spawn(async move {
+        let mut next = registers.now();
+        loop {
+            timer.sleep_until(next).await;
+            next = Timestamp(registers.now().0 + rehash::REHASH_EVERY_MS);
+            match rehash::rehash_and_report(&registers, &data, registers.now()).await {
+                Ok(run) if run.completed_pass => {
+                    tracing::info!("footage re-hash: a pass over every sealed segment is complete")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("footage re-hash failed: {e}"),
             }
         }
     });

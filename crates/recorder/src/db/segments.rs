@@ -345,7 +345,7 @@ impl Store {
     }
 }
 
-fn segment_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<SegmentRow> {
+pub(super) fn segment_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<SegmentRow> {
     Ok(SegmentRow {
         camera_id: r.get(0)?,
         start_ms: r.get(1)?,

@@ -1,7 +1,7 @@
 //! Recording: one supervised `ffmpeg -c copy -f segment` child per camera
 //! (DESIGN §5). Fragmented MP4, so a killed ffmpeg leaves readable segments;
 //! segments cut at clock boundaries; each finished segment is indexed as
-//! ffmpeg reports it on its segment list. A child that dies is restarted
+//! ffmpeg reports it on its segment list, and sealed ([`super::seal`]). A child that dies is restarted
 //! with backoff. Paths are derived from the camera and the start time.
 
 use std::collections::HashMap;
@@ -14,7 +14,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
+use super::capture::capture_origins;
 use super::paths::{camera_dir, parse_segment_file_name, segment_file_name};
+use super::seal::seal_segment;
 use crate::db::Store;
 use crate::db::segments::SegmentRow;
 use crate::registers::Registers;
@@ -51,7 +53,8 @@ pub fn ffmpeg_args(url: &str, out_dir: &Path, segment_seconds: u32) -> Vec<Strin
         "-segment_format",
         "mp4",
         "-segment_format_options",
-        "movflags=+frag_keyframe+empty_moov+default_base_moof",
+        // prft: each fragment's capture time, from the camera's sender reports.
+        "movflags=+frag_keyframe+empty_moov+default_base_moof:write_prft=wallclock",
         "-segment_list",
         "pipe:1",
         "-segment_list_type",
@@ -105,9 +108,20 @@ pub fn redact_credentials(text: &str) -> String {
     out
 }
 
+/// How the cameras are recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording {
+    /// Length of a segment in seconds (cut at clock boundaries).
+    pub segment_seconds: u32,
+    /// Each segment sealed as it is indexed; off only for the recording
+    /// benchmark's baseline (`serve --unsealed`, on the audit chain).
+    pub seal: bool,
+}
+
 /// Records one camera until the task is dropped; restarts ffmpeg with
 /// backoff (1 s doubling to 30 s, back to 1 s after a minute of recording).
-pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url: String, segment_seconds: u32) {
+pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url: String, recording: Recording) {
+    let segment_seconds = recording.segment_seconds;
     let dir = camera_dir(&data, &camera);
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -144,8 +158,12 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
                         match parse_segment_line(&line) {
                             Some(segment) => {
                                 let received = custos_clock::Clock::now(&custos_clock::SystemClock).0;
-                                for row in run.push(&camera, segment, &dir, received) {
+                                let capture = capture_origins(&dir.join(&segment.name));
+                                for row in run.push(&camera, segment, &dir, received, &capture) {
                                     index(&store, &camera, &row);
+                                    if recording.seal {
+                                        seal_in_background(&store, &data, row);
+                                    }
                                 }
                             }
                             None => tracing::warn!("camera {camera}: unreadable segment list line {line:?}"),
@@ -194,25 +212,65 @@ pub fn parse_segment_line(line: &str) -> Option<ListedSegment> {
 /// it closes it, the moment the next file's first frame arrives. So the
 /// recorder's clock when a line arrives, less the segment's media end, is
 /// media time zero plus the delay from camera to recorder; the least such
-/// value over the run is the anchor. (The file names alone put frames up to
-/// a second early: measured here, 0.77–0.87 s.) The first file is indexed
-/// at once and corrected when the second arrives.
+/// value over the run is the arrival anchor. (The file names alone put
+/// frames up to a second early: measured here, 0.77–0.87 s.) Better still
+/// is the camera's own clock, from its sender reports ([`super::capture`]):
+/// believed when it puts media time zero at most [`MAX_CAMERA_DELAY_MS`]
+/// before the arrival anchor and not after it (a frame is not captured
+/// after it arrives; the times ffmpeg writes before the first report are
+/// such), and then the least such value is the anchor. The first file is
+/// indexed at once and corrected when the second arrives.
 #[derive(Debug, Default)]
 pub struct SegmentRun {
     first: Option<ListedSegment>,
     /// Recorder time (ms) of media time zero: the least delay seen so far.
-    anchor: Option<f64>,
+    arrival: Option<f64>,
+    /// Camera time (ms) of media time zero, once its clock is believed.
+    capture: Option<f64>,
     /// The first file has been corrected.
     settled: bool,
+    /// A wrong camera clock has been logged.
+    warned: bool,
 }
+
+/// The longest a frame takes from a camera's sensor to the recorder
+/// (encoder, network, ffmpeg): a camera clock that says more has the wrong
+/// time, and its footage is placed by arrival.
+pub const MAX_CAMERA_DELAY_MS: f64 = 2_000.0;
 
 impl SegmentRun {
     /// The rows to write (insert or correct) for a newly listed segment,
-    /// whose line arrived at `received_ms` on the recorder's clock.
-    pub fn push(&mut self, camera: &str, seg: ListedSegment, dir: &Path, received_ms: i64) -> Vec<SegmentRow> {
+    /// whose line arrived at `received_ms` on the recorder's clock, with
+    /// the capture origins its file holds ([`super::capture::capture_origins`]).
+    pub fn push(
+        &mut self,
+        camera: &str,
+        seg: ListedSegment,
+        dir: &Path,
+        received_ms: i64,
+        capture_origins: &[f64],
+    ) -> Vec<SegmentRow> {
         let candidate = received_ms as f64 - seg.media_end * 1000.0;
-        let anchor = self.anchor.map_or(candidate, |a| a.min(candidate));
-        self.anchor = Some(anchor);
+        let arrival = self.arrival.map_or(candidate, |a| a.min(candidate));
+        self.arrival = Some(arrival);
+        for origin in capture_origins.iter().map(|o| o - seg.media_start * 1000.0) {
+            if (arrival - MAX_CAMERA_DELAY_MS..=arrival).contains(&origin) {
+                if self.capture.is_none() {
+                    tracing::info!(
+                        "camera {camera}: placed by its own clock, {:.0} ms before arrival",
+                        arrival - origin
+                    );
+                }
+                self.capture = Some(self.capture.map_or(origin, |c| c.min(origin)));
+            } else if self.capture.is_none() && !self.warned && (origin - arrival).abs() > 10_000.0 {
+                self.warned = true;
+                tracing::warn!(
+                    "camera {camera}: its clock is {:.1} s off the recorder's; placing its footage by arrival (set the camera's time server)",
+                    (origin - arrival) / 1000.0
+                );
+            }
+        }
+        let anchor = self.capture.unwrap_or(arrival);
         if self.settled {
             return vec![row(camera, &seg, anchor, dir)];
         }
@@ -242,6 +300,23 @@ fn row(camera: &str, seg: &ListedSegment, anchor: f64, dir: &Path) -> SegmentRow
     }
 }
 
+/// Seals a closed segment (hashes it into the footage log) off the
+/// recording tasks' threads; a failure is logged, and the start-up
+/// reconcile seals what the last hour left unsealed.
+fn seal_in_background(store: &Arc<Store>, data: &Path, row: SegmentRow) {
+    let (store, data) = (store.clone(), data.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let now = custos_clock::Clock::now(&custos_clock::SystemClock);
+        if let Err(err) = seal_segment(&store, &data, &row, now) {
+            tracing::error!(
+                "camera {}: cannot seal {}: {err}",
+                row.camera_id,
+                segment_file_name(row.start_ms)
+            );
+        }
+    });
+}
+
 fn index(store: &Store, camera: &str, row: &SegmentRow) {
     if let Err(err) = store.insert_segment(row) {
         tracing::error!(
@@ -253,7 +328,7 @@ fn index(store: &Store, camera: &str, row: &SegmentRow) {
 
 /// Keeps one recording task per camera in service, following the site
 /// register: a camera added on the console starts recording within seconds.
-pub fn spawn_manager(registers: Registers, data: PathBuf, segment_seconds: u32) {
+pub fn spawn_manager(registers: Registers, data: PathBuf, recording: Recording) {
     let store = registers.store.clone();
     tokio::spawn(async move {
         let mut running: HashMap<String, (String, JoinHandle<()>)> = HashMap::new();
@@ -284,7 +359,7 @@ pub fn spawn_manager(registers: Registers, data: PathBuf, segment_seconds: u32) 
                         data.clone(),
                         camera,
                         url.clone(),
-                        segment_seconds,
+                        recording,
                     ));
                     slot.insert((url, task));
                 }
@@ -317,13 +392,13 @@ mod tests {
         let mut run = SegmentRun::default();
         // Named at :21 after probing; listed at :22.40, its media began at :19.397.
         let first = parse_segment_line("/x/20261124T102521Z.mp4,0.000000,3.002832").unwrap();
-        let provisional = run.push("cam-01", first, dir, at(22.4));
+        let provisional = run.push("cam-01", first, dir, at(22.4), &[]);
         assert_eq!(provisional.len(), 1, "indexed at once");
         assert_eq!(provisional[0].real_start_ms, at(19.397));
         // The second line arrived later than its media would say: the
         // anchor stays on the least delay.
         let second = parse_segment_line("/x/20261124T102522Z.mp4,3.002832,5.002832").unwrap();
-        let rows = run.push("cam-01", second, dir, at(24.5));
+        let rows = run.push("cam-01", second, dir, at(24.5), &[]);
         assert_eq!(rows.len(), 2, "the first corrected, the second added");
         assert_eq!(rows[0].start_ms, provisional[0].start_ms);
         assert_eq!(rows[0].real_end_ms, rows[1].real_start_ms, "continuous");
@@ -331,9 +406,60 @@ mod tests {
         assert_eq!(rows[0].real_end_ms - rows[0].real_start_ms, 3003);
         // A later line arriving sooner lowers the anchor for what follows.
         let third = parse_segment_line("/x/20261124T102524Z.mp4,5.002832,7.002832").unwrap();
-        let rows = run.push("cam-01", third, dir, at(26.3));
+        let rows = run.push("cam-01", third, dir, at(26.3), &[]);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].real_start_ms, at(19.297) + 5_003);
         assert!(parse_segment_line("garbage").is_none());
+    }
+
+    #[test]
+    fn a_run_is_placed_by_the_cameras_clock_when_it_is_believable() {
+        let dir = Path::new("/nonexistent");
+        let at = |s: f64| 1_795_487_100_000 + (s * 1000.0) as i64;
+        let line = |name: &str, from: f64, to: f64| parse_segment_line(&format!("/x/{name}.mp4,{from},{to}")).unwrap();
+        // Media zero arrived at :19.40 and was captured at :19.28; the first
+        // file's first fragment carries the time it was written (:22.0),
+        // later than it arrived, and is not believed.
+        let mut run = SegmentRun::default();
+        let first = run.push(
+            "cam-01",
+            line("20261124T102521Z", 0.0, 3.0),
+            dir,
+            at(22.4),
+            &[at(22.0) as f64],
+        );
+        assert_eq!(
+            first[0].real_start_ms,
+            at(19.4),
+            "by arrival until the camera's clock is known"
+        );
+        let rows = run.push(
+            "cam-01",
+            line("20261124T102522Z", 3.0, 5.0),
+            dir,
+            at(24.4),
+            &[at(22.28) as f64, at(22.281) as f64],
+        );
+        assert_eq!(
+            rows[0].real_start_ms,
+            at(19.28),
+            "the first file corrected to the camera's clock"
+        );
+        assert_eq!(rows[1].real_start_ms, at(22.28));
+        assert_eq!(rows[0].real_end_ms, rows[1].real_start_ms, "continuous");
+        // A camera whose clock is a minute slow, or ahead of arrival, is
+        // placed by arrival.
+        for wrong in [-60.0, 0.5] {
+            let mut run = SegmentRun::default();
+            run.push("cam-02", line("20261124T102521Z", 0.0, 3.0), dir, at(22.4), &[]);
+            let rows = run.push(
+                "cam-02",
+                line("20261124T102522Z", 3.0, 5.0),
+                dir,
+                at(24.4),
+                &[at(22.4 + wrong) as f64],
+            );
+            assert_eq!(rows[1].real_start_ms, at(22.4), "clock {wrong} s off");
+        }
     }
 }

@@ -1,15 +1,20 @@
-//! Footage: recording ([`ingest`]), the index against the disk at start
+//! Footage: recording ([`ingest`], placed in time by the cameras' own
+//! clocks, [`capture`], sealed as it is indexed, [`seal`], and re-hashed in the background,
+//! [`rehash`]), the index against the disk at start
 //! ([`reconcile`]), retention ([`retention`], with the disk and the floor in
 //! [`disk`]), camera health ([`health`], [`picture`]), which footage exists
 //! ([`spans`]), still frames ([`frames`]), and accompanied [`viewing`]
-//! sessions with their logbook entries ([`sessions`]) and watermarked
-//! frames ([`playback`], decoded in process by [`decode`], marked by
-//! [`watermark`]). Paths are derived from the camera and the time
-//! ([`paths`]). Footage uses the registers (holds, alarms, the destruction
+//! sessions with their logbook entries ([`sessions`]), signed copies for agencies ([`export`]) and watermarked
+//! frames ([`playback`], what each session keeps in [`frame_cache`],
+//! decoded in process by [`decode`], marked by [`watermark`]). Paths are derived from the camera and the time
+//! ([`paths`]); [`testing`] makes footage for the tests. Footage uses the registers (holds, alarms, the destruction
 //! record); the registers never use footage.
 
+pub mod capture;
 pub mod decode;
 pub mod disk;
+pub mod export;
+pub mod frame_cache;
 pub mod frames;
 pub mod gone;
 pub mod health;
@@ -18,8 +23,11 @@ pub mod paths;
 pub mod picture;
 pub mod playback;
 pub mod reconcile;
+pub mod rehash;
 pub mod retention;
+pub mod seal;
 pub mod sessions;
 pub mod spans;
+pub mod testing;
 pub mod viewing;
 pub mod watermark;

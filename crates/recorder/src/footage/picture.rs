@@ -1,13 +1,20 @@
 //! The picture check: whether a camera's picture is black, frozen or
 //! blurred, measured on the newest finished segment about once a minute
-//! (ffmpeg's blackdetect and freezedetect, and the variance of the
-//! Laplacian of one frame).
+//! (FFmpeg's blackdetect and freezedetect, in process, and the variance of
+//! the Laplacian of one frame).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
 use custos_api::cameras::PictureCheck;
+use ffmpeg::format::Pixel;
+use ffmpeg::media::Type;
+use ffmpeg::software::scaling;
+use ffmpeg_next as ffmpeg;
+
+use super::decode;
+use crate::base::error::{RecorderError, Result};
 
 /// How often a camera's picture is examined.
 pub const PICTURE_CHECK_EVERY_MS: i64 = 60_000;
@@ -73,52 +80,193 @@ impl PictureChecks {
     }
 }
 
+/// Frames examined at most: [`EXAMINED_SECONDS`] at 120 frames/s. A file
+/// whose frames all claim one time must not keep the check decoding.
+const MAX_EXAMINED_FRAMES: u64 = 360;
+
+/// The detectors, FFmpeg's own (the thresholds they were calibrated with).
+const DETECTORS: &str = "blackdetect=d=1:pix_th=0.10,freezedetect=n=0.003:d=1";
+
 /// Runs blackdetect and freezedetect over the first [`EXAMINED_SECONDS`] of
-/// a file, counts their frames, and takes one grey frame (320 px wide) for
-/// the sharpness; `None` if ffmpeg cannot read it. One ffmpeg run, one decode.
+/// a file, counts their frames, and takes the first frame grey and 320 px
+/// wide for the sharpness; `None` if the file cannot be read. In process
+/// (ffmpeg-next: one demux, one single-threaded decode, the filters in
+/// libavfilter): a spawned ffmpeg's start was half the check's cost.
 pub async fn examine(file: &Path) -> Option<Examined> {
-    let scale = format!("scale={SHARPNESS_WIDTH}:-2,format=gray");
-    let out = tokio::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-t", &EXAMINED_SECONDS.to_string(), "-i"])
-        .arg(file)
-        .args([
-            "-filter_complex",
-            &format!("[0:v]split[a][b];[a]blackdetect=d=1:pix_th=0.10,freezedetect=n=0.003:d=1,nullsink;[b]{scale}[g]"),
-            // The null output first: ffmpeg's progress line counts the first output's frames.
-            "-map",
-            "0:v",
-            "-f",
-            "null",
-            "-",
-            "-map",
-            "[g]",
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-",
-        ])
-        .kill_on_drop(true)
-        .output()
+    let file = file.to_path_buf();
+    tokio::task::spawn_blocking(move || examine_now(&file).ok())
         .await
-        .ok()?;
-    if !out.status.success() {
-        return None;
+        .ok()
+        .flatten()
+}
+
+fn examine_now(file: &Path) -> Result<Examined> {
+    decode::init()?;
+    let mut input = ffmpeg::format::input(file).map_err(decode::ff("the footage file does not open"))?;
+    let stream = input
+        .streams()
+        .best(Type::Video)
+        .ok_or_else(|| RecorderError::internal("the footage file holds no video"))?;
+    let index = stream.index();
+    let time_base = stream.time_base();
+    let first_pts = match stream.start_time() {
+        ffmpeg::ffi::AV_NOPTS_VALUE => 0,
+        pts => pts,
+    };
+    let seconds = |pts: i64| {
+        (pts - first_pts) as f64 * f64::from(time_base.numerator()) / f64::from(time_base.denominator().max(1))
+    };
+    let mut decoder = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
+        .map_err(decode::ff("the footage's codec is unknown"))?
+        .decoder()
+        .video()
+        .map_err(decode::ff("the footage's codec does not open"))?;
+    let mut detectors: Option<Detectors> = None;
+    let mut frame = ffmpeg::frame::Video::empty();
+    let mut frames = 0u64;
+    let mut done = false;
+    let mut packets = input.packets();
+    while !done {
+        let more = match packets.next() {
+            Some((stream, packet)) if stream.index() == index => {
+                // A damaged packet is skipped, as ffmpeg does.
+                let _ = decoder.send_packet(&packet);
+                true
+            }
+            Some(_) => continue,
+            None => {
+                let _ = decoder.send_eof();
+                false
+            }
+        };
+        while decoder.receive_frame(&mut frame).is_ok() {
+            let pts = frame.timestamp().unwrap_or(first_pts);
+            if seconds(pts) >= f64::from(EXAMINED_SECONDS) || frames >= MAX_EXAMINED_FRAMES {
+                done = true;
+                break;
+            }
+            if u64::from(frame.width()) * u64::from(frame.height()) > decode::MAX_SOURCE_PIXELS {
+                return Err(RecorderError::internal(
+                    "the footage's frames are larger than any camera's",
+                ));
+            }
+            frames += 1;
+            let detecting = match detectors.as_mut() {
+                Some(detecting) => detecting,
+                None => detectors.insert(Detectors::new(&frame, time_base)?),
+            };
+            detecting.see(&frame, seconds(pts))?;
+        }
+        done |= !more;
     }
-    let log = String::from_utf8_lossy(&out.stderr);
-    // The last progress line counts the frames of the whole file (the null output).
-    let frames = log
-        .rsplit("frame=")
-        .next()
-        .filter(|_| log.contains("frame="))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok());
-    Some(Examined {
-        black: log.contains("black_start"),
-        frozen: log.contains("freeze_start"),
-        frames,
-        sharpness: laplacian_variance(&out.stdout, SHARPNESS_WIDTH),
+    let detectors = detectors.ok_or_else(|| RecorderError::internal("the footage file holds no frame"))?;
+    Ok(Examined {
+        black: detectors.black,
+        frozen: detectors.frozen,
+        frames: Some(frames),
+        sharpness: detectors.sharpness,
     })
+}
+
+/// blackdetect and freezedetect over the frames seen so far, and the
+/// sharpness of the first.
+struct Detectors {
+    graph: ffmpeg::filter::Graph,
+    filtered: ffmpeg::frame::Video,
+    sharpness: Option<f64>,
+    /// When the current black run began, in seconds.
+    black_since: Option<f64>,
+    black: bool,
+    frozen: bool,
+}
+
+impl Detectors {
+    fn new(first: &ffmpeg::frame::Video, time_base: ffmpeg::Rational) -> Result<Detectors> {
+        let failed = decode::ff("the picture check could not start");
+        let mut graph = ffmpeg::filter::Graph::new();
+        let aspect = first.aspect_ratio();
+        let args = format!(
+            "video_size={}x{}:pix_fmt={}:time_base={}/{}:pixel_aspect={}/{}",
+            first.width(),
+            first.height(),
+            ffmpeg::ffi::AVPixelFormat::from(first.format()) as i32,
+            time_base.numerator(),
+            time_base.denominator().max(1),
+            aspect.numerator().max(1),
+            aspect.denominator().max(1),
+        );
+        let (Some(source), Some(sink)) = (ffmpeg::filter::find("buffer"), ffmpeg::filter::find("buffersink")) else {
+            return Err(RecorderError::internal("FFmpeg's buffer filters are missing"));
+        };
+        graph.add(&source, "in", &args).map_err(&failed)?;
+        graph.add(&sink, "out", "").map_err(&failed)?;
+        graph
+            .output("in", 0)
+            .and_then(|p| p.input("out", 0))
+            .and_then(|p| p.parse(DETECTORS))
+            .map_err(&failed)?;
+        graph.validate().map_err(&failed)?;
+        Ok(Detectors {
+            graph,
+            filtered: ffmpeg::frame::Video::empty(),
+            sharpness: sharpness(first),
+            black_since: None,
+            black: false,
+            frozen: false,
+        })
+    }
+
+    /// One decoded frame, at `at` seconds into the file. blackdetect marks
+    /// where black begins and ends; a run counts from one second (its
+    /// `d=1`). freezedetect marks a freeze once it has lasted its second.
+    fn see(&mut self, frame: &ffmpeg::frame::Video, at: f64) -> Result<()> {
+        let failed = decode::ff("the picture check failed");
+        let mut source = self
+            .graph
+            .get("in")
+            .ok_or_else(|| RecorderError::internal("no filter input"))?;
+        source.source().add(frame).map_err(&failed)?;
+        let mut sink = self
+            .graph
+            .get("out")
+            .ok_or_else(|| RecorderError::internal("no filter output"))?;
+        while sink.sink().frame(&mut self.filtered).is_ok() {
+            let marks = self.filtered.metadata();
+            if marks.get("lavfi.black_start").is_some() {
+                self.black_since = Some(at);
+            }
+            if marks.get("lavfi.black_end").is_some() {
+                self.black_since = None;
+            }
+            if marks.get("lavfi.freezedetect.freeze_start").is_some() {
+                self.frozen = true;
+            }
+        }
+        if self.black_since.is_some_and(|since| at - since >= 1.0) {
+            self.black = true;
+        }
+        Ok(())
+    }
+}
+
+/// The variance of the Laplacian of `frame` grey at [`SHARPNESS_WIDTH`].
+fn sharpness(frame: &ffmpeg::frame::Video) -> Option<f64> {
+    let width = SHARPNESS_WIDTH as u32;
+    let height = ((u64::from(width) * u64::from(frame.height()) / u64::from(frame.width().max(1))) as u32 + 1) & !1;
+    let mut scaler = scaling::Context::get(
+        frame.format(),
+        frame.width(),
+        frame.height(),
+        Pixel::GRAY8,
+        width,
+        height.max(2),
+        scaling::Flags::BICUBIC,
+    )
+    .ok()?;
+    let mut gray = ffmpeg::frame::Video::empty();
+    scaler.run(frame, &mut gray).ok()?;
+    let packed = decode::packed_rows(&gray, SHARPNESS_WIDTH, gray.height() as usize);
+    laplacian_variance(&packed, SHARPNESS_WIDTH)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The frames of an open viewing session (scrub-only: watermarked stills,
 //! never a video file). The frame for `t` is the last frame recorded at or
 //! before `t`, of an approved camera inside the approved window; anything
-//! else is refused and on record. Each session keeps the pictures it
-//! decoded (scaled, at most [`CACHE_BYTES_PER_SESSION`]) so scrubbing back
-//! and forth decodes nothing twice; at most [`DECODING_AT_ONCE`] decodes
+//! else is refused and on record. Each session keeps what it decoded and
+//! the segments in view open ([`super::frame_cache`]), so scrubbing back
+//! and forth decodes nothing twice and an exact frame after its preview or
+//! a step forward decodes on; at most [`DECODING_AT_ONCE`] decodes
 //! run at once, beyond that `503` with `Retry-After`. Each second served is
 //! on record before its frame is sent (`db::viewings`).
 
@@ -17,17 +18,19 @@ use custos_core::documents::{self as docs, CURRENT, DocKey};
 use custos_core::ids::EntryId;
 use custos_core::time::Timestamp;
 
-use super::decode::{PLAYBACK_WIDTH, Picture, Want, decode};
+use super::decode::{Picture, SegmentReader, Want, decode};
+use super::frame_cache::SessionCache;
 use super::paths::{LONGEST_SEGMENT_MS, camera_dir, segment_file_name};
 use super::viewing::{refuse, usable_session};
 use super::watermark::{MarkBox, Marking, marked_jpeg};
 use crate::base::error::{RecorderError, Result};
 use crate::registers::{Registers, SignedIn};
 
-/// Decoded pictures one session keeps (a 640×360 picture is 0.7 MB).
-pub const CACHE_BYTES_PER_SESSION: usize = 64 * 1024 * 1024;
 /// Decodes running at once, over every session.
 pub const DECODING_AT_ONCE: usize = 2;
+/// After an exact frame, this much of the footage in the scrub's direction
+/// is decoded ahead while the recorder has nothing else to decode.
+pub const PREFETCH_MS: i64 = 1_000;
 
 /// A served frame: the JPEG, where its watermark is, and its footage time.
 pub struct Frame {
@@ -37,54 +40,11 @@ pub struct Frame {
     pub keyframe: bool,
 }
 
-/// Pictures decoded in one go: consecutive frames of one camera, the last
-/// one shown until `until_ms` (the next frame's time, or the segment's end).
-struct Run {
-    camera: String,
-    pictures: Vec<Arc<Picture>>,
-    until_ms: i64,
-    used: u64,
-}
-
-#[derive(Default)]
-struct SessionCache {
-    runs: Vec<Run>,
-    bytes: usize,
-    clock: u64,
-}
-
-impl SessionCache {
-    fn find(&mut self, camera: &str, t: i64) -> Option<Arc<Picture>> {
-        self.clock += 1;
-        let clock = self.clock;
-        let run = self
-            .runs
-            .iter_mut()
-            .find(|r| r.camera == camera && r.pictures.first().is_some_and(|p| p.at_ms <= t) && t < r.until_ms)?;
-        run.used = clock;
-        run.pictures.iter().rev().find(|p| p.at_ms <= t).cloned()
-    }
-
-    fn keep(&mut self, camera: &str, pictures: Vec<Arc<Picture>>, until_ms: i64) {
-        self.clock += 1;
-        self.bytes += pictures.iter().map(|p| p.bytes()).sum::<usize>();
-        self.runs.push(Run {
-            camera: camera.to_string(),
-            pictures,
-            until_ms,
-            used: self.clock,
-        });
-        while self.bytes > CACHE_BYTES_PER_SESSION && self.runs.len() > 1 {
-            let oldest = (0..self.runs.len()).min_by_key(|&i| self.runs[i].used).expect("runs");
-            let gone = self.runs.remove(oldest);
-            self.bytes -= gone.pictures.iter().map(|p| p.bytes()).sum::<usize>();
-        }
-    }
-}
-
-/// Every session's decoded pictures, and the decode slots.
+/// Every session's decoded pictures, the decode slots, and the one
+/// prefetch that may run while no slot is taken.
 pub struct Playback {
     decoding: Arc<tokio::sync::Semaphore>,
+    prefetching: Arc<tokio::sync::Semaphore>,
     sessions: Mutex<HashMap<String, SessionCache>>,
 }
 
@@ -92,9 +52,20 @@ impl Default for Playback {
     fn default() -> Self {
         Playback {
             decoding: Arc::new(tokio::sync::Semaphore::new(DECODING_AT_ONCE)),
+            prefetching: Arc::new(tokio::sync::Semaphore::new(1)),
             sessions: Mutex::new(HashMap::new()),
         }
     }
+}
+
+/// The segment a frame came from, as the index has it.
+#[derive(Clone)]
+pub struct SegmentAt {
+    pub file: PathBuf,
+    /// Its name (the nominal start) and where its footage starts and ends.
+    pub name_ms: i64,
+    pub real_start_ms: i64,
+    pub real_end_ms: i64,
 }
 
 impl Playback {
@@ -130,12 +101,38 @@ impl Playback {
         Ok(())
     }
 
-    /// How many pictures `session` holds (for tests and the bench).
-    pub fn pictures_held(&self, session: &str) -> usize {
-        self.cache()
-            .get(session)
-            .map(|c| c.runs.iter().map(|r| r.pictures.len()).sum())
-            .unwrap_or(0)
+    /// Decodes the [`PREFETCH_MS`] a session will likely ask for next, from
+    /// `from`, on the session's open segment, while no decode slot is taken:
+    /// it never takes one, so no frame anybody waits for is refused for it,
+    /// and what it decodes is kept only while the session is still open.
+    pub async fn prefetch(self: Arc<Self>, session: String, camera: String, segment: SegmentAt, from: i64) {
+        if self.decoding.available_permits() < DECODING_AT_ONCE {
+            return;
+        }
+        let Ok(_turn) = self.prefetching.clone().try_acquire_owned() else {
+            return;
+        };
+        let (name_ms, start) = (segment.name_ms, segment.real_start_ms);
+        let open = match self.cache().get_mut(&session) {
+            Some(kept) => kept.take_open(&camera, name_ms, start),
+            None => return,
+        };
+        let file = segment.file.clone();
+        let decoded =
+            tokio::task::spawn_blocking(move || SegmentReader::reuse_or_open(open, &file, start, from, Want::Ahead))
+                .await;
+        let Ok(Ok((reader, decoded))) = decoded else {
+            return;
+        };
+        let mut cache = self.cache();
+        if let Some(kept) = cache.get_mut(&session) {
+            kept.keep(
+                &camera,
+                decoded.pictures,
+                decoded.next_at_ms.unwrap_or(segment.real_end_ms),
+            );
+            kept.put_open(&camera, name_ms, start, reader);
+        }
     }
 }
 
@@ -183,7 +180,7 @@ fn marking_for(registers: &Registers, case: &ApplicationCase, escort: &str, open
 /// The frame of `query.camera` for `query.t` in `session`, for `who`.
 pub async fn frame(
     registers: &Registers,
-    playback: &Playback,
+    playback: &Arc<Playback>,
     data: &Path,
     who: &SignedIn,
     session: &str,
@@ -341,7 +338,7 @@ pub async fn strip(
 /// Decodes the segment of `camera` holding `t` and keeps what it decoded.
 async fn decode_for(
     registers: &Registers,
-    playback: &Playback,
+    playback: &Arc<Playback>,
     data: &Path,
     session: &str,
     camera: &str,
@@ -357,29 +354,132 @@ async fn decode_for(
         .ok_or_else(|| {
             RecorderError::not_found("No footage", "nothing was recorded at this time (a gap in the footage)")
         })?;
-    let _slot = playback.decode_slot()?;
-    let file: PathBuf = camera_dir(data, camera).join(segment_file_name(segment.start_ms));
-    let start = segment.real_start_ms;
-    let decoded = tokio::task::spawn_blocking(move || decode(&file, start, t, want, PLAYBACK_WIDTH))
-        .await
-        .map_err(RecorderError::internal)??;
+    let slot = playback.decode_slot()?;
+    let at = SegmentAt {
+        file: camera_dir(data, camera).join(segment_file_name(segment.start_ms)),
+        name_ms: segment.start_ms,
+        real_start_ms: segment.real_start_ms,
+        real_end_ms: segment.real_end_ms,
+    };
+    let (name_ms, start) = (at.name_ms, at.real_start_ms);
+    let open = playback
+        .cache()
+        .entry(session.to_string())
+        .or_default()
+        .take_open(camera, name_ms, start);
+    let file = at.file.clone();
+    let (reader, decoded) =
+        tokio::task::spawn_blocking(move || SegmentReader::reuse_or_open(open, &file, start, t, want))
+            .await
+            .map_err(RecorderError::internal)??;
+    drop(slot);
     let until_ms = match want {
-        Want::Exact | Want::Ahead | Want::Last => decoded.next_at_ms.unwrap_or(segment.real_end_ms),
+        Want::Exact | Want::Ahead | Want::Last => decoded.next_at_ms.unwrap_or(at.real_end_ms),
         // A keyframe alone: only its own time is known to show it.
         Want::Keyframe => decoded.pictures.first().map(|p| p.at_ms + 1).unwrap_or(t),
     };
     let picture = decoded
-        .pictures
-        .iter()
-        .rev()
-        .find(|p| p.at_ms <= t)
-        .or(decoded.pictures.first())
+        .shown_at(t)
         .cloned()
         .ok_or_else(|| RecorderError::not_found("No footage", "the footage file holds no frame at this time"))?;
-    playback
-        .cache()
-        .entry(session.to_string())
-        .or_default()
-        .keep(camera, decoded.pictures, until_ms);
+    let forward = {
+        let mut cache = playback.cache();
+        let kept = cache.entry(session.to_string()).or_default();
+        kept.keep(camera, decoded.pictures, until_ms);
+        kept.put_open(camera, name_ms, start, reader);
+        kept.exact_moved_forward(camera, t)
+    };
+    // After an exact frame (a scrub released, a step), the next second in
+    // the scrub's direction, decoded while the recorder is idle.
+    if want == Want::Exact {
+        let from = if forward {
+            until_ms
+        } else {
+            (t - PREFETCH_MS).max(start)
+        };
+        if from < at.real_end_ms && (forward || from < picture.at_ms) {
+            tokio::spawn(
+                playback
+                    .clone()
+                    .prefetch(session.to_string(), camera.to_string(), at, from),
+            );
+        }
+    }
     Ok(picture)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: i64 = 1_795_485_600_000;
+
+    /// Four seconds of 25 fps footage, a keyframe every second, as a segment.
+    fn segment(dir: &Path) -> SegmentAt {
+        let file = dir.join("segment.mp4");
+        crate::footage::testing::encode_footage(&file, "testsrc2=size=320x180:rate=25:duration=4", 25);
+        SegmentAt {
+            file,
+            name_ms: START,
+            real_start_ms: START,
+            real_end_ms: START + 4_000,
+        }
+    }
+
+    fn held(playback: &Playback, t: i64) -> bool {
+        playback
+            .cache()
+            .get_mut("s1")
+            .and_then(|c| c.find("cam-01", t))
+            .is_some()
+    }
+
+    #[tokio::test]
+    async fn the_next_second_is_decoded_ahead_only_while_the_recorder_is_idle_and_the_session_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = segment(dir.path());
+        let playback = Arc::new(Playback::default());
+        playback.cache().insert("s1".into(), SessionCache::default());
+        let prefetch = |from: i64| {
+            playback
+                .clone()
+                .prefetch("s1".into(), "cam-01".into(), at.clone(), from)
+        };
+
+        prefetch(START + 1_000).await;
+        assert!(
+            held(&playback, START + 1_000) && held(&playback, START + 1_960),
+            "the second from 1 s"
+        );
+        assert!(!held(&playback, START + 2_100), "no more than a second");
+
+        // Both decode slots taken (frames somebody waits for): nothing.
+        let slots = playback
+            .decoding
+            .clone()
+            .acquire_many_owned(DECODING_AT_ONCE as u32)
+            .await
+            .unwrap();
+        prefetch(START + 2_500).await;
+        assert!(!held(&playback, START + 2_600));
+        drop(slots);
+
+        // The session ended meanwhile: nothing kept, nothing made again.
+        playback.forget("s1");
+        prefetch(START + 2_500).await;
+        assert!(playback.cache().get("s1").is_none());
+    }
+
+    #[test]
+    fn the_scrubs_direction_is_that_of_its_last_exact_frames() {
+        let mut kept = SessionCache::default();
+        assert!(
+            kept.exact_moved_forward("cam-01", START + 5_000),
+            "the first goes forward"
+        );
+        assert!(kept.exact_moved_forward("cam-01", START + 5_100));
+        assert!(!kept.exact_moved_forward("cam-01", START + 2_000), "back");
+        assert!(kept.exact_moved_forward("cam-02", START), "each camera its own");
+        assert!(kept.exact_moved_forward("cam-01", START + 2_040));
+    }
 }

@@ -1,11 +1,15 @@
-//! The start-up reconcile: the footage index against the files on disk.
+//! The start-up reconcile: the footage index against the files on disk
+//! (and the files it indexes, or that a stop left unsealed, sealed).
 
 use std::path::Path;
 
 use custos_core::time::Timestamp;
 use serde_json::json;
 
+use super::capture::capture_origins;
+use super::ingest::MAX_CAMERA_DELAY_MS;
 use super::paths::{camera_dir, parse_segment_file_name, segment_file_name};
+use super::seal::seal_segment;
 use crate::base::error::Result;
 use crate::db::Store;
 use crate::db::audit::AuditEvent;
@@ -20,6 +24,31 @@ fn probe_seconds(path: &Path) -> Option<f64> {
         .ok()?;
     let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
     (out.status.success() && seconds.is_finite() && seconds > 0.0).then_some(seconds)
+}
+
+/// How far back the start-up looks for segments indexed but not sealed.
+const RESEAL_WITHIN_MS: i64 = 60 * 60 * 1000;
+
+fn seal_or_log(store: &Store, data: &Path, row: &SegmentRow, now: Timestamp) {
+    if let Err(err) = seal_segment(store, data, row, now) {
+        tracing::error!(
+            "camera {}: cannot seal {}: {err}",
+            row.camera_id,
+            segment_file_name(row.start_ms)
+        );
+    }
+}
+
+/// Where a file found at start-up begins: by the camera's clock where the
+/// file has it and it agrees with the name (ffmpeg names a file to the
+/// second as it opens it, as its first frame arrives), else by the name.
+fn placed_start(path: &Path, named: i64) -> i64 {
+    let agrees = (named as f64 - MAX_CAMERA_DELAY_MS)..(named as f64 + 1000.0);
+    capture_origins(path)
+        .into_iter()
+        .reduce(f64::min)
+        .filter(|origin| agrees.contains(origin))
+        .map_or(named, |origin| origin.round() as i64)
 }
 
 /// Compares the index with the files on disk at start-up, one camera at a
@@ -75,6 +104,10 @@ pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> Result<(usize, u
         })?;
         gone.extend(run);
         unindexed.extend(files);
+        // Sealed as they are indexed; a stop in between leaves the last few unsealed.
+        for row in store.unsealed_segments_since(camera, before - RESEAL_WITHIN_MS)? {
+            seal_or_log(store, data, &row, now);
+        }
 
         // Footage a sweep destroyed before the last stop: finished off.
         unindexed.retain(|start| {
@@ -112,14 +145,16 @@ pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> Result<(usize, u
             // Footage retention cannot see would never be destroyed: a file
             // ffmpeg can read is indexed as it is.
             if let Some(seconds) = probe_seconds(&path) {
+                let real_start = placed_start(&path, start);
                 let row = SegmentRow {
                     camera_id: camera.clone(),
                     start_ms: start,
-                    real_start_ms: start,
-                    real_end_ms: start + (seconds * 1000.0).round() as i64,
+                    real_start_ms: real_start,
+                    real_end_ms: real_start + (seconds * 1000.0).round() as i64,
                     bytes: bytes as i64,
                 };
                 store.insert_segment(&row)?;
+                seal_or_log(store, data, &row, now);
                 let detail = json!({ "camera": camera, "start_ms": start, "file": segment_file_name(start),
                     "bytes": bytes, "seconds": seconds });
                 let event = AuditEvent {
@@ -150,4 +185,26 @@ pub fn reconcile(store: &Store, data: &Path, now: Timestamp) -> Result<(usize, u
     }
     store.files_unlinked(destroyed.iter().map(|(c, first, _)| (c.as_str(), *first)))?;
     Ok((orphans, missing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::footage::capture::tests::{ntp, segment};
+
+    #[test]
+    fn a_file_found_at_start_is_placed_by_the_cameras_clock_when_it_agrees_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let named = 1_795_487_120_000i64;
+        let path = dir.path().join(segment_file_name(named));
+        // Its first frame captured 300 ms before the second it was named in
+        // (the fragment's time is its second frame's, 100 ms on).
+        std::fs::write(&path, segment(&[(ntp(named as u64 - 200), 0)])).unwrap();
+        assert_eq!(placed_start(&path, named), named - 300);
+        // A camera clock a minute off, or no clock at all: by the name.
+        std::fs::write(&path, segment(&[(ntp(named as u64 - 60_000), 0)])).unwrap();
+        assert_eq!(placed_start(&path, named), named);
+        std::fs::write(&path, segment(&[])).unwrap();
+        assert_eq!(placed_start(&path, named), named);
+    }
 }

@@ -36,25 +36,13 @@ pub const AUDIO_WITHHELD: bool = true;
 
 /// A refusal, on record in the audit chain with its code, and returned.
 pub fn refuse(registers: &Registers, who: &SignedIn, code: &str, subject: &str, error: RecorderError) -> RecorderError {
-    let actor = who.person_id.to_string();
     let detail = json!({
         "code": code,
         "subject": subject,
         "device": who.device_id.as_str(),
         "why": error.to_string(),
     });
-    let logged = registers.store.append_audit(
-        registers.now(),
-        AuditEvent {
-            kind: "viewing_refused",
-            actor: &actor,
-            detail,
-        },
-    );
-    match logged {
-        Ok(_) => error,
-        Err(e) => e,
-    }
+    registers.refusal_on_record("viewing_refused", who.person_id.as_str(), detail, error)
 }
 
 fn may_escort(profile: &PolicyProfile, who: &SignedIn) -> bool {
@@ -81,15 +69,21 @@ pub fn issue_nonce(registers: &Registers, who: &SignedIn) -> Result<ViewingNonce
 }
 
 /// An application as the recorder holds it: the case, its events, and
-/// their derived status.
-struct HeldCase {
-    case: ApplicationCase,
-    events: BTreeMap<String, DecisionEvent>,
-    status: Status,
+/// their derivation.
+pub struct HeldCase {
+    pub case: ApplicationCase,
+    pub events: BTreeMap<String, DecisionEvent>,
+    pub status: Status,
+    /// The export that counts, if the application had its one (複製).
+    pub exported: Option<EntryId>,
 }
 
 /// The case, its events and their derived status, as the recorder holds them.
-fn case_and_status(registers: &Registers, application: &EntryId, profile: &PolicyProfile) -> Result<Option<HeldCase>> {
+pub fn case_and_status(
+    registers: &Registers,
+    application: &EntryId,
+    profile: &PolicyProfile,
+) -> Result<Option<HeldCase>> {
     let Some(doc) = registers.document(&DocKey::ApplicationCase(application.clone()))? else {
         return Ok(None);
     };
@@ -97,8 +91,13 @@ fn case_and_status(registers: &Registers, application: &EntryId, profile: &Polic
         return Ok(None);
     };
     let events: BTreeMap<String, DecisionEvent> = docs::entries(&doc, docs::EVENTS)?;
-    let status = registers.with_site_history(|site| derive_status(&case, &events, site, profile).status)?;
-    Ok(Some(HeldCase { case, events, status }))
+    let derived = registers.with_site_history(|site| derive_status(&case, &events, site, profile))?;
+    Ok(Some(HeldCase {
+        case,
+        events,
+        status: derived.status,
+        exported: derived.exported,
+    }))
 }
 
 /// Per approved camera, what of the window is recorded and what is gone.
@@ -193,7 +192,10 @@ pub async fn open(registers: &Registers, who: &SignedIn, opening: ViewingOpening
             ),
         ));
     }
-    let Some(HeldCase { case, events, status }) = case_and_status(registers, &opening.application, &profile)? else {
+    let Some(HeldCase {
+        case, events, status, ..
+    }) = case_and_status(registers, &opening.application, &profile)?
+    else {
         return Err(refused(
             "no_application",
             RecorderError::not_found("No application", "no such application"),
@@ -201,6 +203,15 @@ pub async fn open(registers: &Registers, who: &SignedIn, opening: ViewingOpening
     };
     if let Some((code, e)) = not_openable(&status) {
         return Err(refused(code, e));
+    }
+    if !case.kinds.contains(&AccessKind::View) {
+        return Err(refused(
+            "not_asked",
+            RecorderError::conflict(
+                "Viewing not asked",
+                "this application asks for a copy (複製), not a viewing (調閱): the footage is exported for the agency instead",
+            ),
+        ));
     }
     let case_hash = case.content_hash();
     if opening.case_hash != case_hash {

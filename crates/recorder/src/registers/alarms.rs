@@ -84,6 +84,8 @@ pub(super) fn audit_kind(kind: AlarmKind, ended: bool) -> &'static str {
         (AlarmKind::LocationNoticeUnchecked, true) => "location_notice_unchecked_notice_cleared",
         (AlarmKind::HoldLapsing, false) => "hold_lapsing_notice",
         (AlarmKind::HoldLapsing, true) => "hold_lapsing_notice_cleared",
+        (AlarmKind::FootageNotAsSealed, false) => "footage_not_as_sealed_alarm",
+        (AlarmKind::FootageNotAsSealed, true) => "footage_not_as_sealed_alarm_ended",
     }
 }
 

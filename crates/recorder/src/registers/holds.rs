@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use custos_core::application::{ApplicationCase, read_case};
 use custos_core::documents::{self as docs, DocKey};
 use custos_core::history::{SiteHistory, heads_to_hex};
-use custos_core::holds::{Hold, HoldBasis};
+use custos_core::holds::{DestructionRecord, Hold, HoldBasis};
 use custos_core::ids::{DeviceId, EntryId};
 use custos_core::permissions::{self, Access, Register};
 use custos_core::policy::PolicyProfile;
@@ -37,6 +37,15 @@ pub struct HoldState {
 }
 
 impl Registers {
+    /// The destruction register: what retention destroyed, and why.
+    pub fn destruction_records(&self) -> Result<Vec<DestructionRecord>> {
+        let Some(doc) = self.document(&DocKey::Holds)? else {
+            return Ok(Vec::new());
+        };
+        let records: BTreeMap<String, DestructionRecord> = docs::entries(&doc, docs::DESTRUCTIONS)?;
+        Ok(records.into_values().collect())
+    }
+
     /// Every hold with its id and whether it is still in force at `now`:
     /// placed, not released by a valid release seal, not ended by the
     /// outcome of the application it was placed for, and not past its

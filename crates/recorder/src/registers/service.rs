@@ -133,6 +133,25 @@ impl Registers {
         self.clock.now()
     }
 
+    /// Puts a refusal on record in the audit chain (`kind`, `actor`, what
+    /// was refused and why in `detail`) and returns `error` to answer with,
+    /// or the error of recording it.
+    pub fn refusal_on_record(
+        &self,
+        kind: &'static str,
+        actor: &str,
+        detail: serde_json::Value,
+        error: RecorderError,
+    ) -> RecorderError {
+        match self
+            .store
+            .append_audit(self.now(), crate::db::audit::AuditEvent { kind, actor, detail })
+        {
+            Ok(_) => error,
+            Err(e) => e,
+        }
+    }
+
     /// Waits for the write lock (in serve).
     pub async fn write(&self) -> Result<Writing<'_>> {
         let in_process = self.lock.lock().await;

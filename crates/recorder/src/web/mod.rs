@@ -11,6 +11,7 @@ pub mod connections;
 pub mod documents;
 pub mod enroll;
 pub mod events;
+pub mod exports;
 pub mod footage;
 pub mod health;
 pub mod me;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub turns: Arc<crate::registers::turns::DeviceTurns>,
     /// Viewing sessions' decoded pictures and the decode slots.
     pub playback: Arc<crate::footage::playback::Playback>,
+    /// Exports asked for from a tablet, written in the background.
+    pub exports: Arc<crate::footage::export::jobs::ExportJobs>,
     /// Each device's open change streams.
     pub streams: Arc<crate::registers::turns::DeviceTurns>,
 }
@@ -98,6 +101,8 @@ pub fn router(state: AppState, simulated: Option<custos_clock::SimulatedClock>) 
         .routes(routes!(viewings::close))
         .routes(routes!(viewings::frame))
         .routes(routes!(viewings::strip))
+        .routes(routes!(exports::start))
+        .routes(routes!(exports::state))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(documents::sync))

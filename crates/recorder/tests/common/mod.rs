@@ -484,26 +484,7 @@ fn encode_test_picture(path: &Path, size: &str, rate: u32, seconds: u32) {
 /// Encodes ffmpeg's lavfi `source` with H.264, a keyframe every `gop`
 /// frames, as the recorder writes segments (fragmented MP4).
 pub fn encode_footage(path: &Path, source: &str, gop: u32) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostdin",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            source,
-        ])
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g"])
-        .arg(gop.to_string())
-        .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
-        .arg(path)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    custos_recorder::footage::testing::encode_footage(path, source, gop);
 }
 
 /// Real footage of `seconds` (small and at one frame a second, so a test
@@ -549,4 +530,22 @@ pub fn put_segments(data: &Path, starts: &[(&str, i64)], seconds: u32) {
 /// A Taipei wall-clock minute as the console takes it (`YYYY-MM-DD HH:MM`).
 pub fn taipei_minute(t: custos_core::time::Timestamp) -> String {
     t.taipei_minute()
+}
+
+/// The codes of the audit rows of `kind` (`viewing_refused`,
+/// `export_refused`), in order.
+pub fn audited_codes(r: &Recorder, kind: &str) -> Vec<String> {
+    let store = custos_recorder::db::Store::open(&r.data()).unwrap();
+    store
+        .audit_rows()
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.kind == kind)
+        .map(|row| {
+            serde_json::from_str::<serde_json::Value>(&row.detail).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
 }

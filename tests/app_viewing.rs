@@ -14,10 +14,9 @@ use custos_app::registers::{self, DecisionRequest};
 use custos_core::ids::EntryId;
 use custos_core::roles::Role;
 use custos_core::signing::DeviceKey;
-use custos_core::time::Timestamp;
 use custos_journeys::Site;
 use custos_journeys::headless::{Headless, now};
-use custos_journeys::webdriver::{Driver, Link, display, tauri_driver};
+use custos_journeys::webdriver::{Driver, Tablet};
 use serde_json::json;
 
 const PEOPLE: &[(&str, &str)] = &[
@@ -64,15 +63,7 @@ async fn fetch_in_page(d: &Driver, session: &str, t: i64) -> (u64, Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_is_countersigned() {
-    let profile = custos_core::policy::PolicyProfile::builtin(custos_core::seeds::DAHU_OFFICE)
-        .unwrap()
-        .with_floor(Some(30))
-        .unwrap();
-    let mut site = Site::with_profile(&profile.to_json(), PEOPLE);
-    let yesterday = Timestamp(now().0 - 86_400_000).taipei_date();
-    let day = format!("{:04}-{:02}-{:02}", yesterday.year, yesterday.month, yesterday.day);
-    let minute = Timestamp::parse_taipei_minute(&format!("{day} 09:00")).unwrap();
-    site.put_footage_minute("cam-01", minute.0);
+    let (site, day, minute) = Site::office_with_yesterdays_minute(PEOPLE);
 
     // Two applications, filed and approved on other devices.
     let filer = Headless::enroll(&site, "王承辦", 51).await;
@@ -85,7 +76,8 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
             "national_id": "A123456789", "phone": "0912345678",
             "cameras": ["cam-01"], "from": format!("{day} 09:00"), "to": format!("{day} 09:02"),
             "reason": "遺失皮夾，請求查看櫃檯前畫面",
-            "category": profile.application_form(custos_core::terms::ApplicantKind::Citizen).unwrap()
+            "category": custos_core::policy::PolicyProfile::builtin(custos_core::seeds::DAHU_OFFICE).unwrap()
+                .application_form(custos_core::terms::ApplicantKind::Citizen).unwrap()
                 .categories.first().copied().unwrap_or(custos_core::terms::Category::Other),
             "kinds": ["view"], "major_or_abnormal": false, "signature": "5c".repeat(32),
         }))
@@ -109,19 +101,8 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
     head.sync().await;
 
     // The manager's tablet.
-    let (display, _xvfb) = display();
-    let home = tempfile::tempdir().unwrap();
-    let _driver = tauri_driver(&display, home.path(), 4470);
-    let link = Link::to(site.port()).await;
-    let d = Driver::start(4470, custos_journeys::app_bin().to_str().unwrap()).await;
-    let textarea = d.find("textarea#enroll-text", "").await;
-    d.type_into(
-        &textarea,
-        &link.enrollment_text(&site.enrollment_text("林專責"), site.port()),
-    )
-    .await;
-    d.click_on("button[type=submit]", "註冊").await;
-    d.wait_text(".syncbar", "全部已送到錄影主機").await;
+    let tablet = Tablet::enrolled(&site, "林專責", 4470).await;
+    let d = &tablet.driver;
     d.click_on("nav button", "調閱").await;
     d.click_on("button.case", "李先生").await;
     d.wait_text("main h2", "李先生").await;
@@ -170,7 +151,7 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
     assert!(!played.contains("09:00:30"), "play moved on: {played}");
 
     // A served frame as the page gets it; refused to another device.
-    let (status, frame) = fetch_in_page(&d, &session, minute.0 + 12_000).await;
+    let (status, frame) = fetch_in_page(d, &session, minute.0 + 12_000).await;
     assert_eq!(status, 200);
     assert!(frame.len() > 4_096 && frame[..2] == [0xFF, 0xD8], "a JPEG");
     let other = filer
@@ -193,7 +174,7 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
     d.click_on("button", "結束閱覽").await;
     d.click_on("button", "確定結束").await;
     d.wait_text("[role=status]", "閱覽已結束").await;
-    let (status, _) = fetch_in_page(&d, &session, minute.0 + 12_000).await;
+    let (status, _) = fetch_in_page(d, &session, minute.0 + 12_000).await;
     assert_eq!(status, 410, "no frame after the end");
 
     // The entry reaches the tablet; the manager countersigns it here, the
@@ -230,8 +211,15 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
         "the manager and the supervisor countersigned"
     );
 
-    // A second viewing: the other manager's tablet opened 趙小姐's first; on
-    // this tablet the recorder's refusal is said on screen.
+    // A second viewing: this escort has 趙小姐 at the tablet and checked the
+    // ID card when the other manager's tablet opens her viewing first; the
+    // recorder's refusal is said on screen. (Once the tablet has learned of
+    // that viewing it no longer offers to open one, so the escort is on the
+    // opening screen before it happens.)
+    d.click_on("nav button", "調閱").await;
+    d.click_on("button.case", "趙小姐").await;
+    d.click_on("button", "開始陪同閱覽").await;
+    d.click_on("label.check", "身分證件").await;
     let filer_key = std::sync::Arc::new(DeviceKey::from_seed(&[51; 32]));
     let case = registers::application_view(&filer.store, &filer.me(), &ids[1])
         .unwrap()
@@ -261,10 +249,6 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
         )
         .await
         .unwrap();
-    d.click_on("nav button", "調閱").await;
-    d.click_on("button.case", "趙小姐").await;
-    d.click_on("button", "開始陪同閱覽").await;
-    d.click_on("label.check", "身分證件").await;
     d.click_on("button", "開啟閱覽").await;
     d.wait_text("[role=alert]", "本申請已調閱過一次").await;
     assert!(
@@ -276,7 +260,7 @@ async fn the_escort_opens_scrubs_plays_and_ends_the_one_viewing_and_the_logbook_
     d.quit().await;
     let needle = &frame[frame.len() / 2..frame.len() / 2 + 512];
     assert_eq!(
-        holds_bytes(home.path(), needle),
+        holds_bytes(tablet.home.path(), needle),
         None,
         "a served frame was written to disk"
     );

@@ -113,6 +113,23 @@ impl Site {
         Site::with_cameras(&urls, true)
     }
 
+    /// A 大湖 office (its profile with a 30-day floor) with these people,
+    /// holding cam-01's minute from 09:00 yesterday, Taipei time: the site,
+    /// yesterday as the forms write it (`YYYY-MM-DD`), and that minute.
+    pub fn office_with_yesterdays_minute(people: &[(&str, &str)]) -> (Site, String, custos_core::time::Timestamp) {
+        use custos_core::time::Timestamp;
+        let profile = custos_core::policy::PolicyProfile::builtin(custos_core::seeds::DAHU_OFFICE)
+            .unwrap()
+            .with_floor(Some(30))
+            .unwrap();
+        let mut site = Site::with_profile(&profile.to_json(), people);
+        let yesterday = Timestamp(headless::now().0 - 86_400_000).taipei_date();
+        let day = format!("{:04}-{:02}-{:02}", yesterday.year, yesterday.month, yesterday.day);
+        let minute = Timestamp::parse_taipei_minute(&format!("{day} 09:00")).unwrap();
+        site.put_footage_minute("cam-01", minute.0);
+        (site, day, minute)
+    }
+
     /// A site on a custom profile (its JSON) with these people (name,
     /// role) and two cameras that are not recorded.
     pub fn with_profile(profile_json: &str, people: &[(&str, &str)]) -> Site {
@@ -212,24 +229,11 @@ impl Site {
         let dir = custos_recorder::footage::paths::camera_dir(&self.data, camera);
         std::fs::create_dir_all(&dir).unwrap();
         let name = custos_recorder::footage::paths::segment_file_name(start_ms);
-        let out = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-nostdin",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-            ])
-            .arg("testsrc=size=320x240:rate=5:duration=60")
-            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
-            .args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"])
-            .arg(dir.join(name))
-            .output()
-            .expect("ffmpeg runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        custos_recorder::footage::testing::encode_footage(
+            &dir.join(name),
+            "testsrc=size=320x240:rate=5:duration=60",
+            10,
+        );
         self.stop();
         self.start();
     }

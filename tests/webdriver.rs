@@ -320,3 +320,43 @@ impl Link {
         text.replace(&direct, &format!("https://127.0.0.1:{}", self.port))
     }
 }
+
+/// A tablet: the real app under tauri-driver on a display and a home of its
+/// own, reaching the recorder through a [`Link`], enrolled for a person of
+/// the site and synced.
+pub struct Tablet {
+    pub driver: Driver,
+    /// The app's home: its data and cache directories (WebKit's too).
+    pub home: tempfile::TempDir,
+    pub link: Link,
+    _tauri_driver: Running,
+    _xvfb: Running,
+}
+
+impl Tablet {
+    /// Enrolls `person` of `site` on a new tablet whose tauri-driver listens
+    /// on `port` (and `port + 1`), and waits for its first sync.
+    pub async fn enrolled(site: &crate::Site, person: &str, port: u16) -> Tablet {
+        let (display, xvfb) = display();
+        let home = tempfile::tempdir().unwrap();
+        let tauri = tauri_driver(&display, home.path(), port);
+        let link = Link::to(site.port()).await;
+        let driver = Driver::start(port, crate::app_bin().to_str().unwrap()).await;
+        let textarea = driver.find("textarea#enroll-text", "").await;
+        driver
+            .type_into(
+                &textarea,
+                &link.enrollment_text(&site.enrollment_text(person), site.port()),
+            )
+            .await;
+        driver.click_on("button[type=submit]", "註冊").await;
+        driver.wait_text(".syncbar", "全部已送到錄影主機").await;
+        Tablet {
+            driver,
+            home,
+            link,
+            _tauri_driver: tauri,
+            _xvfb: xvfb,
+        }
+    }
+}

@@ -15,6 +15,7 @@ use custos_api::documents::{
     DocumentInfo, DocumentList, PushAccepted, PushRequest, SyncItem, SyncRequest, SyncResponse,
 };
 use custos_api::enroll::{EnrollRequest, EnrollResponse};
+use custos_api::exports::{ExportJob, StartExport};
 use custos_api::footage::{FootageSpans, SpansQuery};
 use custos_api::viewing::{FrameQuery, OpenViewing, ViewingClosed, ViewingNonce, ViewingSession};
 use custos_core::access::Refusal;
@@ -239,6 +240,30 @@ impl RecorderClient {
             self.http
                 .get(self.url("/v1/footage/spans"))
                 .query(query)
+                .bearer_auth(&token.token),
+        )
+        .await
+    }
+
+    /// Asks the recorder to write the export (複製) of `application` to its
+    /// disk for exports.
+    pub async fn start_export(&self, token: &Token, application: &str) -> Result<ExportJob> {
+        self.send(
+            self.http
+                .post(self.url("/v1/exports"))
+                .json(&StartExport {
+                    application: application.to_string(),
+                })
+                .bearer_auth(&token.token),
+        )
+        .await
+    }
+
+    /// How far the export this device asked for is.
+    pub async fn export_job(&self, token: &Token, job: &str) -> Result<ExportJob> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/exports/{}", urlencode(job))))
                 .bearer_auth(&token.token),
         )
         .await

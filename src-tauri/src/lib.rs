@@ -39,6 +39,8 @@ pub fn commands<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::cameras::camera_snapshot,
             commands::viewing::open_viewing,
             commands::viewing::close_viewing,
+            commands::export::start_export,
+            commands::export::export_job,
             commands::logbook::logbook_view,
             commands::logbook::countersign_logbook,
             commands::inspections::countersign_check,

@@ -252,6 +252,22 @@ impl SyncClient {
         Ok(self.client.close_viewing(&token, session).await?)
     }
 
+    /// Starts the export of `application` on the recorder (online only).
+    pub async fn start_export(
+        &mut self,
+        application: &str,
+        now_ms: i64,
+    ) -> Result<custos_api::exports::ExportJob, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.start_export(&token, application).await?)
+    }
+
+    /// How far the export `job` is (online only).
+    pub async fn export_job(&mut self, job: &str, now_ms: i64) -> Result<custos_api::exports::ExportJob, SyncError> {
+        let token = self.token(now_ms).await?;
+        Ok(self.client.export_job(&token, job).await?)
+    }
+
     /// A camera's current picture (online only, and only for allowed roles).
     pub async fn snapshot(&mut self, camera: &str, now_ms: i64) -> Result<Vec<u8>, SyncError> {
         let token = self.token(now_ms).await?;

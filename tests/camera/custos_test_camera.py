@@ -41,7 +41,7 @@ VIDEO = {
     "frozen": "videotestsrc is-live=true pattern=checkers-8 ! video/x-raw,{caps}",
 }
 # Stamped frames are drawn here and pushed into an appsrc at the frame rate.
-STAMPED = "appsrc name=stamp is-live=true format=time do-timestamp=true caps=video/x-raw,format=I420,{caps} ! queue"
+STAMPED = "appsrc name=stamp is-live=true format=time do-timestamp=false caps=video/x-raw,format=I420,{caps} ! queue"
 STAMP_BITS = 40
 STAMP_BLOCK = 16
 ENCODE = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} bitrate={kbps} ! rtph264pay name=pay0 pt=96"
@@ -71,11 +71,34 @@ def stamp_frames(_factory, media, size) -> None:
     source = media.get_element().get_by_name("stamp")
 
     def push() -> bool:
+        clock = source.get_clock()
+        if clock is None:  # not playing yet: a live camera makes no frames
+            return True
+        # The frame's timestamp is the moment its stamp is read, not when
+        # appsrc hands it on (do-timestamp does that, one frame later).
+        running = clock.get_time() - source.get_base_time()
         ms = int(time.time() * 1000) % (1 << STAMP_BITS)
         buffer = Gst.Buffer.new_wrapped(stamped_frame(width, height, ms))
+        buffer.pts = running
+        buffer.duration = Gst.SECOND // fps
         return source.emit("push-buffer", buffer) == Gst.FlowReturn.OK
 
     GLib.timeout_add(1000 // fps, push)
+
+
+def report_capture_times(_factory, media) -> None:
+    """Makes the sender reports (RTCP) pair each RTP time with the wall-clock
+    time its frame was captured, as a camera's do, not the time it was sent."""
+
+    def prepared(media) -> None:
+        def each(element) -> None:
+            factory = element.get_factory()
+            if factory is not None and factory.get_name() == "rtpbin":
+                element.set_property("rtcp-sync-send-time", False)
+
+        media.get_element().get_parent().iterate_recurse().foreach(each)
+
+    media.connect("prepared", prepared)
 
 
 def main() -> int:
@@ -122,6 +145,7 @@ def main() -> int:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
+        factory.connect("media-configure", report_capture_times)
         if kind == "stamped":
             factory.connect("media-configure", stamp_frames, (int(width), int(height), args.fps))
         mounts.add_factory(f"/{name}", factory)

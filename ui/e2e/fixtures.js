@@ -65,6 +65,8 @@ export function fixtures(enrolled) {
       may_countersign: false,
       reads_applications: false,
       may_file: false,
+      may_export: false,
+      site_key_fingerprint: '3826b9d2a1de8c7fea5f80df196a435db9679c177d3d86add313462d89f18d06',
       may_spot_check: false,
       reads_holds: false,
       may_release_holds: false,
@@ -265,6 +267,7 @@ export function applicationFixtures(person, roles, turn) {
   const view = {
     case: kase,
     status: { state: 'in_review', next_step: 2 },
+    exported: false,
     decisions,
     ignored: {},
     steps: [
@@ -292,12 +295,18 @@ export function applicationFixtures(person, roles, turn) {
         served: [{ camera: 'cam-02', spans: [{ from: kase.window.start, to: kase.window.start + 36_999 }], frames: 37 }],
         ended_by: 'escort', after_viewing: '已留存調閱之影像 (001 §6(4))',
       };
+  /** @type {import('../src/lib/bindings').LogbookEntry} */
+  const copyEntry = {
+        ...logEntry, session: '01JCUSTOSLOGBOOK000000002', applicant_name: '李警員', unit: '高雄市政府警察局', handling: ['copy'],
+        reason_summary: '偵辦竊盜案（高市警刑字第1150001234號）', served: [{ camera: 'cam-02', spans: [{ from: kase.window.start, to: kase.window.start + 179_999 }], frames: 0 }],
+        ended_by: 'exported', after_viewing: '匯出 3 段原始影像至錄影主機外接磁碟，驗證無誤，工作副本已刪除',
+      };
   const names = { [PEOPLE.manager]: '林專責', [PEOPLE.supervisor]: '張主任', [PEOPLE.teacher]: '陳老師', [PEOPLE.parent]: '吳家長', [PEOPLE.head]: '陳園長' };
   const window = { from_ms: start, to_ms: start + 3 * hour };
   return {
     ...base,
     device_info: { device_id: '0f'.repeat(16), enrollment: enrollment && { ...enrollment, person_id: person, person_name: names[person] ?? '', roles } },
-    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head'), reads_audit: roles.includes('head') || roles.includes('auditor'), reads_logbook: roles.includes('manager') || roles.includes('head') || roles.includes('auditor') } : base.site,
+    site: base.site && 'name' in base.site ? { ...base.site, people: names, reads_applications: true, may_file: roles.includes('manager'), may_export: roles.includes('manager'), may_spot_check: roles.includes('auditor'), reads_holds: true, may_release_holds: roles.includes('head'), reads_audit: roles.includes('head') || roles.includes('auditor'), reads_logbook: roles.includes('manager') || roles.includes('head') || roles.includes('auditor') } : base.site,
     applications: [view, decided],
     decide: { ...view, provisional: true },
     holds: {
@@ -341,6 +350,20 @@ export function applicationFixtures(person, roles, turn) {
         alarm: null,
         sound: false,
       },
+      // The footage log signed and growing; the re-hash found one file changed.
+      footage: {
+        sealed: 18_432,
+        checked_at: NOW - 3_600_000,
+        signed: true,
+        continues: true,
+        findings: [
+          {
+            camera: 'cam-01', file: '20261123T020000Z.mp4', seq: 1_207, missing: false,
+            detail: 'footage cam-01 20261123T020000Z.mp4 (sealed as segment 1207): not as sealed: SHA-256 5d41…, sealed with 2c26…',
+            found_at: NOW - 7_200_000,
+          },
+        ],
+      },
     },
     verify_audit: {
       verified_at: NOW,
@@ -349,11 +372,12 @@ export function applicationFixtures(person, roles, turn) {
         alarm: null,
         sound: true,
       },
+      footage: { sealed: 18_480, checked_at: NOW - 60_000, signed: true, continues: true, findings: [] },
     },
-    logbook: { '01JCUSTOSLOGBOOK000000001': logEntry },
+    logbook: { '01JCUSTOSLOGBOOK000000001': logEntry, '01JCUSTOSLOGBOOK000000002': copyEntry },
     logbook_view: {
       year: new Date(NOW).getFullYear(),
-      entries: { '01JCUSTOSLOGBOOK000000001': logEntry },
+      entries: { '01JCUSTOSLOGBOOK000000001': logEntry, '01JCUSTOSLOGBOOK000000002': copyEntry },
       // The supervisor countersigned; the manager has yet to.
       countersigned: { '01JCUSTOSLOGBOOK000000001': [{ signer: PEOPLE.supervisor, role: 'supervisor', signed_at: NOW - 80_000_000 }] },
       countersign_role: roles.includes('manager') || roles.includes('supervisor') ? (roles.includes('manager') ? 'manager' : 'supervisor') : null,

@@ -627,6 +627,55 @@ try {
       await context.close();
     }
 
+    // 複製: the manager asks the recorder to export an approved agency's
+    // copy application, after a confirmation; the recorder writes it to its
+    // own disk, and the tablet shows where and the fingerprint for the reply.
+    {
+      const answers = applicationFixtures(PEOPLE.manager, ['manager'], null);
+      const first = answers.applications[0];
+      const copy = {
+        ...first,
+        status: { state: 'approved' },
+        turn: null,
+        case: { ...first.case, applicant_kind: 'public_agency', kinds: ['copy'], applicant_name: '高雄市政府警察局' },
+      };
+      answers.applications = [copy, ...answers.applications.slice(1)];
+      answers.start_export = { job: '01JCUSTOSEXPORTJOB0000001', application: copy.case.id, progress: { state: 'writing', done_bytes: 0, total_bytes: 7_200_000 } };
+      answers.export_job = {
+        job: '01JCUSTOSEXPORTJOB0000001',
+        application: copy.case.id,
+        progress: { state: 'done', archive: '/media/usb/custos-export-20261202-ABC123', manifest_sha256: 'ab'.repeat(32), fingerprint: '3826b9d2a1de8c7fea5f80df196a435db9679c177d3d86add313462d89f18d06', segments: 3, pending: 1, missing: [] },
+      };
+      const { page, context } = await open(true, answers);
+      await page.getByRole('heading', { name: /您好/ }).waitFor();
+      await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await page.getByRole('button', { name: /高雄市政府警察局/ }).first().click();
+      const card = page.getByRole('region', { name: '複製（匯出交付機關）' });
+      await card.waitFor();
+      check((await card.innerText()).includes('不經過本平板'), `${vp.name}: the copy goes to the recorder's disk, not the tablet`);
+      check((await page.getByRole('button', { name: '開始陪同閱覽' }).count()) === 0, `${vp.name}: no viewing offered for a copy-only application`);
+      await card.getByRole('button', { name: '匯出複製檔' }).click();
+      check((await page.evaluate(() => window.__calls)).every((c) => c.cmd !== 'start_export'), `${vp.name}: nothing starts before the confirmation`);
+      await card.getByRole('button', { name: '確定匯出' }).click();
+      await card.getByText('場域金鑰指紋').waitFor();
+      const sent = (await page.evaluate(() => window.__calls)).find((c) => c.cmd === 'start_export')?.args;
+      check(sent?.application === copy.case.id, `${vp.name}: the export asked for: ${JSON.stringify(sent)}`);
+      const done = await card.innerText();
+      check(done.includes('/media/usb/custos-export-20261202-ABC123') && done.includes('3826b9d2') && done.includes('尚待首長或政風室副署'), `${vp.name}: where, the fingerprint, pending: ${done}`);
+      await screen(page, `${vp.name}-case-export`);
+      await context.close();
+      // Once exported, the case says so with the fingerprint for the reply letter, and offers no second export.
+      answers.applications = [{ ...copy, exported: true }, ...answers.applications.slice(1)];
+      const again = await open(true, answers);
+      await again.page.getByRole('heading', { name: /您好/ }).waitFor();
+      await again.page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+      await again.page.getByRole('button', { name: /高雄市政府警察局/ }).first().click();
+      const note = await again.page.getByRole('note').filter({ hasText: '已複製' }).innerText();
+      check(note.includes('3826b9d2a1de8c7f'), `${vp.name}: the exported case states the fingerprint: ${note}`);
+      check((await again.page.getByRole('button', { name: '匯出複製檔' }).count()) === 0, `${vp.name}: no second export offered`);
+      await again.context.close();
+    }
+
     // 調閱登記簿: the entry the recorder wrote, who countersigned, the
     // manager's 核章 after a confirmation, and the print view of 附件2.
     {
@@ -634,8 +683,11 @@ try {
       await page.getByRole('heading', { name: /您好/ }).waitFor();
       await page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
       await page.getByRole('button', { name: '調閱登記簿' }).click();
-      const entry = page.locator('li.entry');
+      const entry = page.locator('li.entry', { hasText: '王小明家長' });
       await entry.waitFor();
+      // An export (複製) is listed as the recorder wrote it, with no frame count.
+      const copy = await page.locator('li.entry', { hasText: '李警員' }).innerText();
+      check(copy.includes('複製：匯出檔已寫入並驗證') && copy.includes('工作副本已刪除') && !copy.includes('（0）'), `${vp.name}: the export's entry: ${copy}`);
       const text = await entry.innerText();
       check(text.includes('王小明家長') && text.includes('張主任') && text.includes('由陪同人員結束'), `${vp.name}: the entry, its countersignature and its end: ${text}`);
       check(text.includes('遊戲室') && text.includes('37'), `${vp.name}: the footage served, per camera, with frames`);
@@ -647,7 +699,7 @@ try {
       check(sent?.entry === '01JCUSTOSLOGBOOK000000001', `${vp.name}: the countersignature sent: ${JSON.stringify(sent)}`);
       await page.getByRole('button', { name: '列印登記簿' }).click();
       const paper = await page.locator('article.paper').innerText();
-      check(paper.includes('監視錄影系統監錄資料調閱登記簿') && paper.includes('系統操作承辦人') && paper.includes('☑調閱'), `${vp.name}: 附件2 as the paper form`);
+      check(paper.includes('監視錄影系統監錄資料調閱登記簿') && paper.includes('系統操作承辦人') && paper.includes('☑調閱') && paper.includes('☑複製'), `${vp.name}: 附件2 as the paper form, the export's line ticking 複製`);
       check(/\d+ 年 \d+ 月 \d+ 日/.test(paper), `${vp.name}: ROC dates on the form`);
       await screen(page, `${vp.name}-logbook-print`);
       await context.close();

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cameras;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod holds;
 pub mod inspections;
 pub mod logbook;

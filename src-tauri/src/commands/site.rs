@@ -43,6 +43,11 @@ pub struct SiteView {
     pub reads_applications: bool,
     /// Whether this person files applications (the manager, 承辦人).
     pub may_file: bool,
+    /// Whether this person may ask the recorder for an agency's copy (複製).
+    pub may_export: bool,
+    /// The site key's fingerprint, which a reply letter (函覆) states so the
+    /// agency can check an export's signatures.
+    pub site_key_fingerprint: String,
     /// Whether this person records spot checks of cases (政風室, 002 §13).
     pub may_spot_check: bool,
     /// Whether this person sees the holds on footage, and releases them (the head).
@@ -101,6 +106,10 @@ pub fn site(device: State<'_, ThisDevice>) -> Result<SiteView> {
         may_countersign: permissions::allows(&roles, Register::Inspections, Access::Sign, &profile),
         reads_applications: permissions::allows(&roles, Register::ApplicationCase, Access::Read, &profile),
         may_file: permissions::allows(&roles, Register::ApplicationCase, Access::Write, &profile),
+        may_export: roles.iter().any(|r| permissions::EXPORT_ROLES.contains(r)),
+        site_key_fingerprint: hex::decode(&site.site.recorder_public_key)
+            .map(|key| custos_core::export::site_key_fingerprint(&key))
+            .unwrap_or_default(),
         may_spot_check: roles.iter().any(|r| permissions::SPOT_CHECK_ROLES.contains(r)),
         reads_holds: permissions::allows(&roles, Register::Holds, Access::Read, &profile),
         reads_audit: permissions::allows(&roles, Register::Audit, Access::Read, &profile),

@@ -339,6 +339,8 @@ pub fn decide(
 pub struct ApplicationView {
     pub case: ApplicationCase,
     pub status: custos_core::workflow::Status,
+    /// The application had its one export (複製), written by the recorder.
+    pub exported: bool,
     pub decisions: BTreeMap<String, DecisionEvent>,
     /// Decision id → why it does not count.
     pub ignored: BTreeMap<String, IgnoreReason>,
@@ -454,6 +456,7 @@ impl Reading {
             .contains(&DocKey::ApplicationCase(application.clone()).to_string());
         Ok(ApplicationView {
             turn: derived.turn(chain, me, &my_roles),
+            exported: derived.exported.is_some(),
             status: derived.status,
             case,
             decisions,

@@ -1,12 +1,14 @@
 //! 稽核軌跡: the audit checkpoints this device holds, checked here rather
 //! than taken from the recorder's word (the head's and the ethics office's
-//! devices): when it last checked, and what it found.
+//! devices): when it last checked, and what it found; and the footage log's
+//! checkpoints and the recorder's findings of footage not as sealed.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use custos_core::audit::{AuditFindings, Checkpoint, PublishedCheckpoint, verify_checkpoints};
 use custos_core::documents::{self as docs, DocKey};
+use custos_core::footage_log::{FootageFinding, FootageReview, PublishedFootageCheckpoint, review_footage};
 use custos_core::seal::Seal;
 use custos_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,10 @@ pub const AUDIT_REVIEW_SETTING: &str = "audit_review";
 pub struct AuditReview {
     pub verified_at: Timestamp,
     pub findings: AuditFindings,
+    /// The footage log's checkpoints as checked here, and what the
+    /// recorder's re-hash found (a review kept by an older build has none).
+    #[serde(default)]
+    pub footage: FootageReview,
 }
 
 /// Checks the checkpoints this device holds now and keeps what it found;
@@ -45,9 +51,13 @@ pub fn verify_audit(store: &Mutex<LocalStore>, now: Timestamp) -> Result<Option<
         .setting(COUNTERSIGNED_SETTING)?
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
+    let footage_checkpoints: BTreeMap<String, PublishedFootageCheckpoint> =
+        docs::entries(&audit, docs::FOOTAGE_CHECKPOINTS)?;
+    let footage_findings: BTreeMap<String, FootageFinding> = docs::entries(&audit, docs::FOOTAGE_FINDINGS)?;
     let review = AuditReview {
         verified_at: now,
         findings: verify_checkpoints(&published, &countersignatures, &recorder_key, &history, &mine),
+        footage: review_footage(footage_checkpoints.values(), footage_findings.values(), &recorder_key),
     };
     let text = serde_json::to_string(&review).expect("a review serialises");
     guard.set_setting(AUDIT_REVIEW_SETTING, &text)?;

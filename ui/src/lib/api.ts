@@ -26,6 +26,8 @@ export const cameraHealth = commands.camera_health;
 export const cameraSnapshot = commands.camera_snapshot;
 export const openViewing = commands.open_viewing;
 export const closeViewing = commands.close_viewing;
+export const startExport = commands.start_export;
+export const exportJob = commands.export_job;
 export const logbookView = commands.logbook_view;
 export const countersignLogbook = commands.countersign_logbook;
 export const applicationForm = commands.application_form;
@@ -69,6 +71,8 @@ export const byCommand = {
   camera_snapshot: cameraSnapshot,
   open_viewing: openViewing,
   close_viewing: closeViewing,
+  start_export: startExport,
+  export_job: exportJob,
   logbook_view: logbookView,
   countersign_logbook: countersignLogbook,
   application_form: applicationForm,

@@ -63,6 +63,13 @@ export const commands = {
 	open_viewing: (application: string, role: Role, applicantChecked: boolean, applicantSignature: string | null) => __TAURI_INVOKE<ViewingSession>("open_viewing", { application, role, applicantChecked, applicantSignature }),
 	/**  Ends the session; the recorder completes its logbook entry. */
 	close_viewing: (session: string) => __TAURI_INVOKE<ViewingClosed>("close_viewing", { session }),
+	/**  Starts the export of `application` on the recorder. */
+	start_export: (application: string) => __TAURI_INVOKE<ExportJob>("start_export", { application }),
+	/**
+	 *  How far the export `job` is; once done, the recorder has recorded it:
+	 *  the case and the logbook are brought here.
+	 */
+	export_job: (job: string) => __TAURI_INVOKE<ExportJob>("export_job", { job }),
 	/**
 	 *  調閱登記簿 for its screen: the entries, who countersigned each, and
 	 *  whether this person countersigns.
@@ -154,7 +161,13 @@ export type AlarmKind =
  *  A hold in force lapses within the profile's warning days (in the
  *  holds document, for the head who may renew it).
  */
-"hold_lapsing";
+"hold_lapsing" | 
+/**
+ *  影像與封存紀錄不符: a sealed segment of the camera whose bytes no longer
+ *  match its seal, or gone without a destruction record (the background
+ *  re-hash found it; `audit verify` names each one).
+ */
+"footage_not_as_sealed";
 
 export type AppInfo = {
 	version: string,
@@ -293,6 +306,8 @@ export type ApplicationPaper =
 export type ApplicationView = {
 	case: ApplicationCase,
 	status: Status,
+	/**  The application had its one export (複製), written by the recorder. */
+	exported: boolean,
 	decisions: { [key in string]: DecisionEvent },
 	/**  Decision id → why it does not count. */
 	ignored: { [key in string]: IgnoreReason },
@@ -346,6 +361,11 @@ export type AuditFindings = {
 export type AuditReview = {
 	verified_at: Timestamp,
 	findings: AuditFindings,
+	/**
+	 *  The footage log's checkpoints as checked here, and what the
+	 *  recorder's re-hash found (a review kept by an older build has none).
+	 */
+	footage?: FootageReview,
 };
 
 /**  Who signs a box of the form. */
@@ -392,6 +412,11 @@ export type CameraFootage = {
 	recorded: Span[],
 	/**  The rest of the window: never recorded, or destroyed. */
 	missing: Span[],
+};
+
+export type CameraGap = {
+	camera: string,
+	span: Span,
 };
 
 /**  A camera's measured health. */
@@ -555,7 +580,15 @@ export type Decision =
  *  of its life, with what it found; it changes no status and voids no
  *  decision.
  */
-{ kind: "spot_check"; note: string };
+{ kind: "spot_check"; note: string } | 
+/**
+ *  複製 for a public agency (001 §6(1), 004 §8(5)3): the one export an
+ *  application of kind copy allows, recorded by the recorder itself,
+ *  signed with the site key, once the archive it wrote verified; the
+ *  signer is the manager who asked for it. `manifest_sha256` names the
+ *  archive's signed manifest.
+ */
+{ kind: "export"; export: string; manifest_sha256: string };
 
 /**
  *  One signed event on an application. Stored in the case document's
@@ -662,8 +695,73 @@ export type ErrorKind =
 /**  The photo could not be read or is not an image. */
 "photo";
 
+/**  An export being written, or written, or failed. */
+export type ExportJob = {
+	job: string,
+	application: string,
+	progress: ExportProgress,
+};
+
+export type ExportProgress = 
+/**  Bytes written so far of the whole (the working copy, then the disk). */
+({ state: "writing"; done_bytes: number; total_bytes: number }) & { detail?: never } | {
+	state: "done",
+} & ExportWritten | 
+/**
+ *  Written no further; nothing was recorded and the application stays
+ *  unconsumed.
+ */
+({ state: "failed"; detail: string }) & { done_bytes?: never; total_bytes?: never };
+
+/**  A written, verified and recorded export. */
+export type ExportWritten = {
+	/**  Where it is, on the recorder's disk. */
+	archive: string,
+	manifest_sha256: string,
+	/**  The site key's fingerprint, for the reply letter (函覆). */
+	fingerprint: string,
+	segments: number,
+	/**  Segments "sealed, countersignature pending". */
+	pending: number,
+	/**  Parts of the window with no footage, per camera (001 §6(3)). */
+	missing: CameraGap[],
+};
+
 /**  The kinds of fault a check can find; each opens a repair. */
 export type FaultKind = "host" | "not_running" | "picture" | "audio" | "storage" | "time";
+
+/**
+ *  A sealed segment the recorder's re-hash found not as sealed (collection
+ *  [`crate::documents::FOOTAGE_FINDINGS`], keyed by its seal's number):
+ *  the recorder's word, shown to the ethics office as such.
+ */
+export type FootageFinding = {
+	camera: string,
+	file: string,
+	seq: number,
+	/**  Gone without a destruction record (else its bytes differ). */
+	missing: boolean,
+	/**  What differs, in the recorder's words. */
+	detail: string,
+	found_at: Timestamp,
+};
+
+/**
+ *  What an ethics office's or head's device makes of the footage log's
+ *  statements in the `audit` document: the newest checkpoint and whether
+ *  the site key signed it and the log never shrank, and the findings.
+ */
+export type FootageReview = {
+	/**  Segments sealed as of the newest checkpoint, and when. */
+	sealed: number,
+	checked_at: Timestamp | null,
+	/**  Every checkpoint is signed by this site's recorder key. */
+	signed: boolean,
+	/**  No checkpoint covers fewer segments than one before it. */
+	continues: boolean,
+	/**  Newest first. */
+	findings: FootageFinding[],
+};
 
 export type FootageSpans = {
 	window: Span,
@@ -784,6 +882,15 @@ export type IgnoreReason =
  *  the escort's, or not one the site's rules allowed when it was opened.
  */
 { reason: "opening_mismatch" } | 
+/**
+ *  A viewing or an export of an application that did not ask for it
+ *  (資料處理方式: 調閱, 複製).
+ */
+{ reason: "kind_not_asked" } | 
+/**  An export of an application that was not approved. */
+{ reason: "export_without_approval" } | 
+/**  One application of kind copy allows one export. */
+{ reason: "second_export" } | 
 /**  A reply letter (函覆) on a case no agency's letter asked. */
 { reason: "no_letter_to_reply" } | 
 /**
@@ -1218,7 +1325,12 @@ export type SessionEnd =
  *  cut): the entry lists what had been served, and the application stays
  *  consumed.
  */
-"interrupted";
+"interrupted" | 
+/**
+ *  Not a session: 複製, an export the recorder wrote and verified for
+ *  an agency (the entry's spans are the footage it carries).
+ */
+"exported";
 
 /**  A signature box of the form, in the order the form prints them. */
 export type SignatureBox = {
@@ -1261,6 +1373,13 @@ export type SiteView = {
 	reads_applications: boolean,
 	/**  Whether this person files applications (the manager, 承辦人). */
 	may_file: boolean,
+	/**  Whether this person may ask the recorder for an agency's copy (複製). */
+	may_export: boolean,
+	/**
+	 *  The site key's fingerprint, which a reply letter (函覆) states so the
+	 *  agency can check an export's signatures.
+	 */
+	site_key_fingerprint: string,
 	/**  Whether this person records spot checks of cases (政風室, 002 §13). */
 	may_spot_check: boolean,
 	/**  Whether this person sees the holds on footage, and releases them (the head). */

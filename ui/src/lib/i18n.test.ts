@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogues, en, zhTW } from './i18n';
+import { catalogues, en, refusalInWords, translate, zhTW } from './i18n';
 
 describe('i18n catalogue', () => {
   it('has every key in both languages, none empty', () => {
@@ -15,5 +15,16 @@ describe('i18n catalogue', () => {
     expect(zhTW['register.logbook']).toBe('調閱登記簿');
     // Simplified forms that must never appear: 视 (視), 录 (錄), 调 (調).
     for (const text of Object.values(zhTW)) expect(text).not.toMatch(/[视录调阅]/);
+  });
+});
+
+describe('a recorder refusal in words', () => {
+  const t = (k: Parameters<typeof translate>[1]) => translate('zh-TW', k);
+  it('says a known refusal in the screen language, the recorder words after it', () => {
+    const said = refusalInWords('Already exported: this application has had its one copy', [['Already exported', 'export.refused.exported']], t);
+    expect(said).toBe('本申請已複製過一次，不得再複製（Already exported: this application has had its one copy）');
+  });
+  it('leaves an unknown one as the recorder said it', () => {
+    expect(refusalInWords('Disk full: no space', [['Already exported', 'export.refused.exported']], t)).toBe('Disk full: no space');
   });
 });

@@ -322,3 +322,30 @@ fn a_segment_kept_open_gives_the_frames_of_one_opened_afresh() {
         }
     }
 }
+
+/// The exact frame skips the B-frames nothing refers to before `t`: for
+/// every time, it is the very frame, to the byte, that decoding every
+/// frame in order shows for that time (play from before the start, which
+/// skips none), never an earlier one.
+#[test]
+fn skipping_unreferenced_frames_keeps_the_exact_frame() {
+    use custos_recorder::footage::decode::{PLAYBACK_WIDTH, Want, decode};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("segment.mp4");
+    // libx264's veryfast preset makes B-frames, some of them unreferenced.
+    encode_footage(&file, "testsrc2=size=320x180:rate=25:duration=2", 50);
+    let start = TUESDAY_10AM.0;
+    let every = decode(&file, start, start - 1, Want::Ahead, PLAYBACK_WIDTH).unwrap();
+    assert!(every.pictures.len() >= 25, "a second of frames in order");
+    for t in (0..1_000).step_by(13).map(|ms| start + ms) {
+        let exact = decode(&file, start, t, Want::Exact, PLAYBACK_WIDTH).unwrap();
+        let shown = exact.shown_at(t).unwrap();
+        let truth = every.pictures.iter().rev().find(|p| p.at_ms <= t).unwrap();
+        assert_eq!(shown.at_ms, truth.at_ms, "the frame for {} ms", t - start);
+        assert!(
+            shown.rgb == truth.rgb,
+            "the frame for {} ms differs from the one decoded in order",
+            t - start
+        );
+    }
+}

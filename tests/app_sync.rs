@@ -239,6 +239,11 @@ async fn the_heads_device_countersigns_and_sees_a_truncated_audit_trail() {
         .unwrap();
     assert!(!review.findings.sound, "{review:?}");
     assert!(review.findings.alarm.as_deref().is_some_and(|a| a.contains("smaller")));
+    assert_eq!(
+        review.findings.alarm_code.as_deref(),
+        Some("smaller"),
+        "the screen's words come from it"
+    );
     assert!(
         !review.findings.checkpoints[0].continues,
         "the newest checkpoint is of a shorter trail: {review:?}"
@@ -252,6 +257,13 @@ async fn the_heads_device_countersigns_and_sees_a_truncated_audit_trail() {
         .setting(custos_app::sync::AUDIT_ALARM_SETTING)
         .unwrap();
     assert_eq!(kept.as_deref(), Some(alarm.as_str()));
+    let code = head_phone
+        .store
+        .lock()
+        .unwrap()
+        .setting(custos_app::sync::AUDIT_ALARM_CODE_SETTING)
+        .unwrap();
+    assert_eq!(code.as_deref(), Some("smaller"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -25,6 +25,8 @@ pub const ENROLLMENT_SETTING: &str = "enrollment";
 use crate::registers::COUNTERSIGNED_SETTING;
 /// The audit alarm, once raised: it stays until someone deals with it.
 pub const AUDIT_ALARM_SETTING: &str = "audit_alarm";
+/// Its [`custos_core::audit::AuditAlarm::code`], for the screen's own words.
+pub const AUDIT_ALARM_CODE_SETTING: &str = "audit_alarm_code";
 /// Most documents in one sync request (the recorder's limit).
 const SYNC_BATCH: usize = 200;
 /// Rounds of the sync protocol before a pull gives up for now.
@@ -537,6 +539,7 @@ impl SyncClient {
             Err(alarm) => {
                 let message = alarm.to_string();
                 guard.set_setting(AUDIT_ALARM_SETTING, &message)?;
+                guard.set_setting(AUDIT_ALARM_CODE_SETTING, alarm.code())?;
                 drop(guard);
                 on(SyncEvent::AuditAlarm { message });
                 return Ok(false);

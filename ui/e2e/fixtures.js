@@ -50,6 +50,7 @@ export function fixtures(enrolled) {
       ],
       last: { state: 'offline', message: 'the recorder cannot be reached', waiting: 2 },
       audit_alarm: null,
+      audit_alarm_code: null,
     },
     site: {
       name: '高雄市立示範幼兒園',
@@ -342,12 +343,13 @@ export function applicationFixtures(person, roles, turn) {
       findings: {
         checkpoints: [
           { tree_size: 42, at: NOW - 3_600_000, site_signature: true, continues: true, countersignatures: [
-            { signer: PEOPLE.head, role: 'head', signed_at: NOW - 3_000_000, problem: null },
-            { signer: PEOPLE.manager, role: 'manager', signed_at: NOW - 2_000_000, problem: 'the signer did not hold a role allowed to seal this: manager' },
+            { signer: PEOPLE.head, role: 'head', signed_at: NOW - 3_000_000, problem: null, problem_code: null },
+            { signer: PEOPLE.manager, role: 'manager', signed_at: NOW - 2_000_000, problem: 'the signer did not hold a role allowed to seal this: manager', problem_code: 'role_not_allowed' },
           ] },
           { tree_size: 30, at: NOW - 86_400_000, site_signature: true, continues: true, countersignatures: [] },
         ],
         alarm: null,
+        alarm_code: null,
         sound: false,
       },
       // The footage log signed and growing; the re-hash found one file changed.
@@ -368,8 +370,9 @@ export function applicationFixtures(person, roles, turn) {
     verify_audit: {
       verified_at: NOW,
       findings: {
-        checkpoints: [{ tree_size: 42, at: NOW - 3_600_000, site_signature: true, continues: true, countersignatures: [{ signer: PEOPLE.head, role: 'head', signed_at: NOW - 3_000_000, problem: null }] }],
+        checkpoints: [{ tree_size: 42, at: NOW - 3_600_000, site_signature: true, continues: true, countersignatures: [{ signer: PEOPLE.head, role: 'head', signed_at: NOW - 3_000_000, problem: null, problem_code: null }] }],
         alarm: null,
+        alarm_code: null,
         sound: true,
       },
       footage: { sealed: 18_480, checked_at: NOW - 60_000, signed: true, continues: true, findings: [] },

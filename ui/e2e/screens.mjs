@@ -406,7 +406,7 @@ try {
       const trail = page.getByRole('region', { name: '稽核軌跡' });
       await trail.getByText(/檢查點 42/).waitFor();
       const text = await trail.innerText();
-      check(text.includes('陳園長') && text.includes('無效') && text.includes('林專責'), `${vp.name}: the failing countersignature is named: ${text}`);
+      check(text.includes('陳園長') && text.includes('無效') && text.includes('林專責') && text.includes('簽署人不具可核章此紀錄的角色'), `${vp.name}: the failing countersignature is named: ${text}`);
       const major = await page.getByRole('region', { name: '重大或異常案件' }).innerText();
       check(major.includes('李老師') && !major.includes('王小明家長'), `${vp.name}: only the flagged case under major: ${major}`);
       const logbook = await page.getByRole('region', { name: '調閱登記簿' }).innerText();

@@ -189,6 +189,18 @@ pub enum AuditAlarm {
     BadSignature { tree_size: u64 },
 }
 
+impl AuditAlarm {
+    /// A stable name for the screens, which say it in the reader's language.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuditAlarm::Smaller { .. } => "smaller",
+            AuditAlarm::Different { .. } => "different",
+            AuditAlarm::Gone { .. } => "gone",
+            AuditAlarm::BadSignature { .. } => "bad_signature",
+        }
+    }
+}
+
 /// What a head's or auditor's device makes of the checkpoints the recorder
 /// publishes, given those it countersigned before (kept on the device, out
 /// of the recorder's reach): an alarm, or the newest checkpoint if it still
@@ -241,6 +253,10 @@ pub struct CountersignFinding {
     pub signed_at: Timestamp,
     /// Why it does not count, in words; `None`: it holds.
     pub problem: Option<String>,
+    /// The same as [`crate::seal::SealError::code`], for the screen's own
+    /// words (a review kept by an older build has none).
+    #[serde(default)]
+    pub problem_code: Option<String>,
 }
 
 /// One published checkpoint, as a device checked it.
@@ -268,6 +284,9 @@ pub struct AuditFindings {
     pub checkpoints: Vec<CheckpointFinding>,
     /// Against this device's own countersignatures ([`review_checkpoints`]).
     pub alarm: Option<String>,
+    /// The same as [`AuditAlarm::code`] (a review kept by an older build has none).
+    #[serde(default)]
+    pub alarm_code: Option<String>,
     /// Whether everything above holds.
     pub sound: bool,
 }
@@ -293,14 +312,15 @@ pub fn verify_checkpoints(
         let countersignatures = countersignatures
             .iter()
             .filter(|(_, seal)| seal.subject.as_str() == key.as_str())
-            .map(|(seal_key, seal)| CountersignFinding {
-                signer: seal.signer.clone(),
-                role: seal.role,
-                signed_at: seal.signed_at,
-                problem: seal
-                    .verify(seal_key, &p.content_hash(), allowed, site)
-                    .err()
-                    .map(|e| e.to_string()),
+            .map(|(seal_key, seal)| {
+                let problem = seal.verify(seal_key, &p.content_hash(), allowed, site).err();
+                CountersignFinding {
+                    signer: seal.signer.clone(),
+                    role: seal.role,
+                    signed_at: seal.signed_at,
+                    problem_code: problem.as_ref().map(|e| e.code().to_string()),
+                    problem: problem.map(|e| e.to_string()),
+                }
             })
             .collect();
         checkpoints.push(CheckpointFinding {
@@ -312,16 +332,15 @@ pub fn verify_checkpoints(
         });
     }
     checkpoints.reverse();
-    let alarm = review_checkpoints(published.values(), recorder_public_key, countersigned_here)
-        .err()
-        .map(|a| a.to_string());
+    let alarm = review_checkpoints(published.values(), recorder_public_key, countersigned_here).err();
     let sound = alarm.is_none()
         && checkpoints
             .iter()
             .all(|c| c.site_signature && c.continues && c.countersignatures.iter().all(|s| s.problem.is_none()));
     AuditFindings {
         checkpoints,
-        alarm,
+        alarm_code: alarm.as_ref().map(|a| a.code().to_string()),
+        alarm: alarm.map(|a| a.to_string()),
         sound,
     }
 }

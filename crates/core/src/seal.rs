@@ -67,6 +67,20 @@ pub enum SealError {
     BadSignature,
 }
 
+impl SealError {
+    /// A stable name for the screens, which say it in the reader's language.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SealError::WrongKey => "wrong_key",
+            SealError::SubjectChanged => "subject_changed",
+            SealError::SiteStateUnknown => "site_state_unknown",
+            SealError::NotTheSigner => "not_the_signer",
+            SealError::RoleNotAllowed(_) => "role_not_allowed",
+            SealError::BadSignature => "bad_signature",
+        }
+    }
+}
+
 /// The content hash an entry is sealed over: SHA-256 of its canonical JSON
 /// (fields in declaration order, no floats) under a domain tag.
 pub fn content_hash<T: Serialize>(domain: &str, entry: &T) -> String {

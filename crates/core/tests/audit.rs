@@ -82,6 +82,12 @@ fn the_ethics_office_finds_a_sound_trail_and_each_kind_of_fault_in_it() {
             .iter()
             .any(|c| c.problem.is_some())
     );
+    let codes: Vec<_> = found.checkpoints[0]
+        .countersignatures
+        .iter()
+        .filter_map(|c| c.problem_code.as_deref())
+        .collect();
+    assert_eq!(codes, ["role_not_allowed"], "the screen says it in its own words");
 
     // A checkpoint the site key did not sign.
     let mut unsigned = checkpoints.clone();

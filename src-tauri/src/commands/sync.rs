@@ -39,6 +39,9 @@ pub struct SyncStatus {
     /// Set once the recorder showed an audit trail other than the one this
     /// device countersigned; it stays until dealt with.
     pub audit_alarm: Option<String>,
+    /// What kind of alarm it is (`smaller`, `different`, `gone`,
+    /// `bad_signature`), for the screen's own words.
+    pub audit_alarm_code: Option<String>,
 }
 
 /// Always visible in the UI: what waits, what was refused, how the last sync ended.
@@ -62,6 +65,7 @@ pub fn sync_status(device: State<'_, ThisDevice>) -> Result<SyncStatus> {
     Ok(SyncStatus {
         waiting: store.waiting_count()?,
         audit_alarm: store.setting(sync::AUDIT_ALARM_SETTING)?,
+        audit_alarm_code: store.setting(sync::AUDIT_ALARM_CODE_SETTING)?,
         refused,
         last: device.last_event(),
     })

@@ -353,6 +353,8 @@ export type AuditFindings = {
 	checkpoints: CheckpointFinding[],
 	/**  Against this device's own countersignatures ([`review_checkpoints`]). */
 	alarm: string | null,
+	/**  The same as [`AuditAlarm::code`] (a review kept by an older build has none). */
+	alarm_code?: string | null,
 	/**  Whether everything above holds. */
 	sound: boolean,
 };
@@ -551,6 +553,11 @@ export type CountersignFinding = {
 	signed_at: Timestamp,
 	/**  Why it does not count, in words; `None`: it holds. */
 	problem: string | null,
+	/**
+	 *  The same as [`crate::seal::SealError::code`], for the screen's own
+	 *  words (a review kept by an older build has none).
+	 */
+	problem_code?: string | null,
 };
 
 export type Decision = 
@@ -1476,6 +1483,11 @@ export type SyncStatus = {
 	 *  device countersigned; it stays until dealt with.
 	 */
 	audit_alarm: string | null,
+	/**
+	 *  What kind of alarm it is (`smaller`, `different`, `gone`,
+	 *  `bad_signature`), for the screen's own words.
+	 */
+	audit_alarm_code: string | null,
 };
 
 /**  An instant, milliseconds since 1970-01-01T00:00:00Z. */

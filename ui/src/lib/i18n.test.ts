@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogues, en, refusalInWords, translate, zhTW } from './i18n';
+import { auditAlarmInWords, catalogues, en, refusalInWords, sealProblemInWords, translate, zhTW } from './i18n';
 
 describe('i18n catalogue', () => {
   it('has every key in both languages, none empty', () => {
@@ -26,5 +26,20 @@ describe('a recorder refusal in words', () => {
   });
   it('leaves an unknown one as the recorder said it', () => {
     expect(refusalInWords('Disk full: no space', [['Already exported', 'export.refused.exported']], t)).toBe('Disk full: no space');
+  });
+});
+
+describe('the audit review in the reader\'s language', () => {
+  const t = (key: Parameters<typeof translate>[1]) => translate('zh-TW', key);
+  it('says why a countersignature does not count from its code', () => {
+    expect(sealProblemInWords('role_not_allowed', 'the signer did not hold a role allowed to seal this: manager', t)).toBe('簽署人不具可核章此紀錄的角色');
+  });
+  it('says the alarm from its code, with the rows the device named', () => {
+    const words = 'the recorder now shows an audit trail of 5 rows, smaller than the 25 rows this device countersigned: rows were removed';
+    expect(auditAlarmInWords('smaller', words, t)).toBe(`錄影主機現在的稽核軌跡比本裝置副署時短：有紀錄被刪除（${words}）`);
+  });
+  it('keeps the words of a review an older build made, which has no code', () => {
+    expect(sealProblemInWords(null, 'the signature is not valid', t)).toBe('the signature is not valid');
+    expect(auditAlarmInWords(undefined, 'rewritten', t)).toBe('rewritten');
   });
 });

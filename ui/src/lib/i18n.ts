@@ -552,6 +552,16 @@ export const zhTW = {
   'export.refused.noDisk': "錄影主機尚未設定匯出磁碟，請於錄影主機設定",
   'export.refused.noFootage': "核准時段已無影像可匯出",
   'export.refused.role': "僅專責人員得匯出複製檔",
+  'audit.problem.wrongKey': "核章存放的編號與其內容不符",
+  'audit.problem.subjectChanged': "核章所簽的是這筆紀錄的另一個版本",
+  'audit.problem.siteStateUnknown': "核章所依據的機構資料版本，本裝置沒有",
+  'audit.problem.notTheSigner': "簽署的裝置不屬於簽署人，或簽署人已被撤銷",
+  'audit.problem.roleNotAllowed': "簽署人不具可核章此紀錄的角色",
+  'audit.problem.badSignature': "簽章無效",
+  'audit.alarm.smaller': "錄影主機現在的稽核軌跡比本裝置副署時短：有紀錄被刪除",
+  'audit.alarm.different': "稽核軌跡與本裝置副署的不同：已被改寫",
+  'audit.alarm.gone': "本裝置副署過的檢查點已從錄影主機消失",
+  'audit.alarm.badSignature': "有檢查點不是本機構錄影主機的金鑰所簽",
 } as const;
 
 export type MessageKey = keyof typeof zhTW;
@@ -1105,6 +1115,16 @@ export const en: Record<MessageKey, string> = {
   'export.refused.noDisk': "No export disk is set up on the recorder",
   'export.refused.noFootage': "No footage of the approved window is left to export",
   'export.refused.role': "Only the manager may export a copy",
+  'audit.problem.wrongKey': "The seal is stored under another id",
+  'audit.problem.subjectChanged': "The seal was made on another version of the entry",
+  'audit.problem.siteStateUnknown': "The site history the seal names is unknown here",
+  'audit.problem.notTheSigner': "The device is not the signer's, or the signer was revoked",
+  'audit.problem.roleNotAllowed': "The signer did not hold a role allowed to seal this",
+  'audit.problem.badSignature': "The signature is not valid",
+  'audit.alarm.smaller': "The recorder's audit trail is shorter than the one this device countersigned: rows were removed",
+  'audit.alarm.different': "The audit trail is not the one this device countersigned: it was rewritten",
+  'audit.alarm.gone': "A checkpoint this device countersigned is gone from the recorder",
+  'audit.alarm.badSignature': "A checkpoint is not signed by this site's recorder key",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { 'zh-TW': zhTW, en };
@@ -1119,4 +1139,35 @@ export function translate(lang: Lang, key: MessageKey): string {
 export function refusalInWords(message: string, known: [string, MessageKey][], t: (key: MessageKey) => string): string {
   const found = known.find(([title]) => message.startsWith(`${title}:`));
   return found ? `${t(found[1])}（${message}）` : message;
+}
+
+const sealProblems: Record<string, MessageKey> = {
+  wrong_key: 'audit.problem.wrongKey',
+  subject_changed: 'audit.problem.subjectChanged',
+  site_state_unknown: 'audit.problem.siteStateUnknown',
+  not_the_signer: 'audit.problem.notTheSigner',
+  role_not_allowed: 'audit.problem.roleNotAllowed',
+  bad_signature: 'audit.problem.badSignature',
+};
+
+const auditAlarms: Record<string, MessageKey> = {
+  smaller: 'audit.alarm.smaller',
+  different: 'audit.alarm.different',
+  gone: 'audit.alarm.gone',
+  bad_signature: 'audit.alarm.badSignature',
+};
+
+/** Why a countersignature does not count, in the screen's language where
+ * its code is known; otherwise the words the device wrote (an older build's
+ * review has no code). */
+export function sealProblemInWords(code: string | null | undefined, words: string, t: (key: MessageKey) => string): string {
+  const key = code ? sealProblems[code] : undefined;
+  return key ? t(key) : words;
+}
+
+/** The audit alarm in the screen's language where its code is known, with
+ * the device's own words after it (they name the rows); otherwise the words. */
+export function auditAlarmInWords(code: string | null | undefined, words: string, t: (key: MessageKey) => string): string {
+  const key = code ? auditAlarms[code] : undefined;
+  return key ? `${t(key)}（${words}）` : words;
 }

@@ -674,6 +674,29 @@ try {
       check(note.includes('3826b9d2a1de8c7f'), `${vp.name}: the exported case states the fingerprint: ${note}`);
       check((await again.page.getByRole('button', { name: '匯出複製檔' }).count()) === 0, `${vp.name}: no second export offered`);
       await again.context.close();
+
+      // While the recorder cannot be reached the tablet keeps the progress and
+      // says it will show it again; after a restart of the recorder, which
+      // forgets the job, it says what to do and offers the export again.
+      answers.applications = [copy, ...answers.applications.slice(1)];
+      for (const [why, error, said, offered] of [
+        ['offline', { kind: 'offline', message: 'the recorder cannot be reached', field: null }, '暫時連不上錄影主機', false],
+        ['restarted', { kind: 'recorder', message: 'No export: no export of that id was started from this device', field: null }, '錄影主機已重新啟動', true],
+      ]) {
+        answers.export_job = { __error: error };
+        const cut = await open(true, answers);
+        await cut.page.getByRole('heading', { name: /您好/ }).waitFor();
+        await cut.page.getByRole('navigation').getByRole('button', { name: /調閱/ }).click();
+        await cut.page.getByRole('button', { name: /高雄市政府警察局/ }).first().click();
+        const cutCard = cut.page.getByRole('region', { name: '複製（匯出交付機關）' });
+        await cutCard.getByRole('button', { name: '匯出複製檔' }).click();
+        await cutCard.getByRole('button', { name: '確定匯出' }).click();
+        await cutCard.getByRole('alert').filter({ hasText: said }).waitFor();
+        const shown = await cutCard.innerText();
+        const again = (await cutCard.getByRole('button', { name: '匯出複製檔' }).count()) === 1;
+        check(again === offered && (offered || (await cutCard.locator('progress').count()) === 1), `${vp.name}, ${why}: ${shown}`);
+        await cut.context.close();
+      }
     }
 
     // 調閱登記簿: the entry the recorder wrote, who countersigned, the

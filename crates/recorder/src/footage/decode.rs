@@ -168,25 +168,15 @@ impl SegmentReader {
 
     /// Opens `file`, whose footage starts at `start_ms`.
     pub fn open(file: &Path, start_ms: i64) -> Result<SegmentReader> {
-        init()?;
-        let input = ffmpeg::format::input(file).map_err(ff("the footage file does not open"))?;
-        let stream = input
-            .streams()
-            .best(Type::Video)
-            .ok_or_else(|| RecorderError::internal("the footage file holds no video"))?;
-        let index = stream.index();
-        let time_base = stream.time_base();
+        let video = open_video(file)?;
+        let (input, index, time_base) = (video.input, video.index, video.time_base);
         let clock = MediaClock {
             start_ms,
-            first_pts: match stream.start_time() {
-                ffmpeg::ffi::AV_NOPTS_VALUE => 0,
-                pts => pts,
-            },
+            first_pts: video.first_pts,
             numerator: i64::from(time_base.numerator()).max(1),
             denominator: i64::from(time_base.denominator()).max(1),
         };
-        let mut context = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
-            .map_err(ff("the footage's codec is unknown"))?;
+        let mut context = video.context;
         // Decoding on from the keyframe is most of an exact frame's time;
         // frame threads halve it on two cores (measured with ffmpeg here).
         context.set_threading(ffmpeg::threading::Config {
@@ -348,6 +338,40 @@ impl SegmentReader {
         }
         Ok(Decoded { pictures, next_at_ms })
     }
+}
+
+/// A segment opened at its video stream, with a codec context for it.
+pub(super) struct OpenedVideo {
+    pub input: ffmpeg::format::context::Input,
+    pub index: usize,
+    pub time_base: ffmpeg::Rational,
+    /// The stream's first presentation time (0 when the file says none).
+    pub first_pts: i64,
+    pub context: ffmpeg::codec::context::Context,
+}
+
+/// Opens `file` at its best video stream.
+pub(super) fn open_video(file: &Path) -> Result<OpenedVideo> {
+    init()?;
+    let input = ffmpeg::format::input(file).map_err(ff("the footage file does not open"))?;
+    let stream = input
+        .streams()
+        .best(Type::Video)
+        .ok_or_else(|| RecorderError::internal("the footage file holds no video"))?;
+    let (index, time_base) = (stream.index(), stream.time_base());
+    let first_pts = match stream.start_time() {
+        ffmpeg::ffi::AV_NOPTS_VALUE => 0,
+        pts => pts,
+    };
+    let context = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
+        .map_err(ff("the footage's codec is unknown"))?;
+    Ok(OpenedVideo {
+        input,
+        index,
+        time_base,
+        first_pts,
+        context,
+    })
 }
 
 /// Scales decoded frames to RGB at one width, made for the first frame's size.

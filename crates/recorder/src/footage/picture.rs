@@ -9,7 +9,6 @@ use std::sync::Mutex;
 
 use custos_api::cameras::PictureCheck;
 use ffmpeg::format::Pixel;
-use ffmpeg::media::Type;
 use ffmpeg::software::scaling;
 use ffmpeg_next as ffmpeg;
 
@@ -101,23 +100,17 @@ pub async fn examine(file: &Path) -> Option<Examined> {
 }
 
 fn examine_now(file: &Path) -> Result<Examined> {
-    decode::init()?;
-    let mut input = ffmpeg::format::input(file).map_err(decode::ff("the footage file does not open"))?;
-    let stream = input
-        .streams()
-        .best(Type::Video)
-        .ok_or_else(|| RecorderError::internal("the footage file holds no video"))?;
-    let index = stream.index();
-    let time_base = stream.time_base();
-    let first_pts = match stream.start_time() {
-        ffmpeg::ffi::AV_NOPTS_VALUE => 0,
-        pts => pts,
-    };
+    let decode::OpenedVideo {
+        mut input,
+        index,
+        time_base,
+        first_pts,
+        context,
+    } = decode::open_video(file)?;
     let seconds = |pts: i64| {
         (pts - first_pts) as f64 * f64::from(time_base.numerator()) / f64::from(time_base.denominator().max(1))
     };
-    let mut decoder = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
-        .map_err(decode::ff("the footage's codec is unknown"))?
+    let mut decoder = context
         .decoder()
         .video()
         .map_err(decode::ff("the footage's codec does not open"))?;

@@ -127,13 +127,18 @@ impl RecorderClient {
 
     /// One round of the sync protocol for several documents: each message
     /// out, the recorder's answer (if it has one) back.
-    pub async fn sync(&self, token: &Token, messages: &[(String, Vec<u8>)]) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+    pub async fn sync(
+        &self,
+        token: &Token,
+        messages: &[(String, Vec<u8>, bool)],
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>> {
         let request = SyncRequest {
             documents: messages
                 .iter()
-                .map(|(key, m)| SyncItem {
+                .map(|(key, m, start)| SyncItem {
                     key: key.clone(),
                     message: B64.encode(m),
+                    start: *start,
                 })
                 .collect(),
         };

@@ -452,11 +452,11 @@ impl SyncClient {
             }
         }
         let mut finished: BTreeSet<String> = BTreeSet::new();
-        for _ in 0..MAX_ROUNDS {
+        for round in 0..MAX_ROUNDS {
             let mut messages = Vec::new();
             for (key, (doc, state, _)) in open.iter_mut() {
                 match doc.sync().generate_sync_message(state) {
-                    Some(m) => messages.push((key.clone(), m.encode())),
+                    Some(m) => messages.push((key.clone(), m.encode(), round == 0)),
                     None => {
                         finished.insert(key.clone());
                     }

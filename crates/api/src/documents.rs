@@ -30,6 +30,13 @@ pub struct SyncItem {
     pub key: String,
     /// An automerge sync message, base64.
     pub message: String,
+    /// The first message of this device's exchange for this document
+    /// (the device's side starts from a fresh or saved state): the
+    /// recorder starts its side afresh too, so that its first answer
+    /// always carries its heads. Without it, a change the device's Bloom
+    /// filter happens to match could go unsent and unasked for.
+    #[serde(default)]
+    pub start: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,6 @@ mod common;
 
 use std::path::Path;
 
-use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, Change};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -20,7 +19,7 @@ use custos_core::roles::Role;
 use custos_core::seal::{Seal, SealPurpose};
 use custos_core::site::SiteRegister;
 use custos_core::time::Timestamp;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PEOPLE: &[(&str, &[&str])] = &[
     ("王經理", &["manager"]),
@@ -30,33 +29,7 @@ const PEOPLE: &[(&str, &[&str])] = &[
 ];
 
 async fn pull(r: &Recorder, token: &str, key: &str, doc: &mut AutoCommit) -> u16 {
-    let mut state = sync::State::new();
-    for _ in 0..10 {
-        let Some(message) = doc.sync().generate_sync_message(&mut state) else {
-            return 200;
-        };
-        let body = json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
-        let res = r
-            .client
-            .post(r.url("/v1/sync"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        if res.status() != 200 {
-            return res.status().as_u16();
-        }
-        let reply: Value = res.json().await.unwrap();
-        match reply["documents"][0]["message"].as_str() {
-            Some(m) => doc
-                .sync()
-                .receive_sync_message(&mut state, sync::Message::decode(&B64.decode(m).unwrap()).unwrap())
-                .unwrap(),
-            None => return 200,
-        }
-    }
-    panic!("sync did not finish");
+    common::phone::pull_as(r, token, key, doc).await.as_u16()
 }
 
 async fn push(r: &Recorder, token: &str, key: &str, changes: &[Change]) -> reqwest::Response {

@@ -16,6 +16,7 @@ use super::auth::Turn;
 use super::problem::{ApiError, Body};
 use crate::registers::SignedIn;
 use crate::registers::push::PushOutcome;
+use crate::registers::sync::DeviceMessage;
 
 #[utoipa::path(get, path = "/v1/documents", tag = "sync", security(("bearer" = [])),
     responses((status = 200, description = "The documents this device may receive", body = DocumentList),
@@ -46,7 +47,15 @@ pub async fn sync(
     Body(req): Body<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiError> {
     let who = &turn.who;
-    let items: Vec<(String, String)> = req.documents.into_iter().map(|d| (d.key, d.message)).collect();
+    let items: Vec<DeviceMessage> = req
+        .documents
+        .into_iter()
+        .map(|d| DeviceMessage {
+            key: d.key,
+            message: d.message,
+            start: d.start,
+        })
+        .collect();
     let documents = state
         .registers
         .sync(who, &items)?

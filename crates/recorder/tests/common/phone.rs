@@ -32,16 +32,22 @@ pub async fn sign_in(r: &Recorder, person: &str, seed: u8) -> Phone {
 
 /// Runs the sync protocol until this device has everything the recorder will give it.
 pub async fn pull(r: &Recorder, phone: &Phone, key: &str, doc: &mut AutoCommit) -> reqwest::StatusCode {
+    pull_as(r, &phone.token, key, doc).await
+}
+
+/// [`pull`] with a bare token; the exchange starts afresh, as the app's does.
+pub async fn pull_as(r: &Recorder, token: &str, key: &str, doc: &mut AutoCommit) -> reqwest::StatusCode {
     let mut state = sync::State::new();
-    for _ in 0..10 {
+    for round in 0..10 {
         let Some(message) = doc.sync().generate_sync_message(&mut state) else {
             return reqwest::StatusCode::OK;
         };
-        let body = json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()) }] });
+        let body =
+            json!({ "documents": [{ "key": key, "message": B64.encode(message.encode()), "start": round == 0 }] });
         let res = r
             .client
             .post(r.url("/v1/sync"))
-            .bearer_auth(&phone.token)
+            .bearer_auth(token)
             .json(&body)
             .send()
             .await

@@ -78,7 +78,11 @@ fn serve(
     let mut child = command
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
         .args(serve_args)
-        .env("CUSTOS_LOG", "error")
+        // `CUSTOS_TEST_LOG=info cargo test ... -- --nocapture` to see why.
+        .env(
+            "CUSTOS_LOG",
+            std::env::var("CUSTOS_TEST_LOG").unwrap_or_else(|_| "error".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

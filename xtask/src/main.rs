@@ -16,7 +16,8 @@ use std::time::Instant;
 
 /// Debian packages the build and the tests need. Tauri's Linux build
 /// dependencies, pkg-config for -sys crates, Xvfb for running the app without
-/// a screen, ffmpeg and GStreamer for recording from the test camera.
+/// a screen, FFmpeg's libraries for recording and playback, GStreamer for
+/// the test camera.
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libwebkit2gtk-4.1-dev",
@@ -27,10 +28,12 @@ const APT_PACKAGES: &[&str] = &[
     "libxdo-dev",
     "xvfb",
     "xauth",
-    // Recording: ffmpeg, and the GStreamer RTSP test camera (tests/camera).
+    // The ffmpeg tools make the tests' footage and the benchmarks' baselines;
+    // the GStreamer RTSP test camera is below (tests/camera).
     "ffmpeg",
-    // Playback decodes in the recorder with FFmpeg's libraries (ffmpeg-next;
-    // bindgen needs clang), and watermarks with Noto Sans CJK (below).
+    // The recorder writes segments and decodes playback with FFmpeg's
+    // libraries (ffmpeg-next; bindgen needs clang), and watermarks with
+    // Noto Sans CJK (below).
     "libavcodec-dev",
     "libavformat-dev",
     "libavutil-dev",

@@ -2,8 +2,8 @@
 //! own, so that a crash of the HTTP side (`serve`) stops no camera. `serve`
 //! starts it and watches it ([`supervise`]); it holds `ingest.lock` in the
 //! data directory for as long as it runs, so a `serve` started again after
-//! a crash finds it still recording and leaves it be. Its ffmpeg children
-//! end with it (`ingest::record_camera`), never with `serve`.
+//! a crash finds it still recording and leaves it be. Its camera
+//! connections (`ingest::record_camera`) end with it, never with `serve`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -86,7 +86,8 @@ pub fn run(args: IngestArgs, clock: Arc<dyn Clock>) -> Result<()> {
         super::wait_for_signal().await;
         tracing::info!("recording stops");
     });
-    // Dropping the runtime drops the camera tasks, and with them ffmpeg.
+    // Dropping the runtime drops the camera tasks: each closes its segment
+    // file as it is dropped (a fragmented MP4 plays as far as it was written).
     runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(())
 }
@@ -152,7 +153,7 @@ fn start(data: &Path, recording: ingest::Recording) -> Result<()> {
 }
 
 /// Stops the recording process of `data` and waits up to `within` for it
-/// to end (its ffmpeg children end with it); whether it has. For whoever
+/// to end; whether it has. For whoever
 /// stops a recorder whose `serve` was killed (tests, benchmarks).
 pub fn stop_and_wait(data: &Path, within: Duration) -> bool {
     stop(data);

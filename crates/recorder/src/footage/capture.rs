@@ -1,24 +1,19 @@
-//! The camera's own capture clock, as ffmpeg writes it into each segment.
+//! The camera's own capture clock, as the recorder writes it into each
+//! segment.
 //!
 //! An RTSP camera sends RTCP sender reports pairing its RTP timestamps with
-//! its wall clock (NTP). ffmpeg's RTSP demuxer turns them into a producer
-//! reference time for every packet after the first report, and its MP4
-//! muxer (`write_prft=wallclock`) writes one `prft` box before each
-//! fragment, pairing a capture time with the media time of the fragment's
-//! first sample. ffmpeg's parser hands a frame on when the next frame's
-//! first packet arrives and gives it that packet's reference time, so the
-//! capture time written is the next frame's: measured against the `stamped`
-//! test camera, exactly one frame late at 5, 10 and 25 frames/s, while
-//! GStreamer's receiver reads the same reports to the millisecond. So the
-//! time is paired with the end of the first sample (its duration read from
-//! the fragment's `trun`). Fragments before the first report get the time
-//! they were written instead, which is later than they arrived; the
-//! recorder tells the two apart by comparing with when the segment's line
-//! arrived (see [`super::ingest::SegmentRun`]).
+//! its wall clock (NTP); the recorder places each frame by them
+//! ([`super::ingest::Placement`]) and hands the time to FFmpeg's MP4 muxer
+//! as the packet's producer reference time (`write_prft=wallclock`), which
+//! writes one `prft` box before each fragment, pairing that time with the
+//! media time of the fragment's first sample. Read back here when the
+//! index lacks a segment ([`super::reconcile`]). (Segments ffmpeg wrote
+//! before the recorder read its cameras itself carry the next frame's time,
+//! one frame late.)
 //!
 //! The file is read box by box, every size checked against the file's
 //! length, at most [`MAX_BOXES`] top-level boxes and a `moov` of at most
-//! [`MAX_MOOV_BYTES`]: a segment is ffmpeg's output, but a file on disk is
+//! [`MAX_MOOV_BYTES`]: a segment is the recorder's output, but a file on disk is
 //! read as if anyone could have written it.
 
 use std::fs::File;
@@ -28,7 +23,7 @@ use std::path::Path;
 /// Top-level boxes read from one segment (a 60 s segment with a keyframe
 /// every second has about 120).
 pub const MAX_BOXES: usize = 20_000;
-/// The largest `moov` or `moof` read (ffmpeg's empty `moov` is under 2 KiB,
+/// The largest `moov` or `moof` read (an empty `moov` is under 2 KiB,
 /// a `moof` of 60 s at 30 frames/s about 15 KiB).
 pub const MAX_MOOV_BYTES: u64 = 1 << 20;
 /// Seconds from 1900 (NTP) to 1970 (Unix).
@@ -50,8 +45,8 @@ struct Prft {
     track: u32,
     ntp: u64,
     media_time: u64,
-    /// The duration of the fragment's first sample, from the `moof` after it.
-    first_duration: Option<u64>,
+    /// A fragment follows it (a `prft` the file ends after says nothing).
+    fragment_follows: bool,
 }
 
 fn read(path: &Path) -> Result<Vec<f64>, &'static str> {
@@ -79,8 +74,8 @@ fn read(path: &Path) -> Result<Vec<f64>, &'static str> {
                 }
             }
             b"moof" => {
-                if let Some(prft) = prfts.last_mut().filter(|p| p.first_duration.is_none()) {
-                    prft.first_duration = first_sample_duration(&read_body(&mut file, size - header)?, prft.track);
+                if let Some(prft) = prfts.last_mut() {
+                    prft.fragment_follows = true;
                 }
             }
             _ => {}
@@ -89,10 +84,10 @@ fn read(path: &Path) -> Result<Vec<f64>, &'static str> {
     }
     Ok(prfts
         .iter()
+        .filter(|p| p.fragment_follows)
         .filter_map(|p| {
             let timescale = timescales.iter().find(|(id, _)| *id == p.track)?.1;
-            let captured_at = p.media_time.checked_add(p.first_duration?)?;
-            Some(unix_ms(p.ntp)? - captured_at as f64 * 1000.0 / f64::from(timescale))
+            Some(unix_ms(p.ntp)? - p.media_time as f64 * 1000.0 / f64::from(timescale))
         })
         .collect())
 }
@@ -104,30 +99,6 @@ fn read_body(file: &mut File, len: u64) -> Result<Vec<u8>, &'static str> {
     let mut body = vec![0u8; len as usize];
     file.read_exact(&mut body).map_err(|_| "short box")?;
     Ok(body)
-}
-
-/// The duration of the first sample of `track` in a `moof`: the `trun`'s
-/// own, else the `tfhd`'s default.
-fn first_sample_duration(moof: &[u8], track: u32) -> Option<u64> {
-    let traf = children(moof)
-        .filter(|(k, _)| *k == b"traf")
-        .map(|(_, b)| b)
-        .find(|traf| child(traf, b"tfhd").and_then(|t| be_u32(t, 4)) == Some(track))?;
-    let tfhd = child(traf, b"tfhd")?;
-    let tfhd_flags = be_u32(tfhd, 0)? & 0x00ff_ffff;
-    let trun = child(traf, b"trun")?;
-    let trun_flags = be_u32(trun, 0)? & 0x00ff_ffff;
-    if trun_flags & 0x100 != 0 {
-        // version+flags, count, then the optional data offset and first flags.
-        let at = 8 + 4 * usize::from(trun_flags & 0x1 != 0) + 4 * usize::from(trun_flags & 0x4 != 0);
-        return be_u32(trun, at).map(u64::from);
-    }
-    if tfhd_flags & 0x8 == 0 {
-        return None;
-    }
-    // version+flags, track, then the optional base offset and description index.
-    let at = 8 + 8 * usize::from(tfhd_flags & 0x1 != 0) + 4 * usize::from(tfhd_flags & 0x2 != 0);
-    be_u32(tfhd, at).map(u64::from)
 }
 
 /// A box's kind, header length and whole size, checked to end inside the file.
@@ -200,7 +171,7 @@ fn parse_prft(body: &[u8]) -> Option<Prft> {
         } else {
             u64::from(be_u32(body, 16)?)
         },
-        first_duration: None,
+        fragment_follows: false,
     })
 }
 
@@ -229,7 +200,7 @@ pub(crate) mod tests {
         out
     }
 
-    /// A segment as ffmpeg writes it: one video track at 90 kHz, then a
+    /// A segment as the recorder writes it: one video track at 90 kHz, then a
     /// `prft` before each fragment.
     pub(crate) fn segment(prfts: &[(u64, u64)]) -> Vec<u8> {
         let mut tkhd = [0u8; 80];
@@ -272,9 +243,8 @@ pub(crate) mod tests {
     #[test]
     fn each_fragment_gives_the_capture_time_of_the_files_media_zero() {
         let at = 1_795_487_120_000u64; // 2026-11-24 10:25:20 UTC
-        // Fragments at media 0 s and 1 s, captured at :20.250 and :21.250:
-        // ffmpeg writes the time of each one's second frame, 100 ms later.
-        let origins = origins_of(&segment(&[(ntp(at + 350), 0), (ntp(at + 1350), 90_000)]));
+        // Fragments at media 0 s and 1 s, captured at :20.250 and :21.250.
+        let origins = origins_of(&segment(&[(ntp(at + 250), 0), (ntp(at + 1250), 90_000)]));
         assert_eq!(origins.len(), 2);
         for origin in origins {
             assert!((origin - (at + 250) as f64).abs() < 1.0, "{origin}");

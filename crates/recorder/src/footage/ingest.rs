@@ -1,91 +1,25 @@
-//! Recording: one supervised `ffmpeg -c copy -f segment` child per camera
-//! (DESIGN §5). Fragmented MP4, so a killed ffmpeg leaves readable segments;
-//! segments cut at clock boundaries; each finished segment is indexed as
-//! ffmpeg reports it on its segment list, and sealed ([`super::seal`]). A child that dies is restarted
-//! with backoff. Paths are derived from the camera and the start time.
+//! Recording (DESIGN §5): each camera read in process over RTSP
+//! ([`super::camera_link`]), its frames placed in time ([`Placement`]) and
+//! written as they come into fragmented MP4 segments
+//! ([`super::segment_writer`]), cut at the first keyframe at or after each
+//! clock boundary, each indexed and sealed ([`super::seal`]) as it closes.
+//! A camera that fails or falls silent is reconnected with backoff. Paths
+//! are derived from the camera and the start time.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use tokio::task::JoinHandle;
 
-use super::capture::capture_origins;
-use super::paths::{camera_dir, parse_segment_file_name, segment_file_name};
+use super::camera_link::{CameraLink, LinkError, Sample, VideoTrack};
+use super::paths::{camera_dir, segment_file_name};
 use super::seal::seal_segment;
+use super::segment_writer::{SegmentWriter, sample_us};
 use crate::db::Store;
 use crate::db::segments::SegmentRow;
 use crate::registers::Registers;
-
-/// The ffmpeg command line for one camera.
-pub fn ffmpeg_args(url: &str, out_dir: &Path, segment_seconds: u32) -> Vec<String> {
-    let pattern = out_dir.join("%Y%m%dT%H%M%SZ.mp4");
-    [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-nostats",
-        "-nostdin",
-        "-rtsp_transport",
-        "tcp",
-        "-timeout",
-        "5000000",
-        "-i",
-        url,
-        "-map",
-        "0",
-        "-c",
-        "copy",
-        "-f",
-        "segment",
-        "-segment_time",
-        &segment_seconds.to_string(),
-        "-segment_atclocktime",
-        "1",
-        "-reset_timestamps",
-        "1",
-        "-strftime",
-        "1",
-        "-segment_format",
-        "mp4",
-        "-segment_format_options",
-        // prft: each fragment's capture time, from the camera's sender reports.
-        "movflags=+frag_keyframe+empty_moov+default_base_moof:write_prft=wallclock",
-        "-segment_list",
-        "pipe:1",
-        "-segment_list_type",
-        "csv",
-        pattern.to_str().unwrap_or_default(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-/// Makes ffmpeg stop when the recording process (`custos-recorder ingest`)
-/// dies, however it dies: one killed by the OOM killer or a power button
-/// must not leave an ffmpeg writing footage that nobody indexes, and that
-/// the next one's ffmpeg would write over. SIGTERM lets ffmpeg close the
-/// segment it is writing. (`serve` may die without stopping either.)
-#[cfg(target_os = "linux")]
-fn ends_with_the_recording_process(command: &mut Command) {
-    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn ends_with_the_recording_process(_command: &mut Command) {}
 
 /// `text` with the credentials of every address in it (`scheme://user:pass@`)
 /// replaced by `***`: a camera's password never reaches a log.
@@ -118,10 +52,9 @@ pub struct Recording {
     pub seal: bool,
 }
 
-/// Records one camera until the task is dropped; restarts ffmpeg with
-/// backoff (1 s doubling to 30 s, back to 1 s after a minute of recording).
+/// Records one camera until the task is dropped; reconnects with backoff
+/// (1 s doubling to 30 s, back to 1 s after a minute of recording).
 pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url: String, recording: Recording) {
-    let segment_seconds = recording.segment_seconds;
     let dir = camera_dir(&data, &camera);
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -129,131 +62,220 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
             tracing::error!("camera {camera}: cannot create {}: {e}", dir.display());
         }
         let started = tokio::time::Instant::now();
-        let mut command = Command::new("ffmpeg");
-        command
-            .args(ffmpeg_args(&url, &dir, segment_seconds))
-            .env("TZ", "UTC")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        ends_with_the_recording_process(&mut command);
-        let child = command.spawn();
-        match child {
-            Ok(mut child) => {
+        let why = match CameraLink::open(&url).await {
+            Ok(link) => {
                 tracing::info!("camera {camera}: recording {}", redact_credentials(&url));
-                if let Some(stderr) = child.stderr.take() {
-                    let camera = camera.clone();
-                    tokio::spawn(async move {
-                        let mut lines = BufReader::new(stderr).lines();
-                        while let Ok(Some(line)) = lines.next_line().await {
-                            tracing::warn!("camera {camera}: ffmpeg: {}", redact_credentials(&line));
-                        }
-                    });
-                }
-                if let Some(stdout) = child.stdout.take() {
-                    let mut lines = BufReader::new(stdout).lines();
-                    let mut run = SegmentRun::default();
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        match parse_segment_line(&line) {
-                            Some(segment) => {
-                                let received = custos_clock::Clock::now(&custos_clock::SystemClock).0;
-                                let capture = capture_origins(&dir.join(&segment.name));
-                                for row in run.push(&camera, segment, &dir, received, &capture) {
-                                    index(&store, &camera, &row);
-                                    if recording.seal {
-                                        seal_in_background(&store, &data, row);
-                                    }
-                                }
-                            }
-                            None => tracing::warn!("camera {camera}: unreadable segment list line {line:?}"),
-                        }
-                    }
-                }
-                let status = child.wait().await;
-                tracing::warn!("camera {camera}: ffmpeg stopped ({status:?}); restarting in {backoff:?}");
+                let mut run = CameraRun {
+                    store: &store,
+                    data: &data,
+                    camera: &camera,
+                    dir: &dir,
+                    recording,
+                    placement: Placement::default(),
+                    open: None,
+                };
+                run.record(link).await
             }
-            Err(e) => tracing::error!("camera {camera}: cannot start ffmpeg: {e}; is it installed?"),
-        }
+            Err(e) => e,
+        };
         if started.elapsed() > Duration::from_secs(60) {
             backoff = Duration::from_secs(1);
         }
+        tracing::warn!(
+            "camera {camera}: {}; trying again in {backoff:?}",
+            redact_credentials(&why.to_string())
+        );
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
-/// One line of ffmpeg's CSV segment list: `name,start,end`, the times in
-/// seconds of media time since ffmpeg started.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListedSegment {
-    pub name: String,
-    pub name_ms: i64,
-    pub media_start: f64,
-    pub media_end: f64,
+/// The segment being written.
+struct OpenSegment {
+    writer: SegmentWriter,
+    track: VideoTrack,
+    /// The file name's time (ms, to the second).
+    name_ms: i64,
+    /// Media time of its first frame (ms), placed when it closes: the
+    /// camera's first sender reports may still be refining the placement
+    /// when it opens.
+    first_media_ms: f64,
+    /// Media time of its newest video frame, and the interval before it.
+    last_media_ms: f64,
+    interval_ms: f64,
+    /// The first keyframe at or after this time starts the next segment.
+    cut_ms: f64,
 }
 
-pub fn parse_segment_line(line: &str) -> Option<ListedSegment> {
-    let mut parts = line.trim().split(',');
-    let file = parts.next()?;
-    let name = Path::new(file).file_name()?.to_str()?.to_string();
-    let media_start = parts.next()?.parse().ok()?;
-    let media_end = parts.next()?.parse().ok()?;
-    Some(ListedSegment {
-        name_ms: parse_segment_file_name(&name)?,
-        name,
-        media_start,
-        media_end,
-    })
+/// One connection's recording of a camera.
+struct CameraRun<'a> {
+    store: &'a Arc<Store>,
+    data: &'a Path,
+    camera: &'a str,
+    dir: &'a Path,
+    recording: Recording,
+    placement: Placement,
+    open: Option<OpenSegment>,
 }
 
-/// The segments of one ffmpeg run, placed in time. ffmpeg names a file
-/// when it opens it, to the second, and lists it (with its media times) as
-/// it closes it, the moment the next file's first frame arrives. So the
-/// recorder's clock when a line arrives, less the segment's media end, is
-/// media time zero plus the delay from camera to recorder; the least such
-/// value over the run is the arrival anchor. (The file names alone put
-/// frames up to a second early: measured here, 0.77–0.87 s.) Better still
-/// is the camera's own clock, from its sender reports ([`super::capture`]):
-/// believed when it puts media time zero at most [`MAX_CAMERA_DELAY_MS`]
-/// before the arrival anchor and not after it (a frame is not captured
-/// after it arrives; the times ffmpeg writes before the first report are
-/// such), and then the least such value is the anchor. The first file is
-/// indexed at once and corrected when the second arrives.
+impl CameraRun<'_> {
+    /// Writes the camera's frames until the link fails; says why.
+    async fn record(&mut self, mut link: CameraLink) -> LinkError {
+        loop {
+            let sample = match link.next().await {
+                Ok(sample) => sample,
+                Err(e) => return e,
+            };
+            let arrival_ms = custos_clock::Clock::now(&custos_clock::SystemClock).0 as f64;
+            let media_ms = sample_us(&sample) as f64 / 1000.0;
+            let placed_ms = if sample.video {
+                self.placement
+                    .place(self.camera, media_ms, arrival_ms, sample.capture_ms)
+            } else {
+                self.placement.at(media_ms)
+            };
+            if sample.video && sample.keyframe {
+                let track = link.video();
+                let cut = match (&self.open, &track) {
+                    (_, None) => continue,
+                    (None, Some(_)) => true,
+                    (Some(open), Some(track)) => placed_ms >= open.cut_ms || *track != open.track,
+                };
+                if cut {
+                    self.close(Some(placed_ms));
+                    if let Some(track) = track {
+                        self.start(track, link.audio().as_ref(), &sample, media_ms, placed_ms);
+                    }
+                }
+            }
+            let Some(open) = self.open.as_mut() else {
+                continue;
+            };
+            if sample.video && media_ms > open.last_media_ms {
+                open.interval_ms = media_ms - open.last_media_ms;
+                open.last_media_ms = media_ms;
+            }
+            if let Err(e) = open.writer.write(&sample, (placed_ms * 1000.0) as i64) {
+                tracing::error!("camera {}: {e}", self.camera);
+                self.close(None);
+            }
+        }
+    }
+
+    /// Opens a segment at keyframe `first` (at `media_ms`), placed at `placed_ms`.
+    fn start(
+        &mut self,
+        track: VideoTrack,
+        audio: Option<&super::camera_link::AudioTrack>,
+        first: &Sample,
+        media_ms: f64,
+        placed_ms: f64,
+    ) {
+        // Named by its first frame's second; a reconnection within the
+        // second a segment began takes the next free second.
+        let mut name_ms = (placed_ms as i64).div_euclid(1000) * 1000;
+        while self.dir.join(segment_file_name(name_ms)).exists() {
+            name_ms += 1000;
+        }
+        let path = self.dir.join(segment_file_name(name_ms));
+        let segment_ms = f64::from(self.recording.segment_seconds.max(1)) * 1000.0;
+        match SegmentWriter::create(&path, &track, audio, first) {
+            Ok(writer) => {
+                self.open = Some(OpenSegment {
+                    writer,
+                    track,
+                    name_ms,
+                    first_media_ms: media_ms,
+                    last_media_ms: media_ms,
+                    interval_ms: 0.0,
+                    cut_ms: cut_after(placed_ms, segment_ms),
+                })
+            }
+            Err(e) => tracing::error!("camera {}: {e}", self.camera),
+        }
+    }
+
+    /// Closes the open segment, if any, ending where the next begins
+    /// (`next_ms`) or one frame after its last; indexes and seals it.
+    fn close(&mut self, next_ms: Option<f64>) {
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        let end_ms = next_ms.unwrap_or_else(|| self.placement.at(open.last_media_ms + open.interval_ms));
+        let path = match open.writer.finish() {
+            Ok(path) => path,
+            Err(e) => {
+                tracing::error!("camera {}: {e}", self.camera);
+                return;
+            }
+        };
+        let row = SegmentRow {
+            camera_id: self.camera.to_string(),
+            start_ms: open.name_ms,
+            real_start_ms: self.placement.at(open.first_media_ms).round() as i64,
+            real_end_ms: end_ms.round() as i64,
+            bytes: std::fs::metadata(&path).map(|m| m.len() as i64).unwrap_or(0),
+        };
+        index(self.store, self.camera, &row);
+        if self.recording.seal {
+            seal_in_background(self.store, self.data, row);
+        }
+    }
+}
+
+/// Where a segment starting at `start_ms` is cut: the next clock boundary,
+/// or the one after when the next is less than half a segment away (a
+/// run's first segment starts anywhere; a sliver of a second is too short
+/// for the picture check's detectors).
+fn cut_after(start_ms: f64, segment_ms: f64) -> f64 {
+    let next = ((start_ms / segment_ms).floor() + 1.0) * segment_ms;
+    if next - start_ms < segment_ms / 2.0 {
+        next + segment_ms
+    } else {
+        next
+    }
+}
+
+/// A run ends by its link failing, or by its task being dropped (the
+/// camera taken off the register, the recording process stopping): either
+/// way the open segment is closed and indexed.
+impl Drop for CameraRun<'_> {
+    fn drop(&mut self) {
+        self.close(None);
+    }
+}
+
+/// Where a run's frames are placed in time. The recorder's clock when a
+/// frame arrives, less its media time, is media time zero plus the delay
+/// from camera to recorder; the least such value over the run is the
+/// arrival anchor. Better is the camera's own clock, from its sender
+/// reports: believed when it puts media time zero at most
+/// [`MAX_CAMERA_DELAY_MS`] before the arrival anchor and not after it (a
+/// frame is not captured after it arrives), and then the least such value
+/// is the anchor.
 #[derive(Debug, Default)]
-pub struct SegmentRun {
-    first: Option<ListedSegment>,
+pub struct Placement {
     /// Recorder time (ms) of media time zero: the least delay seen so far.
     arrival: Option<f64>,
     /// Camera time (ms) of media time zero, once its clock is believed.
     capture: Option<f64>,
-    /// The first file has been corrected.
-    settled: bool,
     /// A wrong camera clock has been logged.
     warned: bool,
 }
 
 /// The longest a frame takes from a camera's sensor to the recorder
-/// (encoder, network, ffmpeg): a camera clock that says more has the wrong
-/// time, and its footage is placed by arrival.
+/// (encoder, network): a camera clock that says more has the wrong time,
+/// and its footage is placed by arrival.
 pub const MAX_CAMERA_DELAY_MS: f64 = 2_000.0;
 
-impl SegmentRun {
-    /// The rows to write (insert or correct) for a newly listed segment,
-    /// whose line arrived at `received_ms` on the recorder's clock, with
-    /// the capture origins its file holds ([`super::capture::capture_origins`]).
-    pub fn push(
-        &mut self,
-        camera: &str,
-        seg: ListedSegment,
-        dir: &Path,
-        received_ms: i64,
-        capture_origins: &[f64],
-    ) -> Vec<SegmentRow> {
-        let candidate = received_ms as f64 - seg.media_end * 1000.0;
+impl Placement {
+    /// The time (ms since 1970) of a video frame at `media_ms` that arrived
+    /// at `arrival_ms`, which the camera says it captured at `capture_ms`.
+    pub fn place(&mut self, camera: &str, media_ms: f64, arrival_ms: f64, capture_ms: Option<f64>) -> f64 {
+        let candidate = arrival_ms - media_ms;
         let arrival = self.arrival.map_or(candidate, |a| a.min(candidate));
         self.arrival = Some(arrival);
-        for origin in capture_origins.iter().map(|o| o - seg.media_start * 1000.0) {
+        if let Some(origin) = capture_ms.map(|c| c - media_ms) {
             if (arrival - MAX_CAMERA_DELAY_MS..=arrival).contains(&origin) {
                 if self.capture.is_none() {
                     tracing::info!(
@@ -270,33 +292,12 @@ impl SegmentRun {
                 );
             }
         }
-        let anchor = self.capture.unwrap_or(arrival);
-        if self.settled {
-            return vec![row(camera, &seg, anchor, dir)];
-        }
-        match self.first.take() {
-            Some(first) => {
-                self.settled = true;
-                vec![row(camera, &first, anchor, dir), row(camera, &seg, anchor, dir)]
-            }
-            None => {
-                let out = vec![row(camera, &seg, anchor, dir)];
-                self.first = Some(seg);
-                out
-            }
-        }
+        self.at(media_ms)
     }
-}
 
-fn row(camera: &str, seg: &ListedSegment, anchor: f64, dir: &Path) -> SegmentRow {
-    SegmentRow {
-        camera_id: camera.to_string(),
-        start_ms: seg.name_ms,
-        real_start_ms: (anchor + seg.media_start * 1000.0).round() as i64,
-        real_end_ms: (anchor + seg.media_end * 1000.0).round() as i64,
-        bytes: std::fs::metadata(dir.join(&seg.name))
-            .map(|m| m.len() as i64)
-            .unwrap_or(0),
+    /// The time of media time `media_ms` with what is known so far.
+    pub fn at(&self, media_ms: f64) -> f64 {
+        self.capture.or(self.arrival).unwrap_or_default() + media_ms
     }
 }
 
@@ -305,7 +306,7 @@ fn row(camera: &str, seg: &ListedSegment, anchor: f64, dir: &Path) -> SegmentRow
 /// reconcile seals what the last hour left unsealed.
 fn seal_in_background(store: &Arc<Store>, data: &Path, row: SegmentRow) {
     let (store, data) = (store.clone(), data.to_path_buf());
-    tokio::task::spawn_blocking(move || {
+    let seal = move || {
         let now = custos_clock::Clock::now(&custos_clock::SystemClock);
         if let Err(err) = seal_segment(&store, &data, &row, now) {
             tracing::error!(
@@ -314,7 +315,12 @@ fn seal_in_background(store: &Arc<Store>, data: &Path, row: SegmentRow) {
                 segment_file_name(row.start_ms)
             );
         }
-    });
+    };
+    // A run dropped as the runtime shuts down seals its last segment itself.
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(seal)),
+        Err(_) => seal(),
+    }
 }
 
 fn index(store: &Store, camera: &str, row: &SegmentRow) {
@@ -325,6 +331,9 @@ fn index(store: &Store, camera: &str, row: &SegmentRow) {
         );
     }
 }
+
+/// Between the first connections of cameras started together.
+const CONNECT_STAGGER: Duration = Duration::from_millis(100);
 
 /// Keeps one recording task per camera in service, following the site
 /// register: a camera added on the console starts recording within seconds.
@@ -352,15 +361,19 @@ pub fn spawn_manager(registers: Registers, data: PathBuf, recording: Recording) 
                 }
                 keep
             });
+            let mut starting = 0u32;
             for (camera, url) in wanted {
                 if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(camera.clone()) {
-                    let task = tokio::spawn(record_camera(
-                        store.clone(),
-                        data.clone(),
-                        camera,
-                        url.clone(),
-                        recording,
-                    ));
+                    // Cameras started together connect one after another
+                    // (a site's worth of DESCRIBEs at once has crashed an
+                    // RTSP server sharing one stream among them).
+                    let stagger = CONNECT_STAGGER * starting;
+                    starting += 1;
+                    let (store, data, address) = (store.clone(), data.clone(), url.clone());
+                    let task = tokio::spawn(async move {
+                        tokio::time::sleep(stagger).await;
+                        record_camera(store, data, camera, address, recording).await
+                    });
                     slot.insert((url, task));
                 }
             }
@@ -386,80 +399,34 @@ mod tests {
     }
 
     #[test]
-    fn a_run_is_anchored_on_the_least_delay_its_lines_arrived_with() {
-        let dir = Path::new("/nonexistent");
-        let at = |s: f64| 1_795_487_100_000 + (s * 1000.0) as i64; // 2026-11-24 10:25:00 UTC + s
-        let mut run = SegmentRun::default();
-        // Named at :21 after probing; listed at :22.40, its media began at :19.397.
-        let first = parse_segment_line("/x/20261124T102521Z.mp4,0.000000,3.002832").unwrap();
-        let provisional = run.push("cam-01", first, dir, at(22.4), &[]);
-        assert_eq!(provisional.len(), 1, "indexed at once");
-        assert_eq!(provisional[0].real_start_ms, at(19.397));
-        // The second line arrived later than its media would say: the
-        // anchor stays on the least delay.
-        let second = parse_segment_line("/x/20261124T102522Z.mp4,3.002832,5.002832").unwrap();
-        let rows = run.push("cam-01", second, dir, at(24.5), &[]);
-        assert_eq!(rows.len(), 2, "the first corrected, the second added");
-        assert_eq!(rows[0].start_ms, provisional[0].start_ms);
-        assert_eq!(rows[0].real_end_ms, rows[1].real_start_ms, "continuous");
-        assert_eq!(rows[1].real_start_ms, at(22.4));
-        assert_eq!(rows[0].real_end_ms - rows[0].real_start_ms, 3003);
-        // A later line arriving sooner lowers the anchor for what follows.
-        let third = parse_segment_line("/x/20261124T102524Z.mp4,5.002832,7.002832").unwrap();
-        let rows = run.push("cam-01", third, dir, at(26.3), &[]);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].real_start_ms, at(19.297) + 5_003);
-        assert!(parse_segment_line("garbage").is_none());
+    fn segments_are_cut_at_clock_boundaries_and_never_start_as_a_sliver() {
+        let minute = 60_000.0;
+        // A keyframe just after the minute: cut at the next minute.
+        assert_eq!(cut_after(10.0 * minute + 400.0, minute), 11.0 * minute);
+        // A run starting 20 s before a minute runs on to the one after.
+        assert_eq!(cut_after(10.0 * minute + 40_000.0, minute), 12.0 * minute);
+        assert_eq!(cut_after(10.0 * minute + 30_000.0, minute), 11.0 * minute);
     }
 
     #[test]
-    fn a_run_is_placed_by_the_cameras_clock_when_it_is_believable() {
-        let dir = Path::new("/nonexistent");
-        let at = |s: f64| 1_795_487_100_000 + (s * 1000.0) as i64;
-        let line = |name: &str, from: f64, to: f64| parse_segment_line(&format!("/x/{name}.mp4,{from},{to}")).unwrap();
-        // Media zero arrived at :19.40 and was captured at :19.28; the first
-        // file's first fragment carries the time it was written (:22.0),
-        // later than it arrived, and is not believed.
-        let mut run = SegmentRun::default();
-        let first = run.push(
-            "cam-01",
-            line("20261124T102521Z", 0.0, 3.0),
-            dir,
-            at(22.4),
-            &[at(22.0) as f64],
-        );
-        assert_eq!(
-            first[0].real_start_ms,
-            at(19.4),
-            "by arrival until the camera's clock is known"
-        );
-        let rows = run.push(
-            "cam-01",
-            line("20261124T102522Z", 3.0, 5.0),
-            dir,
-            at(24.4),
-            &[at(22.28) as f64, at(22.281) as f64],
-        );
-        assert_eq!(
-            rows[0].real_start_ms,
-            at(19.28),
-            "the first file corrected to the camera's clock"
-        );
-        assert_eq!(rows[1].real_start_ms, at(22.28));
-        assert_eq!(rows[0].real_end_ms, rows[1].real_start_ms, "continuous");
-        // A camera whose clock is a minute slow, or ahead of arrival, is
-        // placed by arrival.
+    fn frames_are_placed_by_the_least_delay_until_the_cameras_clock_is_believable() {
+        let at = |s: f64| 1_795_487_100_000.0 + s * 1000.0; // 2026-11-24 10:25:00 UTC + s
+        let mut placement = Placement::default();
+        // Media zero arrived 0.4 s late at first, then 0.1 s: the anchor is
+        // the least delay.
+        assert_eq!(placement.place("cam-01", 0.0, at(0.4), None), at(0.4));
+        assert_eq!(placement.place("cam-01", 1000.0, at(1.1), None), at(1.1));
+        assert_eq!(placement.place("cam-01", 2000.0, at(2.3), None), at(2.1));
+        // The camera says it captured media zero at 0.02 s: believed, and
+        // everything after is placed by it.
+        assert_eq!(placement.place("cam-01", 3000.0, at(3.2), Some(at(3.02))), at(3.02));
+        assert_eq!(placement.at(4000.0), at(4.02), "audio too");
+        // A camera clock a minute slow, or ahead of arrival, is not believed.
         for wrong in [-60.0, 0.5] {
-            let mut run = SegmentRun::default();
-            run.push("cam-02", line("20261124T102521Z", 0.0, 3.0), dir, at(22.4), &[]);
-            let rows = run.push(
-                "cam-02",
-                line("20261124T102522Z", 3.0, 5.0),
-                dir,
-                at(24.4),
-                &[at(22.4 + wrong) as f64],
-            );
-            assert_eq!(rows[1].real_start_ms, at(22.4), "clock {wrong} s off");
+            let mut placement = Placement::default();
+            placement.place("cam-02", 0.0, at(0.1), None);
+            let placed = placement.place("cam-02", 1000.0, at(1.1), Some(at(1.1 + wrong)));
+            assert_eq!(placed, at(1.1), "clock {wrong} s off");
         }
     }
 }

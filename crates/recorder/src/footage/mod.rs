@@ -1,4 +1,5 @@
-//! Footage: recording ([`ingest`], placed in time by the cameras' own
+//! Footage: recording ([`ingest`]: each camera read by [`camera_link`],
+//! written by [`segment_writer`], placed in time by the cameras' own
 //! clocks, [`capture`], sealed as it is indexed, [`seal`], and re-hashed in the background,
 //! [`rehash`]), the index against the disk at start
 //! ([`reconcile`]), retention ([`retention`], with the disk and the floor in
@@ -10,6 +11,7 @@
 //! ([`paths`]); [`testing`] makes footage for the tests. Footage uses the registers (holds, alarms, the destruction
 //! record); the registers never use footage.
 
+pub mod camera_link;
 pub mod capture;
 pub mod decode;
 pub mod disk;
@@ -26,6 +28,7 @@ pub mod reconcile;
 pub mod rehash;
 pub mod retention;
 pub mod seal;
+pub mod segment_writer;
 pub mod sessions;
 pub mod spans;
 pub mod testing;

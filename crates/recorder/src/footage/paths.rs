@@ -1,5 +1,5 @@
 //! Where footage lives: `footage/<camera>/<start>.mp4` under the data
-//! directory, named by the segment's start in UTC as ffmpeg names it.
+//! directory, named by the second of the segment's first frame, in UTC.
 //! Paths are derived from the camera and the time, never stored.
 
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ pub fn camera_dir(data: &Path, camera: &str) -> PathBuf {
     data.join("footage").join(camera)
 }
 
-/// `20261124T102521Z.mp4` for a start time (UTC), as ffmpeg names it.
+/// `20261124T102521Z.mp4` for a start time (UTC).
 pub fn segment_file_name(start_ms: i64) -> String {
     let date = CivilDate::from_days(start_ms.div_euclid(DAY_MS));
     let secs = start_ms.rem_euclid(DAY_MS) / 1000;

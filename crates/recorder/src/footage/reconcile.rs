@@ -40,8 +40,8 @@ fn seal_or_log(store: &Store, data: &Path, row: &SegmentRow, now: Timestamp) {
 }
 
 /// Where a file found at start-up begins: by the camera's clock where the
-/// file has it and it agrees with the name (ffmpeg names a file to the
-/// second as it opens it, as its first frame arrives), else by the name.
+/// file has it and it agrees with the name (a file is named by its first
+/// frame's second), else by the name.
 fn placed_start(path: &Path, named: i64) -> i64 {
     let agrees = (named as f64 - MAX_CAMERA_DELAY_MS)..(named as f64 + 1000.0);
     capture_origins(path)
@@ -198,8 +198,8 @@ mod tests {
         let named = 1_795_487_120_000i64;
         let path = dir.path().join(segment_file_name(named));
         // Its first frame captured 300 ms before the second it was named in
-        // (the fragment's time is its second frame's, 100 ms on).
-        std::fs::write(&path, segment(&[(ntp(named as u64 - 200), 0)])).unwrap();
+        // (named by the placement as it opened, refined since).
+        std::fs::write(&path, segment(&[(ntp(named as u64 - 300), 0)])).unwrap();
         assert_eq!(placed_start(&path, named), named - 300);
         // A camera clock a minute off, or no clock at all: by the name.
         std::fs::write(&path, segment(&[(ntp(named as u64 - 60_000), 0)])).unwrap();

@@ -1,0 +1,269 @@
+//! One camera (攝影機) read in process: an RTSP session over TCP (retina),
+//! its H.264 or H.265 video and AAC audio as frames ready for an MP4
+//! segment, each frame placed on the camera's own clock by its RTCP sender
+//! reports. A fifth of the CPU of an `ffmpeg -c copy` per camera, measured
+//! (docs/recorder.md). A camera is hostile input like any device: every
+//! wait has a time limit and every frame a size limit.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use retina::client::{Credentials, Demuxed, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
+use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParametersCodec};
+
+/// DESCRIBE, SETUP and PLAY together.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A camera that sends nothing for this long is reconnected (ffmpeg's
+/// `-timeout` was the same).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// A frame larger than this ends the link: a 4K keyframe is a few MiB.
+pub const MAX_FRAME_BYTES: usize = 16 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("not an rtsp:// address")]
+    Address,
+    #[error("cannot reach the camera: {0}")]
+    Connect(String),
+    #[error("the camera sends no H.264 or H.265 video")]
+    NoVideo,
+    #[error("the camera sent nothing for {} s", READ_TIMEOUT.as_secs())]
+    Silent,
+    #[error("the camera ended the stream")]
+    Ended,
+    #[error("the stream broke: {0}")]
+    Stream(String),
+    #[error("a frame of {0} bytes, more than any camera sends")]
+    FrameTooLarge(usize),
+}
+
+/// What a segment's video track is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoTrack {
+    pub h265: bool,
+    /// The sample entry's configuration (`avcC` or `hvcC`).
+    pub extra_data: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub clock_rate: u32,
+}
+
+/// What a segment's audio track is made from (AAC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioTrack {
+    /// The AudioSpecificConfig.
+    pub extra_data: Vec<u8>,
+    pub sample_rate: u32,
+    pub channels: u16,
+}
+
+/// One frame, as the camera sent it.
+#[derive(Debug)]
+pub struct Sample {
+    pub video: bool,
+    /// Presentation time in ticks of `clock_rate` since the session began.
+    pub pts: i64,
+    pub clock_rate: u32,
+    pub keyframe: bool,
+    /// Length-prefixed NAL units (video) or one raw AAC frame (audio).
+    pub data: Vec<u8>,
+    /// When the camera captured it (ms since 1970 on the camera's clock),
+    /// once the camera has sent a sender report for the stream.
+    pub capture_ms: Option<f64>,
+}
+
+/// An RTSP session playing one camera's video (and audio, when AAC).
+pub struct CameraLink {
+    demuxed: Demuxed,
+    video_stream: usize,
+    audio_stream: Option<usize>,
+    /// Per stream, the newest sender report: (RTP time, camera ms).
+    reports: HashMap<usize, (i64, f64)>,
+}
+
+/// `url` without its user information, and the credentials it carried.
+fn split_credentials(url: &str) -> Result<(url::Url, Option<Credentials>), LinkError> {
+    let mut url = url::Url::parse(url).map_err(|_| LinkError::Address)?;
+    if !matches!(url.scheme(), "rtsp" | "rtsps") {
+        return Err(LinkError::Address);
+    }
+    let creds = (!url.username().is_empty()).then(|| Credentials {
+        username: decode(url.username()),
+        password: decode(url.password().unwrap_or_default()),
+    });
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Ok((url, creds))
+}
+
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// NTP time (seconds since 1900, 32.32) as ms since 1970.
+fn ntp_to_unix_ms(ntp: retina::NtpTimestamp) -> f64 {
+    let since = ntp.0.wrapping_sub(retina::UNIX_EPOCH.0);
+    (since >> 32) as f64 * 1000.0 + (since & 0xffff_ffff) as f64 * 1000.0 / 4_294_967_296.0
+}
+
+impl CameraLink {
+    /// Connects and starts playing, within [`CONNECT_TIMEOUT`].
+    pub async fn open(url: &str) -> Result<CameraLink, LinkError> {
+        let (url, creds) = split_credentials(url)?;
+        tokio::time::timeout(CONNECT_TIMEOUT, Self::connect(url, creds))
+            .await
+            .map_err(|_| LinkError::Connect(format!("no answer in {} s", CONNECT_TIMEOUT.as_secs())))?
+    }
+
+    async fn connect(url: url::Url, creds: Option<Credentials>) -> Result<CameraLink, LinkError> {
+        let failed = |e: retina::Error| LinkError::Connect(e.to_string());
+        let options = SessionOptions::default()
+            .creds(creds)
+            .user_agent("Custos recorder".into());
+        let mut session = Session::describe(url, options).await.map_err(failed)?;
+        let video_stream = session
+            .streams()
+            .iter()
+            .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
+            .ok_or(LinkError::NoVideo)?;
+        let audio_stream = session
+            .streams()
+            .iter()
+            .position(|s| s.media() == "audio" && s.encoding_name() == "mpeg4-generic");
+        let setup = || {
+            SetupOptions::default()
+                .transport(Transport::Tcp(Default::default()))
+                .frame_format(FrameFormat::MP4)
+        };
+        session.setup(video_stream, setup()).await.map_err(failed)?;
+        if let Some(audio) = audio_stream {
+            session.setup(audio, setup()).await.map_err(failed)?;
+        }
+        let playing = session
+            .play(PlayOptions::default().initial_timestamp(retina::client::InitialTimestampPolicy::Permissive))
+            .await
+            .map_err(failed)?;
+        let demuxed = playing.demuxed().map_err(failed)?;
+        Ok(CameraLink {
+            demuxed,
+            video_stream,
+            audio_stream,
+            reports: HashMap::new(),
+        })
+    }
+
+    /// The video track, once the camera has said what it is (in its SDP
+    /// or its first keyframe).
+    pub fn video(&self) -> Option<VideoTrack> {
+        let stream = &self.demuxed.streams()[self.video_stream];
+        let Some(ParametersRef::Video(p)) = stream.parameters() else {
+            return None;
+        };
+        let (width, height) = p.pixel_dimensions();
+        Some(VideoTrack {
+            h265: !matches!(p.codec_params(), VideoParametersCodec::H264 { .. }),
+            extra_data: p.extra_data().to_vec(),
+            width,
+            height,
+            clock_rate: stream.clock_rate_hz(),
+        })
+    }
+
+    /// The audio track, when the camera sends AAC.
+    pub fn audio(&self) -> Option<AudioTrack> {
+        let stream = &self.demuxed.streams()[self.audio_stream?];
+        let Some(ParametersRef::Audio(p)) = stream.parameters() else {
+            return None;
+        };
+        Some(AudioTrack {
+            extra_data: p.extra_data().to_vec(),
+            sample_rate: p.clock_rate(),
+            channels: p.channels().get(),
+        })
+    }
+
+    /// The next frame, within [`READ_TIMEOUT`].
+    pub async fn next(&mut self) -> Result<Sample, LinkError> {
+        loop {
+            let item = tokio::time::timeout(READ_TIMEOUT, self.demuxed.next())
+                .await
+                .map_err(|_| LinkError::Silent)?
+                .ok_or(LinkError::Ended)?
+                .map_err(|e| LinkError::Stream(e.to_string()))?;
+            match item {
+                CodecItem::VideoFrame(frame) if frame.stream_id() == self.video_stream => {
+                    let ts = frame.timestamp();
+                    let keyframe = frame.is_random_access_point();
+                    let data = frame.into_data();
+                    return self.sample(true, ts, keyframe, data);
+                }
+                CodecItem::AudioFrame(frame) if Some(frame.stream_id()) == self.audio_stream => {
+                    let ts = frame.timestamp();
+                    let data = frame.data().to_vec();
+                    return self.sample(false, ts, true, data);
+                }
+                CodecItem::Rtcp(rtcp) => {
+                    let (Some(rtp), Some(report)) = (
+                        rtcp.rtp_timestamp(),
+                        rtcp.pkts().next().and_then(|p| p.as_sender_report().ok().flatten()),
+                    ) else {
+                        continue;
+                    };
+                    let camera_ms = ntp_to_unix_ms(report.ntp_timestamp());
+                    self.reports.insert(rtcp.stream_id(), (rtp.timestamp(), camera_ms));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn sample(&self, video: bool, ts: retina::Timestamp, keyframe: bool, data: Vec<u8>) -> Result<Sample, LinkError> {
+        if data.len() > MAX_FRAME_BYTES {
+            return Err(LinkError::FrameTooLarge(data.len()));
+        }
+        let stream = if video {
+            self.video_stream
+        } else {
+            self.audio_stream.unwrap_or_default()
+        };
+        let clock_rate = ts.clock_rate().get();
+        let capture_ms = self
+            .reports
+            .get(&stream)
+            .map(|(rtp, ms)| ms + (ts.timestamp() - rtp) as f64 * 1000.0 / f64::from(clock_rate));
+        Ok(Sample {
+            video,
+            pts: ts.elapsed(),
+            clock_rate,
+            keyframe,
+            data,
+            capture_ms,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_leave_the_address_and_are_decoded() {
+        let (url, creds) = split_credentials("rtsp://admin:p%40ss@10.0.0.5:554/h264").unwrap();
+        assert_eq!(url.as_str(), "rtsp://10.0.0.5:554/h264");
+        let creds = creds.unwrap();
+        assert_eq!((creds.username.as_str(), creds.password.as_str()), ("admin", "p@ss"));
+        assert!(split_credentials("rtsp://10.0.0.5/live").unwrap().1.is_none());
+        assert!(matches!(split_credentials("http://10.0.0.5/"), Err(LinkError::Address)));
+    }
+
+    #[test]
+    fn ntp_time_is_read_as_unix_milliseconds() {
+        // 2026-11-24 10:25:00.5 UTC.
+        let secs = 1_795_487_100u64 + 2_208_988_800;
+        let ntp = retina::NtpTimestamp((secs << 32) | (1u64 << 31));
+        assert_eq!(ntp_to_unix_ms(ntp), 1_795_487_100_500.0);
+    }
+}

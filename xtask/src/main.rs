@@ -28,6 +28,8 @@ const APT_PACKAGES: &[&str] = &[
     "libxdo-dev",
     "xvfb",
     "xauth",
+    // `ss`: the recording tests count and cut the recorder's camera connections.
+    "iproute2",
     // The ffmpeg tools make the tests' footage and the benchmarks' baselines;
     // the GStreamer RTSP test camera is below (tests/camera).
     "ffmpeg",

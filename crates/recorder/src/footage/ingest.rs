@@ -142,7 +142,7 @@ impl CameraRun<'_> {
                     (Some(open), Some(track)) => placed_ms >= open.cut_ms || *track != open.track,
                 };
                 if cut {
-                    self.close(Some(placed_ms));
+                    self.close(Some(placed_ms), Seal::InBackground);
                     if let Some(track) = track {
                         self.start(track, link.audio().as_ref(), &sample, media_ms, placed_ms);
                     }
@@ -157,7 +157,7 @@ impl CameraRun<'_> {
             }
             if let Err(e) = open.writer.write(&sample, (placed_ms * 1000.0) as i64) {
                 tracing::error!("camera {}: {e}", self.camera);
-                self.close(None);
+                self.close(None, Seal::InBackground);
             }
         }
     }
@@ -197,7 +197,7 @@ impl CameraRun<'_> {
 
     /// Closes the open segment, if any, ending where the next begins
     /// (`next_ms`) or one frame after its last; indexes and seals it.
-    fn close(&mut self, next_ms: Option<f64>) {
+    fn close(&mut self, next_ms: Option<f64>, when: Seal) {
         let Some(open) = self.open.take() else {
             return;
         };
@@ -218,7 +218,7 @@ impl CameraRun<'_> {
         };
         index(self.store, self.camera, &row);
         if self.recording.seal {
-            seal_in_background(self.store, self.data, row);
+            seal(self.store, self.data, row, when);
         }
     }
 }
@@ -241,8 +241,19 @@ fn cut_after(start_ms: f64, segment_ms: f64) -> f64 {
 /// way the open segment is closed and indexed.
 impl Drop for CameraRun<'_> {
     fn drop(&mut self) {
-        self.close(None);
+        // Sealed here and now: the process may be stopping, and a blocking
+        // task spawned as the runtime shuts down never runs.
+        self.close(None, Seal::Now);
     }
+}
+
+/// When a closed segment is sealed.
+#[derive(Clone, Copy, PartialEq)]
+enum Seal {
+    /// Off the recording task's thread.
+    InBackground,
+    /// Before `close` returns.
+    Now,
 }
 
 /// Where a run's frames are placed in time. The recorder's clock when a
@@ -301,10 +312,10 @@ impl Placement {
     }
 }
 
-/// Seals a closed segment (hashes it into the footage log) off the
-/// recording tasks' threads; a failure is logged, and the start-up
-/// reconcile seals what the last hour left unsealed.
-fn seal_in_background(store: &Arc<Store>, data: &Path, row: SegmentRow) {
+/// Seals a closed segment (hashes it into the footage log); a failure is
+/// logged, and the start-up reconcile seals what the last hour left
+/// unsealed.
+fn seal(store: &Arc<Store>, data: &Path, row: SegmentRow, when: Seal) {
     let (store, data) = (store.clone(), data.to_path_buf());
     let seal = move || {
         let now = custos_clock::Clock::now(&custos_clock::SystemClock);
@@ -316,10 +327,9 @@ fn seal_in_background(store: &Arc<Store>, data: &Path, row: SegmentRow) {
             );
         }
     };
-    // A run dropped as the runtime shuts down seals its last segment itself.
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => drop(runtime.spawn_blocking(seal)),
-        Err(_) => seal(),
+    match (when, tokio::runtime::Handle::try_current()) {
+        (Seal::InBackground, Ok(runtime)) => drop(runtime.spawn_blocking(seal)),
+        _ => seal(),
     }
 }
 

@@ -213,6 +213,11 @@ impl CameraLink {
                         continue;
                     };
                     let camera_ms = ntp_to_unix_ms(report.ntp_timestamp());
+                    tracing::debug!(
+                        "stream {}: sender report, RTP {} at {camera_ms:.1} ms",
+                        rtcp.stream_id(),
+                        rtp.elapsed()
+                    );
                     self.reports.insert(rtcp.stream_id(), (rtp.timestamp(), camera_ms));
                 }
                 _ => {}

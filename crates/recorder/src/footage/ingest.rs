@@ -258,16 +258,22 @@ enum Seal {
 
 /// Where a run's frames are placed in time. The recorder's clock when a
 /// frame arrives, less its media time, is media time zero plus the delay
-/// from camera to recorder; the least such value over the run is the
-/// arrival anchor. Better is the camera's own clock, from its sender
-/// reports: believed when it puts media time zero at most
-/// [`MAX_CAMERA_DELAY_MS`] before the arrival anchor and not after it (a
-/// frame is not captured after it arrives), and then the least such value
-/// is the anchor.
+/// from camera to recorder; the least such value over the last minute or
+/// two is the arrival anchor (a window, so that a step of the recorder's
+/// clock is followed). Better is the camera's own clock, from its newest
+/// sender report: believed when it says the frame was captured before it
+/// arrived and at most [`MAX_CAMERA_DELAY_MS`] before the arrival anchor.
+/// The newest report, not the first: a camera's clock is corrected by its
+/// time server and drifts from its RTP clock, and each report says what it
+/// is now.
 #[derive(Debug, Default)]
 pub struct Placement {
-    /// Recorder time (ms) of media time zero: the least delay seen so far.
-    arrival: Option<f64>,
+    /// Least arrival less media time in the current window, and in the
+    /// one before it.
+    least: Option<f64>,
+    least_before: Option<f64>,
+    /// Recorder time (ms) the current window began.
+    window_from_ms: f64,
     /// Camera time (ms) of media time zero, once its clock is believed.
     capture: Option<f64>,
     /// A wrong camera clock has been logged.
@@ -279,22 +285,34 @@ pub struct Placement {
 /// and its footage is placed by arrival.
 pub const MAX_CAMERA_DELAY_MS: f64 = 2_000.0;
 
+/// How long a least delay anchors arrival placement before a newer one
+/// replaces it.
+const ARRIVAL_WINDOW_MS: f64 = 60_000.0;
+
 impl Placement {
     /// The time (ms since 1970) of a video frame at `media_ms` that arrived
     /// at `arrival_ms`, which the camera says it captured at `capture_ms`.
     pub fn place(&mut self, camera: &str, media_ms: f64, arrival_ms: f64, capture_ms: Option<f64>) -> f64 {
         let candidate = arrival_ms - media_ms;
-        let arrival = self.arrival.map_or(candidate, |a| a.min(candidate));
-        self.arrival = Some(arrival);
+        if self.least.is_none() || arrival_ms - self.window_from_ms >= ARRIVAL_WINDOW_MS {
+            self.least_before = self.least.take();
+            self.window_from_ms = arrival_ms;
+        }
+        self.least = Some(self.least.map_or(candidate, |l| l.min(candidate)));
+        let arrival = self.arrival().unwrap_or(candidate);
         if let Some(origin) = capture_ms.map(|c| c - media_ms) {
-            if (arrival - MAX_CAMERA_DELAY_MS..=arrival).contains(&origin) {
-                if self.capture.is_none() {
-                    tracing::info!(
+            if origin <= candidate && origin >= arrival - MAX_CAMERA_DELAY_MS {
+                match self.capture {
+                    None => tracing::info!(
                         "camera {camera}: placed by its own clock, {:.0} ms before arrival",
                         arrival - origin
-                    );
+                    ),
+                    Some(before) if (origin - before).abs() >= 1_000.0 => {
+                        tracing::info!("camera {camera}: its clock moved {:+.1} s", (origin - before) / 1000.0)
+                    }
+                    Some(_) => {}
                 }
-                self.capture = Some(self.capture.map_or(origin, |c| c.min(origin)));
+                self.capture = Some(origin);
             } else if self.capture.is_none() && !self.warned && (origin - arrival).abs() > 10_000.0 {
                 self.warned = true;
                 tracing::warn!(
@@ -306,9 +324,18 @@ impl Placement {
         self.at(media_ms)
     }
 
+    /// Recorder time of media time zero: the least delay of the current
+    /// window and the one before.
+    fn arrival(&self) -> Option<f64> {
+        match (self.least, self.least_before) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The time of media time `media_ms` with what is known so far.
     pub fn at(&self, media_ms: f64) -> f64 {
-        self.capture.or(self.arrival).unwrap_or_default() + media_ms
+        self.capture.or_else(|| self.arrival()).unwrap_or_default() + media_ms
     }
 }
 
@@ -438,5 +465,36 @@ mod tests {
             let placed = placement.place("cam-02", 1000.0, at(1.1), Some(at(1.1 + wrong)));
             assert_eq!(placed, at(1.1), "clock {wrong} s off");
         }
+    }
+
+    #[test]
+    fn a_cameras_clock_is_followed_as_its_reports_move_it() {
+        let at = |s: f64| 1_795_487_100_000.0 + s * 1000.0;
+        let mut placement = Placement::default();
+        assert_eq!(placement.place("cam-01", 0.0, at(0.1), Some(at(0.05))), at(0.05));
+        // Its time server moves its clock 30 ms on, then 20 ms back from
+        // there: each report is believed as it comes, not the least of them.
+        assert_eq!(placement.place("cam-01", 5000.0, at(5.1), Some(at(5.08))), at(5.08));
+        assert_eq!(placement.at(6000.0), at(6.08));
+        assert_eq!(
+            placement.place("cam-01", 10_000.0, at(10.1), Some(at(10.06))),
+            at(10.06)
+        );
+        // A report that would put a frame after its arrival is not, and
+        // the one before it stands.
+        assert_eq!(placement.place("cam-01", 11_000.0, at(11.1), Some(at(11.3))), at(11.06));
+    }
+
+    #[test]
+    fn a_step_of_the_recorders_clock_is_followed_within_two_minutes() {
+        let at = |s: f64| 1_795_487_100_000.0 + s * 1000.0;
+        let mut placement = Placement::default();
+        assert_eq!(placement.place("cam-01", 0.0, at(0.1), None), at(0.1));
+        // The recorder's clock is set 10 s on at 30 s: footage stays on the
+        // old anchor for the window and the one after, then follows.
+        let media = |s: f64| s * 1000.0;
+        assert_eq!(placement.place("cam-01", media(30.0), at(40.1), None), at(30.1));
+        assert_eq!(placement.place("cam-01", media(100.0), at(110.1), None), at(100.1));
+        assert_eq!(placement.place("cam-01", media(170.0), at(180.1), None), at(180.1));
     }
 }

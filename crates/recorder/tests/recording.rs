@@ -427,3 +427,118 @@ fn the_frame_for_a_time_was_captured_shortly_before_it() {
         "on average less than a frame before t (a frame late would be ~150): {mean} ms"
     );
 }
+
+/// The hostile camera (tests/camera/hostile_camera.py): one address per
+/// attack, and a line per connection as it ends.
+struct HostileCamera {
+    child: std::process::Child,
+    /// (attack, address).
+    urls: Vec<(String, String)>,
+    ended: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl HostileCamera {
+    fn start() -> HostileCamera {
+        use std::io::BufRead;
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/camera/hostile_camera.py");
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the hostile camera starts");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let urls = (0..6)
+            .map(|_| {
+                let line = lines.next().unwrap().unwrap();
+                let url = line.strip_prefix("ready ").unwrap().to_string();
+                (url.rsplit('/').next().unwrap().to_string(), url)
+            })
+            .collect();
+        let ended = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = ended.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                log.lock().unwrap().push(serde_json::from_str::<Value>(&line).unwrap());
+            }
+        });
+        HostileCamera { child, urls, ended }
+    }
+
+    /// The connections of `attack` that have ended.
+    fn ended(&self, attack: &str) -> Vec<Value> {
+        let ended = self.ended.lock().unwrap();
+        ended.iter().filter(|e| e["path"] == attack).cloned().collect()
+    }
+}
+
+impl Drop for HostileCamera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A camera is hostile input like any device. Cameras that never end a
+/// frame, never end a header, announce a terabyte, send garbage or never
+/// answer are each cut off within their bound, the recording process
+/// neither dies nor grows, and the honest camera beside them records on.
+#[test]
+fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
+    let honest = TestCamera::start(&[("cam-01", "moving")], false);
+    let hostile = HostileCamera::start();
+    let ids: Vec<String> = (0..hostile.urls.len()).map(|i| format!("cam-{:02}", i + 2)).collect();
+    let mut cameras = vec![("cam-01", honest.urls[0].as_str(), false)];
+    for (id, (_, url)) in ids.iter().zip(&hostile.urls) {
+        cameras.push((id.as_str(), url.as_str(), false));
+    }
+    let r = Recorder::start_with("kaohsiung-kindergarten", &[], &cameras, &["--segment-seconds", "2"]);
+    let honest_segments = |r: &Recorder| segments(r).iter().filter(|row| row["camera_id"] == "cam-01").count();
+    let recording = {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while honest_segments(&r) < 1 {
+            assert!(Instant::now() < deadline, "the honest camera is recorded");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        ingest_pid(&r)
+    };
+    // Each attack has been cut at least once (the one that never answers
+    // after the connect time limit, 10 s).
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while hostile.urls.iter().any(|(attack, _)| hostile.ended(attack).is_empty()) {
+        assert!(
+            Instant::now() < deadline,
+            "every attack ended: {:?}",
+            hostile.ended.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let log = || std::fs::read_to_string(r.data().join("ingest.log")).unwrap_or_default();
+    for (attack, _) in &hostile.urls {
+        for ended in hostile.ended(attack) {
+            // The recorder closed the connection, having read no more than
+            // its bound plus what the kernel's socket buffers hold (a few
+            // MiB on loopback); the camera's 256 MiB was never reached.
+            let bound = if attack == "endless-frame" { 32 << 20 } else { 12 << 20 };
+            assert_eq!(ended["ended"], "cut", "{attack}: {ended}\n{}", log());
+            assert!(ended["sent"].as_u64().unwrap() <= bound, "{attack}: {ended}\n{}", log());
+        }
+    }
+    let peak = peak_memory_of(&recording);
+    eprintln!(
+        "connections ended: {:?}; the recording process peaked at {} MiB",
+        hostile.ended.lock().unwrap(),
+        peak >> 20
+    );
+    // Unbounded, the endless frame alone would hold the 256 MiB the camera
+    // sends; bounded, it holds 16 MiB in a read buffer grown to fit it
+    // (about 140 MiB in all measured, a debug build with seven cameras).
+    assert!(peak < 224 << 20, "the recording process peaked at {} MiB", peak >> 20);
+    assert_eq!(ingest_pid(&r), recording, "the same recording process throughout");
+    // The honest camera recorded on beside them.
+    let before = honest_segments(&r);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while honest_segments(&r) < before + 2 {
+        assert!(Instant::now() < deadline, "the honest camera records on:\n{}", log());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use retina::client::{Credentials, Demuxed, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
+use retina::client::{
+    Credentials, Demuxed, PlayOptions, Session, SessionOptions, SetupOptions, TeardownPolicy, Transport,
+};
 use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParametersCodec};
 
 /// DESCRIBE, SETUP and PLAY together.
@@ -120,7 +122,11 @@ impl CameraLink {
 
     async fn connect(url: url::Url, creds: Option<Credentials>) -> Result<CameraLink, LinkError> {
         let failed = |e: retina::Error| LinkError::Connect(e.to_string());
+        // No TEARDOWN: closing the TCP connection ends the session, and a
+        // camera that broke its stream is not read for seconds more while
+        // a TEARDOWN waits for an answer.
         let options = SessionOptions::default()
+            .teardown(TeardownPolicy::Never)
             .creds(creds)
             .user_agent("Custos recorder".into());
         let mut session = Session::describe(url, options).await.map_err(failed)?;

@@ -324,13 +324,7 @@ impl Recorder {
 
     /// The most memory `serve` has held so far (VmHWM), in bytes.
     pub fn peak_memory(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/<pid>/status");
-        kib * 1024
+        peak_memory_of(&self.child.id().to_string())
     }
 
     pub fn data(&self) -> PathBuf {
@@ -469,6 +463,17 @@ impl Drop for TestCamera {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The most memory process `pid` has held so far (VmHWM), in bytes.
+pub fn peak_memory_of(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/<pid>/status");
+    kib * 1024
 }
 
 /// The SHA-256 of the certificate in a PEM file, as `init` printed it.

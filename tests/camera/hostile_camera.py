@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""A hostile RTSP camera for the recorder's tests: each path of its address
+is one attack on the client reading it.
+
+  endless-frame   answers DESCRIBE, SETUP and PLAY as a camera does, then
+                  sends H.264 fragments of one frame that never ends (no
+                  marker, one timestamp)
+  endless-header  a response whose header line never ends
+  many-headers    a response with header lines that never end
+  huge-body       a description announced as a terabyte, then sent
+  garbage         bytes that are not RTSP, from the first byte
+  stall           reads the request and never answers
+
+Each attack stops after --limit bytes (so that a client that fails to
+bound it exhausts nothing but the test). It prints `ready URL` per path,
+then one JSON line per connection as it ends: the path, the bytes sent and
+whether the client closed it ("cut") or the limit was reached ("limit").
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import struct
+import sys
+
+PATHS = ["endless-frame", "endless-header", "many-headers", "huge-body", "garbage", "stall"]
+CHUNK = 60_000
+
+# An H.264 stream with no parameter sets in its description: a client
+# waits for them in the stream, which never delivers a whole frame.
+SDP = (
+    "v=0\r\n"
+    "o=- 1 1 IN IP4 127.0.0.1\r\n"
+    "s=hostile\r\n"
+    "t=0 0\r\n"
+    "m=video 0 RTP/AVP 96\r\n"
+    "a=rtpmap:96 H264/90000\r\n"
+    "a=fmtp:96 packetization-mode=1\r\n"
+    "a=control:track1\r\n"
+)
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
+    """The next request's first line and its CSeq."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    cseq = next((l.split(":", 1)[1].strip() for l in lines if l.lower().startswith("cseq:")), "0")
+    return lines[0], cseq
+
+
+def response(cseq: str, headers: str = "", body: str = "") -> bytes:
+    length = f"Content-Length: {len(body)}\r\n" if body else ""
+    return f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{headers}{length}\r\n{body}".encode()
+
+
+def endless_fragments():
+    """Interleaved RTP packets (channel 0): an IDR frame's FU-A fragments,
+    all of one timestamp, none with the marker bit."""
+    seq = 0
+    fragment = b"\x7c\x85" + os.urandom(CHUNK)  # FU-A, start, IDR
+    while True:
+        rtp = struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, 90_000, 0x1234_5678) + fragment
+        yield b"$\x00" + struct.pack("!H", len(rtp)) + rtp
+        seq += 1
+        fragment = b"\x7c\x05" + fragment[2:]  # FU-A, middle
+
+
+class LimitReached(Exception):
+    pass
+
+
+class Connection:
+    """One client's connection and the bytes sent on it."""
+
+    def __init__(self, reader, writer, limit: int):
+        self.reader, self.writer, self.limit, self.sent = reader, writer, limit, 0
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        self.sent += len(data)
+        await self.writer.drain()
+
+    async def flood(self, make_chunk) -> None:
+        while True:
+            if self.sent >= self.limit:
+                raise LimitReached
+            await self.send(make_chunk())
+
+
+async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
+    line, cseq = first
+    if path == "garbage":
+        await conn.flood(lambda: os.urandom(CHUNK))
+    elif path == "stall":
+        await conn.reader.read()  # until the client gives up
+        raise ConnectionResetError
+    elif path == "endless-header":
+        await conn.send(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nX-Pad: ".encode())
+        await conn.flood(lambda: b"a" * CHUNK)
+    elif path == "many-headers":
+        await conn.send(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n".encode())
+        await conn.flood(lambda: b"X-Pad: a\r\n" * (CHUNK // 10))
+    elif path == "huge-body":
+        await conn.send(
+            f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: 1000000000000\r\n\r\n".encode()
+        )
+        await conn.flood(lambda: b"a=x\r\n" * (CHUNK // 5))
+    elif path == "endless-frame":
+        # A camera's handshake: OPTIONS, DESCRIBE, SETUP, PLAY.
+        while not line.startswith("PLAY"):
+            if line.startswith("DESCRIBE"):
+                await conn.send(response(cseq, "Content-Type: application/sdp\r\n", SDP))
+            elif line.startswith("SETUP"):
+                transport = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 4d2;timeout=60\r\n"
+                await conn.send(response(cseq, transport))
+            else:
+                await conn.send(response(cseq, "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"))
+            line, cseq = await read_request(conn.reader)
+        await conn.send(response(cseq, "Session: 4d2\r\n"))
+        fragments = endless_fragments()
+        await conn.flood(lambda: next(fragments))
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=256 << 20, help="bytes an attack sends at most")
+    args = parser.parse_args()
+
+    async def serve(reader, writer) -> None:
+        conn, path, ended = Connection(reader, writer, args.limit), "?", "cut"
+        try:
+            first = await read_request(reader)
+            parts = first[0].split(" ")
+            path = parts[1].rsplit("/", 1)[-1] if len(parts) > 1 else "?"
+            await attack(path, first, conn)
+        except LimitReached:
+            ended = "limit"
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            ended = "cut"
+        finally:
+            print(json.dumps({"path": path, "sent": conn.sent, "ended": ended}), flush=True)
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", args.port)
+    port = server.sockets[0].getsockname()[1]
+    for path in PATHS:
+        print(f"ready rtsp://127.0.0.1:{port}/{path}", flush=True)
+    async with server:
+        await server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -5,6 +5,8 @@ is one attack on the client reading it.
   endless-frame   answers DESCRIBE, SETUP and PLAY as a camera does, then
                   sends H.264 fragments of one frame that never ends (no
                   marker, one timestamp)
+  no-video        the same handshake, then only sender reports (RTCP), a
+                  second apart: a link that stays busy and records nothing
   endless-header  a response whose header line never ends
   many-headers    a response with header lines that never end
   huge-body       a description announced as a terabyte, then sent
@@ -23,8 +25,9 @@ import json
 import os
 import struct
 import sys
+import time
 
-PATHS = ["endless-frame", "endless-header", "many-headers", "huge-body", "garbage", "stall"]
+PATHS = ["no-video", "endless-frame", "endless-header", "many-headers", "huge-body", "garbage", "stall"]
 CHUNK = 60_000
 
 # An H.264 stream with no parameter sets in its description: a client
@@ -88,6 +91,14 @@ class Connection:
             await self.send(make_chunk())
 
 
+def sender_report() -> bytes:
+    """An interleaved RTCP sender report (channel 1) for now."""
+    now = time.time() + 2_208_988_800  # NTP's epoch is 1900
+    seconds, fraction = int(now), int((now % 1) * (1 << 32))
+    rtcp = struct.pack("!BBHIIIIII", 0x80, 200, 6, 0x1234_5678, seconds, fraction, 90_000, 0, 0)
+    return b"$\x01" + struct.pack("!H", len(rtcp)) + rtcp
+
+
 async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
     line, cseq = first
     if path == "garbage":
@@ -107,7 +118,7 @@ async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
             f"Content-Length: 1000000000000\r\n\r\n".encode()
         )
         await conn.flood(lambda: b"a=x\r\n" * (CHUNK // 5))
-    elif path == "endless-frame":
+    elif path in ("endless-frame", "no-video"):
         # A camera's handshake: OPTIONS, DESCRIBE, SETUP, PLAY.
         while not line.startswith("PLAY"):
             if line.startswith("DESCRIBE"):
@@ -119,6 +130,10 @@ async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
                 await conn.send(response(cseq, "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"))
             line, cseq = await read_request(conn.reader)
         await conn.send(response(cseq, "Session: 4d2\r\n"))
+        if path == "no-video":
+            while True:
+                await conn.send(sender_report())
+                await asyncio.sleep(1)
         fragments = endless_fragments()
         await conn.flood(lambda: next(fragments))
 

@@ -447,7 +447,7 @@ impl HostileCamera {
             .spawn()
             .expect("the hostile camera starts");
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let urls = (0..6)
+        let urls = (0..7)
             .map(|_| {
                 let line = lines.next().unwrap().unwrap();
                 let url = line.strip_prefix("ready ").unwrap().to_string();
@@ -479,8 +479,9 @@ impl Drop for HostileCamera {
 }
 
 /// A camera is hostile input like any device. Cameras that never end a
-/// frame, never end a header, announce a terabyte, send garbage or never
-/// answer are each cut off within their bound, the recording process
+/// frame, never end a header, announce a terabyte, send garbage, never
+/// answer, or send sender reports and no picture are each cut off within
+/// their bound, the recording process
 /// neither dies nor grows, and the honest camera beside them records on.
 #[test]
 fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {

@@ -30,7 +30,7 @@ pub enum LinkError {
     Connect(String),
     #[error("the camera sends no H.264 or H.265 video")]
     NoVideo,
-    #[error("the camera sent nothing for {} s", READ_TIMEOUT.as_secs())]
+    #[error("the camera sent no picture for {} s", READ_TIMEOUT.as_secs())]
     Silent,
     #[error("the camera ended the stream")]
     Ended,
@@ -82,6 +82,9 @@ pub struct CameraLink {
     audio_stream: Option<usize>,
     /// Per stream, the newest sender report: (RTP time, camera ms).
     reports: HashMap<usize, (i64, f64)>,
+    /// A video frame must come by then: sender reports or sound alone do
+    /// not keep a link that records no picture.
+    video_due: tokio::time::Instant,
 }
 
 /// `url` without its user information, and the credentials it carried.
@@ -158,6 +161,7 @@ impl CameraLink {
             video_stream,
             audio_stream,
             reports: HashMap::new(),
+            video_due: tokio::time::Instant::now() + READ_TIMEOUT,
         })
     }
 
@@ -191,10 +195,11 @@ impl CameraLink {
         })
     }
 
-    /// The next frame, within [`READ_TIMEOUT`].
+    /// The next frame, with a video frame at most [`READ_TIMEOUT`] after
+    /// the one before.
     pub async fn next(&mut self) -> Result<Sample, LinkError> {
         loop {
-            let item = tokio::time::timeout(READ_TIMEOUT, self.demuxed.next())
+            let item = tokio::time::timeout_at(self.video_due, self.demuxed.next())
                 .await
                 .map_err(|_| LinkError::Silent)?
                 .ok_or(LinkError::Ended)?
@@ -204,6 +209,7 @@ impl CameraLink {
                     let ts = frame.timestamp();
                     let keyframe = frame.is_random_access_point();
                     let data = frame.into_data();
+                    self.video_due = tokio::time::Instant::now() + READ_TIMEOUT;
                     return self.sample(true, ts, keyframe, data);
                 }
                 CodecItem::AudioFrame(frame) if Some(frame.stream_id()) == self.audio_stream => {

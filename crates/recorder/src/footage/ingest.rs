@@ -126,6 +126,9 @@ impl CameraRun<'_> {
                 Ok(sample) => sample,
                 Err(e) => return e,
             };
+            // The system's clock, never a simulated one: footage is placed
+            // where it happened, against the cameras' own clocks (the tests
+            // that simulate time record nothing: `--no-recording`).
             let arrival_ms = custos_clock::Clock::now(&custos_clock::SystemClock).0 as f64;
             let media_ms = sample_us(&sample) as f64 / 1000.0;
             let placed_ms = if sample.video {

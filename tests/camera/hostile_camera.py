@@ -15,7 +15,7 @@ is one attack on the client reading it.
 
 Each attack stops after --limit bytes (so that a client that fails to
 bound it exhausts nothing but the test). It prints `ready URL` per path,
-then one JSON line per connection as it ends: the path, the bytes sent and
+`serving`, then one JSON line per connection as it ends: the path, the bytes sent and
 whether the client closed it ("cut") or the limit was reached ("limit").
 """
 
@@ -52,9 +52,13 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
     return lines[0], cseq
 
 
+def head(cseq: str) -> str:
+    return f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n"
+
+
 def response(cseq: str, headers: str = "", body: str = "") -> bytes:
     length = f"Content-Length: {len(body)}\r\n" if body else ""
-    return f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{headers}{length}\r\n{body}".encode()
+    return f"{head(cseq)}{headers}{length}\r\n{body}".encode()
 
 
 def endless_fragments():
@@ -107,15 +111,14 @@ async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
         await conn.reader.read()  # until the client gives up
         raise ConnectionResetError
     elif path == "endless-header":
-        await conn.send(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nX-Pad: ".encode())
+        await conn.send(f"{head(cseq)}X-Pad: ".encode())
         await conn.flood(lambda: b"a" * CHUNK)
     elif path == "many-headers":
-        await conn.send(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n".encode())
+        await conn.send(head(cseq).encode())
         await conn.flood(lambda: b"X-Pad: a\r\n" * (CHUNK // 10))
     elif path == "huge-body":
         await conn.send(
-            f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\n"
-            f"Content-Length: 1000000000000\r\n\r\n".encode()
+            f"{head(cseq)}Content-Type: application/sdp\r\nContent-Length: 1000000000000\r\n\r\n".encode()
         )
         await conn.flood(lambda: b"a=x\r\n" * (CHUNK // 5))
     elif path in ("endless-frame", "no-video"):
@@ -163,6 +166,7 @@ async def main() -> int:
     port = server.sockets[0].getsockname()[1]
     for path in PATHS:
         print(f"ready rtsp://127.0.0.1:{port}/{path}", flush=True)
+    print("serving", flush=True)
     async with server:
         await server.serve_forever()
     return 0

@@ -447,9 +447,11 @@ impl HostileCamera {
             .spawn()
             .expect("the hostile camera starts");
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let urls = (0..7)
-            .map(|_| {
-                let line = lines.next().unwrap().unwrap();
+        let urls = lines
+            .by_ref()
+            .map(Result::unwrap)
+            .take_while(|line| line != "serving")
+            .map(|line| {
                 let url = line.strip_prefix("ready ").unwrap().to_string();
                 (url.rsplit('/').next().unwrap().to_string(), url)
             })
@@ -481,8 +483,8 @@ impl Drop for HostileCamera {
 /// A camera is hostile input like any device. Cameras that never end a
 /// frame, never end a header, announce a terabyte, send garbage, never
 /// answer, or send sender reports and no picture are each cut off within
-/// their bound, the recording process
-/// neither dies nor grows, and the honest camera beside them records on.
+/// their bound, the recording process neither dies nor grows, and the
+/// honest camera beside them records on.
 #[test]
 fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     let honest = TestCamera::start(&[("cam-01", "moving")], false);

@@ -3,7 +3,9 @@
 //! segment, each frame placed on the camera's own clock by its RTCP sender
 //! reports. A fifth of the CPU of an `ffmpeg -c copy` per camera, measured
 //! (docs/recorder.md). A camera is hostile input like any device: every
-//! wait has a time limit and every frame a size limit.
+//! wait has a time limit, and every frame a size limit, bounded inside
+//! retina before its pieces are kept (`retina::codec::MAX_PENDING_BYTES`,
+//! vendor/README.md).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -16,11 +18,9 @@ use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParametersCodec}
 
 /// DESCRIBE, SETUP and PLAY together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// A camera that sends nothing for this long is reconnected (ffmpeg's
+/// A camera that sends no picture for this long is reconnected (ffmpeg's
 /// `-timeout` was the same).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// A frame larger than this ends the link: a 4K keyframe is a few MiB.
-pub const MAX_FRAME_BYTES: usize = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -36,8 +36,6 @@ pub enum LinkError {
     Ended,
     #[error("the stream broke: {0}")]
     Stream(String),
-    #[error("a frame of {0} bytes, more than any camera sends")]
-    FrameTooLarge(usize),
 }
 
 /// What a segment's video track is made from.
@@ -210,12 +208,12 @@ impl CameraLink {
                     let keyframe = frame.is_random_access_point();
                     let data = frame.into_data();
                     self.video_due = tokio::time::Instant::now() + READ_TIMEOUT;
-                    return self.sample(true, ts, keyframe, data);
+                    return Ok(self.sample(true, ts, keyframe, data));
                 }
                 CodecItem::AudioFrame(frame) if Some(frame.stream_id()) == self.audio_stream => {
                     let ts = frame.timestamp();
                     let data = frame.data().to_vec();
-                    return self.sample(false, ts, true, data);
+                    return Ok(self.sample(false, ts, true, data));
                 }
                 CodecItem::Rtcp(rtcp) => {
                     let (Some(rtp), Some(report)) = (
@@ -237,10 +235,7 @@ impl CameraLink {
         }
     }
 
-    fn sample(&self, video: bool, ts: retina::Timestamp, keyframe: bool, data: Vec<u8>) -> Result<Sample, LinkError> {
-        if data.len() > MAX_FRAME_BYTES {
-            return Err(LinkError::FrameTooLarge(data.len()));
-        }
+    fn sample(&self, video: bool, ts: retina::Timestamp, keyframe: bool, data: Vec<u8>) -> Sample {
         let stream = if video {
             self.video_stream
         } else {
@@ -251,14 +246,14 @@ impl CameraLink {
             .reports
             .get(&stream)
             .map(|(rtp, ms)| ms + (ts.timestamp() - rtp) as f64 * 1000.0 / f64::from(clock_rate));
-        Ok(Sample {
+        Sample {
             video,
             pts: ts.elapsed(),
             clock_rate,
             keyframe,
             data,
             capture_ms,
-        })
+        }
     }
 }
 

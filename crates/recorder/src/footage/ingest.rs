@@ -330,10 +330,7 @@ impl Placement {
     /// Recorder time of media time zero: the least delay of the current
     /// window and the one before.
     fn arrival(&self) -> Option<f64> {
-        match (self.least, self.least_before) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.least, self.least_before].into_iter().flatten().reduce(f64::min)
     }
 
     /// The time of media time `media_ms` with what is known so far.

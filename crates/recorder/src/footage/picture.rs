@@ -165,7 +165,6 @@ fn examine_now(file: &Path) -> Result<Examined> {
 /// sharpness of the first.
 struct Detectors {
     graph: ffmpeg::filter::Graph,
-    filtered: ffmpeg::frame::Video,
     sharpness: Option<f64>,
     /// When the current black run began, in seconds.
     black_since: Option<f64>,
@@ -201,7 +200,6 @@ impl Detectors {
         graph.validate().map_err(&failed)?;
         Ok(Detectors {
             graph,
-            filtered: ffmpeg::frame::Video::empty(),
             sharpness: sharpness(first),
             black_since: None,
             black: false,
@@ -223,8 +221,14 @@ impl Detectors {
             .graph
             .get("out")
             .ok_or_else(|| RecorderError::internal("no filter output"))?;
-        while sink.sink().frame(&mut self.filtered).is_ok() {
-            let marks = self.filtered.metadata();
+        loop {
+            // A frame of its own each time: buffersink fills the frame it is
+            // given without letting go of the picture that frame held.
+            let mut filtered = ffmpeg::frame::Video::empty();
+            if sink.sink().frame(&mut filtered).is_err() {
+                break;
+            }
+            let marks = filtered.metadata();
             if marks.get("lavfi.black_start").is_some() {
                 self.black_since = Some(at);
             }

@@ -327,6 +327,11 @@ impl Recorder {
         peak_memory_of(&self.child.id().to_string())
     }
 
+    /// What `serve` holds in memory now.
+    pub fn memory(&self) -> u64 {
+        memory_of(&self.child.id().to_string())
+    }
+
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -467,12 +472,21 @@ impl Drop for TestCamera {
 
 /// The most memory process `pid` has held so far (VmHWM), in bytes.
 pub fn peak_memory_of(pid: &str) -> u64 {
+    status_bytes(pid, "VmHWM:")
+}
+
+/// The memory a process holds now (its resident set), in bytes.
+pub fn memory_of(pid: &str) -> u64 {
+    status_bytes(pid, "VmRSS:")
+}
+
+fn status_bytes(pid: &str, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status");
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"));
     kib * 1024
 }
 

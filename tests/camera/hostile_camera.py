@@ -12,6 +12,9 @@ is one attack on the client reading it.
   huge-body       a description announced as a terabyte, then sent
   garbage         bytes that are not RTSP, from the first byte
   stall           reads the request and never answers
+  too-many-bytes  a valid H.264 stream (720p, every frame a keyframe of
+                  ~100 kB or more) sent as fast as the client reads it
+  too-many-frames a valid H.264 stream of tiny frames, as fast
 
 Each attack stops after --limit bytes (so that a client that fails to
 bound it exhausts nothing but the test). It prints `ready URL` per path,
@@ -21,13 +24,28 @@ whether the client closed it ("cut") or the limit was reached ("limit").
 
 import argparse
 import asyncio
+import base64
 import json
 import os
+import re
 import struct
+import subprocess
 import sys
 import time
 
-PATHS = ["no-video", "endless-frame", "endless-header", "many-headers", "huge-body", "garbage", "stall"]
+PATHS = [
+    "no-video",
+    "endless-frame",
+    "endless-header",
+    "many-headers",
+    "huge-body",
+    "garbage",
+    "stall",
+    "too-many-bytes",
+    "too-many-frames",
+]
+# Payload of an RTP packet at most, as cameras send over TCP.
+RTP_PAYLOAD = 1400
 CHUNK = 60_000
 
 # An H.264 stream with no parameter sets in its description: a client
@@ -59,6 +77,58 @@ def head(cseq: str) -> str:
 def response(cseq: str, headers: str = "", body: str = "") -> bytes:
     length = f"Content-Length: {len(body)}\r\n" if body else ""
     return f"{head(cseq)}{headers}{length}\r\n{body}".encode()
+
+
+class Stream:
+    """A second of valid H.264 from ffmpeg: its access units (each a list
+    of NAL units) and the description that carries its parameter sets."""
+
+    def __init__(self, size: str, *encoder: str):
+        annex_b = subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25", "-frames:v", "25"]
+            + ["-c:v", "libx264", "-bf", "0", *encoder, "-f", "h264", "-"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        nals = [n for n in re.split(b"\x00\x00\x00\x01|\x00\x00\x01", annex_b) if n]
+        sps = next(n for n in nals if n[0] & 0x1F == 7)
+        pps = next(n for n in nals if n[0] & 0x1F == 8)
+        self.units, unit = [], []
+        for nal in nals:
+            unit.append(nal)
+            if nal[0] & 0x1F in (1, 5):  # a slice ends the frame (one slice each)
+                self.units.append(unit)
+                unit = []
+        sets = ",".join(base64.b64encode(n).decode() for n in (sps, pps))
+        self.sdp = SDP.replace(
+            "packetization-mode=1", f"packetization-mode=1;profile-level-id={sps[1:4].hex()};sprop-parameter-sets={sets}"
+        )
+
+    def frames(self):
+        """Interleaved RTP (channel 0), a frame at a time, 25 frames/s of
+        media time, for ever."""
+        seq, n = 0, 0
+        while True:
+            packets = []
+            for unit in self.units:
+                payloads = []
+                for nal in unit:
+                    if len(nal) <= RTP_PAYLOAD:
+                        payloads.append(nal)
+                        continue
+                    indicator, kind = (nal[0] & 0xE0) | 28, nal[0] & 0x1F
+                    pieces = [nal[i : i + RTP_PAYLOAD] for i in range(1, len(nal), RTP_PAYLOAD)]
+                    for i, piece in enumerate(pieces):
+                        edge = (0x80 if i == 0 else 0) | (0x40 if i == len(pieces) - 1 else 0)
+                        payloads.append(bytes([indicator, edge | kind]) + piece)
+                for i, payload in enumerate(payloads):
+                    marker = 0x80 if i == len(payloads) - 1 else 0
+                    header = struct.pack("!BBHII", 0x80, marker | 96, seq & 0xFFFF, (n * 3600) & 0xFFFF_FFFF, 0x1234_5678)
+                    packets.append(b"$\x00" + struct.pack("!H", len(header) + len(payload)) + header + payload)
+                    seq += 1
+                n += 1
+                yield b"".join(packets)
+                packets = []
 
 
 def endless_fragments():
@@ -103,7 +173,7 @@ def sender_report() -> bytes:
     return b"$\x01" + struct.pack("!H", len(rtcp)) + rtcp
 
 
-async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
+async def attack(path: str, first: tuple[str, str], conn: Connection, streams: dict) -> None:
     line, cseq = first
     if path == "garbage":
         await conn.flood(lambda: os.urandom(CHUNK))
@@ -121,11 +191,12 @@ async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
             f"{head(cseq)}Content-Type: application/sdp\r\nContent-Length: 1000000000000\r\n\r\n".encode()
         )
         await conn.flood(lambda: b"a=x\r\n" * (CHUNK // 5))
-    elif path in ("endless-frame", "no-video"):
+    elif path in ("endless-frame", "no-video", *streams):
         # A camera's handshake: OPTIONS, DESCRIBE, SETUP, PLAY.
+        sdp = streams[path].sdp if path in streams else SDP
         while not line.startswith("PLAY"):
             if line.startswith("DESCRIBE"):
-                await conn.send(response(cseq, "Content-Type: application/sdp\r\n", SDP))
+                await conn.send(response(cseq, "Content-Type: application/sdp\r\n", sdp))
             elif line.startswith("SETUP"):
                 transport = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 4d2;timeout=60\r\n"
                 await conn.send(response(cseq, transport))
@@ -133,6 +204,9 @@ async def attack(path: str, first: tuple[str, str], conn: Connection) -> None:
                 await conn.send(response(cseq, "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"))
             line, cseq = await read_request(conn.reader)
         await conn.send(response(cseq, "Session: 4d2\r\n"))
+        if path in streams:
+            frames = streams[path].frames()
+            await conn.flood(lambda: next(frames))
         if path == "no-video":
             while True:
                 await conn.send(sender_report())
@@ -146,6 +220,10 @@ async def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--limit", type=int, default=256 << 20, help="bytes an attack sends at most")
     args = parser.parse_args()
+    streams = {
+        "too-many-bytes": Stream("1280x720", "-g", "1", "-qp", "8"),
+        "too-many-frames": Stream("64x64", "-g", "25"),
+    }
 
     async def serve(reader, writer) -> None:
         conn, path, ended = Connection(reader, writer, args.limit), "?", "cut"
@@ -153,7 +231,7 @@ async def main() -> int:
             first = await read_request(reader)
             parts = first[0].split(" ")
             path = parts[1].rsplit("/", 1)[-1] if len(parts) > 1 else "?"
-            await attack(path, first, conn)
+            await attack(path, first, conn, streams)
         except LimitReached:
             ended = "limit"
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):

@@ -553,9 +553,10 @@ impl Drop for HostileCamera {
 
 /// A camera is hostile input like any device. Cameras that never end a
 /// frame, never end a header, announce a terabyte, send garbage, never
-/// answer, or send sender reports and no picture are each cut off within
-/// their bound, the recording process neither dies nor grows, and the
-/// honest camera beside them records on.
+/// answer, send sender reports and no picture, or send valid video far
+/// faster than any camera are each cut off within their bound, the
+/// recording process neither dies nor grows, and the honest camera beside
+/// them records on.
 #[test]
 fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     let honest = TestCamera::start(&[("cam-01", "moving")], false);
@@ -565,7 +566,13 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     for (id, (_, url)) in ids.iter().zip(&hostile.urls) {
         cameras.push((id.as_str(), url.as_str(), false));
     }
-    let r = Recorder::start_with("kaohsiung-kindergarten", &[], &cameras, &["--segment-seconds", "2"]);
+    let r = Recorder::start_with_env(
+        "kaohsiung-kindergarten",
+        &[],
+        &cameras,
+        &["--segment-seconds", "2"],
+        &[("CUSTOS_LOG", "warn")],
+    );
     let honest_segments = |r: &Recorder| segments(r).iter().filter(|row| row["camera_id"] == "cam-01").count();
     let recording = {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -592,11 +599,50 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
             // The recorder closed the connection, having read no more than
             // its bound plus what the kernel's socket buffers hold (a few
             // MiB on loopback); the camera's 256 MiB was never reached.
-            let bound = if attack == "endless-frame" { 32 << 20 } else { 12 << 20 };
+            let bound = match attack.as_str() {
+                "endless-frame" => 32 << 20,
+                // 40 Mbit/s for 10 s.
+                "too-many-bytes" => (50 << 20) + (12 << 20),
+                _ => 12 << 20,
+            };
             assert_eq!(ended["ended"], "cut", "{attack}: {ended}\n{}", log());
             assert!(ended["sent"].as_u64().unwrap() <= bound, "{attack}: {ended}\n{}", log());
         }
     }
+    // The log says why, in words a person can act on.
+    for (attack, says) in [
+        (
+            "too-many-bytes",
+            "more than 40 Mbit/s for 10 s: check its bitrate setting",
+        ),
+        (
+            "too-many-frames",
+            "more than 120 frames a second for 10 s: check its frame rate",
+        ),
+    ] {
+        let index = hostile.urls.iter().position(|(a, _)| a == attack).unwrap();
+        let camera = &ids[index];
+        assert!(
+            log()
+                .lines()
+                .any(|l| l.contains(&format!("camera {camera}: the camera sent {says}"))),
+            "{attack}: {}",
+            log()
+        );
+    }
+    // Each connection of the flood wrote at most its 10 s bound to the
+    // footage disk (50 MB), one connection perhaps still writing.
+    let flooder = &ids[hostile.urls.iter().position(|(a, _)| a == "too-many-bytes").unwrap()];
+    let written: u64 = std::fs::read_dir(r.data().join("footage").join(flooder))
+        .unwrap()
+        .map(|f| f.unwrap().metadata().unwrap().len())
+        .sum();
+    let connections = hostile.ended("too-many-bytes").len() as u64 + 1;
+    assert!(
+        written <= connections * 51_000_000,
+        "{} MB of footage from {connections} connections of the flood",
+        written / 1_000_000
+    );
     let peak = peak_memory_of(&recording);
     eprintln!(
         "connections ended: {:?}; the recording process peaked at {} MiB",
@@ -605,7 +651,7 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     );
     // Unbounded, the endless frame alone would hold the 256 MiB the camera
     // sends; bounded, it holds 16 MiB in a read buffer grown to fit it
-    // (about 140 MiB in all measured, a debug build with seven cameras).
+    // (110–145 MiB in all measured, a debug build with ten cameras).
     assert!(peak < 224 << 20, "the recording process peaked at {} MiB", peak >> 20);
     assert_eq!(ingest_pid(&r), recording, "the same recording process throughout");
     // The honest camera recorded on beside them.

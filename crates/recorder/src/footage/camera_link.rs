@@ -3,9 +3,11 @@
 //! segment, each frame placed on the camera's own clock by its RTCP sender
 //! reports. A fifth of the CPU of an `ffmpeg -c copy` per camera, measured
 //! (docs/recorder.md). A camera is hostile input like any device: every
-//! wait has a time limit, and every frame a size limit, bounded inside
-//! retina before its pieces are kept (`retina::codec::MAX_PENDING_BYTES`,
-//! vendor/README.md).
+//! wait has a time limit, every frame a size limit, bounded inside retina
+//! before its pieces are kept (`retina::codec::MAX_PENDING_BYTES`,
+//! vendor/README.md), and what it sends a rate limit ([`Rate`]): a camera
+//! that sends valid frames at the speed of the network would fill the
+//! footage disk and keep a core busy.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,6 +17,18 @@ use retina::client::{
     Credentials, Demuxed, PlayOptions, Session, SessionOptions, SetupOptions, TeardownPolicy, Transport,
 };
 use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParametersCodec};
+
+/// The most a camera may send, on average over [`RATE_WINDOW`]: 40 Mbit/s
+/// is several times a 4K camera's 8–16, so a keyframe's burst never meets
+/// it and only a broken or hostile camera does.
+pub const MOST_BITS_PER_SECOND: u64 = 40_000_000;
+/// Video frames a second: twice a 60 frames/s camera's.
+pub const MOST_FRAMES_PER_SECOND: u64 = 120;
+/// Everything the stream delivers a second (video, sound, sender reports):
+/// sound adds at most ~94 frames/s (AAC at 96 kHz), reports a few.
+pub const MOST_ITEMS_PER_SECOND: u64 = 400;
+/// The window the rates are averaged over.
+pub const RATE_WINDOW: Duration = Duration::from_secs(10);
 
 /// DESCRIBE, SETUP and PLAY together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,6 +46,24 @@ pub enum LinkError {
     NoVideo,
     #[error("the camera sent no picture for {} s", READ_TIMEOUT.as_secs())]
     Silent,
+    #[error(
+        "the camera sent more than {} Mbit/s for {} s: check its bitrate setting",
+        MOST_BITS_PER_SECOND / 1_000_000,
+        RATE_WINDOW.as_secs()
+    )]
+    TooManyBytes,
+    #[error(
+        "the camera sent more than {} frames a second for {} s: check its frame rate",
+        MOST_FRAMES_PER_SECOND,
+        RATE_WINDOW.as_secs()
+    )]
+    TooManyFrames,
+    #[error(
+        "the camera sent more than {} messages a second for {} s",
+        MOST_ITEMS_PER_SECOND,
+        RATE_WINDOW.as_secs()
+    )]
+    TooManyItems,
     #[error("the camera ended the stream")]
     Ended,
     #[error("the stream broke: {0}")]
@@ -83,6 +115,49 @@ pub struct CameraLink {
     /// A video frame must come by then: sender reports or sound alone do
     /// not keep a link that records no picture.
     video_due: tokio::time::Instant,
+    rate: Rate,
+}
+
+/// What a camera has sent in the current [`RATE_WINDOW`]; a window that
+/// ends starts the next from nothing.
+#[derive(Debug)]
+struct Rate {
+    since: tokio::time::Instant,
+    bytes: u64,
+    frames: u64,
+    items: u64,
+}
+
+impl Rate {
+    fn new(now: tokio::time::Instant) -> Rate {
+        Rate {
+            since: now,
+            bytes: 0,
+            frames: 0,
+            items: 0,
+        }
+    }
+
+    /// Counts one item of `bytes` (a video frame when `video`), refusing
+    /// it when it takes the window past a bound.
+    fn count(&mut self, now: tokio::time::Instant, bytes: usize, video: bool) -> Result<(), LinkError> {
+        if now.duration_since(self.since) >= RATE_WINDOW {
+            *self = Rate::new(now);
+        }
+        let window = RATE_WINDOW.as_secs();
+        self.items += 1;
+        self.frames += u64::from(video);
+        self.bytes += bytes as u64;
+        if self.bytes * 8 > MOST_BITS_PER_SECOND * window {
+            Err(LinkError::TooManyBytes)
+        } else if self.frames > MOST_FRAMES_PER_SECOND * window {
+            Err(LinkError::TooManyFrames)
+        } else if self.items > MOST_ITEMS_PER_SECOND * window {
+            Err(LinkError::TooManyItems)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// `url` without its user information, and the credentials it carried.
@@ -160,6 +235,7 @@ impl CameraLink {
             audio_stream,
             reports: HashMap::new(),
             video_due: tokio::time::Instant::now() + READ_TIMEOUT,
+            rate: Rate::new(tokio::time::Instant::now()),
         })
     }
 
@@ -202,6 +278,13 @@ impl CameraLink {
                 .map_err(|_| LinkError::Silent)?
                 .ok_or(LinkError::Ended)?
                 .map_err(|e| LinkError::Stream(e.to_string()))?;
+            let (bytes, video) = match &item {
+                CodecItem::VideoFrame(frame) => (frame.data().len(), true),
+                CodecItem::AudioFrame(frame) => (frame.data().len(), false),
+                CodecItem::Rtcp(rtcp) => (rtcp.raw().len(), false),
+                _ => (0, false),
+            };
+            self.rate.count(tokio::time::Instant::now(), bytes, video)?;
             match item {
                 CodecItem::VideoFrame(frame) if frame.stream_id() == self.video_stream => {
                     let ts = frame.timestamp();
@@ -269,6 +352,30 @@ mod tests {
         assert_eq!((creds.username.as_str(), creds.password.as_str()), ("admin", "p@ss"));
         assert!(split_credentials("rtsp://10.0.0.5/live").unwrap().1.is_none());
         assert!(matches!(split_credentials("http://10.0.0.5/"), Err(LinkError::Address)));
+    }
+
+    #[test]
+    fn a_camera_may_send_a_4k_stream_for_ever_but_not_more() {
+        let start = tokio::time::Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        // 16 Mbit/s at 60 frames/s with sound, for a minute: never refused.
+        let mut rate = Rate::new(start);
+        for i in 0..3600u64 {
+            rate.count(at(i * 1000 / 60), 16_000_000 / 8 / 60, true).unwrap();
+            rate.count(at(i * 1000 / 60), 300, false).unwrap();
+        }
+        // 41 Mbit/s: refused within the window.
+        let mut rate = Rate::new(start);
+        let refused = (0..250u64).find_map(|i| rate.count(at(i * 40), 41_000_000 / 8 / 25, true).err());
+        assert!(matches!(refused, Some(LinkError::TooManyBytes)), "{refused:?}");
+        // Tiny frames, 121 a second.
+        let mut rate = Rate::new(start);
+        let refused = (0..1210u64).find_map(|i| rate.count(at(i * 1000 / 121), 100, true).err());
+        assert!(matches!(refused, Some(LinkError::TooManyFrames)), "{refused:?}");
+        // Sender reports alone, 401 a second.
+        let mut rate = Rate::new(start);
+        let refused = (0..4010u64).find_map(|i| rate.count(at(i * 1000 / 401), 28, false).err());
+        assert!(matches!(refused, Some(LinkError::TooManyItems)), "{refused:?}");
     }
 
     #[test]

@@ -73,16 +73,17 @@ fn serve(
     if let Some(now) = simulated_now {
         command.env("CUSTOS_SIMULATED_NOW", now.to_string());
     }
+    // `CUSTOS_TEST_LOG=info cargo test ... -- --nocapture` to see why; a
+    // test's own `CUSTOS_LOG` comes after it and wins.
+    command.env(
+        "CUSTOS_LOG",
+        std::env::var("CUSTOS_TEST_LOG").unwrap_or_else(|_| "error".into()),
+    );
     command.envs(env.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     ends_with_the_test(&mut command);
     let mut child = command
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
         .args(serve_args)
-        // `CUSTOS_TEST_LOG=info cargo test ... -- --nocapture` to see why.
-        .env(
-            "CUSTOS_LOG",
-            std::env::var("CUSTOS_TEST_LOG").unwrap_or_else(|_| "error".into()),
-        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -154,7 +155,20 @@ impl Recorder {
         cameras: &[(&str, &str, bool)],
         serve_args: &[&str],
     ) -> Recorder {
-        Recorder::make(profile, people, cameras, serve_args, None)
+        Recorder::make(profile, people, cameras, serve_args, None, &[])
+    }
+
+    /// As [`Recorder::start_with`], with more environment for `serve` (and
+    /// so for its recording process): `CUSTOS_LOG=warn` to read why a
+    /// camera was cut off in `ingest.log`.
+    pub fn start_with_env(
+        profile: &str,
+        people: &[(&str, &[&str])],
+        cameras: &[(&str, &str, bool)],
+        serve_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Recorder {
+        Recorder::make(profile, people, cameras, serve_args, None, env)
     }
 
     /// As [`Recorder::start_with`], on a simulated clock starting at `now`:
@@ -167,7 +181,7 @@ impl Recorder {
         serve_args: &[&str],
         now: custos_core::time::Timestamp,
     ) -> Recorder {
-        Recorder::make(profile, people, cameras, serve_args, Some(now.0))
+        Recorder::make(profile, people, cameras, serve_args, Some(now.0), &[])
     }
 
     /// More environment for the next `serve` and every console command
@@ -183,7 +197,9 @@ impl Recorder {
         cameras: &[(&str, &str, bool)],
         serve_args: &[&str],
         simulated_now: Option<i64>,
+        env: &[(&str, &str)],
     ) -> Recorder {
+        let env: Vec<(String, String)> = env.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         let console = |args: &[&str]| {
             let mut command = Command::new(recorder_bin());
             if let Some(now) = simulated_now {
@@ -234,7 +250,7 @@ impl Recorder {
             }
             ok(console(&args));
         }
-        let (child, addr) = serve(&data_s, serve_args, simulated_now, &[], None);
+        let (child, addr) = serve(&data_s, serve_args, simulated_now, &env, None);
         let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
         let client = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
@@ -250,7 +266,7 @@ impl Recorder {
             client,
             child,
             simulated_now: simulated_now.map(|now| std::sync::Arc::new(std::sync::atomic::AtomicI64::new(now))),
-            env: Vec::new(),
+            env,
         }
     }
 

@@ -158,9 +158,9 @@ export function fixtures(enrolled) {
     camera_health: {
       open: true,
       cameras: [
-        { id: 'cam-01', name: '大門', location: '一樓大門口', index: { recording: true, last_segment_age_s: 12, bitrate_kbps: 2100, gaps_last_hour: 0, outage_alarm: false }, picture: { black: false, frozen: false, blurred: false, fps: 10, sharpness: 1800, checked_at_ms: NOW, segment_start_ms: NOW - 60_000 } },
-        { id: 'cam-02', name: '遊戲室', location: '二樓', index: { recording: true, last_segment_age_s: 9, bitrate_kbps: 1900, gaps_last_hour: 0, outage_alarm: false }, picture: { black: false, frozen: false, blurred: true, fps: 10, sharpness: 8, checked_at_ms: NOW, segment_start_ms: NOW - 60_000 } },
-        { id: 'cam-03', name: '後門', location: '一樓後門', index: { recording: false, last_segment_age_s: 4000, bitrate_kbps: null, gaps_last_hour: 3, outage_alarm: true }, picture: null },
+        { id: 'cam-01', name: '大門', location: '一樓大門口', index: { recording: true, last_segment_age_s: 12, bitrate_kbps: 2100, gaps_last_hour: 0, outage_alarm: false }, picture: { black: false, frozen: false, blurred: false, fps: 10, sharpness: 1800, checked_at_ms: NOW, segment_start_ms: NOW - 60_000 }, link_problem: null },
+        { id: 'cam-02', name: '遊戲室', location: '二樓', index: { recording: true, last_segment_age_s: 9, bitrate_kbps: 1900, gaps_last_hour: 0, outage_alarm: false }, picture: { black: false, frozen: false, blurred: true, fps: 10, sharpness: 8, checked_at_ms: NOW, segment_start_ms: NOW - 60_000 }, link_problem: null },
+        { id: 'cam-03', name: '後門', location: '一樓後門', index: { recording: false, last_segment_age_s: 4000, bitrate_kbps: null, gaps_last_hour: 3, outage_alarm: true }, picture: null, link_problem: { kind: 'unreachable', at_ms: NOW - 20_000 } },
       ],
       disk: { free_bytes: 4e11, days_disk_can_hold: 40, floor_days: 14, floor_at_risk: false },
     },

@@ -231,6 +231,10 @@ try {
         const alarms = page.getByRole('region', { name: '警示' });
         await alarms.getByText(/後門/).waitFor();
         check((await alarms.innerText()).includes('硬碟空間不足以保存規定的天數'), `${vp.name}: the floor alarm on home while the recorder answers (from the ${label})`);
+        if (label === 'health') {
+          const text = await alarms.innerText();
+          check(text.includes('攝影機未在錄影：後門（一樓後門）：連不上攝影機（網路、電源或帳號密碼）'), `${vp.name}: home says why a camera is not recording: ${text}`);
+        }
         if (label === 'log') await screen(page, `${vp.name}-home-floor-alarm`);
         await context.close();
       }

@@ -42,6 +42,43 @@ pub struct IndexHealth {
     pub outage_alarm: bool,
 }
 
+/// Why the recording process lost a camera's stream, or could not open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum LinkProblemKind {
+    /// The stream address is not an rtsp:// address.
+    Address,
+    /// No connection, no answer, or the camera refused the session (a
+    /// wrong password among them).
+    Unreachable,
+    /// The camera sends no H.264 or H.265 video.
+    NoVideo,
+    /// Connected, but no picture came for 5 s.
+    NoPicture,
+    /// The camera ended the stream.
+    Ended,
+    /// The stream broke (the connection dropped, or data no camera sends).
+    Broken,
+    /// More than 40 Mbit/s over 10 s: its bitrate setting is wrong.
+    TooManyBytes,
+    /// More than 120 frames a second over 10 s: its frame rate setting is wrong.
+    TooManyFrames,
+    /// More than 400 messages a second over 10 s.
+    TooManyMessages,
+}
+
+/// The recording process's last problem with a camera's stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LinkProblem {
+    pub kind: LinkProblemKind,
+    /// When it last happened (ms); the recording process keeps trying.
+    pub at_ms: i64,
+}
+
 /// A camera's measured health.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -53,6 +90,9 @@ pub struct CameraHealth {
     pub index: IndexHealth,
     /// The newest picture check; null until the first one.
     pub picture: Option<PictureCheck>,
+    /// Why it is not recording, as the recording process last found; null
+    /// while it records, or when the process has found nothing wrong.
+    pub link_problem: Option<LinkProblem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -328,12 +328,19 @@ async fn health_shows_black_frozen_and_lost_cameras_and_snapshots_follow_the_pro
     );
     assert_eq!(r.get("/v1/cameras/cam-99/snapshot", Some(&manager)).await.status(), 404);
 
-    // The camera goes away: health says it is not recording, within a minute.
+    assert_eq!(moving["link_problem"], Value::Null, "{moving}");
+
+    // The camera goes away: health says it is not recording, within a
+    // minute, and why: the recording process cannot reach it.
     cam.stop();
-    health_until(&r, &inspector, 60, |h| {
+    let health = health_until(&r, &inspector, 60, |h| {
         camera(h, "cam-01")["index"]["recording"] == false
     })
     .await;
+    let gone = camera(&health, "cam-01");
+    assert_eq!(gone["link_problem"]["kind"], "unreachable", "{gone}");
+    let at = gone["link_problem"]["at_ms"].as_i64().unwrap();
+    assert!(r.now().0 - at < 60_000, "a problem of the last minute: {gone}");
 }
 
 /// Until every camera's picture has been checked `times` times (on a

@@ -429,6 +429,11 @@ export type CameraHealth = {
 	index: IndexHealth,
 	/**  The newest picture check; null until the first one. */
 	picture: PictureCheck | null,
+	/**
+	 *  Why it is not recording, as the recording process last found; null
+	 *  while it records, or when the process has found nothing wrong.
+	 */
+	link_problem: LinkProblem | null,
 };
 
 /**
@@ -941,6 +946,37 @@ export type InspectionEntry = {
 	/**  SHA-256 of the fault photos, uploaded as blobs. */
 	photos: string[],
 };
+
+/**  The recording process's last problem with a camera's stream. */
+export type LinkProblem = {
+	kind: LinkProblemKind,
+	/**  When it last happened (ms); the recording process keeps trying. */
+	at_ms: number,
+};
+
+/**  Why the recording process lost a camera's stream, or could not open it. */
+export type LinkProblemKind = 
+/**  The stream address is not an rtsp:// address. */
+"address" | 
+/**
+ *  No connection, no answer, or the camera refused the session (a
+ *  wrong password among them).
+ */
+"unreachable" | 
+/**  The camera sends no H.264 or H.265 video. */
+"no_video" | 
+/**  Connected, but no picture came for 5 s. */
+"no_picture" | 
+/**  The camera ended the stream. */
+"ended" | 
+/**  The stream broke (the connection dropped, or data no camera sends). */
+"broken" | 
+/**  More than 40 Mbit/s over 10 s: its bitrate setting is wrong. */
+"too_many_bytes" | 
+/**  More than 120 frames a second over 10 s: its frame rate setting is wrong. */
+"too_many_frames" | 
+/**  More than 400 messages a second over 10 s. */
+"too_many_messages";
 
 /**
  *  A publication or a check of the public notice, written by the manager's

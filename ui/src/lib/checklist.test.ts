@@ -13,6 +13,7 @@ function health(id: string, recording: boolean, black = false, frozen = false, b
     location: '',
     index: { recording, last_segment_age_s: 3, bitrate_kbps: 2000, gaps_last_hour: 0, outage_alarm: !recording },
     picture: { black, frozen, blurred, fps: 10, sharpness: blurred ? 8 : 1800, checked_at_ms: 0, segment_start_ms: 0 },
+    link_problem: null,
   };
 }
 

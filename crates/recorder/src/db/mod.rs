@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod cache;
+pub mod camera_links;
 pub mod documents;
 pub mod footage_log;
 pub mod segments;

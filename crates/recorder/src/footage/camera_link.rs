@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use custos_api::cameras::LinkProblemKind;
 use futures_util::StreamExt;
 use retina::client::{
     Credentials, Demuxed, PlayOptions, Session, SessionOptions, SetupOptions, TeardownPolicy, Transport,
@@ -68,6 +69,23 @@ pub enum LinkError {
     Ended,
     #[error("the stream broke: {0}")]
     Stream(String),
+}
+
+impl LinkError {
+    /// The problem as health shows it.
+    pub fn kind(&self) -> LinkProblemKind {
+        match self {
+            LinkError::Address => LinkProblemKind::Address,
+            LinkError::Connect(_) => LinkProblemKind::Unreachable,
+            LinkError::NoVideo => LinkProblemKind::NoVideo,
+            LinkError::Silent => LinkProblemKind::NoPicture,
+            LinkError::Ended => LinkProblemKind::Ended,
+            LinkError::Stream(_) => LinkProblemKind::Broken,
+            LinkError::TooManyBytes => LinkProblemKind::TooManyBytes,
+            LinkError::TooManyFrames => LinkProblemKind::TooManyFrames,
+            LinkError::TooManyItems => LinkProblemKind::TooManyMessages,
+        }
+    }
 }
 
 /// What a segment's video track is made from.

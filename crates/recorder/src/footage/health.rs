@@ -178,17 +178,23 @@ pub fn site_health(
     }
     let now = registers.now();
     let open = site.site.opening_hours.is_open(now);
+    let mut problems = registers.store.camera_link_problems()?;
     let mut cameras = Vec::new();
     for (id, camera) in site.active_cameras() {
         let rows = registers
             .store
             .recent_segments(id, now.0 - HEALTH_LOOKBACK_MS, RECENT_FOR_BITRATE)?;
+        let index = index_health(&rows, now, segment_seconds, open);
+        let link_problem = problems
+            .remove(id as &str)
+            .filter(|p| !index.recording && now.0 - p.at_ms <= LINK_PROBLEM_SHOWN_MS);
         cameras.push(CameraHealth {
             id: id.to_string(),
             name: camera.name.clone(),
             location: camera.location.clone(),
-            index: index_health(&rows, now, segment_seconds, open),
+            index,
             picture: pictures.get(id),
+            link_problem,
         });
     }
     let outlook = outlook(registers, disk, now)?;
@@ -204,6 +210,11 @@ pub fn site_health(
         },
     })
 }
+
+/// A camera's stream problem is shown while it is this recent: the
+/// recording process tries a failing camera again at least every 30 s, and
+/// records each failure.
+pub const LINK_PROBLEM_SHOWN_MS: i64 = 120_000;
 
 /// `open`: whether the site is open now (an outage then is an alarm).
 /// The bitrate is measured over a camera's newest this many segments.

@@ -81,6 +81,10 @@ pub async fn record_camera(store: Arc<Store>, data: PathBuf, camera: String, url
         if started.elapsed() > Duration::from_secs(60) {
             backoff = Duration::from_secs(1);
         }
+        let now = custos_clock::Clock::now(&custos_clock::SystemClock).0;
+        if let Err(e) = store.set_camera_link_problem(&camera, why.kind(), now) {
+            tracing::error!("camera {camera}: its problem could not be recorded for health: {e}");
+        }
         tracing::warn!(
             "camera {camera}: {}; trying again in {backoff:?}",
             redact_credentials(&why.to_string())

@@ -109,9 +109,8 @@ class Stream:
         media time, for ever."""
         seq, n = 0, 0
         while True:
-            packets = []
             for unit in self.units:
-                payloads = []
+                packets, payloads = [], []
                 for nal in unit:
                     if len(nal) <= RTP_PAYLOAD:
                         payloads.append(nal)
@@ -128,7 +127,6 @@ class Stream:
                     seq += 1
                 n += 1
                 yield b"".join(packets)
-                packets = []
 
 
 def endless_fragments():

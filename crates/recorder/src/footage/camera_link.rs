@@ -27,7 +27,7 @@ pub const MOST_BITS_PER_SECOND: u64 = 40_000_000;
 pub const MOST_FRAMES_PER_SECOND: u64 = 120;
 /// Everything the stream delivers a second (video, sound, sender reports):
 /// sound adds at most ~94 frames/s (AAC at 96 kHz), reports a few.
-pub const MOST_ITEMS_PER_SECOND: u64 = 400;
+pub const MOST_MESSAGES_PER_SECOND: u64 = 400;
 /// The window the rates are averaged over.
 pub const RATE_WINDOW: Duration = Duration::from_secs(10);
 
@@ -61,10 +61,10 @@ pub enum LinkError {
     TooManyFrames,
     #[error(
         "the camera sent more than {} messages a second for {} s",
-        MOST_ITEMS_PER_SECOND,
+        MOST_MESSAGES_PER_SECOND,
         RATE_WINDOW.as_secs()
     )]
-    TooManyItems,
+    TooManyMessages,
     #[error("the camera ended the stream")]
     Ended,
     #[error("the stream broke: {0}")]
@@ -83,7 +83,7 @@ impl LinkError {
             LinkError::Stream(_) => LinkProblemKind::Broken,
             LinkError::TooManyBytes => LinkProblemKind::TooManyBytes,
             LinkError::TooManyFrames => LinkProblemKind::TooManyFrames,
-            LinkError::TooManyItems => LinkProblemKind::TooManyMessages,
+            LinkError::TooManyMessages => LinkProblemKind::TooManyMessages,
         }
     }
 }
@@ -143,7 +143,7 @@ struct Rate {
     since: tokio::time::Instant,
     bytes: u64,
     frames: u64,
-    items: u64,
+    messages: u64,
 }
 
 impl Rate {
@@ -152,26 +152,26 @@ impl Rate {
             since: now,
             bytes: 0,
             frames: 0,
-            items: 0,
+            messages: 0,
         }
     }
 
-    /// Counts one item of `bytes` (a video frame when `video`), refusing
+    /// Counts one message of `bytes` (a video frame when `video`), refusing
     /// it when it takes the window past a bound.
     fn count(&mut self, now: tokio::time::Instant, bytes: usize, video: bool) -> Result<(), LinkError> {
         if now.duration_since(self.since) >= RATE_WINDOW {
             *self = Rate::new(now);
         }
         let window = RATE_WINDOW.as_secs();
-        self.items += 1;
+        self.messages += 1;
         self.frames += u64::from(video);
         self.bytes += bytes as u64;
         if self.bytes * 8 > MOST_BITS_PER_SECOND * window {
             Err(LinkError::TooManyBytes)
         } else if self.frames > MOST_FRAMES_PER_SECOND * window {
             Err(LinkError::TooManyFrames)
-        } else if self.items > MOST_ITEMS_PER_SECOND * window {
-            Err(LinkError::TooManyItems)
+        } else if self.messages > MOST_MESSAGES_PER_SECOND * window {
+            Err(LinkError::TooManyMessages)
         } else {
             Ok(())
         }
@@ -393,7 +393,7 @@ mod tests {
         // Sender reports alone, 401 a second.
         let mut rate = Rate::new(start);
         let refused = (0..4010u64).find_map(|i| rate.count(at(i * 1000 / 401), 28, false).err());
-        assert!(matches!(refused, Some(LinkError::TooManyItems)), "{refused:?}");
+        assert!(matches!(refused, Some(LinkError::TooManyMessages)), "{refused:?}");
     }
 
     #[test]

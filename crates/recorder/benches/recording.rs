@@ -22,14 +22,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const WARM_UP: Duration = Duration::from_secs(20);
-/// A minute: each camera's picture is examined about once in it, as in
-/// service (every 60–75 s: when its segment has changed and a minute has
-/// passed, on the monitor's 15 s tick).
+/// A minute: each camera's picture is examined once in it, as in service
+/// (on the monitor's tick 15 s into each minute of the clock, once that
+/// minute's segment has closed).
 const WINDOW: Duration = Duration::from_secs(60);
-/// The sealed and unsealed pair, three minutes: a camera's check falling
-/// in one recorder's window and not the other's moved their difference by
-/// up to 2 points in one minute (32 checks are ~1.2 s of CPU).
+/// The sealed and unsealed pair, three minutes.
 const PAIR_WINDOW: Duration = Duration::from_secs(180);
+/// Windows start this far into a minute of the clock, between two rounds
+/// of picture checks, and last whole minutes: every recorder then does the
+/// same checks in them. Before the checks kept to the clock, a round falling
+/// in one recorder's window and not the other's (32 checks are ~1.2 s of
+/// CPU) moved the pair's difference by up to 2 points in a minute.
+const WINDOW_STARTS_INTO_MINUTE: Duration = Duration::from_secs(40);
 /// The default segment length. Shorter segments make the monitor examine
 /// each camera's picture every segment (every 10 s with 10 s segments),
 /// which overstated its cost sixfold.
@@ -203,11 +207,15 @@ impl Running {
         Sample::take(self.recorder.id(), &self.data)
     }
 
-    /// Stops it and works out what it cost between `before` and `after`.
-    fn stop(mut self, before: &Sample, after: &Sample) -> Measured {
+    /// Stops it and its recording process.
+    fn stop(&mut self) {
         let _ = self.recorder.kill();
         let _ = self.recorder.wait();
         custos_recorder::cmds::ingest::stop_and_wait(&self.data, Duration::from_secs(10));
+    }
+
+    /// Works out what it cost between `before` and `after`, once stopped.
+    fn cost(&self, before: &Sample, after: &Sample) -> Measured {
         let wall = after.at.duration_since(before.at).as_secs_f64();
         let ticks = ticks_per_second();
         let percent = |t: u64| t as f64 / ticks / wall * 100.0;
@@ -255,7 +263,7 @@ impl Running {
 fn measure_together(url: &str, runs: &[(usize, bool)], window: Duration) -> Vec<Measured> {
     // One after another: 64 sessions opening at once crash GStreamer's RTSP
     // server (`gst_rtsp_media_get_rates: assertion failed`).
-    let running: Vec<Running> = runs
+    let mut running: Vec<Running> = runs
         .iter()
         .map(|(cameras, seal)| {
             let run = start(url, *cameras, *seal);
@@ -264,14 +272,32 @@ fn measure_together(url: &str, runs: &[(usize, bool)], window: Duration) -> Vec<
         })
         .collect();
     std::thread::sleep(WARM_UP);
+    wait_until_into_minute(WINDOW_STARTS_INTO_MINUTE);
     let before: Vec<Sample> = running.iter().map(Running::sample).collect();
     std::thread::sleep(window);
     let after: Vec<Sample> = running.iter().map(Running::sample).collect();
+    // All stopped before any hashing is timed: this machine's two CPUs give
+    // about one core between them, so a recorder still running beside the
+    // hashing makes each byte cost more CPU time than sealing pays alone.
+    for r in &mut running {
+        r.stop();
+    }
     running
-        .into_iter()
+        .iter()
         .zip(before.iter().zip(&after))
-        .map(|(r, (b, a))| r.stop(b, a))
+        .map(|(r, (b, a))| r.cost(b, a))
         .collect()
+}
+
+/// Sleeps until the system clock is `into` past the start of a minute.
+fn wait_until_into_minute(into: Duration) {
+    let minute = Duration::from_secs(60).as_millis();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_millis();
+    let wait = (into.as_millis() + minute - now % minute) % minute;
+    std::thread::sleep(Duration::from_millis(wait as u64));
 }
 
 /// CPU ticks of the recorder and its children, and footage bytes on disk.

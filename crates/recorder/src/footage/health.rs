@@ -82,8 +82,9 @@ async fn record_outage_changes(
     }
 }
 
-/// Examines each camera's newest finished segment about once a minute
-/// (`every_ms`; tests use less), and records outages during opening hours.
+/// Examines each camera's newest finished segment once in each minute of
+/// the clock (`every_ms`; tests use less) in which one has closed, and
+/// records outages during opening hours.
 pub fn spawn_monitor(
     registers: Registers,
     data: PathBuf,
@@ -112,7 +113,12 @@ pub fn spawn_monitor(
         let mut next = started;
         loop {
             timer.sleep_until(next).await;
-            next = Timestamp(clock.now().0 + tick_ms);
+            // Ticks fall on the clock's multiples of the tick, and a camera is
+            // examined once per slot of `every_ms` (also on the clock): the
+            // checks then come at the same moments whenever the recorder
+            // started, once a segment (cut at clock minutes) has closed, and
+            // never slip a tick because this round ran faster than the last.
+            next = Timestamp((clock.now().0.div_euclid(tick_ms) + 1) * tick_ms);
             let Ok(site) = registers.site() else { continue };
             let now = clock.now();
             if now.0 - started.0 > i64::from(segment_seconds) * 2000 + 10_000 {
@@ -121,7 +127,10 @@ pub fn spawn_monitor(
             for (camera, _) in site.active_cameras() {
                 let previous = checks.get(camera);
                 let now = clock.now();
-                if previous.as_ref().is_some_and(|p| now.0 - p.checked_at_ms < every_ms) {
+                if previous
+                    .as_ref()
+                    .is_some_and(|p| p.checked_at_ms.div_euclid(every_ms) == now.0.div_euclid(every_ms))
+                {
                     continue;
                 }
                 let Ok(Some(newest)) = store.newest_segment(camera) else {

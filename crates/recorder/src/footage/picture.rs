@@ -1,5 +1,5 @@
 //! The picture check: whether a camera's picture is black, frozen or
-//! blurred, measured on the newest finished segment about once a minute
+//! blurred, measured on the newest finished segment once a minute
 //! (FFmpeg's blackdetect and freezedetect, in process, and the variance of
 //! the Laplacian of one frame).
 

@@ -223,7 +223,9 @@ try {
         ended_at: null,
         detail: '磁碟僅能保存 9.5 日錄影，低於規定之 14 日 / the disk holds 9.5 days of footage, below the 14-day floor',
       };
-      const fromHealth = { camera_health: { ...base.camera_health, disk: { ...base.camera_health.disk, days_disk_can_hold: 9.5, floor_at_risk: true } } };
+      // 遊戲室 records, but was cut off for flooding a minute ago.
+      const cameras = base.camera_health.cameras.map((c) => (c.id === 'cam-02' ? { ...c, link_problem: { kind: 'too_many_bytes', at_ms: NOW - 60_000 } } : c));
+      const fromHealth = { camera_health: { ...base.camera_health, cameras, disk: { ...base.camera_health.disk, days_disk_can_hold: 9.5, floor_at_risk: true } } };
       const fromLog = { inspection_month: { ...base.inspection_month, alarms: { ...base.inspection_month.alarms, '01JCUSTOSALARM00000000002': floorAlarm } } };
       for (const [label, overrides] of [['health', fromHealth], ['log', fromLog]]) {
         const { page, context } = await open(true, overrides);
@@ -234,6 +236,8 @@ try {
         if (label === 'health') {
           const text = await alarms.innerText();
           check(text.includes('攝影機未在錄影：後門（一樓後門）：連不上攝影機（網路、電源或帳號密碼）'), `${vp.name}: home says why a camera is not recording: ${text}`);
+          check(text.includes('攝影機串流兩分鐘內中斷過，錄影可能有缺口：遊戲室（二樓）：攝影機送出超過 40 Mbit/s，請檢查其位元率設定'), `${vp.name}: home says a recording camera's stream broke lately, and why: ${text}`);
+          check(!text.includes('大門'), `${vp.name}: a camera recording with no problem is not listed: ${text}`);
         }
         if (label === 'log') await screen(page, `${vp.name}-home-floor-alarm`);
         await context.close();

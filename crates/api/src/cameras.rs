@@ -90,8 +90,9 @@ pub struct CameraHealth {
     pub index: IndexHealth,
     /// The newest picture check; null until the first one.
     pub picture: Option<PictureCheck>,
-    /// Why it is not recording, as the recording process last found; null
-    /// while it records, or when the process has found nothing wrong.
+    /// Why its stream last broke, as the recording process found, if that
+    /// was in the last two minutes (also while it records again: a camera
+    /// cut off again and again records between the cuts); null otherwise.
     pub link_problem: Option<LinkProblem>,
 }
 

@@ -573,9 +573,10 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     for (id, (_, url)) in ids.iter().zip(&hostile.urls) {
         cameras.push((id.as_str(), url.as_str(), false));
     }
+    let people: &[(&str, &[&str])] = &[("巡檢", &["inspector"])];
     let r = Recorder::start_with_env(
         "kaohsiung-kindergarten",
-        &[],
+        people,
         &cameras,
         &["--segment-seconds", "2"],
         &[("CUSTOS_LOG", "warn")],
@@ -637,6 +638,32 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
             log()
         );
     }
+    // Health says why each flood keeps breaking, also while the flood's
+    // newest segment (written before each cut) makes it look recording.
+    let health: Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let inspector = r.enroll("巡檢", 1).await;
+        let inspector = r.token(&inspector).await;
+        r.get("/v1/cameras/health", Some(&inspector))
+            .await
+            .json()
+            .await
+            .unwrap()
+    });
+    for (attack, kind) in [
+        ("too-many-bytes", "too_many_bytes"),
+        ("too-many-frames", "too_many_frames"),
+    ] {
+        let flood = camera(
+            &health,
+            &ids[hostile.urls.iter().position(|(a, _)| a == attack).unwrap()],
+        );
+        assert_eq!(flood["link_problem"]["kind"], kind, "{flood}");
+    }
+    assert_eq!(
+        camera(&health, "cam-01")["link_problem"],
+        Value::Null,
+        "the honest camera"
+    );
     // Each connection of the flood wrote at most its 10 s bound to the
     // footage disk (50 MB), one connection perhaps still writing.
     let flooder = &ids[hostile.urls.iter().position(|(a, _)| a == "too-many-bytes").unwrap()];

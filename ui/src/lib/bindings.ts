@@ -430,8 +430,9 @@ export type CameraHealth = {
 	/**  The newest picture check; null until the first one. */
 	picture: PictureCheck | null,
 	/**
-	 *  Why it is not recording, as the recording process last found; null
-	 *  while it records, or when the process has found nothing wrong.
+	 *  Why its stream last broke, as the recording process found, if that
+	 *  was in the last two minutes (also while it records again: a camera
+	 *  cut off again and again records between the cuts); null otherwise.
 	 */
 	link_problem: LinkProblem | null,
 };

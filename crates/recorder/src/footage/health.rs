@@ -196,7 +196,7 @@ pub fn site_health(
         let index = index_health(&rows, now, segment_seconds, open);
         let link_problem = problems
             .remove(id as &str)
-            .filter(|p| !index.recording && now.0 - p.at_ms <= LINK_PROBLEM_SHOWN_MS);
+            .filter(|p| now.0 - p.at_ms <= LINK_PROBLEM_SHOWN_MS);
         cameras.push(CameraHealth {
             id: id.to_string(),
             name: camera.name.clone(),
@@ -222,7 +222,10 @@ pub fn site_health(
 
 /// A camera's stream problem is shown while it is this recent: the
 /// recording process tries a failing camera again at least every 30 s, and
-/// records each failure.
+/// records each failure. Also while the camera records: one cut off again
+/// and again (a flood, a failing link) records a little after each
+/// reconnection, so its newest segment stays recent while most of its time
+/// is gaps.
 pub const LINK_PROBLEM_SHOWN_MS: i64 = 120_000;
 
 /// `open`: whether the site is open now (an outage then is an alarm).

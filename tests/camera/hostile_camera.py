@@ -15,6 +15,10 @@ is one attack on the client reading it.
   too-many-bytes  a valid H.264 stream (720p, every frame a keyframe of
                   ~100 kB or more) sent as fast as the client reads it
   too-many-frames a valid H.264 stream of tiny frames, as fast
+  unassigned-channel
+                  the handshake, then interleaved data on a channel never
+                  set up, as fast: the client drops it unread, and must
+                  still count it
 
 Each attack stops after --limit bytes (so that a client that fails to
 bound it exhausts nothing but the test). It prints `ready URL` per path,
@@ -43,6 +47,7 @@ PATHS = [
     "stall",
     "too-many-bytes",
     "too-many-frames",
+    "unassigned-channel",
 ]
 # Payload of an RTP packet at most, as cameras send over TCP.
 RTP_PAYLOAD = 1400
@@ -189,7 +194,7 @@ async def attack(path: str, first: tuple[str, str], conn: Connection, streams: d
             f"{head(cseq)}Content-Type: application/sdp\r\nContent-Length: 1000000000000\r\n\r\n".encode()
         )
         await conn.flood(lambda: b"a=x\r\n" * (CHUNK // 5))
-    elif path in ("endless-frame", "no-video", *streams):
+    elif path in ("endless-frame", "no-video", "unassigned-channel", *streams):
         # A camera's handshake: OPTIONS, DESCRIBE, SETUP, PLAY.
         sdp = streams[path].sdp if path in streams else SDP
         while not line.startswith("PLAY"):
@@ -205,6 +210,9 @@ async def attack(path: str, first: tuple[str, str], conn: Connection, streams: d
         if path in streams:
             frames = streams[path].frames()
             await conn.flood(lambda: next(frames))
+        if path == "unassigned-channel":
+            chunk = b"$\x07" + struct.pack("!H", CHUNK) + os.urandom(CHUNK)
+            await conn.flood(lambda: chunk)
         if path == "no-video":
             while True:
                 await conn.send(sender_report())

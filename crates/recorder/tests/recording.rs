@@ -611,6 +611,9 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
                 "endless-frame" => 32 << 20,
                 // 40 Mbit/s for 10 s.
                 "too-many-bytes" => (50 << 20) + (12 << 20),
+                // The same, counted every 128 reads (up to 8 MiB) while
+                // retina drops what it reads.
+                "unassigned-channel" => (50 << 20) + (20 << 20),
                 _ => 12 << 20,
             };
             assert_eq!(ended["ended"], "cut", "{attack}: {ended}\n{}", log());
@@ -626,6 +629,10 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
         (
             "too-many-frames",
             "more than 120 frames a second for 10 s: check its frame rate",
+        ),
+        (
+            "unassigned-channel",
+            "more than 40 Mbit/s for 10 s: check its bitrate setting",
         ),
     ] {
         let index = hostile.urls.iter().position(|(a, _)| a == attack).unwrap();
@@ -652,6 +659,7 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     for (attack, kind) in [
         ("too-many-bytes", "too_many_bytes"),
         ("too-many-frames", "too_many_frames"),
+        ("unassigned-channel", "too_many_bytes"),
     ] {
         let flood = camera(
             &health,

@@ -86,6 +86,14 @@ impl Connection {
         bytes::Bytes::from(buf)
     }
 
+    /// Every byte read from the server so far, parsed or not. Retina drops
+    /// some data itself (on channels never set up, packets out of order),
+    /// and the caller's rate bound must see those bytes too. (Custos patch:
+    /// see vendor/README.md.)
+    pub(crate) fn received_bytes(&self) -> u64 {
+        self.parser.stream_pos() + self.read_buf.unparsed_len() as u64
+    }
+
     pub(crate) fn eof_ctx(&self) -> RtspMessageContext {
         RtspMessageContext {
             pos: self.parser.stream_pos() + self.read_buf.unparsed_len() as u64,

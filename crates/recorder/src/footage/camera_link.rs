@@ -5,11 +5,14 @@
 //! (docs/recorder.md). A camera is hostile input like any device: every
 //! wait has a time limit, every frame a size limit, bounded inside retina
 //! before its pieces are kept (`retina::codec::MAX_PENDING_BYTES`,
-//! vendor/README.md), and what it sends a rate limit ([`Rate`]): a camera
-//! that sends valid frames at the speed of the network would fill the
-//! footage disk and keep a core busy.
+//! vendor/README.md), and what it sends a rate limit ([`Rate`]) on every
+//! byte read, also those retina drops itself (data on channels never set
+//! up, packets out of order): a camera that sends valid frames, or
+//! anything, at the speed of the network would fill the footage disk or
+//! keep a core busy.
 
 use std::collections::HashMap;
+use std::task::Poll;
 use std::time::Duration;
 
 use custos_api::cameras::LinkProblemKind;
@@ -134,6 +137,18 @@ pub struct CameraLink {
     /// not keep a link that records no picture.
     video_due: tokio::time::Instant,
     rate: Rate,
+    /// The connection's bytes read when the rate last counted them.
+    counted_bytes: u64,
+}
+
+/// What the stream delivered with the bytes a [`Rate`] counts.
+#[derive(Debug, Clone, Copy)]
+enum Delivered {
+    /// Nothing yet: bytes read (and perhaps dropped by retina) before the
+    /// stream waited for more.
+    Nothing,
+    Message,
+    VideoFrame,
 }
 
 /// What a camera has sent in the current [`RATE_WINDOW`]; a window that
@@ -156,16 +171,16 @@ impl Rate {
         }
     }
 
-    /// Counts one message of `bytes` (a video frame when `video`), refusing
-    /// it when it takes the window past a bound.
-    fn count(&mut self, now: tokio::time::Instant, bytes: usize, video: bool) -> Result<(), LinkError> {
+    /// Counts `bytes` read and what came of them, refusing them when they
+    /// take the window past a bound.
+    fn count(&mut self, now: tokio::time::Instant, bytes: u64, delivered: Delivered) -> Result<(), LinkError> {
         if now.duration_since(self.since) >= RATE_WINDOW {
             *self = Rate::new(now);
         }
         let window = RATE_WINDOW.as_secs();
-        self.messages += 1;
-        self.frames += u64::from(video);
-        self.bytes += bytes as u64;
+        self.messages += u64::from(!matches!(delivered, Delivered::Nothing));
+        self.frames += u64::from(matches!(delivered, Delivered::VideoFrame));
+        self.bytes += bytes;
         if self.bytes * 8 > MOST_BITS_PER_SECOND * window {
             Err(LinkError::TooManyBytes)
         } else if self.frames > MOST_FRAMES_PER_SECOND * window {
@@ -254,6 +269,7 @@ impl CameraLink {
             reports: HashMap::new(),
             video_due: tokio::time::Instant::now() + READ_TIMEOUT,
             rate: Rate::new(tokio::time::Instant::now()),
+            counted_bytes: 0,
         })
     }
 
@@ -291,18 +307,11 @@ impl CameraLink {
     /// the one before.
     pub async fn next(&mut self) -> Result<Sample, LinkError> {
         loop {
-            let item = tokio::time::timeout_at(self.video_due, self.demuxed.next())
+            let item = tokio::time::timeout_at(self.video_due, self.counted_next())
                 .await
-                .map_err(|_| LinkError::Silent)?
+                .map_err(|_| LinkError::Silent)??
                 .ok_or(LinkError::Ended)?
                 .map_err(|e| LinkError::Stream(e.to_string()))?;
-            let (bytes, video) = match &item {
-                CodecItem::VideoFrame(frame) => (frame.data().len(), true),
-                CodecItem::AudioFrame(frame) => (frame.data().len(), false),
-                CodecItem::Rtcp(rtcp) => (rtcp.raw().len(), false),
-                _ => (0, false),
-            };
-            self.rate.count(tokio::time::Instant::now(), bytes, video)?;
             match item {
                 CodecItem::VideoFrame(frame) if frame.stream_id() == self.video_stream => {
                     let ts = frame.timestamp();
@@ -334,6 +343,29 @@ impl CameraLink {
                 _ => {}
             }
         }
+    }
+
+    /// The stream's next item, the bytes read for it counted at every poll:
+    /// retina reads and drops some data itself without yielding, but the
+    /// read readiness it polls uses tokio's cooperative budget, so a flood
+    /// of it returns here every 128 reads (at most 8 MiB of 64 KiB reads).
+    async fn counted_next(&mut self) -> Result<Option<Result<CodecItem, retina::Error>>, LinkError> {
+        std::future::poll_fn(|cx| {
+            let polled = self.demuxed.poll_next_unpin(cx);
+            let read = self.demuxed.received_bytes();
+            let bytes = read.saturating_sub(self.counted_bytes);
+            self.counted_bytes = read;
+            let delivered = match &polled {
+                Poll::Pending => Delivered::Nothing,
+                Poll::Ready(Some(Ok(CodecItem::VideoFrame(_)))) => Delivered::VideoFrame,
+                Poll::Ready(_) => Delivered::Message,
+            };
+            match self.rate.count(tokio::time::Instant::now(), bytes, delivered) {
+                Ok(()) => polled.map(Ok),
+                Err(e) => Poll::Ready(Err(e)),
+            }
+        })
+        .await
     }
 
     fn sample(&self, video: bool, ts: retina::Timestamp, keyframe: bool, data: Vec<u8>) -> Sample {
@@ -379,20 +411,26 @@ mod tests {
         // 16 Mbit/s at 60 frames/s with sound, for a minute: never refused.
         let mut rate = Rate::new(start);
         for i in 0..3600u64 {
-            rate.count(at(i * 1000 / 60), 16_000_000 / 8 / 60, true).unwrap();
-            rate.count(at(i * 1000 / 60), 300, false).unwrap();
+            rate.count(at(i * 1000 / 60), 16_000_000 / 8 / 60, Delivered::VideoFrame)
+                .unwrap();
+            rate.count(at(i * 1000 / 60), 300, Delivered::Message).unwrap();
         }
         // 41 Mbit/s: refused within the window.
         let mut rate = Rate::new(start);
-        let refused = (0..250u64).find_map(|i| rate.count(at(i * 40), 41_000_000 / 8 / 25, true).err());
+        let refused =
+            (0..250u64).find_map(|i| rate.count(at(i * 40), 41_000_000 / 8 / 25, Delivered::VideoFrame).err());
+        assert!(matches!(refused, Some(LinkError::TooManyBytes)), "{refused:?}");
+        // 41 Mbit/s that retina drops itself, counted each second: refused too.
+        let mut rate = Rate::new(start);
+        let refused = (0..10u64).find_map(|i| rate.count(at(i * 1000), 41_000_000 / 8, Delivered::Nothing).err());
         assert!(matches!(refused, Some(LinkError::TooManyBytes)), "{refused:?}");
         // Tiny frames, 121 a second.
         let mut rate = Rate::new(start);
-        let refused = (0..1210u64).find_map(|i| rate.count(at(i * 1000 / 121), 100, true).err());
+        let refused = (0..1210u64).find_map(|i| rate.count(at(i * 1000 / 121), 100, Delivered::VideoFrame).err());
         assert!(matches!(refused, Some(LinkError::TooManyFrames)), "{refused:?}");
         // Sender reports alone, 401 a second.
         let mut rate = Rate::new(start);
-        let refused = (0..4010u64).find_map(|i| rate.count(at(i * 1000 / 401), 28, false).err());
+        let refused = (0..4010u64).find_map(|i| rate.count(at(i * 1000 / 401), 28, Delivered::Message).err());
         assert!(matches!(refused, Some(LinkError::TooManyMessages)), "{refused:?}");
     }
 

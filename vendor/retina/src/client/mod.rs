@@ -2075,6 +2075,13 @@ pub enum PacketItem {
 }
 
 impl Session<Playing> {
+    /// Bytes read from the server on this session's connection so far,
+    /// including what retina dropped itself. (Custos patch: see
+    /// vendor/README.md.)
+    pub fn received_bytes(&self) -> u64 {
+        self.0.conn.as_ref().map_or(0, |c| c.inner.received_bytes())
+    }
+
     /// Returns a wrapper which demuxes/depacketizes into frames.
     ///
     /// Fails if a stream that has been setup can't be depacketized.
@@ -2826,6 +2833,12 @@ impl Demuxed {
     /// Returns the available streams as described by the server.
     pub fn streams(&self) -> &[Stream] {
         self.session.streams()
+    }
+
+    /// Bytes read from the server so far, including what retina dropped
+    /// itself. (Custos patch: see vendor/README.md.)
+    pub fn received_bytes(&self) -> u64 {
+        self.session.received_bytes()
     }
 }
 

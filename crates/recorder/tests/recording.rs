@@ -569,6 +569,8 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     let honest = TestCamera::start(&[("cam-01", "moving")], false);
     let hostile = HostileCamera::start();
     let ids: Vec<String> = (0..hostile.urls.len()).map(|i| format!("cam-{:02}", i + 2)).collect();
+    // The recorder's camera that reads an attack.
+    let camera_of = |attack: &str| ids[hostile.urls.iter().position(|(a, _)| a == attack).unwrap()].as_str();
     let mut cameras = vec![("cam-01", honest.urls[0].as_str(), false)];
     for (id, (_, url)) in ids.iter().zip(&hostile.urls) {
         cameras.push((id.as_str(), url.as_str(), false));
@@ -635,8 +637,7 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
             "more than 40 Mbit/s for 10 s: check its bitrate setting",
         ),
     ] {
-        let index = hostile.urls.iter().position(|(a, _)| a == attack).unwrap();
-        let camera = &ids[index];
+        let camera = camera_of(attack);
         assert!(
             log()
                 .lines()
@@ -661,10 +662,7 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
         ("too-many-frames", "too_many_frames"),
         ("unassigned-channel", "too_many_bytes"),
     ] {
-        let flood = camera(
-            &health,
-            &ids[hostile.urls.iter().position(|(a, _)| a == attack).unwrap()],
-        );
+        let flood = camera(&health, camera_of(attack));
         assert_eq!(flood["link_problem"]["kind"], kind, "{flood}");
     }
     // The honest camera is never blamed for the floods beside it (a break
@@ -676,7 +674,7 @@ fn a_hostile_camera_exhausts_nothing_and_stops_no_other_camera() {
     );
     // Each connection of the flood wrote at most its 10 s bound to the
     // footage disk (50 MB), one connection perhaps still writing.
-    let flooder = &ids[hostile.urls.iter().position(|(a, _)| a == "too-many-bytes").unwrap()];
+    let flooder = camera_of("too-many-bytes");
     let written: u64 = std::fs::read_dir(r.data().join("footage").join(flooder))
         .unwrap()
         .map(|f| f.unwrap().metadata().unwrap().len())
